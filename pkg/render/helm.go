@@ -1,0 +1,221 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/ignore"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/strvals"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+)
+
+// renderHelm renders the chart at dir as `helm template` does, hooks
+// included (test hooks too unless SkipTests: the plan decides what runs).
+// Helm's engine bounds template recursion (include/tpl) itself.
+func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, lim Limits) ([]*unstructured.Unstructured, error) {
+	ch, err := loadChart(repo, dir, lim)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := helmValues(repo, dir, opts, lim)
+	if err != nil {
+		return nil, err
+	}
+	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
+	inst.ReleaseName = opts.ReleaseName
+	if inst.ReleaseName == "" {
+		inst.ReleaseName = "release-name" // helm template's default
+	}
+	inst.Namespace = opts.Namespace
+	if inst.Namespace == "" {
+		inst.Namespace = "default"
+	}
+	inst.IncludeCRDs = opts.IncludeCRDs
+	inst.APIVersions = chartutil.VersionSet(opts.APIVersions)
+	if opts.KubeVersion != "" {
+		kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("helm %s: kube version %q: %w", displayPath(dir), opts.KubeVersion, err)
+		}
+		inst.KubeVersion = kv
+	}
+	rel, err := inst.RunWithContext(ctx, ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
+	}
+	var out []*unstructured.Unstructured
+	lim.MaxFileBytes = 0
+	for _, doc := range splitSources(rel.Manifest) {
+		objs, err := object.Decode(doc.source, []byte(doc.body), lim.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
+		}
+		out = append(out, objs...)
+	}
+	for _, h := range rel.Hooks {
+		if opts.SkipTests && isTestHook(h) {
+			continue
+		}
+		objs, err := object.Decode(h.Path, []byte(h.Manifest), lim.Limits)
+		if err != nil {
+			return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+func isTestHook(h *release.Hook) bool {
+	for _, e := range h.Events {
+		if e == release.HookTest {
+			return true
+		}
+	}
+	return false
+}
+
+type sourceDoc struct{ source, body string }
+
+// splitSources splits Helm's manifest stream at its "# Source: path"
+// comments so that decoding errors name the template file.
+func splitSources(manifest string) []sourceDoc {
+	var out []sourceDoc
+	for _, part := range strings.Split("\n"+manifest, "\n---\n") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		src := "helm manifest"
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(part, "\n"), "# Source: "); ok {
+			src, _, _ = strings.Cut(rest, "\n")
+		}
+		out = append(out, sourceDoc{source: src, body: part})
+	}
+	return out
+}
+
+// loadChart reads the chart's files from the repository (honouring
+// .helmignore, following symlinks that stay inside the root) and loads it.
+func loadChart(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
+	rules := ignore.Empty()
+	if b, err := fs.ReadFile(repo, path.Join(dir, ignore.HelmIgnore)); err == nil {
+		r, err := ignore.Parse(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path.Join(dir, ignore.HelmIgnore), err)
+		}
+		rules = r
+	}
+	rules.AddDefaults()
+	var files []*loader.BufferedFile
+	var total int64
+	var walk func(p string, depth int) error
+	walk = func(p string, depth int) error {
+		if depth > 32 {
+			return fmt.Errorf("%s: %w: directories nested too deep (symlink loop?)", p, ErrLimit)
+		}
+		ents, err := fs.ReadDir(repo, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, explain(err))
+		}
+		for _, e := range ents {
+			full := path.Join(p, e.Name())
+			fi, err := fs.Stat(repo, full) // follows symlinks inside the root
+			if err != nil {
+				return fmt.Errorf("%s: %w", full, explain(err))
+			}
+			rel := relTo(dir, full)
+			if rules.Ignore(rel, fi) {
+				continue
+			}
+			if fi.IsDir() {
+				if err := walk(full, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			data, err := readFile(repo, full, lim.MaxFileBytes)
+			if err != nil {
+				return err
+			}
+			if total += int64(len(data)); lim.MaxTotalBytes > 0 && total > lim.MaxTotalBytes {
+				return fmt.Errorf("chart %s: %w: more than %d bytes", displayPath(dir), ErrLimit, lim.MaxTotalBytes)
+			}
+			files = append(files, &loader.BufferedFile{Name: rel, Data: bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))})
+		}
+		return nil
+	}
+	if err := walk(dir, 0); err != nil {
+		return nil, err
+	}
+	ch, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
+	}
+	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
+		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
+	}
+	return ch, nil
+}
+
+// helmValues merges values files, inline values and --set, in that order.
+func helmValues(repo fs.FS, dir string, opts HelmOptions, lim Limits) (map[string]any, error) {
+	base := map[string]any{}
+	for _, f := range opts.ValueFiles {
+		p, err := joinPath(dir, f)
+		if err != nil {
+			return nil, fmt.Errorf("values file: %w", err)
+		}
+		b, err := readFile(repo, p, lim.MaxFileBytes)
+		if err != nil {
+			return nil, fmt.Errorf("values file %w", err)
+		}
+		m := map[string]any{}
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("values file %s: %w", p, err)
+		}
+		base = mergeMaps(base, m)
+	}
+	if strings.TrimSpace(opts.Values) != "" {
+		m := map[string]any{}
+		if err := yaml.Unmarshal([]byte(opts.Values), &m); err != nil {
+			return nil, fmt.Errorf("inline values: %w", err)
+		}
+		base = mergeMaps(base, m)
+	}
+	for _, s := range opts.Set {
+		if err := strvals.ParseInto(s, base); err != nil {
+			return nil, fmt.Errorf("--set %q: %w", s, err)
+		}
+	}
+	return base, nil
+}
+
+// mergeMaps merges b into a, recursing into maps (Helm's values semantics).
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if bv, ok := v.(map[string]any); ok {
+			if av, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(av, bv)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
