@@ -1,0 +1,226 @@
+package diff
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+type obj = unstructured.Unstructured
+
+// container builds a path into the pod template's containers.
+func container(i int, rest ...any) []any {
+	return append([]any{"spec", "template", "spec", "containers", i}, rest...)
+}
+
+// managedEntry is a metadata.managedFields entry for manager owning fields.
+func managedEntry(manager string, fields map[string]any) map[string]any {
+	return map[string]any{
+		"manager": manager, "operation": "Update", "apiVersion": "apps/v1",
+		"fieldsType": "FieldsV1", "fieldsV1": fields,
+	}
+}
+
+var sidecarJQ = `.spec.template.spec.containers[] | select(.name == "sidecar") | .image`
+
+// TestCompare checks one Deployment pair, edited per case. Every OutOfSync
+// case compares its diff with testdata/golden/<name>.diff.
+func TestCompare(t *testing.T) {
+	tests := map[string]struct {
+		desired func(t *testing.T, u *obj) // edits the desired fixture
+		live    func(t *testing.T, u *obj) // edits the live fixture
+		noLive  bool
+		noDesir bool
+		rules   []IgnoreRule
+		want    Status
+	}{
+		"server defaults are not drift": {want: Synced},
+		"changed image": {
+			desired: func(t *testing.T, u *obj) { set(t, u, "ghcr.io/example/web:1.5.0", container(0, "image")...) },
+			want:    OutOfSync,
+		},
+		"changed replicas": {
+			live: func(t *testing.T, u *obj) { set(t, u, int64(5), "spec", "replicas") },
+			want: OutOfSync,
+		},
+		"changed args": {
+			desired: func(t *testing.T, u *obj) { set(t, u, []any{"--port=8080"}, container(0, "args")...) },
+			want:    OutOfSync,
+		},
+		"changed cpu limit": {
+			desired: func(t *testing.T, u *obj) { set(t, u, "2", container(0, "resources", "limits", "cpu")...) },
+			want:    OutOfSync,
+		},
+		"removed container": {
+			desired: func(t *testing.T, u *obj) {
+				set(t, u, []any{u.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0]},
+					"spec", "template", "spec", "containers")
+			},
+			want: OutOfSync,
+		},
+		"container added in cluster": {
+			live: func(t *testing.T, u *obj) {
+				appendTo(t, u, map[string]any{"name": "debug", "image": "busybox"}, "spec", "template", "spec", "containers")
+			},
+			want: OutOfSync,
+		},
+		"added label": {
+			desired: func(t *testing.T, u *obj) { set(t, u, "payments", "metadata", "labels", "team") },
+			want:    OutOfSync,
+		},
+		"label added in cluster": {
+			live: func(t *testing.T, u *obj) { set(t, u, "payments", "metadata", "labels", "team") },
+			want: Synced,
+		},
+		"null in desired keeps the live value": {
+			desired: func(t *testing.T, u *obj) { set(t, u, nil, "spec", "strategy") },
+			want:    Synced,
+		},
+		"status managedFields and server metadata ignored": {
+			desired: func(t *testing.T, u *obj) {
+				set(t, u, map[string]any{}, "status")
+				set(t, u, nil, "metadata", "creationTimestamp")
+			},
+			live: func(t *testing.T, u *obj) {
+				set(t, u, map[string]any{"replicas": int64(1), "readyReplicas": int64(0)}, "status")
+				set(t, u, "99999", "metadata", "resourceVersion")
+				set(t, u, int64(12), "metadata", "generation")
+				set(t, u, "another-uid", "metadata", "uid")
+				set(t, u, "/apis/apps/v1/namespaces/shop/deployments/web", "metadata", "selfLink")
+				set(t, u, []any{managedEntry("someone", map[string]any{"f:spec": map[string]any{}})}, "metadata", "managedFields")
+				set(t, u, `{"spec":{"replicas":99}}`, "metadata", "annotations", LastAppliedAnnotation)
+			},
+			want: Synced,
+		},
+		"ignore replicas by json pointer": {
+			live:  func(t *testing.T, u *obj) { set(t, u, int64(5), "spec", "replicas") },
+			rules: []IgnoreRule{{Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}},
+			want:  Synced,
+		},
+		"ignore annotation by json pointer with escaped slash": {
+			live:  func(t *testing.T, u *obj) { set(t, u, "def456", "metadata", "annotations", "example.com/checksum") },
+			rules: []IgnoreRule{{JSONPointers: []string{"/metadata/annotations/example.com~1checksum"}}},
+			want:  Synced,
+		},
+		"unescaped slash in json pointer does not match": {
+			live:  func(t *testing.T, u *obj) { set(t, u, "def456", "metadata", "annotations", "example.com/checksum") },
+			rules: []IgnoreRule{{JSONPointers: []string{"/metadata/annotations/example.com/checksum"}}},
+			want:  OutOfSync,
+		},
+		"ignore annotation by json pointer with escaped tilde": {
+			desired: func(t *testing.T, u *obj) { set(t, u, "x", "metadata", "annotations", "odd~key") },
+			live:    func(t *testing.T, u *obj) { set(t, u, "y", "metadata", "annotations", "odd~key") },
+			rules:   []IgnoreRule{{JSONPointers: []string{"/metadata/annotations/odd~0key"}}},
+			want:    Synced,
+		},
+		"ignore list element by json pointer index": {
+			live:  func(t *testing.T, u *obj) { set(t, u, "ghcr.io/example/proxy:2.0.1", container(1, "image")...) },
+			rules: []IgnoreRule{{JSONPointers: []string{"/spec/template/spec/containers/1/image"}}},
+			want:  Synced,
+		},
+		"json pointers that lead nowhere are fine": {
+			rules: []IgnoreRule{{JSONPointers: []string{"/spec/nothing/here", "/spec/template/spec/containers/7/image", "/spec/replicas/deeper"}}},
+			want:  Synced,
+		},
+		"ignore sidecar image by jq": {
+			live:  func(t *testing.T, u *obj) { set(t, u, "ghcr.io/example/proxy:2.0.1", container(1, "image")...) },
+			rules: []IgnoreRule{{JQPathExpressions: []string{sidecarJQ}}},
+			want:  Synced,
+		},
+		"jq selecting the sidecar does not hide the app image": {
+			live:  func(t *testing.T, u *obj) { set(t, u, "ghcr.io/example/web:1.3.9", container(0, "image")...) },
+			rules: []IgnoreRule{{JQPathExpressions: []string{sidecarJQ}}},
+			want:  OutOfSync,
+		},
+		"jq over a field the object lacks selects nothing": {
+			rules: []IgnoreRule{{JQPathExpressions: []string{".spec.template.spec.initContainers[] | .image"}}},
+			want:  Synced,
+		},
+		"ignore replicas owned by hpa-controller": {
+			live:  func(t *testing.T, u *obj) { set(t, u, int64(7), "spec", "replicas") },
+			rules: []IgnoreRule{{Group: "apps", Kind: "Deployment", ManagedFieldsManagers: []string{"hpa-controller"}}},
+			want:  Synced,
+		},
+		"another manager does not hide hpa replicas": {
+			live:  func(t *testing.T, u *obj) { set(t, u, int64(7), "spec", "replicas") },
+			rules: []IgnoreRule{{ManagedFieldsManagers: []string{"kube-controller-manager"}}},
+			want:  OutOfSync,
+		},
+		"ignore container injected by a manager (k: key)": {
+			live: func(t *testing.T, u *obj) {
+				appendTo(t, u, map[string]any{"name": "istio-proxy", "image": "istio/proxyv2"}, "spec", "template", "spec", "containers")
+				appendTo(t, u, managedEntry("sidecar-injector", fromYAML(t, `
+f:spec:
+  f:template:
+    f:spec:
+      f:containers:
+        k:{"name":"istio-proxy"}:
+          .: {}
+          f:image: {}
+          f:name: {}`)), "metadata", "managedFields")
+			},
+			rules: []IgnoreRule{{ManagedFieldsManagers: []string{"sidecar-injector"}}},
+			want:  Synced,
+		},
+		"ignore finalizer added by a manager (v: value)": {
+			desired: func(t *testing.T, u *obj) { set(t, u, []any{"example.com/keep"}, "metadata", "finalizers") },
+			live: func(t *testing.T, u *obj) {
+				set(t, u, []any{"example.com/keep", "example.com/cleanup"}, "metadata", "finalizers")
+				appendTo(t, u, managedEntry("cleanup-controller", fromYAML(t, `
+f:metadata:
+  f:finalizers:
+    v:"example.com/cleanup": {}`)), "metadata", "managedFields")
+			},
+			rules: []IgnoreRule{{ManagedFieldsManagers: []string{"cleanup-controller"}}},
+			want:  Synced,
+		},
+		"missing": {noLive: true, want: OutOfSync},
+		"extra":   {noDesir: true, want: OutOfSync},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			desired := loadOne(t, "deployment-desired.yaml")
+			live := loadOne(t, "deployment-live.yaml")
+			if tc.desired != nil {
+				tc.desired(t, desired)
+			}
+			if tc.live != nil {
+				tc.live(t, live)
+			}
+			if tc.noLive {
+				live = nil
+			}
+			if tc.noDesir {
+				desired = nil
+			}
+			dBefore, lBefore := desired.DeepCopy(), live.DeepCopy()
+
+			got, err := Compare(desired, live, Options{Ignore: tc.rules})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unchanged(t, "desired", dBefore, desired)
+			unchanged(t, "live", lBefore, live)
+
+			if got.Status != tc.want {
+				t.Errorf("status %s, want %s; diff:\n%s", got.Status, tc.want, got.Diff)
+			}
+			if got.Missing != tc.noLive || got.Extra != tc.noDesir {
+				t.Errorf("Missing=%v Extra=%v, want %v %v", got.Missing, got.Extra, tc.noLive, tc.noDesir)
+			}
+			if want := "apps/Deployment/shop/web"; got.ID.String() != want {
+				t.Errorf("ID %s, want %s", got.ID, want)
+			}
+			if got.APIVersion != "apps/v1" {
+				t.Errorf("APIVersion %q", got.APIVersion)
+			}
+			if tc.want == Synced {
+				if got.Diff != "" {
+					t.Errorf("Synced with a diff:\n%s", got.Diff)
+				}
+				return
+			}
+			golden(t, fileName(name), got.Diff)
+		})
+	}
+}
