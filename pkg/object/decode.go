@@ -85,7 +85,18 @@ func yamlErr(err error) (int, string) {
 	if !ok || cerr != nil {
 		return 0, msg
 	}
+	if parserProblems[tail] {
+		n++ // yaml.v3 reports parser (not scanner) errors with 0-based lines
+	}
 	return n, tail
+}
+
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected key": true, "did not find expected node content": true,
+	"found duplicate %TAG directive": true, "found duplicate %YAML directive": true,
+	"found incompatible YAML document": true, "found undefined tag handle": true,
 }
 
 func toObjects(v any) ([]*unstructured.Unstructured, error) {
@@ -188,6 +199,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 
 func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 	out := make(map[string]any, len(n.Content)/2)
+	lines := make(map[string]int, len(n.Content)/2)
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -198,6 +210,10 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, c.fail(k, fmt.Errorf("%w: mapping key must be a scalar", ErrUnsupportedYAML))
 		}
+		if first, dup := lines[k.Value]; dup {
+			return nil, c.fail(k, fmt.Errorf("mapping key %q already defined at line %d", k.Value, first))
+		}
+		lines[k.Value] = k.Line
 		val, err := c.convert(v, depth+1)
 		if err != nil {
 			return nil, err

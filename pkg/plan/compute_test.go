@@ -300,9 +300,8 @@ func TestSetSyncOption(t *testing.T) {
 
 // TestGoldenJSON pins the JSON form that `flotilla plan -o json` prints.
 func TestGoldenJSON(t *testing.T) {
-	dir := filepath.Join("testdata", "app")
 	read := func(name string) []*unstructured.Unstructured {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +311,7 @@ func TestGoldenJSON(t *testing.T) {
 		}
 		return objs
 	}
-	p, err := Compute(read("desired.yaml"), read("live.yaml"), Options{Prune: true, Namespace: "shop"})
+	p, err := Compute(read("app/desired.yaml"), read("app-live.yaml"), Options{Prune: true, Namespace: "shop"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +319,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "plan.golden.json")
+	file := filepath.Join("testdata", "plan.golden.json")
 	if *update {
 		if err := os.WriteFile(file, append(got, '\n'), 0o644); err != nil {
 			t.Fatal(err)

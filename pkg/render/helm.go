@@ -21,6 +21,11 @@ import (
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 )
 
+// DefaultKubeVersion is Helm's .Capabilities.KubeVersion when none is given:
+// the Kubernetes minor of the pinned client libraries, as release builds of
+// the helm CLI report.
+const DefaultKubeVersion = "v1.37.0"
+
 // renderHelm renders the chart at dir as `helm template` does, hooks
 // included (test hooks too unless SkipTests: the plan decides what runs).
 // Helm's engine bounds template recursion (include/tpl) itself.
@@ -45,8 +50,12 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 	}
 	inst.IncludeCRDs = opts.IncludeCRDs
 	inst.APIVersions = chartutil.VersionSet(opts.APIVersions)
-	if opts.KubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(opts.KubeVersion)
+	kubeVersion := opts.KubeVersion
+	if kubeVersion == "" {
+		kubeVersion = DefaultKubeVersion
+	}
+	{
+		kv, err := chartutil.ParseKubeVersion(kubeVersion)
 		if err != nil {
 			return nil, fmt.Errorf("helm %s: kube version %q: %w", displayPath(dir), opts.KubeVersion, err)
 		}
