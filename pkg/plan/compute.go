@@ -127,7 +127,8 @@ func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, e
 }
 
 func newTask(a ActionType, ph Phase, w int, u *unstructured.Unstructured, policies []DeletePolicy) (*task, error) {
-	t := &task{phase: ph, wave: w, obj: u, Action: Action{
+	gvk := u.GroupVersionKind()
+	t := &task{phase: ph, wave: w, obj: u, rank: kindRank[gvk.Kind], group: gvk.Group, Action: Action{
 		Action: a, APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(),
 		Name: u.GetName(), GenerateName: u.GetGenerateName(), DeletePolicies: policies, Object: u,
 	}}
@@ -161,12 +162,20 @@ func resolveNamespace(u *unstructured.Unstructured, scope ScopeFunc, def string)
 // waves reversed and PruneLast applied, and the extraneous objects that are
 // kept. Hooks are never pruned.
 func pruneSet(live []*unstructured.Unstructured, want map[object.ID]string, opts Options) ([]*task, []Ref) {
-	sorted := append([]*unstructured.Unstructured(nil), live...)
-	sort.SliceStable(sorted, func(i, j int) bool { return object.IDOf(sorted[i]).Less(object.IDOf(sorted[j])) })
+	type entry struct {
+		id object.ID
+		u  *unstructured.Unstructured
+	}
+	sorted := make([]entry, len(live))
+	for i, u := range live {
+		sorted[i] = entry{object.IDOf(u), u}
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].id.Less(sorted[j].id) })
 	var prunes []*task
 	var extraneous []Ref
-	for _, u := range sorted {
-		if _, ok := want[object.IDOf(u)]; ok {
+	for _, e := range sorted {
+		u := e.u
+		if _, ok := want[e.id]; ok {
 			continue
 		}
 		if isHook, skip, _, _ := hookInfo(u); isHook || skip {

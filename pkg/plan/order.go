@@ -24,12 +24,14 @@ var kindRank = func() map[string]int {
 	return m
 }()
 
-// task is an action being ordered.
+// task is an action being ordered, with its sort keys read once.
 type task struct {
 	Action
 	phase Phase
 	wave  int
 	obj   *unstructured.Unstructured
+	rank  int    // kindRank of the kind
+	group string // API group
 }
 
 // less is the one ordering comparator: phase, wave, kind order, name.
@@ -41,17 +43,17 @@ func less(a, b *task) bool {
 	if a.wave != b.wave {
 		return a.wave < b.wave
 	}
-	if d := kindRank[a.obj.GetKind()] - kindRank[b.obj.GetKind()]; d != 0 {
-		return d < 0
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	if a.obj.GetName() != b.obj.GetName() {
-		return a.obj.GetName() < b.obj.GetName()
+	if a.Name != b.Name {
+		return a.Name < b.Name
 	}
 	// Beyond Argo CD's comparator, for a total order: namespace, group.
-	if a.obj.GetNamespace() != b.obj.GetNamespace() {
-		return a.obj.GetNamespace() < b.obj.GetNamespace()
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
 	}
-	return a.obj.GroupVersionKind().Group < b.obj.GroupVersionKind().Group
+	return a.group < b.group
 }
 
 // pullForward moves each dependency (a Namespace, a CRD) just before the
