@@ -106,7 +106,7 @@ func TestCompute(t *testing.T) {
 				obj("v1", "Pod", "ns", "smoke", AnnotationHelmHook, "test") +
 				obj("v1", "ConfigMap", "ns", "crd-ish", AnnotationHelmHook, "crd-install") +
 				obj("batch/v1", "Job", "ns", "argo-wins", AnnotationHook, "PostSync", AnnotationHelmHook, "pre-install"),
-			want: []string{"PreSync/-5 hook Job ns/migrate", "Sync/0 apply ConfigMap ns/crd-ish", "PostSync/0 hook Job ns/argo-wins", "PostSync/0 hook Job ns/notify"},
+			want:    []string{"PreSync/-5 hook Job ns/migrate", "Sync/0 apply ConfigMap ns/crd-ish", "PostSync/0 hook Job ns/argo-wins", "PostSync/0 hook Job ns/notify"},
 			skipped: []string{"Pod/smoke hook with no sync phase (test)"},
 		},
 		"sync-wave wins over hook-weight": {

@@ -16,7 +16,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-
 func renderAt(t testing.TB, root string, src Source) (*Result, error) {
 	t.Helper()
 	repo, closeFn, err := OpenRoot(root)
