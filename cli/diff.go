@@ -79,7 +79,7 @@ func runDiff(cmd *cobra.Command, desiredF, liveF, ignoreFile, output, color stri
 	if err != nil {
 		return err
 	}
-	results, err := diff.CompareAll(desired, live, opts)
+	results, err := diff.CompareAll(cmd.Context(), desired, live, opts)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -195,7 +196,7 @@ f:metadata:
 			}
 			dBefore, lBefore := desired.DeepCopy(), live.DeepCopy()
 
-			got, err := Compare(desired, live, Options{Ignore: tc.rules})
+			got, err := Compare(context.Background(), desired, live, Options{Ignore: tc.rules})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -46,12 +47,12 @@ type Result struct {
 
 // Compare compares one desired object with its live counterpart; either may
 // be nil, not both. Neither is modified.
-func Compare(desired, live *unstructured.Unstructured, opts Options) (Result, error) {
+func Compare(ctx context.Context, desired, live *unstructured.Unstructured, opts Options) (Result, error) {
 	ig, err := compileRules(opts.Ignore)
 	if err != nil {
 		return Result{}, err
 	}
-	return compare(desired, live, ig)
+	return compare(ctx, desired, live, ig)
 }
 
 // CompareAll pairs desired and live objects by identity (object.ID) and
@@ -59,7 +60,7 @@ func Compare(desired, live *unstructured.Unstructured, opts Options) (Result, er
 // desired ones without a live counterpart Missing; both are OutOfSync.
 // Results are sorted by ID. Two objects with one identity on the same side
 // are an error, as are nil entries.
-func CompareAll(desired, live []*unstructured.Unstructured, opts Options) ([]Result, error) {
+func CompareAll(ctx context.Context, desired, live []*unstructured.Unstructured, opts Options) ([]Result, error) {
 	ig, err := compileRules(opts.Ignore)
 	if err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func CompareAll(desired, live []*unstructured.Unstructured, opts Options) ([]Res
 	}
 	out := make([]Result, 0, len(desiredByID)+len(liveByID))
 	for id, d := range desiredByID {
-		r, err := compare(d, liveByID[id], ig)
+		r, err := compare(ctx, d, liveByID[id], ig)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ func CompareAll(desired, live []*unstructured.Unstructured, opts Options) ([]Res
 		if _, ok := desiredByID[id]; ok {
 			continue
 		}
-		r, err := compare(nil, l, ig)
+		r, err := compare(ctx, nil, l, ig)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +110,7 @@ func indexByID(side string, objs []*unstructured.Unstructured) (map[object.ID]*u
 	return m, nil
 }
 
-func compare(desired, live *unstructured.Unstructured, ig ignorer) (Result, error) {
+func compare(ctx context.Context, desired, live *unstructured.Unstructured, ig ignorer) (Result, error) {
 	ref := desired
 	if ref == nil {
 		ref = live
@@ -129,7 +130,7 @@ func compare(desired, live *unstructured.Unstructured, ig ignorer) (Result, erro
 			continue
 		}
 		obj := side.in.DeepCopy().Object
-		if err := ig.strip(obj, id, live); err != nil {
+		if err := ig.strip(ctx, obj, id, live); err != nil {
 			return Result{}, fmt.Errorf("%s: %w", id, err)
 		}
 		normalizeInPlace(obj)

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ func TestCompareAll(t *testing.T) {
 	live := append(load(t, "cluster.yaml"), loadOne(t, "deployment-live.yaml"))
 	set(t, live[2], int64(5), "spec", "replicas")
 
-	got, err := CompareAll(desired, live, Options{})
+	got, err := CompareAll(context.Background(), desired, live, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestCompareAll(t *testing.T) {
 	}
 
 	// Rules are applied per object: ignoring replicas on Deployments syncs web.
-	got, err = CompareAll(desired, live, Options{Ignore: []IgnoreRule{{Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}}})
+	got, err = CompareAll(context.Background(), desired, live, Options{Ignore: []IgnoreRule{{Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +73,17 @@ func TestCompareAllErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := CompareAll(tc.desired, tc.live, Options{Ignore: tc.rules})
+			_, err := CompareAll(context.Background(), tc.desired, tc.live, Options{Ignore: tc.rules})
 			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Errorf("error %v, want %v mentioning %q", err, tc.wantErr, tc.wantMsg)
 			}
 		})
 	}
-	if res, err := CompareAll(nil, nil, Options{}); err != nil || len(res) != 0 {
-		t.Errorf("CompareAll(nil, nil) = %v, %v", res, err)
+	if res, err := CompareAll(context.Background(), nil, nil, Options{}); err != nil || len(res) != 0 {
+		t.Errorf("CompareAll(context.Background(), nil, nil) = %v, %v", res, err)
 	}
-	if _, err := Compare(nil, nil, Options{}); !errors.Is(err, ErrNoObject) {
-		t.Errorf("Compare(nil, nil): %v", err)
+	if _, err := Compare(context.Background(), nil, nil, Options{}); !errors.Is(err, ErrNoObject) {
+		t.Errorf("Compare(context.Background(), nil, nil): %v", err)
 	}
 }
 

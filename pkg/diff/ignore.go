@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -99,7 +100,7 @@ func LoadIgnoreRules(data []byte) ([]IgnoreRule, error) {
 // Strip returns a copy of obj without the fields the matching rules ignore.
 // live, which may be nil, supplies metadata.managedFields for
 // ManagedFieldsManagers. Neither input is modified; nil obj yields nil.
-func Strip(obj, live *unstructured.Unstructured, rules []IgnoreRule) (*unstructured.Unstructured, error) {
+func Strip(ctx context.Context, obj, live *unstructured.Unstructured, rules []IgnoreRule) (*unstructured.Unstructured, error) {
 	if obj == nil {
 		return nil, nil
 	}
@@ -109,7 +110,7 @@ func Strip(obj, live *unstructured.Unstructured, rules []IgnoreRule) (*unstructu
 	}
 	c := obj.DeepCopy()
 	id := object.IDOf(obj)
-	if err := ig.strip(c.Object, id, live); err != nil {
+	if err := ig.strip(ctx, c.Object, id, live); err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
 	return c, nil
@@ -153,7 +154,7 @@ func compileRules(rules []IgnoreRule) (ignorer, error) {
 // matching id ignore. Paths are resolved against obj as it was on entry,
 // then removed deepest and last-index first so earlier removals do not
 // shift later ones.
-func (ig ignorer) strip(obj map[string]any, id object.ID, live *unstructured.Unstructured) error {
+func (ig ignorer) strip(ctx context.Context, obj map[string]any, id object.ID, live *unstructured.Unstructured) error {
 	var paths []path
 	var managers []string
 	for _, r := range ig {
@@ -166,7 +167,7 @@ func (ig ignorer) strip(obj map[string]any, id object.ID, live *unstructured.Uns
 			}
 		}
 		for _, q := range r.jq {
-			ps, err := q.paths(obj)
+			ps, err := q.paths(ctx, obj)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -37,7 +38,7 @@ func TestIgnoreRuleMatching(t *testing.T) {
 			for i := range tc.rules {
 				tc.rules[i].JSONPointers = []string{"/spec/replicas"}
 			}
-			got, err := Compare(desired, live, Options{Ignore: tc.rules})
+			got, err := Compare(context.Background(), desired, live, Options{Ignore: tc.rules})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,14 +92,14 @@ func TestCompareRuleErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			desired := loadOne(t, "deployment-desired.yaml")
 			live := loadOne(t, "deployment-live.yaml")
-			_, err := Compare(desired, live, Options{Ignore: []IgnoreRule{tc.rule}})
+			_, err := Compare(context.Background(), desired, live, Options{Ignore: []IgnoreRule{tc.rule}})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantMsg) {
 				t.Errorf("error %q does not mention %q", err, tc.wantMsg)
 			}
-			if _, err := Strip(desired, live, []IgnoreRule{tc.rule}); !errors.Is(err, tc.wantErr) {
+			if _, err := Strip(context.Background(), desired, live, []IgnoreRule{tc.rule}); !errors.Is(err, tc.wantErr) {
 				t.Errorf("Strip: error %v, want %v", err, tc.wantErr)
 			}
 		})
@@ -190,7 +191,7 @@ func TestStrip(t *testing.T) {
 				live = nil
 			}
 			before := desired.DeepCopy()
-			got, err := Strip(desired, live, tc.rules)
+			got, err := Strip(context.Background(), desired, live, tc.rules)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,8 +205,8 @@ func TestStrip(t *testing.T) {
 			sameYAML(t, got.Object, want.Object)
 		})
 	}
-	if got, err := Strip(nil, nil, nil); got != nil || err != nil {
-		t.Errorf("Strip(nil) = %v, %v", got, err)
+	if got, err := Strip(context.Background(), nil, nil, nil); got != nil || err != nil {
+		t.Errorf("Strip(context.Background(), nil) = %v, %v", got, err)
 	}
 }
 

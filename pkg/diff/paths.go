@@ -79,10 +79,8 @@ type jqPath struct {
 // paths evaluates the query on obj. A runtime error (typically iterating
 // over a field the object does not have) means the expression selects
 // nothing here, as in Argo CD; running out of time is an error.
-func (q jqPath) paths(obj map[string]any) ([]path, error) {
-	// The public API takes no context: the evaluation is CPU-bound and only
-	// needs a bound, not cancellation from the caller.
-	ctx, cancel := context.WithTimeout(context.Background(), jqTimeout)
+func (q jqPath) paths(ctx context.Context, obj map[string]any) ([]path, error) {
+	ctx, cancel := context.WithTimeout(ctx, jqTimeout)
 	defer cancel()
 	iter := q.code.RunWithContext(ctx, toJQ(obj))
 	var out []path
