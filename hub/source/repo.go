@@ -1,0 +1,225 @@
+// Package source keeps Git repositories for the hub: one bare clone per
+// URL in a cache directory, fetched on poll or webhook, read as TreeFS at
+// a commit without a work tree.
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// Credentials for one repository. They are never logged.
+type Credentials struct {
+	Username   string `json:"username,omitempty"`
+	Password   string `json:"password,omitempty"` // or token
+	SSHKey     []byte `json:"sshKey,omitempty"`
+	KnownHosts []byte `json:"knownHosts,omitempty"`
+}
+
+// String hides secrets from logs and errors.
+func (c Credentials) String() string { return "Credentials{redacted}" }
+
+func (c Credentials) auth() (transport.AuthMethod, error) {
+	switch {
+	case len(c.SSHKey) > 0:
+		user := c.Username
+		if user == "" {
+			user = "git"
+		}
+		keys, err := gitssh.NewPublicKeys(user, c.SSHKey, c.Password)
+		if err != nil {
+			return nil, fmt.Errorf("ssh key: %w", err)
+		}
+		if len(c.KnownHosts) > 0 {
+			cb, err := knownHostsCallback(c.KnownHosts)
+			if err != nil {
+				return nil, err
+			}
+			keys.HostKeyCallback = cb
+		}
+		return keys, nil
+	case c.Password != "":
+		user := c.Username
+		if user == "" {
+			user = "git" // token auth: any non-empty user
+		}
+		return &http.BasicAuth{Username: user, Password: c.Password}, nil
+	}
+	return nil, nil
+}
+
+func knownHostsCallback(data []byte) (ssh.HostKeyCallback, error) {
+	f, err := os.CreateTemp("", "known_hosts")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return knownhosts.New(f.Name())
+}
+
+// Cache holds one bare clone per repository URL under dir.
+type Cache struct {
+	dir   string
+	mu    sync.Mutex
+	repos map[string]*Repo
+}
+
+// NewCache uses dir for clones.
+func NewCache(dir string) *Cache { return &Cache{dir: dir, repos: map[string]*Repo{}} }
+
+// Repo returns the repository for url (not fetched yet).
+func (c *Cache) Repo(url string, creds Credentials) *Repo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.repos[url]
+	if !ok {
+		sum := sha256.Sum256([]byte(url))
+		r = &Repo{url: url, dir: filepath.Join(c.dir, hex.EncodeToString(sum[:8]))}
+		c.repos[url] = r
+	}
+	r.mu.Lock()
+	r.creds = creds
+	r.mu.Unlock()
+	return r
+}
+
+// Repo is one cached repository. Fetch and reads may run concurrently.
+type Repo struct {
+	url   string
+	dir   string
+	mu    sync.RWMutex
+	creds Credentials
+	repo  *git.Repository
+}
+
+var refSpecs = []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
+
+// Fetch clones the repository on first use, then fetches every branch and
+// tag (force-pushes replace refs; deleted branches disappear).
+func (r *Repo) Fetch(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	auth, err := r.creds.auth()
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.url, err)
+	}
+	if r.repo == nil {
+		repo, err := git.PlainOpen(r.dir)
+		if err != nil {
+			if err := os.RemoveAll(r.dir); err != nil {
+				return err
+			}
+			repo, err = git.PlainInit(r.dir, true)
+			if err != nil {
+				return fmt.Errorf("%s: init cache: %w", r.url, err)
+			}
+			if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{r.url}, Fetch: refSpecs}); err != nil {
+				return fmt.Errorf("%s: %w", r.url, err)
+			}
+		}
+		r.repo = repo
+	}
+	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: refSpecs, Auth: auth, Force: true, Prune: true, Tags: git.NoTags})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %w", r.url, err)
+	}
+	return r.syncHead(ctx, auth)
+}
+
+// syncHead points HEAD at the remote's default branch.
+func (r *Repo) syncHead(ctx context.Context, auth transport.AuthMethod) error {
+	rem, err := r.repo.Remote("origin")
+	if err != nil {
+		return err
+	}
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth})
+	if err != nil {
+		return fmt.Errorf("list %s: %w", r.url, err)
+	}
+	for _, ref := range refs {
+		if ref.Name() == plumbing.HEAD && ref.Type() == plumbing.SymbolicReference {
+			return r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref.Target()))
+		}
+	}
+	return nil
+}
+
+// Resolve turns a revision (branch, tag, full or short commit SHA; "" or
+// HEAD for the default branch) into a commit hash.
+func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.repo == nil {
+		return plumbing.ZeroHash, fmt.Errorf("%s: not fetched", r.url)
+	}
+	if rev == "" {
+		rev = "HEAD"
+	}
+	candidates := []plumbing.Revision{plumbing.Revision("refs/heads/" + rev), plumbing.Revision("refs/tags/" + rev), plumbing.Revision(rev)}
+	if rev == "HEAD" {
+		candidates = []plumbing.Revision{"HEAD"}
+	}
+	for _, c := range candidates {
+		h, err := r.repo.ResolveRevision(c)
+		if err == nil {
+			// Annotated tags resolve to the tag object; peel to its commit.
+			if tag, err := r.repo.TagObject(*h); err == nil {
+				if c, err := tag.Commit(); err == nil {
+					return c.Hash, nil
+				}
+			}
+			return *h, nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("%s: revision %q not found (no such branch, tag or commit)", r.url, rev)
+}
+
+// Tree returns the file tree of a commit.
+func (r *Repo) Tree(commit plumbing.Hash) (*TreeFS, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c, err := r.repo.CommitObject(commit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: commit %s: %w", r.url, commit, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	return NewTreeFS(r.repo.Storer, t), nil
+}
+
+// Message returns a commit's first line, for history.
+func (r *Repo) Message(commit plumbing.Hash) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	c, err := object.GetCommit(r.repo.Storer, commit)
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(c.Message, "\n")
+	return first
+}

@@ -1,0 +1,38 @@
+// Package store is the hub's state in one bbolt file. Every write is one
+// transaction, so a kill -9 at any moment leaves the last committed state.
+//
+// Schema (all values are protobuf-encoded flotilla.v1 messages unless said):
+//
+//	meta          "schema" → version (decimal string)
+//	applications  name → Application
+//	projects      name → Project
+//	clusters      name → Cluster
+//	tokens        sha256(token) hex → Principal (JSON); tokens are never stored
+//	targets       app "/" cluster → TargetStatus
+//	desired       app "/" cluster → DesiredTarget (JSON): plan hash to enforce, inventory
+//	history       app "/" cluster → nested bucket: id (8-byte big endian) → HistoryEntry
+//	plans         plan hash → Plan (content-addressed, objects included)
+//	renders       cache key → RenderRecord (JSON)
+package store
+
+// SchemaVersion is bumped when a bucket's layout changes.
+const SchemaVersion = "1"
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketApplications = []byte("applications")
+	bucketProjects     = []byte("projects")
+	bucketClusters     = []byte("clusters")
+	bucketTokens       = []byte("tokens")
+	bucketTargets      = []byte("targets")
+	bucketDesired      = []byte("desired")
+	bucketHistory      = []byte("history")
+	bucketPlans        = []byte("plans")
+	bucketRenders      = []byte("renders")
+)
+
+var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders}
+
+// TargetKey names one (application, cluster) pair.
+func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Errors callers match with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Store is the hub's bbolt database.
+type Store struct{ db *bolt.DB }
+
+// Open opens (creating if needed) DIR/hub.db.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(filepath.Join(dir, "hub.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("schema")); v != nil && string(v) != SchemaVersion {
+			return fmt.Errorf("store schema %s, this hub reads %s", v, SchemaVersion)
+		}
+		return meta.Put([]byte("schema"), []byte(SchemaVersion))
+	})
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Check verifies the database's internal consistency (bbolt's tx.Check)
+// and that every record decodes.
+func (s *Store) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		decoders := map[string]func() proto.Message{
+			string(bucketApplications): func() proto.Message { return &pb.Application{} },
+			string(bucketProjects):     func() proto.Message { return &pb.Project{} },
+			string(bucketClusters):     func() proto.Message { return &pb.Cluster{} },
+			string(bucketTargets):      func() proto.Message { return &pb.TargetStatus{} },
+			string(bucketPlans):        func() proto.Message { return &pb.Plan{} },
+		}
+		for name, mk := range decoders {
+			err := tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
+				if err := proto.Unmarshal(v, mk()); err != nil {
+					return fmt.Errorf("%s/%s: %w", name, k, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func put(tx *bolt.Tx, bucket, key []byte, m proto.Message) error {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put(key, b)
+}
+
+func get(tx *bolt.Tx, bucket, key []byte, m proto.Message) error {
+	v := tx.Bucket(bucket).Get(key)
+	if v == nil {
+		return fmt.Errorf("%s %q: %w", strings.TrimSuffix(string(bucket), "s"), key, ErrNotFound)
+	}
+	return proto.Unmarshal(v, m)
+}
+
+func list[T proto.Message](s *Store, bucket []byte, mk func() T) ([]T, error) {
+	var out []T
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(_, v []byte) error {
+			m := mk()
+			if err := proto.Unmarshal(v, m); err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// HashToken returns the stored form of a token.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Principal is who a token authenticates.
+type Principal struct {
+	Kind string `json:"kind"` // "admin" or "cluster"
+	Name string `json:"name"`
+}
+
+// PutToken stores the hash of token for p.
+func (s *Store) PutToken(token string, p Principal) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).Put([]byte(HashToken(token)), b)
+	})
+}
+
+// Authenticate returns the principal of token.
+func (s *Store) Authenticate(token string) (Principal, error) {
+	var p Principal
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTokens).Get([]byte(HashToken(token)))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &p)
+	})
+	return p, err
+}
+
+// HasAdminToken reports whether any admin token exists.
+func (s *Store) HasAdminToken() (bool, error) {
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).ForEach(func(_, v []byte) error {
+			var p Principal
+			if json.Unmarshal(v, &p) == nil && p.Kind == "admin" {
+				found = true
+			}
+			return nil
+		})
+	})
+	return found, err
+}
+
+func marshal(m proto.Message) ([]byte, error)   { return proto.Marshal(m) }
+func unmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
+
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}

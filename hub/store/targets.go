@@ -1,0 +1,204 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Desired is what a target should run: the plan the spoke must enforce.
+// Generation grows with every assignment (also a re-sync of the same plan),
+// so a spoke can tell a new request from a resend.
+type Desired struct {
+	PlanHash    string   `json:"planHash"`
+	Revision    string   `json:"revision"`
+	Generation  uint64   `json:"generation"`
+	InitiatedBy string   `json:"initiatedBy"`
+	HistoryID   uint64   `json:"historyId"`
+	Inventory   []string `json:"inventory,omitempty"` // object IDs the plan applies, for the next prune set
+}
+
+// GetDesired reads a target's desired state (ErrNotFound if none).
+func (s *Store) GetDesired(app, cluster string) (Desired, error) {
+	var d Desired
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDesired).Get(TargetKey(app, cluster))
+		if v == nil {
+			return fmt.Errorf("desired state of %s/%s: %w", app, cluster, ErrNotFound)
+		}
+		return json.Unmarshal(v, &d)
+	})
+	return d, err
+}
+
+// Assign makes plan the desired state of a target and records a history
+// entry, atomically. It returns the new Desired.
+func (s *Store) Assign(app, cluster string, p *pb.Plan, revision, by string, inventory []string, now func() *pb.HistoryEntry) (Desired, error) {
+	var d Desired
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketPlans).Get([]byte(p.GetHash())) == nil {
+			if err := put(tx, bucketPlans, []byte(p.GetHash()), p); err != nil {
+				return err
+			}
+		}
+		key := TargetKey(app, cluster)
+		if v := tx.Bucket(bucketDesired).Get(key); v != nil {
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+		}
+		hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(key)
+		if err != nil {
+			return err
+		}
+		id, err := hb.NextSequence()
+		if err != nil {
+			return err
+		}
+		h := now()
+		h.Id, h.Cluster, h.Revision, h.PlanHash, h.InitiatedBy = int64(id), cluster, revision, p.GetHash(), by
+		h.Result = pb.OperationPhase_OPERATION_PHASE_RUNNING
+		b, err := marshal(h)
+		if err != nil {
+			return err
+		}
+		if err := hb.Put(itob(id), b); err != nil {
+			return err
+		}
+		d = Desired{PlanHash: p.GetHash(), Revision: revision, Generation: d.Generation + 1, InitiatedBy: by, HistoryID: id, Inventory: inventory}
+		j, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketDesired).Put(key, j)
+	})
+	return d, err
+}
+
+// FinishHistory records the result of a history entry.
+func (s *Store) FinishHistory(app, cluster string, id uint64, fn func(*pb.HistoryEntry)) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		hb := tx.Bucket(bucketHistory).Bucket(TargetKey(app, cluster))
+		if hb == nil || hb.Get(itob(id)) == nil {
+			return fmt.Errorf("history %s/%s #%d: %w", app, cluster, id, ErrNotFound)
+		}
+		h := &pb.HistoryEntry{}
+		if err := unmarshal(hb.Get(itob(id)), h); err != nil {
+			return err
+		}
+		fn(h)
+		b, err := marshal(h)
+		if err != nil {
+			return err
+		}
+		return hb.Put(itob(id), b)
+	})
+}
+
+// ListHistory returns a target's history, oldest first; cluster "" means
+// every target of the application.
+func (s *Store) ListHistory(app, cluster string) ([]*pb.HistoryEntry, error) {
+	var out []*pb.HistoryEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketHistory).ForEachBucket(func(k []byte) error {
+			a, c, _ := strings.Cut(string(k), "/")
+			if a != app || (cluster != "" && c != cluster) {
+				return nil
+			}
+			return tx.Bucket(bucketHistory).Bucket(k).ForEach(func(_, v []byte) error {
+				h := &pb.HistoryEntry{}
+				if err := unmarshal(v, h); err != nil {
+					return err
+				}
+				out = append(out, h)
+				return nil
+			})
+		})
+	})
+	return out, err
+}
+
+// PutTarget stores a target's status.
+func (s *Store) PutTarget(t *pb.TargetStatus) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return put(tx, bucketTargets, TargetKey(t.GetApplication(), t.GetCluster()), t)
+	})
+}
+
+// UpdateTarget changes a target's status with fn atomically (creating it).
+func (s *Store) UpdateTarget(app, cluster string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+	t := &pb.TargetStatus{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketTargets).Get(TargetKey(app, cluster)); v != nil {
+			if err := unmarshal(v, t); err != nil {
+				return err
+			}
+		}
+		t.Application, t.Cluster = app, cluster
+		fn(t)
+		return put(tx, bucketTargets, TargetKey(app, cluster), t)
+	})
+	return t, err
+}
+
+// ListTargets returns the targets of an application ("" for all).
+func (s *Store) ListTargets(app string) ([]*pb.TargetStatus, error) {
+	all, err := list(s, bucketTargets, func() *pb.TargetStatus { return &pb.TargetStatus{} })
+	if err != nil || app == "" {
+		return all, err
+	}
+	var out []*pb.TargetStatus
+	for _, t := range all {
+		if t.GetApplication() == app {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// DeleteTarget forgets a target (its cluster left the destination).
+func (s *Store) DeleteTarget(app, cluster string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketTargets, bucketDesired} {
+			if err := tx.Bucket(b).Delete(TargetKey(app, cluster)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RenderRecord is a cached render: the paths it read with their Git
+// object hashes, and the objects it produced (JSON).
+type RenderRecord struct {
+	Commit  string            `json:"commit"`
+	Params  string            `json:"params"`
+	Reads   map[string]string `json:"reads"`
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// GetRender reads the cached render under key.
+func (s *Store) GetRender(key string) (*RenderRecord, error) {
+	var r RenderRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRenders).Get([]byte(key))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &r)
+	})
+	return &r, err
+}
+
+// PutRender caches a render under key.
+func (s *Store) PutRender(key string, r *RenderRecord) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRenders).Put([]byte(key), b) })
+}
