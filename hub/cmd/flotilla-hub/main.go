@@ -1,27 +1,51 @@
-// Command flotilla-hub is Flotilla's central daemon. Until the hub issue
-// lands it starts, logs its configuration and stops cleanly on SIGINT or
-// SIGTERM.
+// Command flotilla-hub is Flotilla's central daemon: it watches Git,
+// renders and plans, and streams plans to the spokes that dial in.
 package main
 
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/flotilla-gitops/flotilla/hub"
 	"github.com/flotilla-gitops/flotilla/internal/version"
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:7443", "gRPC listen address")
-	dataDir := flag.String("data-dir", "flotilla-hub-data", "directory for the hub's bbolt store and Git cache")
+	cfg := hub.DefaultConfig()
+	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address (spokes, admin API)")
+	flag.StringVar(&cfg.HTTPListen, "http-listen", cfg.HTTPListen, "HTTP listen address (webhook, /metrics, /healthz)")
+	flag.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the hub's bbolt store and Git cache")
+	flag.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("FLOTILLA_WEBHOOK_SECRET"), "secret to verify webhook deliveries (or FLOTILLA_WEBHOOK_SECRET)")
+	flag.DurationVar(&cfg.Controller.PollInterval, "poll-interval", cfg.Controller.PollInterval, "how often each repository is fetched")
+	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once")
+	flag.DurationVar(&cfg.Controller.RenderTimeout, "render-timeout", cfg.Controller.RenderTimeout, "time limit of one render")
+	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "hub")
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(os.Stderr, "flotilla-hub: -log-level: %v\n", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})).With("component", "hub")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	log.Info("starting", "version", version.Version, "listen", *listen, "dataDir", *dataDir)
-	<-ctx.Done()
+	log.Info("starting", "version", version.Version, "listen", cfg.Listen, "httpListen", cfg.HTTPListen, "dataDir", cfg.DataDir)
+	h, err := hub.Start(ctx, cfg, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
+	if h.AdminToken != "" {
+		fmt.Fprintf(os.Stderr, "\nAdmin token (shown once; also in %s/%s):\n  %s\n\n", cfg.DataDir, hub.AdminTokenFile, h.AdminToken)
+	}
+	if err := h.Wait(); err != nil {
+		log.Error("stopped with errors", "err", err)
+		os.Exit(1)
+	}
 	log.Info("stopped")
 }

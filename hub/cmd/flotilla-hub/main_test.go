@@ -13,5 +13,5 @@ func TestMain(m *testing.M) {
 }
 
 func TestStopsOnSIGTERM(t *testing.T) {
-	daemontest.StopsOnSIGTERM(t, "-data-dir", t.TempDir())
+	daemontest.StopsOnSIGTERM(t, "-data-dir", t.TempDir(), "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0")
 }

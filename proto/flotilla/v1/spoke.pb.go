@@ -304,9 +304,11 @@ type Hello struct {
 	KubeVersion  string                 `protobuf:"bytes,2,opt,name=kube_version,json=kubeVersion,proto3" json:"kube_version,omitempty"`
 	// Plan hash per target the spoke currently enforces (application name
 	// → hash), so the hub only resends what changed.
-	CurrentPlans  map[string]string `protobuf:"bytes,3,rep,name=current_plans,json=currentPlans,proto3" json:"current_plans,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CurrentPlans map[string]string `protobuf:"bytes,3,rep,name=current_plans,json=currentPlans,proto3" json:"current_plans,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Generation of each current plan (application name → generation).
+	CurrentGenerations map[string]uint64 `protobuf:"bytes,4,rep,name=current_generations,json=currentGenerations,proto3" json:"current_generations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -356,6 +358,13 @@ func (x *Hello) GetKubeVersion() string {
 func (x *Hello) GetCurrentPlans() map[string]string {
 	if x != nil {
 		return x.CurrentPlans
+	}
+	return nil
+}
+
+func (x *Hello) GetCurrentGenerations() map[string]uint64 {
+	if x != nil {
+		return x.CurrentGenerations
 	}
 	return nil
 }
@@ -415,8 +424,11 @@ func (x *Welcome) GetHeartbeatSeconds() int64 {
 type PlanAssignment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Monotonic per stream; acks name it.
-	Seq           uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Plan          *Plan  `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	Seq  uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Plan *Plan  `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Grows with every assignment of the target, also when the same plan is
+	// assigned again (a manual sync or a retry): run it again.
+	Generation    uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -463,6 +475,13 @@ func (x *PlanAssignment) GetPlan() *Plan {
 		return x.Plan
 	}
 	return nil
+}
+
+func (x *PlanAssignment) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
 }
 
 type TargetRemoved struct {
@@ -1051,20 +1070,27 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\aremoved\x18\x03 \x01(\v2\x1a.flotilla.v1.TargetRemovedH\x00R\aremoved\x126\n" +
 	"\theartbeat\x18\x04 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12.\n" +
 	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04syncB\x05\n" +
-	"\x03msg\"\xdb\x01\n" +
+	"\x03msg\"\xff\x02\n" +
 	"\x05Hello\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
 	"\fkube_version\x18\x02 \x01(\tR\vkubeVersion\x12I\n" +
-	"\rcurrent_plans\x18\x03 \x03(\v2$.flotilla.v1.Hello.CurrentPlansEntryR\fcurrentPlans\x1a?\n" +
+	"\rcurrent_plans\x18\x03 \x03(\v2$.flotilla.v1.Hello.CurrentPlansEntryR\fcurrentPlans\x12[\n" +
+	"\x13current_generations\x18\x04 \x03(\v2*.flotilla.v1.Hello.CurrentGenerationsEntryR\x12currentGenerations\x1a?\n" +
 	"\x11CurrentPlansEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"P\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aE\n" +
+	"\x17CurrentGenerationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"P\n" +
 	"\aWelcome\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x12+\n" +
-	"\x11heartbeat_seconds\x18\x02 \x01(\x03R\x10heartbeatSeconds\"I\n" +
+	"\x11heartbeat_seconds\x18\x02 \x01(\x03R\x10heartbeatSeconds\"i\n" +
 	"\x0ePlanAssignment\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12%\n" +
-	"\x04plan\x18\x02 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\"G\n" +
+	"\x04plan\x18\x02 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x03 \x01(\x04R\n" +
+	"generation\"G\n" +
 	"\rTargetRemoved\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x14\n" +
 	"\x05prune\x18\x02 \x01(\bR\x05prune\"o\n" +
@@ -1120,7 +1146,7 @@ func file_flotilla_v1_spoke_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_spoke_proto_rawDescData
 }
 
-var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*ConnectRequest)(nil),        // 0: flotilla.v1.ConnectRequest
 	(*ConnectResponse)(nil),       // 1: flotilla.v1.ConnectResponse
@@ -1137,15 +1163,16 @@ var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*DriftReport)(nil),           // 12: flotilla.v1.DriftReport
 	(*DriftedResource)(nil),       // 13: flotilla.v1.DriftedResource
 	nil,                           // 14: flotilla.v1.Hello.CurrentPlansEntry
-	(*Plan)(nil),                  // 15: flotilla.v1.Plan
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
-	(*Operation)(nil),             // 17: flotilla.v1.Operation
-	(*ObjectRef)(nil),             // 18: flotilla.v1.ObjectRef
-	(Phase)(0),                    // 19: flotilla.v1.Phase
-	(ActionType)(0),               // 20: flotilla.v1.ActionType
-	(Health)(0),                   // 21: flotilla.v1.Health
-	(*ResourceStatus)(nil),        // 22: flotilla.v1.ResourceStatus
-	(SyncStatus)(0),               // 23: flotilla.v1.SyncStatus
+	nil,                           // 15: flotilla.v1.Hello.CurrentGenerationsEntry
+	(*Plan)(nil),                  // 16: flotilla.v1.Plan
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*Operation)(nil),             // 18: flotilla.v1.Operation
+	(*ObjectRef)(nil),             // 19: flotilla.v1.ObjectRef
+	(Phase)(0),                    // 20: flotilla.v1.Phase
+	(ActionType)(0),               // 21: flotilla.v1.ActionType
+	(Health)(0),                   // 22: flotilla.v1.Health
+	(*ResourceStatus)(nil),        // 23: flotilla.v1.ResourceStatus
+	(SyncStatus)(0),               // 24: flotilla.v1.SyncStatus
 }
 var file_flotilla_v1_spoke_proto_depIdxs = []int32{
 	2,  // 0: flotilla.v1.ConnectRequest.hello:type_name -> flotilla.v1.Hello
@@ -1160,26 +1187,27 @@ var file_flotilla_v1_spoke_proto_depIdxs = []int32{
 	7,  // 9: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
 	6,  // 10: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
 	14, // 11: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
-	15, // 12: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
-	16, // 13: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	17, // 14: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
-	10, // 15: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
-	18, // 16: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
-	19, // 17: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
-	20, // 18: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
-	21, // 19: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
-	21, // 20: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
-	22, // 21: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
-	23, // 22: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
-	13, // 23: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
-	18, // 24: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
-	0,  // 25: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
-	1,  // 26: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
-	26, // [26:27] is the sub-list for method output_type
-	25, // [25:26] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	15, // 12: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
+	16, // 13: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
+	17, // 14: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	18, // 15: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
+	10, // 16: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
+	19, // 17: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
+	20, // 18: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
+	21, // 19: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
+	22, // 20: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
+	22, // 21: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
+	23, // 22: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
+	24, // 23: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
+	13, // 24: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
+	19, // 25: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
+	0,  // 26: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
+	1,  // 27: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
+	27, // [27:28] is the sub-list for method output_type
+	26, // [26:27] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_spoke_proto_init() }
@@ -1210,7 +1238,7 @@ func file_flotilla_v1_spoke_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_spoke_proto_rawDesc), len(file_flotilla_v1_spoke_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

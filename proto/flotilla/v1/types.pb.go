@@ -1469,8 +1469,10 @@ type ResourceStatus struct {
 	Message         string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	Hook            bool                   `protobuf:"varint,5,opt,name=hook,proto3" json:"hook,omitempty"`
 	RequiresPruning bool                   `protobuf:"varint,6,opt,name=requires_pruning,json=requiresPruning,proto3" json:"requires_pruning,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Unified diff live → desired when the resource is out of sync.
+	Diff          string `protobuf:"bytes,7,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResourceStatus) Reset() {
@@ -1543,6 +1545,13 @@ func (x *ResourceStatus) GetRequiresPruning() bool {
 		return x.RequiresPruning
 	}
 	return false
+}
+
+func (x *ResourceStatus) GetDiff() string {
+	if x != nil {
+		return x.Diff
+	}
+	return ""
 }
 
 type Operation struct {
@@ -1978,14 +1987,15 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"apiVersion\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name\"\xed\x01\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"\x81\x02\n" +
 	"\x0eResourceStatus\x12(\n" +
 	"\x03ref\x18\x01 \x01(\v2\x16.flotilla.v1.ObjectRefR\x03ref\x12+\n" +
 	"\x04sync\x18\x02 \x01(\x0e2\x17.flotilla.v1.SyncStatusR\x04sync\x12+\n" +
 	"\x06health\x18\x03 \x01(\x0e2\x13.flotilla.v1.HealthR\x06health\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12\x12\n" +
 	"\x04hook\x18\x05 \x01(\bR\x04hook\x12)\n" +
-	"\x10requires_pruning\x18\x06 \x01(\bR\x0frequiresPruning\"\xbe\x02\n" +
+	"\x10requires_pruning\x18\x06 \x01(\bR\x0frequiresPruning\x12\x12\n" +
+	"\x04diff\x18\a \x01(\tR\x04diff\"\xbe\x02\n" +
 	"\tOperation\x121\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x1b.flotilla.v1.OperationPhaseR\x05phase\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1b\n" +

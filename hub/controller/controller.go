@@ -1,0 +1,511 @@
+// Package controller turns applications into plans: it resolves each
+// application's revision, renders once per distinct input (re-using the
+// previous render when no path it read changed), computes one plan per
+// target cluster and, for automated applications, assigns it.
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/pkg/render"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Options configure a controller.
+type Options struct {
+	PollInterval  time.Duration // per repository; Argo CD's default is 3 minutes
+	RenderWorkers int
+	RenderTimeout time.Duration
+	KubeVersion   string // Helm capabilities when a cluster reports none
+}
+
+// DefaultOptions are the hub's defaults.
+func DefaultOptions() Options {
+	return Options{PollInterval: 3 * time.Minute, RenderWorkers: 4, RenderTimeout: 2 * time.Minute, KubeVersion: render.DefaultKubeVersion}
+}
+
+// Notifier is told when a cluster's desired state changed or an event
+// happened; the stream layer implements it.
+type Notifier interface {
+	DesiredChanged(cluster, app string)
+	TargetRemoved(cluster, app string, prune bool)
+	TargetUpdated(t *pb.TargetStatus)
+}
+
+// Controller reconciles applications.
+type Controller struct {
+	opts   Options
+	store  *store.Store
+	git    *source.Cache
+	notify Notifier
+	log    *slog.Logger
+	sem    chan struct{}
+	now    func() time.Time
+
+	mu      sync.Mutex
+	appLock map[string]*sync.Mutex
+	polled  map[string]time.Time // repo URL → last fetch
+
+	Stats Stats
+}
+
+// Stats count work done, for metrics and tests.
+type Stats struct {
+	mu      sync.Mutex
+	Renders int // renders actually run (not re-used)
+	Reuses  int
+	Plans   int // plans assigned
+}
+
+func (s *Stats) add(renders, reuses, plans int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Renders += renders
+	s.Reuses += reuses
+	s.Plans += plans
+}
+
+// Snapshot returns the counters.
+func (s *Stats) Snapshot() (renders, reuses, plans int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Renders, s.Reuses, s.Plans
+}
+
+// New creates a controller.
+func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts Options) *Controller {
+	if opts.RenderWorkers <= 0 {
+		opts.RenderWorkers = 1
+	}
+	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
+		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}}
+}
+
+func (c *Controller) lockApp(name string) func() {
+	c.mu.Lock()
+	l, ok := c.appLock[name]
+	if !ok {
+		l = &sync.Mutex{}
+		c.appLock[name] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Run polls every repository at the poll interval and reconciles the
+// applications that use it, until ctx ends.
+func (c *Controller) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		apps, err := c.store.ListApplications()
+		if err != nil {
+			c.log.Error("list applications", "err", err)
+		}
+		due := map[string]bool{}
+		c.mu.Lock()
+		for _, a := range apps {
+			url := a.GetSource().GetRepoUrl()
+			if c.now().Sub(c.polled[url]) >= c.opts.PollInterval {
+				due[url] = true
+			}
+		}
+		c.mu.Unlock()
+		for url := range due {
+			c.Refresh(ctx, url)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Refresh fetches a repository now (webhook, refresh request) and
+// reconciles every application using it.
+func (c *Controller) Refresh(ctx context.Context, repoURL string) {
+	c.mu.Lock()
+	c.polled[repoURL] = c.now()
+	c.mu.Unlock()
+	fetchErr := c.git.Repo(repoURL, source.Credentials{}).Fetch(ctx)
+	if fetchErr != nil {
+		c.log.Warn("fetch failed", "repo", repoURL, "err", fetchErr)
+	}
+	apps, err := c.store.ListApplications()
+	if err != nil {
+		c.log.Error("list applications", "err", err)
+		return
+	}
+	for _, a := range apps {
+		if a.GetSource().GetRepoUrl() != repoURL {
+			continue
+		}
+		if err := c.reconcile(ctx, a.GetName(), fetchErr); err != nil {
+			c.log.Warn("reconcile", "app", a.GetName(), "err", err)
+		}
+	}
+}
+
+// Reconcile fetches an application's repository and reconciles it.
+func (c *Controller) Reconcile(ctx context.Context, app string) error {
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.polled[a.GetSource().GetRepoUrl()] = c.now()
+	c.mu.Unlock()
+	return c.reconcile(ctx, app, c.git.Repo(a.GetSource().GetRepoUrl(), source.Credentials{}).Fetch(ctx))
+}
+
+// Sync assigns the current plan of an application's targets (all, or the
+// named clusters) whatever its sync policy: a manual sync.
+func (c *Controller) Sync(ctx context.Context, app string, clusters []string, by string) ([]*pb.TargetStatus, error) {
+	if err := c.Reconcile(ctx, app); err != nil {
+		return nil, err
+	}
+	unlock := c.lockApp(app)
+	defer unlock()
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := c.targets(ctx, a, nil)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, n := range clusters {
+		want[n] = true
+	}
+	var out []*pb.TargetStatus
+	for _, t := range targets {
+		if len(want) > 0 && !want[t.cluster.GetName()] {
+			continue
+		}
+		if t.err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", app, t.cluster.GetName(), t.err)
+		}
+		if err := c.assign(a, t, by); err != nil {
+			return nil, err
+		}
+		ts, err := c.store.UpdateTarget(app, t.cluster.GetName(), func(*pb.TargetStatus) {})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	if len(want) > 0 && len(out) != len(want) {
+		return nil, fmt.Errorf("%s: some of the clusters %v are not targets of the application", app, clusters)
+	}
+	return out, nil
+}
+
+// target is one cluster's computed state for an application.
+type target struct {
+	cluster   *pb.Cluster
+	revision  string
+	plan      *pb.Plan
+	inventory []string
+	err       error
+}
+
+func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error) error {
+	unlock := c.lockApp(name)
+	defer unlock()
+	a, err := c.store.GetApplication(name)
+	if err != nil {
+		return err
+	}
+	targets, err := c.targets(ctx, a, fetchErr)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		cl := t.cluster.GetName()
+		d, derr := c.store.GetDesired(name, cl)
+		if t.err != nil {
+			// Keep the last good plan; show the error.
+			ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) { ts.Error = t.err.Error() })
+			if err != nil {
+				return err
+			}
+			c.notify.TargetUpdated(ts)
+			continue
+		}
+		ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
+			ts.Error = ""
+			if derr != nil || d.PlanHash != t.plan.GetHash() {
+				ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
+			}
+			if ts.Revision == "" {
+				ts.Revision = t.revision
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c.notify.TargetUpdated(ts)
+		if a.GetSyncPolicy().GetAutomated() && (derr != nil || d.PlanHash != t.plan.GetHash()) {
+			if err := c.assign(a, t, "automated"); err != nil {
+				return err
+			}
+		}
+	}
+	return c.dropStaleTargets(a, targets)
+}
+
+// dropStaleTargets forgets targets whose cluster left the destination.
+func (c *Controller) dropStaleTargets(a *pb.Application, targets []target) error {
+	keep := map[string]bool{}
+	for _, t := range targets {
+		keep[t.cluster.GetName()] = true
+	}
+	existing, err := c.store.ListTargets(a.GetName())
+	if err != nil {
+		return err
+	}
+	for _, ts := range existing {
+		if !keep[ts.GetCluster()] {
+			if err := c.store.DeleteTarget(a.GetName(), ts.GetCluster()); err != nil {
+				return err
+			}
+			c.notify.TargetRemoved(ts.GetCluster(), a.GetName(), false)
+		}
+	}
+	return nil
+}
+
+func (c *Controller) assign(a *pb.Application, t target, by string) error {
+	d, err := c.store.Assign(a.GetName(), t.cluster.GetName(), t.plan, t.revision, by, t.inventory, func() *pb.HistoryEntry {
+		return &pb.HistoryEntry{StartedAt: timestamppb.New(c.now())}
+	})
+	if err != nil {
+		return err
+	}
+	ts, err := c.store.UpdateTarget(a.GetName(), t.cluster.GetName(), func(ts *pb.TargetStatus) {
+		ts.Revision = t.revision
+		ts.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_RUNNING, PlanHash: t.plan.GetHash(),
+			Revision: t.revision, StartedAt: timestamppb.New(c.now()), TotalSteps: int32(len(t.plan.GetSteps())), Message: "waiting for the spoke"}
+	})
+	if err != nil {
+		return err
+	}
+	c.Stats.add(0, 0, 1)
+	c.log.Info("plan assigned", "app", a.GetName(), "cluster", t.cluster.GetName(), "revision", t.revision, "plan", short(t.plan.GetHash()), "generation", d.Generation)
+	c.notify.TargetUpdated(ts)
+	c.notify.DesiredChanged(t.cluster.GetName(), a.GetName())
+	return nil
+}
+
+// targets computes the plan of every target cluster of a.
+func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error) ([]target, error) {
+	clusters, err := c.store.ListClusters()
+	if err != nil {
+		return nil, err
+	}
+	var proj *pb.Project
+	if pn := a.GetProject(); pn != "" && pn != "default" {
+		if proj, err = c.store.GetProject(pn); err != nil {
+			return nil, fmt.Errorf("application %s: %w", a.GetName(), err)
+		}
+	}
+	selected := selectClusters(a, clusters)
+	out := make([]target, len(selected))
+	url := a.GetSource().GetRepoUrl()
+	repo := c.git.Repo(url, source.Credentials{})
+	commit, rerr := repo.Resolve(a.GetSource().GetTargetRevision())
+	if rerr != nil && fetchErr != nil {
+		rerr = fmt.Errorf("%w (last fetch: %v)", rerr, fetchErr)
+	}
+	if rerr == nil {
+		rerr = checkSource(proj, url)
+	}
+	for i, cl := range selected {
+		out[i] = target{cluster: cl, revision: commit.String(), err: rerr}
+		if rerr != nil {
+			continue
+		}
+		out[i].plan, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String())
+	}
+	return out, nil
+}
+
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, []string, error) {
+	kube := cl.GetKubeVersion()
+	if kube == "" {
+		kube = c.opts.KubeVersion
+	}
+	src := renderSource(a, cl, kube)
+	objs, err := c.render(ctx, repo, commit, src, a.GetSource().GetRepoUrl())
+	if err != nil {
+		return nil, nil, err
+	}
+	pol := a.GetSyncPolicy()
+	opts := plan.Options{Prune: pol.GetPrune(), Namespace: a.GetDestination().GetNamespace()}
+	for k, v := range pol.GetOptions() {
+		if err := opts.SetSyncOption(k + "=" + v); err != nil {
+			return nil, nil, err
+		}
+	}
+	var live []*unstructured.Unstructured
+	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
+		live = inventoryObjects(d.Inventory)
+	}
+	p, err := plan.Compute(objs, live, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var applied []*unstructured.Unstructured
+	var inventory []string
+	for _, act := range p.Actions() {
+		if act.Action == plan.Apply {
+			applied = append(applied, act.Object)
+			inventory = append(inventory, inventoryKey(act.Object))
+		}
+	}
+	for _, r := range p.Extraneous { // kept objects stay in the inventory
+		inventory = append(inventory, r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name)
+	}
+	if err := checkObjects(proj, cl.GetName(), applied); err != nil {
+		return nil, nil, err
+	}
+	msg, err := wire.PlanToProto(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
+	msg.Options = planOptions(a, opts)
+	msg.Ignore = a.GetIgnoreDifferences()
+	// The hash covers what the spoke does, options included.
+	msg.Hash = planHash(p.Hash, msg.Options, msg.Ignore)
+	return msg, inventory, nil
+}
+
+func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
+	opt := a.GetSyncPolicy().GetOptions()
+	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
+		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
+		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true", ForceConflicts: opt["Force"] == "true",
+		PrunePropagationPolicy: opt["PrunePropagationPolicy"], DefaultNamespace: o.Namespace}
+}
+
+func planHash(engine string, o *pb.PlanOptions, ig []*pb.IgnoreDifference) string {
+	b, err := json.Marshal(struct {
+		Engine string
+		Opts   *pb.PlanOptions
+		Ignore []*pb.IgnoreDifference
+	}{engine, o, ig})
+	if err != nil {
+		return engine
+	}
+	return object.HashBytes(b)
+}
+
+func inventoryKey(u *unstructured.Unstructured) string {
+	return u.GetAPIVersion() + "|" + u.GetKind() + "|" + u.GetNamespace() + "|" + u.GetName()
+}
+
+func inventoryObjects(keys []string) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, 0, len(keys))
+	for _, k := range keys {
+		parts := strings.SplitN(k, "|", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(parts[0])
+		u.SetKind(parts[1])
+		u.SetNamespace(parts[2])
+		u.SetName(parts[3])
+		out = append(out, u)
+	}
+	return out
+}
+
+func hashOf(commit string) plumbing.Hash { return plumbing.NewHash(commit) }
+
+// render renders src at commit, re-using the last render with the same
+// inputs when none of the paths it read changed.
+func (c *Controller) render(ctx context.Context, repo *source.Repo, commit string, src render.Source, url string) ([]*unstructured.Unstructured, error) {
+	key := renderKey(url, src)
+	tree, err := repo.Tree(hashOf(commit))
+	if err != nil {
+		return nil, err
+	}
+	if rec, err := c.store.GetRender(key); err == nil && (rec.Commit == commit || tree.Unchanged(rec.Reads)) {
+		objs, derr := decodeObjects(rec.Objects)
+		if derr == nil {
+			c.Stats.add(0, 1, 0)
+			return objs, nil
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
+	defer cancel()
+	start := c.now()
+	res, err := render.Render(rctx, tree, src, render.DefaultLimits())
+	renderDuration.Observe(c.now().Sub(start).Seconds())
+	if err != nil {
+		renderTotal.WithLabelValues("error").Inc()
+		return nil, err
+	}
+	renderTotal.WithLabelValues("ok").Inc()
+	c.Stats.add(1, 0, 0)
+	rec := &store.RenderRecord{Commit: commit, Reads: tree.Reads()}
+	for _, u := range res.Objects {
+		b, err := json.Marshal(u.Object)
+		if err != nil {
+			return nil, err
+		}
+		rec.Objects = append(rec.Objects, b)
+	}
+	if err := c.store.PutRender(key, rec); err != nil {
+		return nil, err
+	}
+	return res.Objects, nil
+}
+
+func decodeObjects(raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, 0, len(raw))
+	for _, b := range raw {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(b); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

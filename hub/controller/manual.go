@@ -1,0 +1,98 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flotilla-gitops/flotilla/hub/source"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// PlanAt computes (without assigning) the plan of one target at a revision
+// ("" for the application's target revision).
+func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) (*pb.Plan, error) {
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := c.store.GetCluster(cluster)
+	if err != nil {
+		return nil, err
+	}
+	if revision == "" {
+		revision = a.GetSource().GetTargetRevision()
+	}
+	repo := c.git.Repo(a.GetSource().GetRepoUrl(), source.Credentials{})
+	commit, err := repo.Resolve(revision)
+	if err != nil {
+		if ferr := repo.Fetch(ctx); ferr != nil {
+			return nil, fmt.Errorf("%w (fetch: %v)", err, ferr)
+		}
+		if commit, err = repo.Resolve(revision); err != nil {
+			return nil, err
+		}
+	}
+	var proj *pb.Project
+	if pn := a.GetProject(); pn != "" && pn != "default" {
+		if proj, err = c.store.GetProject(pn); err != nil {
+			return nil, err
+		}
+	}
+	p, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String())
+	return p, err
+}
+
+// Rollback assigns again the plan of history entry id on each cluster
+// (all targets when clusters is empty). Like Argo CD, it refuses while
+// automated sync would undo it at once.
+func (c *Controller) Rollback(ctx context.Context, app string, id int64, clusters []string, by string) error {
+	unlock := c.lockApp(app)
+	defer unlock()
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return err
+	}
+	if a.GetSyncPolicy().GetAutomated() {
+		return fmt.Errorf("application %s: rollback is not allowed while automated sync is enabled (disable it first)", app)
+	}
+	hist, err := c.store.ListHistory(app, "")
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, n := range clusters {
+		want[n] = true
+	}
+	done := 0
+	for _, h := range hist {
+		if h.GetId() != id || (len(want) > 0 && !want[h.GetCluster()]) {
+			continue
+		}
+		p, err := c.store.GetPlan(h.GetPlanHash())
+		if err != nil {
+			return fmt.Errorf("history #%d on %s: %w", id, h.GetCluster(), err)
+		}
+		t := target{cluster: &pb.Cluster{Name: h.GetCluster()}, revision: h.GetRevision(), plan: p, inventory: inventoryOf(p)}
+		if err := c.assign(a, t, by+" (rollback to #"+fmt.Sprint(id)+")"); err != nil {
+			return err
+		}
+		done++
+	}
+	if done == 0 {
+		return fmt.Errorf("application %s: no history entry #%d for %v", app, id, clusters)
+	}
+	return nil
+}
+
+// inventoryOf lists the objects a stored plan applies.
+func inventoryOf(p *pb.Plan) []string {
+	var out []string
+	for _, st := range p.GetSteps() {
+		for _, a := range st.GetActions() {
+			if a.GetAction() == pb.ActionType_ACTION_TYPE_APPLY {
+				out = append(out, a.GetApiVersion()+"|"+a.GetKind()+"|"+a.GetNamespace()+"|"+a.GetName())
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+package controller
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"sort"
+
+	"github.com/flotilla-gitops/flotilla/pkg/render"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+var clusterRef = regexp.MustCompile(`\{\{\s*cluster\.(name|labels\.([A-Za-z0-9_./-]+))\s*\}\}`)
+
+// expand replaces {{cluster.name}} and {{cluster.labels.KEY}} in s.
+func expand(s string, c *pb.Cluster) string {
+	return clusterRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := clusterRef.FindStringSubmatch(m)
+		if sub[1] == "name" {
+			return c.GetName()
+		}
+		return c.GetLabels()[sub[2]]
+	})
+}
+
+// renderSource turns an application's source into render.Source for one
+// cluster, with cluster references expanded.
+func renderSource(a *pb.Application, c *pb.Cluster, kubeVersion string) render.Source {
+	s := a.GetSource()
+	src := render.Source{Path: expand(s.GetPath(), c)}
+	switch s.GetKind() {
+	case pb.SourceKind_SOURCE_KIND_DIRECTORY:
+		src.Kind = render.Directory
+	case pb.SourceKind_SOURCE_KIND_KUSTOMIZE:
+		src.Kind = render.Kustomize
+	case pb.SourceKind_SOURCE_KIND_HELM:
+		src.Kind = render.Helm
+	}
+	if d := s.GetDirectory(); d != nil {
+		src.Directory = render.DirectoryOptions{Recurse: d.GetRecurse(), Include: d.GetInclude(), Exclude: d.GetExclude()}
+	}
+	h := s.GetHelm()
+	src.Helm = render.HelmOptions{ReleaseName: h.GetReleaseName(), Namespace: a.GetDestination().GetNamespace(),
+		Values: expand(h.GetValues(), c), KubeVersion: h.GetKubeVersion(), APIVersions: h.GetApiVersions(), IncludeCRDs: !h.GetSkipCrds()}
+	if src.Helm.ReleaseName == "" {
+		src.Helm.ReleaseName = a.GetName()
+	}
+	if src.Helm.KubeVersion == "" {
+		src.Helm.KubeVersion = kubeVersion
+	}
+	for _, f := range h.GetValueFiles() {
+		src.Helm.ValueFiles = append(src.Helm.ValueFiles, expand(f, c))
+	}
+	for _, p := range h.GetParameters() {
+		src.Helm.Set = append(src.Helm.Set, expand(p, c))
+	}
+	return src
+}
+
+// renderKey identifies a render: the repository and every input after
+// expansion, so clusters with the same parameters share one render.
+func renderKey(repoURL string, src render.Source) string {
+	b, err := json.Marshal(struct {
+		Repo string
+		Src  render.Source
+	}{repoURL, src})
+	if err != nil {
+		b = []byte(repoURL + src.Path) // render.Source always marshals; keep a usable key regardless
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// selectClusters returns the registered clusters an application targets:
+// by name, and by label selector (all labels must match).
+func selectClusters(a *pb.Application, clusters []*pb.Cluster) []*pb.Cluster {
+	d := a.GetDestination()
+	names := map[string]bool{}
+	for _, n := range d.GetClusters() {
+		names[n] = true
+	}
+	var out []*pb.Cluster
+	for _, c := range clusters {
+		if names[c.GetName()] || (len(d.GetClusterSelector()) > 0 && matches(d.GetClusterSelector(), c.GetLabels())) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+	return out
+}
+
+func matches(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}

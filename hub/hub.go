@@ -1,0 +1,146 @@
+// Package hub runs Flotilla's hub: store, Git sources, controller, gRPC
+// and HTTP servers. cmd/flotilla-hub is a thin main around Run.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/hub/server"
+	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+)
+
+// Config is the hub's configuration; DefaultConfig serves a local demo.
+type Config struct {
+	Listen        string // gRPC
+	HTTPListen    string // webhook, /metrics, /healthz
+	DataDir       string
+	WebhookSecret string
+	Controller    controller.Options
+}
+
+// DefaultConfig listens on loopback with Argo CD-like defaults.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:7443", HTTPListen: "127.0.0.1:7480", DataDir: "flotilla-hub-data", Controller: controller.DefaultOptions()}
+}
+
+// Hub is a running hub.
+type Hub struct {
+	GRPCAddr   net.Addr
+	HTTPAddr   net.Addr
+	AdminToken string // set when this start created it
+	Store      *store.Store
+	Controller *controller.Controller
+	Spokes     *server.Spokes
+
+	done chan error
+}
+
+// AdminTokenFile is where the first start writes the admin token (0600).
+const AdminTokenFile = "admin-token"
+
+// Start opens the store, starts the servers and the controller; Wait
+// returns when ctx ends and everything stopped.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{Store: st, done: make(chan error, 1)}
+	fail := func(err error) (*Hub, error) { return nil, errors.Join(err, st.Close()) }
+	if h.AdminToken, err = ensureAdminToken(st, cfg.DataDir); err != nil {
+		return fail(err)
+	}
+	events := server.NewEvents()
+	core := server.NewHub(st, events, log)
+	h.Spokes = server.NewSpokes(st, core, log)
+	core.Spokes = h.Spokes
+	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
+	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
+	gs := server.NewGRPC(core, admin)
+	gl, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("listen %s: %w", cfg.Listen, err))
+	}
+	hl, err := net.Listen("tcp", cfg.HTTPListen)
+	if err != nil {
+		return fail(errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPListen, err), gl.Close()))
+	}
+	h.GRPCAddr, h.HTTPAddr = gl.Addr(), hl.Addr()
+	hs := &http.Server{Handler: server.NewHTTP(ctx, core, h.Controller, cfg.WebhookSecret, server.Registry()), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := gs.Serve(gl); !errors.Is(err, grpc.ErrServerStopped) {
+			errs <- err
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := hs.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+			errs <- err
+		}
+	}()
+	go func() { defer wg.Done(); h.Controller.Run(ctx) }()
+	log.Info("hub started", "grpc", h.GRPCAddr.String(), "http", h.HTTPAddr.String(), "dataDir", cfg.DataDir)
+	go func() {
+		<-ctx.Done()
+		stopped := make(chan struct{})
+		go func() { gs.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			gs.Stop()
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		herr := hs.Shutdown(sctx)
+		wg.Wait()
+		close(errs)
+		var all []error
+		for e := range errs {
+			if e != nil {
+				all = append(all, e)
+			}
+		}
+		h.done <- errors.Join(append(all, herr, st.Close())...)
+	}()
+	return h, nil
+}
+
+// Wait blocks until the hub stopped and returns what went wrong.
+func (h *Hub) Wait() error { return <-h.done }
+
+// ensureAdminToken creates the admin token on first start, writing it to
+// DIR/admin-token with mode 0600; it returns the token only when created.
+func ensureAdminToken(st *store.Store, dir string) (string, error) {
+	ok, err := st.HasAdminToken()
+	if err != nil || ok {
+		return "", err
+	}
+	tok, err := server.NewToken("flta_")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, AdminTokenFile), []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	if err := st.PutToken(tok, store.Principal{Kind: "admin", Name: "admin"}); err != nil {
+		return "", err
+	}
+	return tok, nil
+}

@@ -1,0 +1,15 @@
+package server
+
+import "github.com/prometheus/client_golang/prometheus"
+
+var (
+	connectedSpokes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "flotilla_hub_connected_spokes", Help: "Spokes connected now."})
+	plansSent       = prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_hub_plans_sent_total", Help: "Plan assignments sent to spokes."})
+	syncResults     = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flotilla_hub_sync_results_total", Help: "Finished syncs reported by spokes, by result."}, []string{"result"})
+	webhooks        = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flotilla_hub_webhooks_total", Help: "Webhook deliveries, by result."}, []string{"result"})
+)
+
+// Collectors returns the server's metrics for registration.
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{connectedSpokes, plansSent, syncResults, webhooks}
+}

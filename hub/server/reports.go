@@ -1,0 +1,240 @@
+package server
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Hub ties the controller, the spoke streams and the watchers together: it
+// is the controller's Notifier and the streams' Reports.
+type Hub struct {
+	Store  *store.Store
+	Spokes *Spokes
+	Events *Events
+	log    logger
+
+	mu      sync.Mutex
+	retries map[string]int // target + plan → failed attempts
+}
+
+type logger interface {
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+// NewHub wires a hub; call SetSpokes before serving.
+func NewHub(st *store.Store, ev *Events, log logger) *Hub {
+	return &Hub{Store: st, Events: ev, log: log, retries: map[string]int{}}
+}
+
+// DesiredChanged implements controller.Notifier.
+func (h *Hub) DesiredChanged(cluster, app string) { h.Spokes.DesiredChanged(cluster, app) }
+
+// TargetRemoved implements controller.Notifier.
+func (h *Hub) TargetRemoved(cluster, app string, prune bool) {
+	h.Spokes.TargetRemoved(cluster, app, prune)
+}
+
+// TargetUpdated implements controller.Notifier.
+func (h *Hub) TargetUpdated(t *pb.TargetStatus) { h.Events.Publish(t) }
+
+func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
+	if _, err := h.Store.GetApplication(app); err != nil {
+		return // reports for a deleted application are dropped
+	}
+	t, err := h.Store.UpdateTarget(app, cluster, fn)
+	if err != nil {
+		h.log.Warn("update target", "app", app, "cluster", cluster, "err", err)
+		return
+	}
+	h.Events.Publish(t)
+}
+
+// Ack implements Reports: a refused plan fails the operation.
+func (h *Hub) Ack(cluster string, a *pb.PlanAck) {
+	if a.GetError() == "" {
+		return
+	}
+	msg := "spoke refused the plan: " + a.GetError()
+	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus) {
+		t.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(), Message: msg, FinishedAt: timestamppb.Now()}
+	})
+	h.finish(a.GetApplication(), cluster, a.GetPlanHash(), pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
+}
+
+// Progress implements Reports.
+func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
+	op := p.GetOperation()
+	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
+		t.Operation = op
+		if op.GetRevision() != "" {
+			t.Revision = op.GetRevision()
+		}
+		mergeResults(t, p.GetResults())
+		if op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+			if d, err := h.Store.GetDesired(p.GetApplication(), cluster); err == nil && d.PlanHash == p.GetPlanHash() {
+				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
+			}
+		}
+	})
+	switch op.GetPhase() {
+	case pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, pb.OperationPhase_OPERATION_PHASE_FAILED:
+		h.finish(p.GetApplication(), cluster, p.GetPlanHash(), op.GetPhase(), op.GetMessage())
+	}
+}
+
+func mergeResults(t *pb.TargetStatus, results []*pb.ResourceResult) {
+	idx := map[string]int{}
+	for i, r := range t.Resources {
+		idx[refKey(r.GetRef())] = i
+	}
+	for _, r := range results {
+		rs := &pb.ResourceStatus{Ref: r.GetRef(), Health: r.GetHealth(), Message: r.GetMessage(), Hook: r.GetAction() == pb.ActionType_ACTION_TYPE_HOOK}
+		if i, ok := idx[refKey(r.GetRef())]; ok {
+			old := t.Resources[i]
+			rs.Sync, rs.Diff = old.GetSync(), old.GetDiff()
+			if rs.Health == pb.Health_HEALTH_UNSPECIFIED {
+				rs.Health = old.GetHealth()
+			}
+			t.Resources[i] = rs
+			continue
+		}
+		idx[refKey(r.GetRef())] = len(t.Resources)
+		t.Resources = append(t.Resources, rs)
+	}
+}
+
+func refKey(r *pb.ObjectRef) string {
+	return r.GetApiVersion() + "|" + r.GetKind() + "|" + r.GetNamespace() + "|" + r.GetName()
+}
+
+// Health implements Reports.
+func (h *Hub) Health(cluster string, r *pb.HealthReport) {
+	h.update(r.GetApplication(), cluster, func(t *pb.TargetStatus) {
+		t.Health = r.GetHealth()
+		sync := map[string]*pb.ResourceStatus{}
+		for _, old := range t.Resources {
+			sync[refKey(old.GetRef())] = old
+		}
+		t.Resources = nil
+		for _, rs := range r.GetResources() {
+			if old, ok := sync[refKey(rs.GetRef())]; ok && rs.GetSync() == pb.SyncStatus_SYNC_STATUS_UNSPECIFIED {
+				rs.Sync, rs.Diff = old.GetSync(), old.GetDiff()
+			}
+			t.Resources = append(t.Resources, rs)
+		}
+	})
+}
+
+// Drift implements Reports.
+func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
+	h.update(d.GetApplication(), cluster, func(t *pb.TargetStatus) {
+		t.Sync = d.GetSync()
+		drifted := map[string]*pb.DriftedResource{}
+		for _, r := range d.GetResources() {
+			drifted[refKey(r.GetRef())] = r
+		}
+		for _, rs := range t.Resources {
+			if dr, ok := drifted[refKey(rs.GetRef())]; ok {
+				rs.Sync, rs.Diff = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC, dr.GetDiff()
+				delete(drifted, refKey(rs.GetRef()))
+			} else if !rs.GetHook() {
+				rs.Sync, rs.Diff = pb.SyncStatus_SYNC_STATUS_SYNCED, ""
+			}
+		}
+		for _, dr := range drifted {
+			t.Resources = append(t.Resources, &pb.ResourceStatus{Ref: dr.GetRef(), Sync: pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC, Diff: dr.GetDiff()})
+		}
+	})
+}
+
+// finish records the end of an operation in history and, after a failure,
+// retries with backoff when the application's retry policy allows.
+func (h *Hub) finish(app, cluster, planHash string, phase pb.OperationPhase, msg string) {
+	syncResults.WithLabelValues(phase.String()).Inc()
+	d, err := h.Store.GetDesired(app, cluster)
+	if err != nil || d.PlanHash != planHash {
+		return
+	}
+	err = h.Store.FinishHistory(app, cluster, d.HistoryID, func(e *pb.HistoryEntry) {
+		if e.GetResult() == pb.OperationPhase_OPERATION_PHASE_RUNNING {
+			e.Result, e.Message, e.FinishedAt = phase, msg, timestamppb.Now()
+		}
+	})
+	if err != nil {
+		h.log.Warn("history", "app", app, "cluster", cluster, "err", err)
+	}
+	key := app + "/" + cluster + "/" + planHash
+	if phase != pb.OperationPhase_OPERATION_PHASE_FAILED {
+		h.mu.Lock()
+		delete(h.retries, key)
+		h.mu.Unlock()
+		return
+	}
+	a, err := h.Store.GetApplication(app)
+	if err != nil {
+		return
+	}
+	r := a.GetSyncPolicy().GetRetry()
+	h.mu.Lock()
+	attempt := h.retries[key]
+	if int(r.GetLimit()) <= attempt {
+		h.mu.Unlock()
+		return
+	}
+	h.retries[key] = attempt + 1
+	h.mu.Unlock()
+	delay := retryDelay(r, attempt)
+	h.log.Info("sync failed; retrying", "app", app, "cluster", cluster, "attempt", attempt+1, "limit", r.GetLimit(), "after", delay)
+	time.AfterFunc(delay, func() { h.retry(app, cluster, planHash, attempt+1) })
+}
+
+// retryDelay is backoff × factor^attempt, capped (Argo CD defaults: 5s, 2, 3m).
+func retryDelay(r *pb.RetryPolicy, attempt int) time.Duration {
+	base := time.Duration(r.GetBackoffSeconds()) * time.Second
+	if base <= 0 {
+		base = 5 * time.Second
+	}
+	factor := int64(r.GetFactor())
+	if factor <= 0 {
+		factor = 2
+	}
+	max := time.Duration(r.GetMaxBackoffSeconds()) * time.Second
+	if max <= 0 {
+		max = 3 * time.Minute
+	}
+	d := base
+	for range attempt {
+		d *= time.Duration(factor)
+		if d >= max {
+			return max
+		}
+	}
+	return min(d, max)
+}
+
+func (h *Hub) retry(app, cluster, planHash string, attempt int) {
+	d, err := h.Store.GetDesired(app, cluster)
+	if err != nil || d.PlanHash != planHash {
+		return // superseded
+	}
+	p, err := h.Store.GetPlan(planHash)
+	if err != nil {
+		h.log.Warn("retry", "app", app, "err", err)
+		return
+	}
+	_, err = h.Store.Assign(app, cluster, p, d.Revision, fmt.Sprintf("retry %d", attempt), d.Inventory, func() *pb.HistoryEntry {
+		return &pb.HistoryEntry{StartedAt: timestamppb.Now()}
+	})
+	if err != nil {
+		h.log.Warn("retry", "app", app, "err", err)
+		return
+	}
+	h.Spokes.DesiredChanged(cluster, app)
+}
