@@ -224,6 +224,7 @@ type target struct {
 	cluster   *pb.Cluster
 	revision  string
 	plan      *pb.Plan
+	content   string // hash of what is desired, prunes aside
 	inventory []string
 	err       error
 }
@@ -242,6 +243,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	for _, t := range targets {
 		cl := t.cluster.GetName()
 		d, derr := c.store.GetDesired(name, cl)
+		changed := derr != nil || d.ContentHash != t.content
 		if t.err != nil {
 			// Keep the last good plan; show the error.
 			ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) { ts.Error = t.err.Error() })
@@ -253,7 +255,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 		}
 		ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
 			ts.Error = ""
-			if derr != nil || d.PlanHash != t.plan.GetHash() {
+			if changed {
 				ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
 			}
 			if ts.Revision == "" {
@@ -264,7 +266,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 			return err
 		}
 		c.notify.TargetUpdated(ts)
-		if a.GetSyncPolicy().GetAutomated() && (derr != nil || d.PlanHash != t.plan.GetHash()) {
+		if a.GetSyncPolicy().GetAutomated() && changed {
 			if err := c.assign(a, t, "automated"); err != nil {
 				return err
 			}
@@ -295,7 +297,7 @@ func (c *Controller) dropStaleTargets(a *pb.Application, targets []target) error
 }
 
 func (c *Controller) assign(a *pb.Application, t target, by string) error {
-	d, err := c.store.Assign(a.GetName(), t.cluster.GetName(), t.plan, t.revision, by, t.inventory, func() *pb.HistoryEntry {
+	d, err := c.store.Assign(a.GetName(), t.cluster.GetName(), t.plan, t.content, t.revision, by, t.inventory, func() *pb.HistoryEntry {
 		return &pb.HistoryEntry{StartedAt: timestamppb.New(c.now())}
 	})
 	if err != nil {
@@ -344,12 +346,15 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		if rerr != nil {
 			continue
 		}
-		out[i].plan, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String())
+		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String())
 	}
 	return out, nil
 }
 
-func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, []string, error) {
+// planFor returns the target's plan, the hash of its desired content
+// (everything but prunes, which depend on what ran before) and the
+// inventory it leaves behind.
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []string, error) {
 	kube := cl.GetKubeVersion()
 	if kube == "" {
 		kube = c.opts.KubeVersion
@@ -357,13 +362,13 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	src := renderSource(a, cl, kube)
 	objs, err := c.render(ctx, repo, commit, src, a.GetSource().GetRepoUrl())
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	pol := a.GetSyncPolicy()
-	opts := plan.Options{Prune: pol.GetPrune(), Namespace: a.GetDestination().GetNamespace()}
+	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl)}
 	for k, v := range pol.GetOptions() {
 		if err := opts.SetSyncOption(k + "=" + v); err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 	}
 	var live []*unstructured.Unstructured
@@ -372,7 +377,7 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	}
 	p, err := plan.Compute(objs, live, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	var applied []*unstructured.Unstructured
 	var inventory []string
@@ -386,18 +391,30 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 		inventory = append(inventory, r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name)
 	}
 	if err := checkObjects(proj, cl.GetName(), applied); err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	msg, err := wire.PlanToProto(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
 	msg.Options = planOptions(a, opts)
 	msg.Ignore = a.GetIgnoreDifferences()
 	// The hash covers what the spoke does, options included.
 	msg.Hash = planHash(p.Hash, msg.Options, msg.Ignore)
-	return msg, inventory, nil
+	return msg, contentHash(p, msg), inventory, nil
+}
+
+// contentHash hashes the plan's non-prune actions with its options: it
+// changes when Git or the application changes, not when the inventory does.
+func contentHash(p *plan.Plan, msg *pb.Plan) string {
+	var b strings.Builder
+	for _, a := range p.Actions() {
+		if a.Action != plan.Prune {
+			fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%v;", a.Action, a.Kind, a.Namespace, a.Name, a.Hash, a.DeletePolicies)
+		}
+	}
+	return planHash(object.HashBytes([]byte(b.String())), msg.GetOptions(), msg.GetIgnore())
 }
 
 func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {

@@ -38,7 +38,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 			return nil, err
 		}
 	}
-	p, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String())
+	p, _, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String())
 	return p, err
 }
 
@@ -72,7 +72,7 @@ func (c *Controller) Rollback(ctx context.Context, app string, id int64, cluster
 		if err != nil {
 			return fmt.Errorf("history #%d on %s: %w", id, h.GetCluster(), err)
 		}
-		t := target{cluster: &pb.Cluster{Name: h.GetCluster()}, revision: h.GetRevision(), plan: p, inventory: inventoryOf(p)}
+		t := target{cluster: &pb.Cluster{Name: h.GetCluster()}, revision: h.GetRevision(), plan: p, content: "rollback:" + p.GetHash(), inventory: inventoryOf(p)}
 		if err := c.assign(a, t, by+" (rollback to #"+fmt.Sprint(id)+")"); err != nil {
 			return err
 		}

@@ -229,7 +229,7 @@ func (h *Hub) retry(app, cluster, planHash string, attempt int) {
 		h.log.Warn("retry", "app", app, "err", err)
 		return
 	}
-	_, err = h.Store.Assign(app, cluster, p, d.Revision, fmt.Sprintf("retry %d", attempt), d.Inventory, func() *pb.HistoryEntry {
+	_, err = h.Store.Assign(app, cluster, p, d.ContentHash, d.Revision, fmt.Sprintf("retry %d", attempt), d.Inventory, func() *pb.HistoryEntry {
 		return &pb.HistoryEntry{StartedAt: timestamppb.Now()}
 	})
 	if err != nil {

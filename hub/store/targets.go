@@ -15,6 +15,7 @@ import (
 // so a spoke can tell a new request from a resend.
 type Desired struct {
 	PlanHash    string   `json:"planHash"`
+	ContentHash string   `json:"contentHash"` // desired objects and options, without prunes: what "changed" means
 	Revision    string   `json:"revision"`
 	Generation  uint64   `json:"generation"`
 	InitiatedBy string   `json:"initiatedBy"`
@@ -37,7 +38,7 @@ func (s *Store) GetDesired(app, cluster string) (Desired, error) {
 
 // Assign makes plan the desired state of a target and records a history
 // entry, atomically. It returns the new Desired.
-func (s *Store) Assign(app, cluster string, p *pb.Plan, revision, by string, inventory []string, now func() *pb.HistoryEntry) (Desired, error) {
+func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by string, inventory []string, now func() *pb.HistoryEntry) (Desired, error) {
 	var d Desired
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketPlans).Get([]byte(p.GetHash())) == nil {
@@ -69,7 +70,7 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, revision, by string, inv
 		if err := hb.Put(itob(id), b); err != nil {
 			return err
 		}
-		d = Desired{PlanHash: p.GetHash(), Revision: revision, Generation: d.Generation + 1, InitiatedBy: by, HistoryID: id, Inventory: inventory}
+		d = Desired{PlanHash: p.GetHash(), ContentHash: content, Revision: revision, Generation: d.Generation + 1, InitiatedBy: by, HistoryID: id, Inventory: inventory}
 		j, err := json.Marshal(d)
 		if err != nil {
 			return err
