@@ -112,7 +112,7 @@ func TestPlanVerbJSON(t *testing.T) {
 			phases = append(phases, s.Phase+":"+a["action"].(string)+":"+a["kind"].(string))
 		}
 	}
-	want := "PreSync:apply:Namespace PreSync:hook:Job Sync:apply:ConfigMap Sync:apply:CustomResourceDefinition Sync:prune:Deployment Sync:apply:Deployment Sync:apply:Cart PostSync:hook:Job SyncFail:hook:Job"
+	want := "PreSync:apply:Namespace PreSync:hook:Job Sync:prune:Deployment Sync:apply:ConfigMap Sync:apply:CustomResourceDefinition Sync:apply:Deployment Sync:apply:Cart PostSync:hook:Job SyncFail:hook:Job"
 	if strings.Join(phases, " ") != want {
 		t.Errorf("plan order\n got %s\nwant %s", strings.Join(phases, " "), want)
 	}

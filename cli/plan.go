@@ -107,6 +107,9 @@ func printPlan(cmd *cobra.Command, p *plan.Plan, output string) error {
 	for _, r := range p.Extraneous {
 		fmt.Fprintf(w, "not pruned: %s %s (%s)\n", r.Kind, nsName(r.Namespace, r.Name), r.Reason)
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
 	for _, r := range p.Skipped {
 		fmt.Fprintf(w, "skipped: %s %s (%s)\n", r.Kind, nsName(r.Namespace, r.Name), r.Reason)
 	}

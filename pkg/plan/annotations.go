@@ -48,44 +48,54 @@ func csv(u *unstructured.Unstructured, key string) []string {
 	return out
 }
 
-// hookInfo says whether u is a hook, whether it is skipped, and the phases
-// it runs in. Argo CD's annotation wins over Helm's; helm.sh/hook:
-// crd-install is not a hook.
-func hookInfo(u *unstructured.Unstructured) (isHook, skip bool, phases []Phase, err error) {
-	if vals := csv(u, AnnotationHook); vals != nil || hasAnnotation(u, AnnotationHook) {
-		seen := map[Phase]bool{}
-		for _, v := range vals {
-			switch v {
-			case "Skip":
-				skip = true
-			case string(PreSync), string(Sync), string(PostSync), string(SyncFail):
-				if !seen[Phase(v)] {
-					seen[Phase(v)] = true
-					phases = append(phases, Phase(v))
-				}
-			case "PreDelete", "PostDelete":
-				// application-deletion hooks: not part of a sync
-			default:
-				return false, false, nil, fmt.Errorf("%s: annotation %s: unknown hook %q (want PreSync, Sync, PostSync, SyncFail or Skip)", object.Describe(u), AnnotationHook, v)
-			}
+// hookTypes are the object's hook types, as gitops-engine's hook.Types:
+// the valid values of Argo CD's annotation (unknown ones are ignored), or,
+// when there are none, the phases of Helm's annotation.
+func hookTypes(u *unstructured.Unstructured) []string {
+	var types []string
+	for _, v := range csv(u, AnnotationHook) {
+		switch v {
+		case "Skip", string(PreSync), string(Sync), string(PostSync), string(SyncFail):
+			types = append(types, v)
 		}
-		if skip {
-			return false, true, nil, nil
-		}
-		return true, false, phases, nil
 	}
-	vals := csv(u, AnnotationHelmHook)
-	if vals == nil || (len(vals) == 1 && vals[0] == "crd-install") {
-		return false, false, nil, nil
+	if len(types) > 0 {
+		return types
+	}
+	for _, v := range csv(u, AnnotationHelmHook) {
+		if p, ok := helmHookPhases[v]; ok {
+			types = append(types, string(p))
+		}
+	}
+	return types
+}
+
+// hookInfo says whether u is a hook, whether it is skipped, and the phases
+// it runs in, as gitops-engine does: Skip counts only when it is the only
+// hook type (a skipped object is neither applied nor pruned); an object
+// with Argo CD's annotation is a hook even if no type is valid (it then
+// never runs); helm.sh/hook marks a hook unless it is "crd-install".
+func hookInfo(u *unstructured.Unstructured) (isHook, skip bool, phases []Phase) {
+	types := hookTypes(u)
+	if len(types) == 1 && types[0] == "Skip" {
+		return false, true, nil
+	}
+	if hasAnnotation(u, AnnotationHook) {
+		isHook = true
+	} else if v, ok := u.GetAnnotations()[AnnotationHelmHook]; ok && v != "crd-install" {
+		isHook = true
+	}
+	if !isHook {
+		return false, false, nil
 	}
 	seen := map[Phase]bool{}
-	for _, v := range vals {
-		if p, ok := helmHookPhases[v]; ok && !seen[p] {
+	for _, t := range types {
+		if p := Phase(t); t != "Skip" && !seen[p] {
 			seen[p] = true
 			phases = append(phases, p)
 		}
 	}
-	return true, false, phases, nil
+	return true, false, phases
 }
 
 func hasAnnotation(u *unstructured.Unstructured, key string) bool {
@@ -93,46 +103,49 @@ func hasAnnotation(u *unstructured.Unstructured, key string) bool {
 	return ok
 }
 
-// wave is the sync-wave annotation, else helm.sh/hook-weight, else 0.
-func wave(u *unstructured.Unstructured) (int, error) {
+// wave is the sync-wave annotation, else helm.sh/hook-weight, else 0. A
+// value that is not an integer is passed over, as Argo CD does; the warning
+// says so.
+func wave(u *unstructured.Unstructured) (int, string) {
+	var warn string
 	for _, key := range []string{AnnotationSyncWave, AnnotationHelmWeight} {
 		if v, ok := u.GetAnnotations()[key]; ok {
-			w, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return 0, fmt.Errorf("%s: annotation %s: %q is not an integer", object.Describe(u), key, v)
+			w, err := strconv.Atoi(v)
+			if err == nil {
+				return w, warn
 			}
-			return w, nil
+			warn = fmt.Sprintf("%s: annotation %s: %q is not an integer; ignored", object.Describe(u), key, v)
 		}
 	}
-	return 0, nil
+	return 0, warn
 }
 
-// deletePolicies reads Argo CD's policy, else Helm's; default
-// BeforeHookCreation.
-func deletePolicies(u *unstructured.Unstructured) ([]DeletePolicy, error) {
+// deletePolicies combines Argo CD's and Helm's policies (unknown values are
+// ignored, as gitops-engine does); default BeforeHookCreation.
+func deletePolicies(u *unstructured.Unstructured) []DeletePolicy {
 	var out []DeletePolicy
-	if vals := csv(u, AnnotationHookDeletePolicy); len(vals) > 0 {
-		for _, v := range vals {
-			switch DeletePolicy(v) {
-			case HookSucceeded, HookFailed, BeforeHookCreation:
-				out = append(out, DeletePolicy(v))
-			default:
-				return nil, fmt.Errorf("%s: annotation %s: unknown policy %q", object.Describe(u), AnnotationHookDeletePolicy, v)
-			}
+	seen := map[DeletePolicy]bool{}
+	add := func(p DeletePolicy) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
-		return out, nil
+	}
+	for _, v := range csv(u, AnnotationHookDeletePolicy) {
+		switch p := DeletePolicy(v); p {
+		case HookSucceeded, HookFailed, BeforeHookCreation:
+			add(p)
+		}
 	}
 	for _, v := range csv(u, AnnotationHelmDeletePolicy) {
-		p, ok := helmDeletePolicies[v]
-		if !ok {
-			return nil, fmt.Errorf("%s: annotation %s: unknown policy %q", object.Describe(u), AnnotationHelmDeletePolicy, v)
+		if p, ok := helmDeletePolicies[v]; ok {
+			add(p)
 		}
-		out = append(out, p)
 	}
 	if len(out) == 0 {
 		out = []DeletePolicy{BeforeHookCreation}
 	}
-	return out, nil
+	return out
 }
 
 // syncOption reports whether the sync-options annotation holds key=value

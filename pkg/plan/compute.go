@@ -16,30 +16,46 @@ import (
 // nothing.
 type Options struct {
 	Prune           bool      // delete inventory objects no longer desired
+	PruneConfirm    bool      // prunes wait for a confirmation (Prune=confirm): listed, not run
 	PruneLast       bool      // prune after the last Sync wave
 	CreateNamespace bool      // create Namespace if no object declares it
 	Namespace       string    // default namespace for namespaced objects that name none
 	Scope           ScopeFunc // optional: discovery, to know which kinds are namespaced
 }
 
+// executorOptions are Argo CD sync options the executor (not the plan) acts
+// on, or that have no meaning here; accepted so Argo CD manifests work.
+var executorOptions = map[string]bool{
+	"ServerSideApply": true, "ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true, "Validate": true,
+	"Replace": true, "FailOnSharedResource": true, "SkipDryRunOnMissingResource": true, "PrunePropagationPolicy": true,
+	"Force": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
+}
+
 // SetSyncOption applies one Argo CD-style sync option ("PruneLast=true").
-// Options the plan does not act on (ServerSideApply, ApplyOutOfSyncOnly,
-// RespectIgnoreDifferences...) are the executor's and are accepted here.
 func (o *Options) SetSyncOption(kv string) error {
 	k, v, ok := strings.Cut(kv, "=")
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if !ok || (err != nil && k != "PrunePropagationPolicy") {
-		return fmt.Errorf("sync option %q: want Name=true|false", kv)
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	if !ok || k == "" {
+		return fmt.Errorf("sync option %q: want Name=value", kv)
 	}
-	switch strings.TrimSpace(k) {
+	if executorOptions[k] {
+		return nil
+	}
+	if k == "Prune" && strings.EqualFold(v, "confirm") {
+		o.Prune, o.PruneConfirm = true, true
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("sync option %q: want %s=true|false", kv, k)
+	}
+	switch k {
 	case "Prune":
 		o.Prune = b
 	case "PruneLast":
 		o.PruneLast = b
 	case "CreateNamespace":
 		o.CreateNamespace = b
-	case "ServerSideApply", "ApplyOutOfSyncOnly", "RespectIgnoreDifferences", "Validate",
-		"Replace", "FailOnSharedResource", "SkipDryRunOnMissingResource", "PrunePropagationPolicy", "Force":
 	default:
 		return fmt.Errorf("sync option %q: unknown option %q", kv, k)
 	}
@@ -47,54 +63,41 @@ func (o *Options) SetSyncOption(kv string) error {
 }
 
 // Compute orders desired objects into a plan. live is the previous
-// inventory (what was applied before and still exists); it yields the prune
-// set. Inputs are not modified.
+// inventory (what was applied before and still exists, with its
+// annotations); it yields the prune set. Inputs are not modified.
 func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, error) {
 	scope := builtinScope(desired, live, opts.Scope)
 	p := &Plan{}
+	objs := dedupe(desired, scope, opts.Namespace, p)
 	var tasks []*task
-	want := map[object.ID]string{} // non-hook identities → description, for duplicates
+	want := map[object.ID]bool{} // desired identities: never pruned
 	hasNS := map[string]bool{}
-	for _, in := range desired {
-		u := resolveNamespace(in, scope, opts.Namespace)
-		isHook, skip, phases, err := hookInfo(u)
-		if err != nil {
-			return nil, err
+	for _, u := range objs {
+		isHook, skip, phases := hookInfo(u)
+		w, warn := wave(u)
+		if warn != "" {
+			p.Warnings = append(p.Warnings, warn)
 		}
-		if skip || (isHook && len(phases) == 0) {
-			reason := "hook Skip"
-			if !skip {
-				reason = "hook with no sync phase (" + u.GetAnnotations()[AnnotationHelmHook] + ")"
+		switch {
+		case skip:
+			want[object.IDOf(u)] = true
+			p.Skipped = append(p.Skipped, refOf(u, "hook Skip"))
+		case isHook && len(phases) == 0:
+			p.Skipped = append(p.Skipped, refOf(u, "hook with no sync phase ("+hookAnnotation(u)+")"))
+		case isHook:
+			for _, ph := range phases {
+				t, err := newTask(Hook, ph, w, u, deletePolicies(u))
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, t)
 			}
-			p.Skipped = append(p.Skipped, refOf(u, reason))
-			continue
-		}
-		w, err := wave(u)
-		if err != nil {
-			return nil, err
-		}
-		if !isHook {
-			id := object.IDOf(u)
-			if _, dup := want[id]; dup {
-				return nil, fmt.Errorf("%s: %w", id, ErrDuplicate)
-			}
-			want[id] = object.Describe(u)
+		default:
+			want[object.IDOf(u)] = true
 			if name, ok := isNamespace(u); ok {
 				hasNS[name] = true
 			}
 			t, err := newTask(Apply, Sync, w, u, nil)
-			if err != nil {
-				return nil, err
-			}
-			tasks = append(tasks, t)
-			continue
-		}
-		policies, err := deletePolicies(u)
-		if err != nil {
-			return nil, err
-		}
-		for _, ph := range phases {
-			t, err := newTask(Hook, ph, w, u, policies)
 			if err != nil {
 				return nil, err
 			}
@@ -107,8 +110,9 @@ func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, e
 		if err != nil {
 			return nil, err
 		}
+		t.AutoCreated = true
 		tasks = append(tasks, t)
-		want[object.IDOf(ns)] = "Namespace " + opts.Namespace
+		want[object.IDOf(ns)] = true
 	}
 	prunes, extraneous := pruneSet(live, want, opts)
 	p.Extraneous = extraneous
@@ -124,6 +128,45 @@ func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, e
 	}
 	p.Hash = h
 	return p, nil
+}
+
+func hookAnnotation(u *unstructured.Unstructured) string {
+	if v, ok := u.GetAnnotations()[AnnotationHook]; ok {
+		return AnnotationHook + ": " + v
+	}
+	return AnnotationHelmHook + ": " + u.GetAnnotations()[AnnotationHelmHook]
+}
+
+// dedupe resolves namespaces and keeps the last of objects sharing an
+// identity, as Argo CD does, with a warning. Objects named by
+// generateName are all kept.
+func dedupe(desired []*unstructured.Unstructured, scope ScopeFunc, ns string, p *Plan) []*unstructured.Unstructured {
+	resolved := make([]*unstructured.Unstructured, len(desired))
+	last := map[object.ID]int{}
+	count := map[object.ID]int{}
+	for i, in := range desired {
+		u := resolveNamespace(in, scope, ns)
+		resolved[i] = u
+		if u.GetName() != "" {
+			id := object.IDOf(u)
+			last[id] = i
+			count[id]++
+		}
+	}
+	out := make([]*unstructured.Unstructured, 0, len(resolved))
+	for i, u := range resolved {
+		if u.GetName() != "" {
+			id := object.IDOf(u)
+			if last[id] != i {
+				continue
+			}
+			if count[id] > 1 {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %v; the last one is used", id, ErrDuplicate))
+			}
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 func newTask(a ActionType, ph Phase, w int, u *unstructured.Unstructured, policies []DeletePolicy) (*task, error) {
@@ -158,62 +201,61 @@ func resolveNamespace(u *unstructured.Unstructured, scope ScopeFunc, def string)
 	return u
 }
 
-// pruneSet returns prune tasks for inventory objects no longer wanted, with
-// waves reversed and PruneLast applied, and the extraneous objects that are
-// kept. Hooks are never pruned.
-func pruneSet(live []*unstructured.Unstructured, want map[object.ID]string, opts Options) ([]*task, []Ref) {
+// pruneSet returns prune tasks for inventory objects no longer wanted and
+// the extraneous objects that are kept. Hooks are never pruned. Waves are
+// mirrored over every candidate, kept ones included (gitops-engine), and
+// PruneLast is applied later.
+func pruneSet(live []*unstructured.Unstructured, want map[object.ID]bool, opts Options) ([]*task, []Ref) {
 	type entry struct {
 		id object.ID
 		u  *unstructured.Unstructured
 	}
-	sorted := make([]entry, len(live))
-	for i, u := range live {
-		sorted[i] = entry{object.IDOf(u), u}
+	sorted := make([]entry, 0, len(live))
+	for _, u := range live {
+		sorted = append(sorted, entry{object.IDOf(u), u})
 	}
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].id.Less(sorted[j].id) })
-	var prunes []*task
+	var candidates []*task
 	var extraneous []Ref
+	waves := map[int]bool{}
 	for _, e := range sorted {
-		u := e.u
-		if _, ok := want[e.id]; ok {
+		if want[e.id] {
 			continue
 		}
-		if isHook, skip, _, _ := hookInfo(u); isHook || skip {
+		if isHook, _, _ := hookInfo(e.u); isHook {
 			continue
 		}
+		w, _ := wave(e.u) // a live object's bad annotation must not block its removal
+		waves[w] = true
+		reason := ""
 		switch {
-		case syncOption(u, "Prune", "false"):
-			extraneous = append(extraneous, refOf(u, "Prune=false"))
-			continue
+		case syncOption(e.u, "Prune", "false"):
+			reason = "Prune=false"
+		case syncOption(e.u, "Prune", "confirm") || opts.PruneConfirm:
+			reason = "Prune=confirm: needs confirmation"
 		case !opts.Prune:
-			extraneous = append(extraneous, refOf(u, "pruning disabled"))
+			reason = "pruning disabled"
+		}
+		if reason != "" {
+			extraneous = append(extraneous, refOf(e.u, reason))
 			continue
 		}
-		w, err := wave(u)
-		if err != nil {
-			w = 0 // a live object's bad annotation must not block its removal
-		}
-		t, _ := newTask(Prune, Sync, w, u, nil) // prunes are not hashed: no error
-		prunes = append(prunes, t)
+		t, _ := newTask(Prune, Sync, w, e.u, nil) // prunes are not hashed: no error
+		candidates = append(candidates, t)
 	}
-	// Reverse the prune waves: the first created is the last deleted.
-	var waves []int
-	seen := map[int]bool{}
-	for _, t := range prunes {
-		if !seen[t.wave] {
-			seen[t.wave] = true
-			waves = append(waves, t.wave)
-		}
+	sortedWaves := make([]int, 0, len(waves))
+	for w := range waves {
+		sortedWaves = append(sortedWaves, w)
 	}
-	sort.Ints(waves)
+	sort.Ints(sortedWaves)
 	mirror := map[int]int{}
-	for i, w := range waves {
-		mirror[w] = waves[len(waves)-1-i]
+	for i, w := range sortedWaves {
+		mirror[w] = sortedWaves[len(sortedWaves)-1-i]
 	}
-	for _, t := range prunes {
+	for _, t := range candidates {
 		t.wave = mirror[t.wave]
 	}
-	return prunes, extraneous
+	return candidates, extraneous
 }
 
 // applyPruneLast moves PruneLast prunes after the last Sync-phase wave.

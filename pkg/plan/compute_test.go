@@ -2,7 +2,6 @@ package plan
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -107,7 +106,7 @@ func TestCompute(t *testing.T) {
 				obj("v1", "ConfigMap", "ns", "crd-ish", AnnotationHelmHook, "crd-install") +
 				obj("batch/v1", "Job", "ns", "argo-wins", AnnotationHook, "PostSync", AnnotationHelmHook, "pre-install"),
 			want:    []string{"PreSync/-5 hook Job ns/migrate", "Sync/0 apply ConfigMap ns/crd-ish", "PostSync/0 hook Job ns/argo-wins", "PostSync/0 hook Job ns/notify"},
-			skipped: []string{"Pod/smoke hook with no sync phase (test)"},
+			skipped: []string{"Pod/smoke hook with no sync phase (helm.sh/hook: test)"},
 		},
 		"sync-wave wins over hook-weight": {
 			desired: obj("v1", "ConfigMap", "ns", "a", AnnotationSyncWave, "3", AnnotationHelmWeight, "-3") + obj("v1", "ConfigMap", "ns", "b"),
@@ -228,34 +227,103 @@ func TestCompute(t *testing.T) {
 	}
 }
 
-func TestComputeErrors(t *testing.T) {
+// TestToleratedLikeArgoCD covers input Argo CD accepts with a fallback:
+// Flotilla does the same and says so in the plan's warnings.
+func TestToleratedLikeArgoCD(t *testing.T) {
 	tests := map[string]struct {
 		desired string
-		want    string
+		live    string
+		opts    Options
+		want    []string
+		warn    string
+		extra   []string
+		skipped []string
 	}{
-		"bad wave":        {obj("v1", "ConfigMap", "ns", "c", AnnotationSyncWave, "soon"), `ConfigMap ns/c: annotation argocd.argoproj.io/sync-wave: "soon" is not an integer`},
-		"unknown hook":    {obj("batch/v1", "Job", "ns", "j", AnnotationHook, "PreSnyc"), `Job ns/j: annotation argocd.argoproj.io/hook: unknown hook "PreSnyc"`},
-		"unknown policy":  {obj("batch/v1", "Job", "ns", "j", AnnotationHook, "PreSync", AnnotationHookDeletePolicy, "Never"), `unknown policy "Never"`},
-		"duplicate":       {obj("v1", "ConfigMap", "ns", "c") + obj("v1", "ConfigMap", "ns", "c"), "ConfigMap/ns/c: declared more than once"},
-		"bad helm policy": {obj("batch/v1", "Job", "ns", "j", AnnotationHelmHook, "pre-install", AnnotationHelmDeletePolicy, "sometimes"), `unknown policy "sometimes"`},
+		"bad wave falls back to hook-weight, then 0": {
+			desired: obj("v1", "ConfigMap", "ns", "c", AnnotationSyncWave, "soon", AnnotationHelmWeight, "3") + obj("v1", "ConfigMap", "ns", "d", AnnotationSyncWave, ""),
+			want:    []string{"Sync/0 apply ConfigMap ns/d", "Sync/3 apply ConfigMap ns/c"},
+			warn:    `ConfigMap ns/c: annotation argocd.argoproj.io/sync-wave: "soon" is not an integer; ignored`,
+		},
+		"unknown hook value: a hook that never runs": {
+			desired: obj("batch/v1", "Job", "ns", "j", AnnotationHook, "PreSnyc"),
+			skipped: []string{"Job/j hook with no sync phase (argocd.argoproj.io/hook: PreSnyc)"},
+		},
+		"empty argo hook falls back to helm types": {
+			desired: obj("batch/v1", "Job", "ns", "j", AnnotationHook, "", AnnotationHelmHook, "pre-install"),
+			want:    []string{"PreSync/0 hook Job ns/j"},
+		},
+		"Skip with another type runs as that hook": {
+			desired: obj("batch/v1", "Job", "ns", "j", AnnotationHook, "Skip,PreSync"),
+			want:    []string{"PreSync/0 hook Job ns/j"},
+		},
+		"a skipped object is never pruned": {
+			desired: obj("v1", "ConfigMap", "ns", "a", AnnotationHook, "Skip"),
+			live:    obj("v1", "ConfigMap", "ns", "a"),
+			opts:    Options{Prune: true},
+			skipped: []string{"ConfigMap/a hook Skip"},
+		},
+		"duplicates: the last one wins": {
+			desired: obj("v1", "ConfigMap", "ns", "c", "first", "1") + obj("v1", "ConfigMap", "ns", "c", AnnotationSyncWave, "2"),
+			want:    []string{"Sync/2 apply ConfigMap ns/c"},
+			warn:    "ConfigMap/ns/c: declared more than once in the desired state; the last one is used",
+		},
+		"Prune=confirm waits for confirmation": {
+			live:  obj("v1", "ConfigMap", "ns", "a", AnnotationSyncOptions, "Prune=confirm") + obj("v1", "ConfigMap", "ns", "b"),
+			opts:  Options{Prune: true},
+			want:  []string{"Sync/0 prune ConfigMap ns/b"},
+			extra: []string{"ConfigMap/a Prune=confirm: needs confirmation"},
+		},
+		"prune waves mirror over kept objects too": {
+			live: obj("v1", "ConfigMap", "ns", "p0") + obj("v1", "ConfigMap", "ns", "p5", AnnotationSyncWave, "5") +
+				obj("v1", "ConfigMap", "ns", "keep", AnnotationSyncWave, "10", AnnotationSyncOptions, "Prune=false"),
+			opts:  Options{Prune: true},
+			want:  []string{"Sync/5 prune ConfigMap ns/p5", "Sync/10 prune ConfigMap ns/p0"},
+			extra: []string{"ConfigMap/keep Prune=false"},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := Compute(decode(t, tc.desired), nil, Options{})
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			p, err := Compute(decode(t, tc.desired), decode(t, tc.live), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(p); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			if tc.warn != "" && (len(p.Warnings) == 0 || p.Warnings[0] != tc.warn) {
+				t.Errorf("warnings = %q, want %q", p.Warnings, tc.warn)
+			}
+			var extra, skipped []string
+			for _, r := range p.Extraneous {
+				extra = append(extra, r.Kind+"/"+r.Name+" "+r.Reason)
+			}
+			for _, r := range p.Skipped {
+				skipped = append(skipped, r.Kind+"/"+r.Name+" "+r.Reason)
+			}
+			if fmt.Sprint(extra) != fmt.Sprint(tc.extra) || fmt.Sprint(skipped) != fmt.Sprint(tc.skipped) {
+				t.Errorf("extraneous %v skipped %v; want %v and %v", extra, skipped, tc.extra, tc.skipped)
 			}
 		})
 	}
-	if _, err := Compute(decode(t, obj("v1", "ConfigMap", "ns", "c")+obj("v1", "ConfigMap", "ns", "c")), nil, Options{}); !errors.Is(err, ErrDuplicate) {
-		t.Errorf("duplicate: %v is not ErrDuplicate", err)
+}
+
+func TestAutoCreatedNamespaceIsMarked(t *testing.T) {
+	p, err := Compute(decode(t, obj("v1", "ConfigMap", "", "c")), nil, Options{Namespace: "app", CreateNamespace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := p.Steps[0].Actions[0]; a.Kind != "Namespace" || !a.AutoCreated {
+		t.Fatalf("first action %+v, want the auto-created Namespace", a)
+	}
+	if p.Steps[1].Actions[0].AutoCreated {
+		t.Errorf("ConfigMap marked auto-created")
 	}
 }
 
 func TestDeletePoliciesAndHash(t *testing.T) {
-	desired := decode(t, obj("batch/v1", "Job", "ns", "a", AnnotationHook, "PreSync")+
+	desired := decode(t, obj("batch/v1", "Job", "ns", "a", AnnotationHook, "PreSync", AnnotationHookDeletePolicy, "Never")+
 		obj("batch/v1", "Job", "ns", "b", AnnotationHook, "PreSync", AnnotationHookDeletePolicy, "HookSucceeded,HookFailed")+
-		obj("batch/v1", "Job", "ns", "c", AnnotationHelmHook, "pre-install", AnnotationHelmDeletePolicy, "hook-succeeded"))
+		obj("batch/v1", "Job", "ns", "c", AnnotationHelmHook, "pre-install", AnnotationHelmDeletePolicy, "hook-succeeded,sometimes", AnnotationHookDeletePolicy, "HookFailed"))
 	p, err := Compute(desired, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +332,7 @@ func TestDeletePoliciesAndHash(t *testing.T) {
 	for _, a := range p.Actions() {
 		got[a.Name] = fmt.Sprint(a.DeletePolicies)
 	}
-	want := map[string]string{"a": "[BeforeHookCreation]", "b": "[HookSucceeded HookFailed]", "c": "[HookSucceeded]"}
+	want := map[string]string{"a": "[BeforeHookCreation]", "b": "[HookSucceeded HookFailed]", "c": "[HookFailed HookSucceeded]"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("policies = %v, want %v", got, want)
 	}

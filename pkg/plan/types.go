@@ -50,6 +50,9 @@ type Action struct {
 	GenerateName   string         `json:"generateName"`
 	Hash           string         `json:"hash,omitempty"` // content hash of Object (apply, hook)
 	DeletePolicies []DeletePolicy `json:"deletePolicies,omitempty"`
+	// AutoCreated marks the Namespace added by CreateNamespace: it is
+	// created if missing but never tracked or pruned (as Argo CD).
+	AutoCreated bool `json:"autoCreated,omitempty"`
 
 	// Object is the manifest to apply or create; for a prune, the live
 	// object. Carried beside the plan, not in its JSON.
@@ -88,6 +91,9 @@ type Plan struct {
 	// Skipped objects are in Git but never applied (hook Skip, or hooks of
 	// phases Flotilla does not run, such as Helm tests).
 	Skipped []Ref `json:"skipped,omitempty"`
+	// Warnings are problems Argo CD tolerates: duplicate objects (the last
+	// wins), annotations that are not integers (ignored).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Actions returns every action of the plan in order.
