@@ -188,7 +188,9 @@ func TestHubEndToEnd(t *testing.T) {
 	e := start(t)
 	clusters := pb.NewClusterServiceClient(e.conn)
 	apps := pb.NewApplicationServiceClient(e.conn)
-	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1"), "web/old.yaml": fmt.Sprintf(cmYAML, "old", "x"), "docs/README.md": "hi\n"})
+	keep := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  annotations: {argocd.argoproj.io/sync-options: Prune=false}\ndata:\n  v: k\n"
+	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1"), "web/old.yaml": fmt.Sprintf(cmYAML, "old", "x"),
+		"web/keep.yaml": keep, "docs/README.md": "hi\n"})
 
 	added, err := clusters.AddCluster(e.admin, &pb.AddClusterRequest{Name: "east", Labels: map[string]string{"env": "prod"}})
 	if err != nil {
@@ -221,7 +223,7 @@ func TestHubEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := sp.nextPlan()
-	if got := strings.Join(objectNames(t, first.GetPlan()), ", "); got != "apply ConfigMap/old x, apply ConfigMap/web 1" {
+	if got := strings.Join(objectNames(t, first.GetPlan()), ", "); got != "apply ConfigMap/keep k, apply ConfigMap/old x, apply ConfigMap/web 1" {
 		t.Fatalf("first plan: %s", got)
 	}
 	if first.GetPlan().GetCluster() != "east" || first.GetPlan().GetOptions().GetDefaultNamespace() != "east-ns" {
@@ -247,13 +249,13 @@ func TestHubEndToEnd(t *testing.T) {
 	if code := e.webhook(false); code != http.StatusUnauthorized {
 		t.Errorf("unsigned webhook: %d", code)
 	}
-	e.commit("change web", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "2"), "web/old.yaml": ""})
+	e.commit("change web", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "2"), "web/old.yaml": "", "web/keep.yaml": ""})
 	if code := e.webhook(true); code != http.StatusOK {
 		t.Fatalf("webhook: %d", code)
 	}
 	second := sp.nextPlan()
 	if got := strings.Join(objectNames(t, second.GetPlan()), ", "); got != "prune ConfigMap/old, apply ConfigMap/web 2" {
-		t.Fatalf("second plan: %s", got)
+		t.Fatalf("second plan (keep has Prune=false): %s", got)
 	}
 
 	// An unrelated commit renders nothing and assigns nothing.

@@ -225,7 +225,7 @@ type target struct {
 	revision  string
 	plan      *pb.Plan
 	content   string // hash of what is desired, prunes aside
-	inventory []string
+	inventory []store.InventoryItem
 	err       error
 }
 
@@ -354,7 +354,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 // planFor returns the target's plan, the hash of its desired content
 // (everything but prunes, which depend on what ran before) and the
 // inventory it leaves behind.
-func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []string, error) {
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []store.InventoryItem, error) {
 	kube := cl.GetKubeVersion()
 	if kube == "" {
 		kube = c.opts.KubeVersion
@@ -380,15 +380,21 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 		return nil, "", nil, err
 	}
 	var applied []*unstructured.Unstructured
-	var inventory []string
+	var inventory []store.InventoryItem
 	for _, act := range p.Actions() {
-		if act.Action == plan.Apply {
+		if act.Action == plan.Apply && !act.AutoCreated {
 			applied = append(applied, act.Object)
-			inventory = append(inventory, inventoryKey(act.Object))
+			inventory = append(inventory, inventoryItem(act.Object))
 		}
 	}
-	for _, r := range p.Extraneous { // kept objects stay in the inventory
-		inventory = append(inventory, r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name)
+	kept := map[string]bool{}
+	for _, r := range p.Extraneous {
+		kept[r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name] = true
+	}
+	for _, u := range live { // kept objects stay in the inventory, annotations and all
+		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] {
+			inventory = append(inventory, inventoryItem(u))
+		}
 	}
 	if err := checkObjects(proj, cl.GetName(), applied); err != nil {
 		return nil, "", nil, err
@@ -437,22 +443,35 @@ func planHash(engine string, o *pb.PlanOptions, ig []*pb.IgnoreDifference) strin
 	return object.HashBytes(b)
 }
 
-func inventoryKey(u *unstructured.Unstructured) string {
-	return u.GetAPIVersion() + "|" + u.GetKind() + "|" + u.GetNamespace() + "|" + u.GetName()
+// pruneAnnotations are the annotations that decide how an object is
+// pruned; the inventory keeps them so the next plan honours them.
+var pruneAnnotations = []string{plan.AnnotationSyncWave, plan.AnnotationHelmWeight, plan.AnnotationSyncOptions,
+	plan.AnnotationHook, plan.AnnotationHelmHook}
+
+func inventoryItem(u *unstructured.Unstructured) store.InventoryItem {
+	it := store.InventoryItem{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
+	for _, k := range pruneAnnotations {
+		if v, ok := u.GetAnnotations()[k]; ok {
+			if it.Annotations == nil {
+				it.Annotations = map[string]string{}
+			}
+			it.Annotations[k] = v
+		}
+	}
+	return it
 }
 
-func inventoryObjects(keys []string) []*unstructured.Unstructured {
-	out := make([]*unstructured.Unstructured, 0, len(keys))
-	for _, k := range keys {
-		parts := strings.SplitN(k, "|", 4)
-		if len(parts) != 4 {
-			continue
-		}
+func inventoryObjects(items []store.InventoryItem) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
 		u := &unstructured.Unstructured{}
-		u.SetAPIVersion(parts[0])
-		u.SetKind(parts[1])
-		u.SetNamespace(parts[2])
-		u.SetName(parts[3])
+		u.SetAPIVersion(it.APIVersion)
+		u.SetKind(it.Kind)
+		u.SetNamespace(it.Namespace)
+		u.SetName(it.Name)
+		if len(it.Annotations) > 0 {
+			u.SetAnnotations(it.Annotations)
+		}
 		out = append(out, u)
 	}
 	return out

@@ -5,6 +5,9 @@ import (
 	"fmt"
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -85,13 +88,15 @@ func (c *Controller) Rollback(ctx context.Context, app string, id int64, cluster
 }
 
 // inventoryOf lists the objects a stored plan applies.
-func inventoryOf(p *pb.Plan) []string {
-	var out []string
-	for _, st := range p.GetSteps() {
-		for _, a := range st.GetActions() {
-			if a.GetAction() == pb.ActionType_ACTION_TYPE_APPLY {
-				out = append(out, a.GetApiVersion()+"|"+a.GetKind()+"|"+a.GetNamespace()+"|"+a.GetName())
-			}
+func inventoryOf(p *pb.Plan) []store.InventoryItem {
+	pl, err := wire.PlanFromProto(p)
+	if err != nil {
+		return nil // a stored plan always decodes; without it the next plan prunes nothing
+	}
+	var out []store.InventoryItem
+	for _, a := range pl.Actions() {
+		if a.Action == plan.Apply && !a.AutoCreated {
+			out = append(out, inventoryItem(a.Object))
 		}
 	}
 	return out

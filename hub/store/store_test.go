@@ -68,7 +68,7 @@ func TestCRUDAndTokens(t *testing.T) {
 		t.Errorf("a token is stored in clear")
 	}
 	plan := &pb.Plan{Hash: "h1"}
-	d, err := s.Assign("web", "east", plan, "c1", "abc", "tester", []string{"v1|ConfigMap|ns|c"}, func() *pb.HistoryEntry { return &pb.HistoryEntry{StartedAt: timestamppb.Now()} })
+	d, err := s.Assign("web", "east", plan, "c1", "abc", "tester", []InventoryItem{{APIVersion: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "c"}}, func() *pb.HistoryEntry { return &pb.HistoryEntry{StartedAt: timestamppb.Now()} })
 	if err != nil || d.Generation != 1 || d.HistoryID != 1 {
 		t.Fatalf("assign: %+v %v", d, err)
 	}
@@ -118,7 +118,7 @@ func writeForever(dir string) {
 			os.Exit(1)
 		}
 		plan := &pb.Plan{Hash: fmt.Sprintf("plan-%d", i), Objects: map[string][]byte{"x": make([]byte, 4096)}}
-		if _, err := s.Assign(app, "east", plan, "c", "rev", "w", []string{"a", "b"}, func() *pb.HistoryEntry { return &pb.HistoryEntry{} }); err != nil {
+		if _, err := s.Assign(app, "east", plan, "c", "rev", "w", []InventoryItem{{APIVersion: "v1", Kind: "ConfigMap", Name: "a"}}, func() *pb.HistoryEntry { return &pb.HistoryEntry{} }); err != nil {
 			os.Exit(1)
 		}
 		if _, err := s.UpdateTarget(app, "east", func(t *pb.TargetStatus) { t.Revision = fmt.Sprint(i) }); err != nil {

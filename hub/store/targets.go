@@ -14,13 +14,23 @@ import (
 // Generation grows with every assignment (also a re-sync of the same plan),
 // so a spoke can tell a new request from a resend.
 type Desired struct {
-	PlanHash    string   `json:"planHash"`
-	ContentHash string   `json:"contentHash"` // desired objects and options, without prunes: what "changed" means
-	Revision    string   `json:"revision"`
-	Generation  uint64   `json:"generation"`
-	InitiatedBy string   `json:"initiatedBy"`
-	HistoryID   uint64   `json:"historyId"`
-	Inventory   []string `json:"inventory,omitempty"` // object IDs the plan applies, for the next prune set
+	PlanHash    string          `json:"planHash"`
+	ContentHash string          `json:"contentHash"` // desired objects and options, without prunes: what "changed" means
+	Revision    string          `json:"revision"`
+	Generation  uint64          `json:"generation"`
+	InitiatedBy string          `json:"initiatedBy"`
+	HistoryID   uint64          `json:"historyId"`
+	Inventory   []InventoryItem `json:"inventory,omitempty"` // objects the plan applies, for the next prune set
+}
+
+// InventoryItem is an applied object with the annotations that decide how
+// it is pruned (sync-wave, sync-options, hooks).
+type InventoryItem struct {
+	APIVersion  string            `json:"apiVersion"`
+	Kind        string            `json:"kind"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Name        string            `json:"name"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // GetDesired reads a target's desired state (ErrNotFound if none).
@@ -38,7 +48,7 @@ func (s *Store) GetDesired(app, cluster string) (Desired, error) {
 
 // Assign makes plan the desired state of a target and records a history
 // entry, atomically. It returns the new Desired.
-func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by string, inventory []string, now func() *pb.HistoryEntry) (Desired, error) {
+func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by string, inventory []InventoryItem, now func() *pb.HistoryEntry) (Desired, error) {
 	var d Desired
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketPlans).Get([]byte(p.GetHash())) == nil {

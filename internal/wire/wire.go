@@ -50,7 +50,7 @@ func PlanToProto(p *plan.Plan) (*pb.Plan, error) {
 		st := &pb.PlanStep{Phase: phaseToPB[s.Phase], Wave: int32(s.Wave)}
 		for _, a := range s.Actions {
 			pa := &pb.PlanAction{Action: actionToPB[a.Action], ApiVersion: a.APIVersion, Kind: a.Kind,
-				Namespace: a.Namespace, Name: a.Name, GenerateName: a.GenerateName, ObjectHash: a.Hash}
+				Namespace: a.Namespace, Name: a.Name, GenerateName: a.GenerateName, ObjectHash: a.Hash, AutoCreated: a.AutoCreated}
 			for _, d := range a.DeletePolicies {
 				pa.DeletePolicies = append(pa.DeletePolicies, string(d))
 			}
@@ -96,7 +96,7 @@ func PlanFromProto(in *pb.Plan) (*plan.Plan, error) {
 		}
 		for _, pa := range st.GetActions() {
 			a := plan.Action{Action: reverse(actionToPB)[pa.GetAction()], APIVersion: pa.GetApiVersion(), Kind: pa.GetKind(),
-				Namespace: pa.GetNamespace(), Name: pa.GetName(), GenerateName: pa.GetGenerateName(), Hash: pa.GetObjectHash()}
+				Namespace: pa.GetNamespace(), Name: pa.GetName(), GenerateName: pa.GetGenerateName(), Hash: pa.GetObjectHash(), AutoCreated: pa.GetAutoCreated()}
 			for _, d := range pa.GetDeletePolicies() {
 				a.DeletePolicies = append(a.DeletePolicies, plan.DeletePolicy(d))
 			}

@@ -421,8 +421,11 @@ type PlanAction struct {
 	ObjectHash string `protobuf:"bytes,7,opt,name=object_hash,json=objectHash,proto3" json:"object_hash,omitempty"`
 	// HookSucceeded, HookFailed, BeforeHookCreation.
 	DeletePolicies []string `protobuf:"bytes,8,rep,name=delete_policies,json=deletePolicies,proto3" json:"delete_policies,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The Namespace added by CreateNamespace: created if missing, never
+	// tracked in the inventory or pruned.
+	AutoCreated   bool `protobuf:"varint,9,opt,name=auto_created,json=autoCreated,proto3" json:"auto_created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanAction) Reset() {
@@ -511,6 +514,13 @@ func (x *PlanAction) GetDeletePolicies() []string {
 	return nil
 }
 
+func (x *PlanAction) GetAutoCreated() bool {
+	if x != nil {
+		return x.AutoCreated
+	}
+	return false
+}
+
 var File_flotilla_v1_plan_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_plan_proto_rawDesc = "" +
@@ -544,7 +554,7 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\bPlanStep\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x12.flotilla.v1.PhaseR\x05phase\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x05R\x04wave\x121\n" +
-	"\aactions\x18\x03 \x03(\v2\x17.flotilla.v1.PlanActionR\aactions\"\x93\x02\n" +
+	"\aactions\x18\x03 \x03(\v2\x17.flotilla.v1.PlanActionR\aactions\"\xb6\x02\n" +
 	"\n" +
 	"PlanAction\x12/\n" +
 	"\x06action\x18\x01 \x01(\x0e2\x17.flotilla.v1.ActionTypeR\x06action\x12\x1f\n" +
@@ -556,7 +566,8 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\rgenerate_name\x18\x06 \x01(\tR\fgenerateName\x12\x1f\n" +
 	"\vobject_hash\x18\a \x01(\tR\n" +
 	"objectHash\x12'\n" +
-	"\x0fdelete_policies\x18\b \x03(\tR\x0edeletePolicies*l\n" +
+	"\x0fdelete_policies\x18\b \x03(\tR\x0edeletePolicies\x12!\n" +
+	"\fauto_created\x18\t \x01(\bR\vautoCreated*l\n" +
 	"\x05Phase\x12\x15\n" +
 	"\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePHASE_PRE_SYNC\x10\x01\x12\x0e\n" +
