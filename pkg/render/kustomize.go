@@ -9,7 +9,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/pkg/object"
@@ -40,9 +39,21 @@ func renderKustomize(ctx context.Context, repo fs.FS, dir string, lim Limits) ([
 	return object.Decode("kustomize build "+displayPath(dir), out, lim.Limits)
 }
 
-// checkLocalBases walks the kustomization tree and refuses remote
-// resources, bases and components (Git or HTTP URLs): Kustomize would
-// fetch them with git or HTTP from wherever it runs.
+// Fields of a kustomization that name files or directories. Kustomize
+// fetches http(s) files itself and clones Git URLs with the git binary, so
+// every one of them is checked, recursively through local directories.
+var (
+	dirFields  = []string{"resources", "bases", "components", "generators", "transformers", "validators"}
+	fileFields = []string{"crds", "configurations", "patchesStrategicMerge"}
+	// list fields whose entries carry paths under these keys
+	nestedFields = map[string][]string{
+		"patches": {"path"}, "patchesJson6902": {"path"}, "replacements": {"path"},
+		"configMapGenerator": {"files", "envs", "env"}, "secretGenerator": {"files", "envs", "env"},
+	}
+)
+
+// checkLocalBases walks the kustomization tree and refuses every remote
+// reference (Git or HTTP URL) in a field that names a file or directory.
 func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 	if seen[dir] {
 		return nil
@@ -62,26 +73,82 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, explain(err))
 	}
-	var kz types.Kustomization
+	var kz map[string]any
 	if err := yaml.Unmarshal(data, &kz); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	refs := append(append(append([]string{}, kz.Resources...), kz.Bases...), kz.Components...) //nolint:staticcheck // Bases is deprecated but still honoured by krusty
-	for _, r := range refs {
-		if isRemote(r) {
-			return fmt.Errorf("%s: %q: %w", file, r, ErrRemoteBase)
+	refuse := func(ref string) error {
+		if isRemote(ref) {
+			return fmt.Errorf("%s: %q: %w", file, ref, ErrRemoteBase)
 		}
-		p, err := joinPath(dir, r)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		if fi, err := fs.Stat(repo, p); err == nil && fi.IsDir() {
-			if err := checkLocalBases(repo, p, seen); err != nil {
+		return nil
+	}
+	for _, f := range fileFields {
+		for _, ref := range pathStrings(kz[f]) {
+			if err := refuse(ref); err != nil {
 				return err
 			}
 		}
 	}
+	if op, ok := kz["openapi"].(map[string]any); ok {
+		for _, ref := range pathStrings(op["path"]) {
+			if err := refuse(ref); err != nil {
+				return err
+			}
+		}
+	}
+	for field, keys := range nestedFields {
+		items, _ := kz[field].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			for _, k := range keys {
+				for _, ref := range pathStrings(m[k]) {
+					if _, p, ok := strings.Cut(ref, "="); ok { // files: [key=path]
+						ref = p
+					}
+					if err := refuse(ref); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	for _, f := range dirFields {
+		for _, ref := range pathStrings(kz[f]) {
+			if err := refuse(ref); err != nil {
+				return err
+			}
+			p, err := joinPath(dir, ref)
+			if err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			if fi, err := fs.Stat(repo, p); err == nil && fi.IsDir() {
+				if err := checkLocalBases(repo, p, seen); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// pathStrings returns the single-line strings of a string or list field
+// (multi-line entries are inline YAML, not paths).
+func pathStrings(v any) []string {
+	var out []string
+	add := func(x any) {
+		if s, ok := x.(string); ok && !strings.Contains(s, "\n") {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			add(x)
+		}
+	} else {
+		add(v)
+	}
+	return out
 }
 
 func isRemote(ref string) bool {

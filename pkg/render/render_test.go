@@ -184,6 +184,27 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			src:     Source{Path: "k"},
 			wantErr: ErrRemoteBase, wantMsg: []string{"k/kustomization.yaml", "github.com/example/repo"},
 		},
+		"kustomize-remote-configmap-file": {
+			files:   map[string]string{"k/kustomization.yaml": "configMapGenerator:\n  - name: c\n    files: [meta=http://169.254.169.254/latest/meta-data]\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{"169.254.169.254"},
+		},
+		"kustomize-remote-patch": {
+			files:   map[string]string{"k/kustomization.yaml": "resources: [cm.yaml]\npatches:\n  - path: https://example.com/patch.yaml\n", "k/cm.yaml": fmt.Sprintf(cm, "a")},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{"https://example.com/patch.yaml"},
+		},
+		"kustomize-remote-openapi": {
+			files:   map[string]string{"k/kustomization.yaml": "openapi:\n  path: https://example.com/schema.json\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase,
+		},
+		"kustomize-remote-in-generator-dir": {
+			files: map[string]string{"k/kustomization.yaml": "generators: [gen]\n",
+				"k/gen/kustomization.yaml": "resources:\n  - github.com/example/repo//x?ref=v1\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{"k/gen/kustomization.yaml"},
+		},
 		"alias-bomb": {
 			files:   map[string]string{"app/bomb.yaml": aliasBomb()},
 			src:     Source{Path: "app"},
