@@ -27,12 +27,16 @@ func DefaultLimits() Limits {
 	return Limits{MaxFileBytes: 16 << 20, MaxDocuments: 10000, MaxNodes: 2_000_000, MaxDepth: 200}
 }
 
-// Decode parses a stream of YAML (or JSON) documents into objects. Empty
-// documents are skipped and v1 List-style documents (kind ending in "List"
-// with items) are flattened. file is used in error messages only.
+// Decode parses a stream of YAML documents (JSON for a file named *.json)
+// into objects, reading values as kubectl does. Empty documents are skipped
+// and lists (an object whose items is a list) are flattened. file names the
+// source in errors and picks JSON by its extension.
 func Decode(file string, data []byte, lim Limits) ([]*unstructured.Unstructured, error) {
 	if lim.MaxFileBytes > 0 && int64(len(data)) > lim.MaxFileBytes {
 		return nil, &DecodeError{File: file, Err: fmt.Errorf("%w: %d bytes > %d", ErrTooLarge, len(data), lim.MaxFileBytes)}
+	}
+	if IsJSON(file) {
+		return decodeJSON(file, data, lim)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var out []*unstructured.Unstructured
@@ -105,7 +109,8 @@ func toObjects(v any) ([]*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("%w: top level is a %T, not a mapping", ErrNotAnObject, v)
 	}
 	u := &unstructured.Unstructured{Object: m}
-	if items, ok := m["items"].([]any); ok && strings.HasSuffix(u.GetKind(), "List") {
+	if items, isList := m["items"]; isList && (items == nil || isSlice(items)) && u.GetKind() != "" {
+		items, _ := items.([]any) // items: null is an empty list
 		var out []*unstructured.Unstructured
 		for i, it := range items {
 			objs, err := toObjects(it)
@@ -122,6 +127,11 @@ func toObjects(v any) ([]*unstructured.Unstructured, error) {
 	return []*unstructured.Unstructured{u}, nil
 }
 
+func isSlice(v any) bool {
+	_, ok := v.([]any)
+	return ok
+}
+
 // Validate checks the fields every object needs: apiVersion, kind and a
 // name (or generateName).
 func Validate(u *unstructured.Unstructured) error {
@@ -135,6 +145,13 @@ func Validate(u *unstructured.Unstructured) error {
 	md, isMap := u.Object["metadata"].(map[string]any)
 	if u.Object["metadata"] != nil && !isMap {
 		return fmt.Errorf("%w: metadata is not a mapping", ErrNotAnObject)
+	}
+	for _, f := range []string{"name", "generateName", "namespace"} {
+		if v, ok := md[f]; ok && v != nil {
+			if _, isStr := v.(string); !isStr {
+				return fmt.Errorf("%w: metadata.%s is a %T, not a string (unquoted y/n/yes/no/on/off are booleans in YAML 1.1, as kubectl reads it: quote them)", ErrNotAnObject, f, v)
+			}
+		}
 	}
 	name, _ := md["name"].(string)
 	gen, _ := md["generateName"].(string)
@@ -199,7 +216,6 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 
 func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 	out := make(map[string]any, len(n.Content)/2)
-	lines := make(map[string]int, len(n.Content)/2)
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -210,15 +226,13 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 		if k.Kind != yaml.ScalarNode {
 			return nil, c.fail(k, fmt.Errorf("%w: mapping key must be a scalar", ErrUnsupportedYAML))
 		}
-		if first, dup := lines[k.Value]; dup {
-			return nil, c.fail(k, fmt.Errorf("mapping key %q already defined at line %d", k.Value, first))
-		}
-		lines[k.Value] = k.Line
+		// A repeated key keeps its last value, as kubectl (sigs.k8s.io/yaml) does.
+		key := keyString(k)
 		val, err := c.convert(v, depth+1)
 		if err != nil {
 			return nil, err
 		}
-		out[k.Value] = val
+		out[key] = val
 	}
 	// Merge keys ("<<: *base") fill in keys the mapping does not set itself.
 	for _, m := range merges {
@@ -245,24 +259,46 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 	return out, nil
 }
 
+// yaml11Bools are YAML 1.1's booleans, which kubectl (yaml.v2) still
+// reads as booleans when unquoted: readOnly: yes is true, not "yes".
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "true": true, "True": true, "TRUE": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "false": false, "False": false, "FALSE": false, "off": false, "Off": false, "OFF": false,
+}
+
+// plain reports whether a scalar is unquoted and untagged.
+func plain(n *yaml.Node) bool {
+	return n.Style&(yaml.TaggedStyle|yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
+}
+
+// keyString is a mapping key as JSON sees it after kubectl's conversion.
+func keyString(k *yaml.Node) string {
+	if b, ok := yaml11Bools[k.Value]; ok && plain(k) {
+		return strconv.FormatBool(b)
+	}
+	return k.Value
+}
+
 func (c *converter) scalar(n *yaml.Node) (any, error) {
+	if b, ok := yaml11Bools[n.Value]; ok && (plain(n) || n.ShortTag() == "!!bool") {
+		return b, nil
+	}
 	switch n.ShortTag() {
 	case "!!str", "!!timestamp", "!!binary":
 		return n.Value, nil
 	case "!!null":
 		return nil, nil
-	case "!!bool":
-		var b bool
-		if err := n.Decode(&b); err != nil {
-			return nil, c.fail(n, err)
-		}
-		return b, nil
 	case "!!int":
 		var i int64
-		if err := n.Decode(&i); err != nil {
-			return nil, c.fail(n, fmt.Errorf("%w: integer %q out of range", ErrUnsupportedYAML, n.Value))
+		if err := n.Decode(&i); err == nil {
+			return i, nil
 		}
-		return i, nil
+		// Beyond int64: a float, as kubectl does.
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil {
+			return nil, c.fail(n, fmt.Errorf("%w: integer %q", ErrUnsupportedYAML, n.Value))
+		}
+		return f, nil
 	case "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
@@ -277,5 +313,6 @@ func (c *converter) scalar(n *yaml.Node) (any, error) {
 		}
 		return f, nil
 	}
-	return nil, c.fail(n, fmt.Errorf("%w: tag %s", ErrUnsupportedYAML, n.Tag))
+	// Application tags (!Ref, !) on a scalar: its text, as kubectl does.
+	return n.Value, nil
 }

@@ -17,9 +17,9 @@ func TestDecodeErrorsNameTheLine(t *testing.T) {
 		"tab indentation":        {"a: 1\n\tb: 2\n", "line 2: found a tab character"},
 		"nested mapping values":  {"a: 1\nb: c: d\n", "line 2: mapping values are not allowed"},
 		"second document":        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: [x\n", "document 2, line 5:"},
-		"duplicate key":          {"apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: a}\n", "line 3: mapping key \"kind\" already defined at line 2"},
 		"not a mapping":          {"- a\n- b\n", "document 1, line 1: document is not a Kubernetes object: top level is a []interface {}"},
 		"missing name":           {"apiVersion: v1\nkind: ConfigMap\n", "missing metadata.name"},
+		"boolean name":           {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: yes}\n", "metadata.name is a bool, not a string"},
 		"infinity":               {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: .inf}\n", "line 4: unsupported YAML value"},
 		"list item bad":          {"apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap}\n", "items[0]: document is not a Kubernetes object: missing metadata.name"},
 	}
@@ -79,6 +79,58 @@ items:
 	}
 	if ann := objs[0].GetAnnotations(); ann["app"] != "web" || ann["own"] != "yes" {
 		t.Errorf("merge key: annotations %v", ann)
+	}
+}
+
+// TestDecodeLikeKubectl pins values kubectl (sigs.k8s.io/yaml, YAML 1.1)
+// reads differently from YAML 1.2.
+func TestDecodeLikeKubectl(t *testing.T) {
+	in := `apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+spec:
+  yes: yes
+  off: Off
+  quoted: "yes"
+  tagged: !!bool yes
+  big: 12345678901234567890
+  ref: !Ref foo
+  dup: first
+  dup: last
+`
+	objs, err := Decode("f.yaml", []byte(in), DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := objs[0].Object["spec"].(map[string]any)
+	want := map[string]any{"true": true, "false": false, "quoted": "yes", "tagged": true, "big": 1.2345678901234567e19, "ref": "foo", "dup": "last"}
+	for k, v := range want {
+		if spec[k] != v {
+			t.Errorf("spec[%q] = %#v, want %#v", k, spec[k], v)
+		}
+	}
+	if len(spec) != len(want) {
+		t.Errorf("spec has keys %v", spec)
+	}
+}
+
+func TestDecodeJSONFiles(t *testing.T) {
+	in := `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"url": "http:\/\/x", "smile": "\ud83d\ude00", "n": 3, "f": 1.5}}`
+	objs, err := Decode("a.json", []byte(in), DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := objs[0].Object["data"].(map[string]any)
+	if data["url"] != "http://x" || data["smile"] != "😀" || data["n"] != int64(3) || data["f"] != 1.5 {
+		t.Errorf("data = %#v", data)
+	}
+	_, err = Decode("b.json", []byte("{\"apiVersion\": \"v1\",\n \"kind\": }"), DefaultLimits())
+	if err == nil || !strings.Contains(err.Error(), "b.json: document 1, line 2") {
+		t.Errorf("bad JSON: %v", err)
+	}
+	empty, err := Decode("l.yaml", []byte("apiVersion: v1\nkind: List\nitems: null\n"), DefaultLimits())
+	if err != nil || len(empty) != 0 {
+		t.Errorf("items: null gave %v, %v", empty, err)
 	}
 }
 

@@ -178,15 +178,15 @@ func TestCompute(t *testing.T) {
 		},
 		"PruneLast option prunes after the last sync wave": {
 			desired: obj("v1", "ConfigMap", "ns", "a", AnnotationSyncWave, "3") + obj("batch/v1", "Job", "ns", "post", AnnotationHook, "PostSync"),
-			live:    obj("v1", "ConfigMap", "ns", "x", AnnotationSyncWave, "-4") + obj("v1", "ConfigMap", "ns", "y"),
+			live:    obj("v1", "ConfigMap", "ns", "x", AnnotationSyncWave, "-4") + obj("v1", "ConfigMap", "ns", "z"),
 			opts:    Options{Prune: true, PruneLast: true},
-			want:    []string{"Sync/3 apply ConfigMap ns/a", "Sync/4 prune ConfigMap ns/x", "Sync/4 prune ConfigMap ns/y", "PostSync/0 hook Job ns/post"},
+			want:    []string{"Sync/3 apply ConfigMap ns/a", "Sync/4 prune ConfigMap ns/x", "Sync/4 prune ConfigMap ns/z", "PostSync/0 hook Job ns/post"},
 		},
 		"PruneLast per object annotation": {
 			desired: obj("v1", "ConfigMap", "ns", "a", AnnotationSyncWave, "2"),
-			live:    obj("v1", "ConfigMap", "ns", "x", AnnotationSyncOptions, "PruneLast=true") + obj("v1", "ConfigMap", "ns", "y"),
+			live:    obj("v1", "ConfigMap", "ns", "x", AnnotationSyncOptions, "PruneLast=true") + obj("v1", "ConfigMap", "ns", "z"),
 			opts:    Options{Prune: true},
-			want:    []string{"Sync/0 prune ConfigMap ns/y", "Sync/2 apply ConfigMap ns/a", "Sync/3 prune ConfigMap ns/x"},
+			want:    []string{"Sync/0 prune ConfigMap ns/z", "Sync/2 apply ConfigMap ns/a", "Sync/3 prune ConfigMap ns/x"},
 		},
 		"identity ignores version: apps/v1 vs apps/v1beta2 is one object": {
 			desired: obj("apps/v1", "Deployment", "ns", "web"),
