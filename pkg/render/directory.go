@@ -1,10 +1,13 @@
 package render
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -14,8 +17,14 @@ import (
 
 var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
-// renderDirectory decodes every manifest file under dir, in lexical order.
-// Hidden files and directories (".git", ".github") are skipped.
+// skipMarker in a file keeps it out of the render (Argo CD's marker).
+const skipMarker = "+argocd:skip-file-rendering"
+
+// renderDirectory decodes every manifest file under dir, in lexical order,
+// as Argo CD's directory source does: .git is skipped; a file that fails to
+// decode is ignored unless it looks like a manifest (it mentions apiVersion,
+// kind and metadata), so values.yaml or renovate.json beside the manifests
+// do no harm; a dangling symlink is skipped.
 func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts DirectoryOptions, lim Limits) ([]*unstructured.Unstructured, error) {
 	var (
 		out   []*unstructured.Unstructured
@@ -30,11 +39,8 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 			return err
 		}
 		rel := relTo(dir, p)
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+		if d.IsDir() && d.Name() == ".git" {
+			return fs.SkipDir
 		}
 		if d.IsDir() {
 			if p != dir && !opts.Recurse {
@@ -46,6 +52,9 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 			// os.Root resolves links inside the root; one that leaves it
 			// (or dangles) fails here, naming the link.
 			fi, err := fs.Stat(repo, p)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // dangling: Argo CD warns and skips
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, explain(err))
 			}
@@ -53,7 +62,10 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 				return nil // linked directories are not descended into
 			}
 		}
-		if !manifestExts[strings.ToLower(path.Ext(p))] || !selected(rel, opts) {
+		if path.Ext(p) == ".jsonnet" && selected(rel, opts) {
+			return fmt.Errorf("%s: jsonnet is not supported; render it to YAML or JSON", p)
+		}
+		if !manifestExts[path.Ext(p)] || !selected(rel, opts) {
 			return nil
 		}
 		files++
@@ -68,9 +80,16 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 		if lim.MaxTotalBytes > 0 && total > lim.MaxTotalBytes {
 			return fmt.Errorf("%s: %w: more than %d bytes of manifests", displayPath(dir), ErrLimit, lim.MaxTotalBytes)
 		}
+		if bytes.Contains(data, []byte(skipMarker)) {
+			return nil
+		}
 		objs, err := object.Decode(p, data, lim.Limits)
 		if err != nil {
-			return err
+			if looksLikeManifest(data) || errors.Is(err, object.ErrTooLarge) || errors.Is(err, object.ErrAliasBomb) ||
+				errors.Is(err, object.ErrTooDeep) || errors.Is(err, object.ErrTooManyDocs) {
+				return err
+			}
+			return nil // not a manifest (values.yaml, renovate.json...): ignored, as Argo CD does
 		}
 		out = append(out, objs...)
 		return nil
@@ -88,8 +107,20 @@ func relTo(dir, p string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
 }
 
+// looksLikeManifest is Argo CD's test for a file that failed to decode:
+// if it mentions apiVersion, kind and metadata, the failure is an error.
+func looksLikeManifest(data []byte) bool {
+	for _, k := range []string{"apiVersion", "kind", "metadata"} {
+		if !bytes.Contains(data, []byte(k+":")) && !bytes.Contains(data, []byte(`"`+k+`"`)) {
+			return false
+		}
+	}
+	return true
+}
+
 // selected applies include and exclude globs (Argo CD semantics: a file is
-// read when it matches an include, or there are none, and no exclude).
+// read when it matches an include, or there are none, and no exclude; globs
+// match the path relative to the source, and * crosses /).
 func selected(rel string, opts DirectoryOptions) bool {
 	if len(opts.Include) > 0 && !matchAny(opts.Include, rel) {
 		return false
@@ -99,33 +130,64 @@ func selected(rel string, opts DirectoryOptions) bool {
 
 func matchAny(globs []string, rel string) bool {
 	for _, g := range globs {
-		for _, alt := range expandBraces(g) {
-			if ok, _ := path.Match(alt, rel); ok { // a malformed glob matches nothing
-				return true
-			}
-			if ok, _ := path.Match(alt, path.Base(rel)); ok && !strings.Contains(alt, "/") {
-				return true
-			}
+		if re, err := globRegexp(g); err == nil && re.MatchString(rel) {
+			return true
 		}
 	}
 	return false
 }
 
-// expandBraces expands the first {a,b} group recursively: "{x,y}/*.yaml" →
-// ["x/*.yaml", "y/*.yaml"].
-func expandBraces(g string) []string {
-	i := strings.IndexByte(g, '{')
-	if i < 0 {
-		return []string{g}
+// globRegexp compiles a glob as gobwas/glob does without separators:
+// * and ** match any run of characters (/ included), ? one character,
+// [abc] [a-z] [!x] classes, {a,b} alternatives (nesting allowed), \ escapes.
+func globRegexp(g string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString("^")
+	depth := 0
+	for i := 0; i < len(g); i++ {
+		switch c := g[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '[':
+			j := strings.IndexByte(g[i:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("glob %q: unclosed [", g)
+			}
+			class := g[i+1 : i+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + class + "]")
+			i += j
+		case '{':
+			depth++
+			b.WriteString("(?:")
+		case '}':
+			if depth == 0 {
+				return nil, fmt.Errorf("glob %q: unmatched }", g)
+			}
+			depth--
+			b.WriteString(")")
+		case ',':
+			if depth > 0 {
+				b.WriteString("|")
+			} else {
+				b.WriteString(",")
+			}
+		case '\\':
+			if i+1 < len(g) {
+				i++
+				b.WriteString(regexp.QuoteMeta(string(g[i])))
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
 	}
-	j := strings.IndexByte(g[i:], '}')
-	if j < 0 {
-		return []string{g}
+	if depth != 0 {
+		return nil, fmt.Errorf("glob %q: unclosed {", g)
 	}
-	j += i
-	var out []string
-	for _, alt := range strings.Split(g[i+1:j], ",") {
-		out = append(out, expandBraces(g[:i]+alt+g[j+1:])...)
-	}
-	return out
+	b.WriteString("$")
+	return regexp.Compile(b.String())
 }

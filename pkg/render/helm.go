@@ -172,6 +172,9 @@ func loadChart(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
 	}
+	if ch.Metadata.Type == "library" {
+		return nil, fmt.Errorf("chart %s: library charts are not installable", displayPath(dir))
+	}
 	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
 		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
 	}

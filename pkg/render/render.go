@@ -142,13 +142,17 @@ func cleanPath(p string) (string, error) {
 	return c, nil
 }
 
-// joinPath joins a path given relative to dir and checks that the result
-// stays in the repository.
+// joinPath joins a path given relative to dir (or, starting with "/", to
+// the repository root, as Argo CD resolves values files) and checks that
+// the result stays in the repository.
 func joinPath(dir, rel string) (string, error) {
-	if strings.HasPrefix(rel, "/") {
-		return "", fmt.Errorf("path %q: %w (paths are relative to the repository root)", rel, ErrEscape)
-	}
 	j := path.Join(dir, rel)
+	if strings.HasPrefix(rel, "/") {
+		j = path.Clean(strings.TrimLeft(rel, "/"))
+		if j == "" {
+			j = "."
+		}
+	}
 	if _, err := cleanPath(j); err != nil {
 		return "", fmt.Errorf("path %q: %w", rel, ErrEscape)
 	}

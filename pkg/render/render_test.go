@@ -57,7 +57,7 @@ func TestRenderGolden(t *testing.T) {
 		"directory-recursive": {
 			src:  Source{Path: "dir", Directory: DirectoryOptions{Recurse: true}},
 			kind: Directory,
-			ids:  []string{"ConfigMap/settings", "apps/Deployment/web", "ServiceAccount/web", "Secret/creds", "Service/web"},
+			ids:  []string{"ConfigMap/hidden", "ConfigMap/settings", "apps/Deployment/web", "ServiceAccount/web", "Secret/creds", "Service/web"},
 		},
 		"directory-flat": {
 			src:  Source{Path: "dir"},
@@ -179,6 +179,11 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			links: map[string]string{"c/templates/cm.yaml": filepath.Join(outside, "secret.yaml")},
 			src:   Source{Path: "c"}, wantErr: ErrEscape, wantMsg: []string{"c/templates/cm.yaml"},
 		},
+		"helm-library-chart": {
+			files:   map[string]string{"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\ntype: library\n", "c/templates/_x.tpl": "{{- define \"x\" }}{{ end }}"},
+			src:     Source{Path: "c"},
+			wantMsg: []string{"library charts are not installable"},
+		},
 		"kustomize-remote-base": {
 			files:   map[string]string{"k/kustomization.yaml": "resources:\n  - github.com/example/repo//config?ref=v1\n"},
 			src:     Source{Path: "k"},
@@ -239,7 +244,7 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			wantMsg: []string{"app/b.yaml", "document 2", "line 10"},
 		},
 		"missing-kind": {
-			files:   map[string]string{"app/a.yaml": "apiVersion: v1\nmetadata:\n  name: x\n"},
+			files:   map[string]string{"app/a.yaml": "apiVersion: v1\nkind:\nmetadata:\n  name: x\n"},
 			src:     Source{Path: "app"},
 			wantErr: object.ErrNotAnObject, wantMsg: []string{"app/a.yaml", "document 1", "line 1", "missing kind"},
 		},
@@ -301,6 +306,78 @@ func TestRenderRefusesBadInput(t *testing.T) {
 				t.Errorf("error leaks content from outside the repository: %v", err)
 			}
 		})
+	}
+}
+
+func TestGlobsLikeArgoCD(t *testing.T) {
+	tests := []struct {
+		glob, path string
+		want       bool
+	}{
+		{"apps/*.yaml", "apps/x/y.yaml", true},
+		{"prod/*", "prod/a/b.yaml", true},
+		{"**/*.yaml", "a/b/c.yaml", true},
+		{"*/secret.yaml", "a/b/secret.yaml", true},
+		{"[!a]*.yaml", "b.yaml", true},
+		{"[!a]*.yaml", "a.yaml", false},
+		{"secret*", "sub/secret.yaml", false},
+		{"{config.json,env-usw2/*}", "env-usw2/x.yaml", true},
+		{"{config.json,env-usw2/*}", "config.json", true},
+		{"{a,{b,c}}.yaml", "c.yaml", true},
+		{"*.yaml", "x.yml", false},
+		{"a?c.yaml", "abc.yaml", true},
+	}
+	for _, tc := range tests {
+		if got := matchAny([]string{tc.glob}, tc.path); got != tc.want {
+			t.Errorf("glob %q on %q = %v, want %v", tc.glob, tc.path, got, tc.want)
+		}
+	}
+	if matchAny([]string{"{a,b"}, "a") {
+		t.Errorf("a malformed glob matched")
+	}
+}
+
+func TestDirectoryLikeArgoCD(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"app/cm.yaml":        fmt.Sprintf(cm, "a"),
+		"app/renovate.json":  `{"extends": ["config:base"]}`,
+		"app/values.yml":     "replicas: [unclosed\n",
+		"app/.github/ci.yml": "on: push\njobs: {}\n",
+		"app/.git/HEAD.yaml": "apiVersion: broken\n",
+	})
+	if err := os.Symlink("nowhere.yaml", filepath.Join(dir, "app", "dangling.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := renderAt(t, dir, Source{Path: "app", Directory: DirectoryOptions{Recurse: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 1 || res.Objects[0].GetName() != "a" {
+		t.Fatalf("objects: %v", res.Objects)
+	}
+	// A file that looks like a manifest but is broken is an error.
+	bad := writeTree(t, map[string]string{"app/x.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n"})
+	if _, err := renderAt(t, bad, Source{Path: "app"}); err == nil || !strings.Contains(err.Error(), "app/x.yaml") {
+		t.Errorf("broken manifest: %v", err)
+	}
+	js := writeTree(t, map[string]string{"app/x.jsonnet": "{}"})
+	if _, err := renderAt(t, js, Source{Path: "app"}); err == nil || !strings.Contains(err.Error(), "jsonnet is not supported") {
+		t.Errorf("jsonnet: %v", err)
+	}
+}
+
+func TestHelmValuesFromRepoRoot(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"charts/c/Chart.yaml":        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+		"charts/c/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n",
+		"envs/prod/values.yaml":      "name: from-root\n",
+	})
+	res, err := renderAt(t, dir, Source{Path: "charts/c", Helm: HelmOptions{ValueFiles: []string{"/envs/prod/values.yaml"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Objects[0].GetName() != "from-root" {
+		t.Errorf("name = %s", res.Objects[0].GetName())
 	}
 }
 
