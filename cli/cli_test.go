@@ -140,7 +140,7 @@ func TestHealthVerbJSON(t *testing.T) {
 		}
 	}
 	// stdin, and a Deployment that is still rolling out.
-	stdin := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: n, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1}\n"
+	stdin := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: ns, generation: 2}\nspec: {replicas: 2}\nstatus: {observedGeneration: 1}\n"
 	out, _, code = run(t, stdin, "health", "-f", "-", "-o", "json")
 	if code != 0 || !strings.Contains(out, `"status": "Progressing"`) {
 		t.Errorf("stdin health: exit %d %s", code, out)

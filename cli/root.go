@@ -51,7 +51,10 @@ files with no hub or cluster.`,
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
-	root.AddCommand(newRenderCmd(), newPlanCmd(), newHealthCmd(), newDiffCmd())
+	hf := &hubFlags{}
+	hf.register(root)
+	root.AddCommand(newRenderCmd(), newPlanCmd(), newHealthCmd(), newDiffCmd(),
+		newLoginCmd(hf), newAppCmd(hf), newClusterCmd(hf), newProjectCmd(hf))
 	return root
 }
 

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flotilla-gitops/flotilla/hub"
+	"github.com/flotilla-gitops/flotilla/internal/gitserver"
+)
+
+// startHub runs a real hub and a Git server; it returns the global flags
+// that point the CLI at the hub and the repository URL.
+func startHub(t *testing.T) ([]string, string) {
+	t.Helper()
+	gs, err := gitserver.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gs)
+	t.Cleanup(srv.Close)
+	if err := gs.Create("apps"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gs.Commit("apps", "main", "app", map[string]string{
+		"web/cm.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n",
+		"web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, annotations: {argocd.argoproj.io/sync-wave: '1'}}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: nginx}]}}}\n",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := hub.DefaultConfig()
+	cfg.Listen, cfg.HTTPListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	h, err := hub.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := h.Wait(); err != nil {
+			t.Error(err)
+		}
+	})
+	return []string{"--hub", h.GRPCAddr.String(), "--token", h.AdminToken, "--config", filepath.Join(t.TempDir(), "none.json")}, srv.URL + "/apps.git"
+}
+
+func TestHubVerbs(t *testing.T) {
+	g, repo := startHub(t)
+	must := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := run(t, "", append(g, args...)...)
+		if code != 0 {
+			t.Fatalf("flotilla %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+		return out
+	}
+	var added map[string]string
+	if err := json.Unmarshal([]byte(must("cluster", "add", "east", "--label", "env=prod", "-o", "json")), &added); err != nil {
+		t.Fatal(err)
+	}
+	if added["name"] != "east" || !strings.HasPrefix(added["token"], "flts_") {
+		t.Fatalf("cluster add: %v", added)
+	}
+	if tok := strings.TrimSpace(must("cluster", "add", "west")); !strings.HasPrefix(tok, "flts_") || strings.Contains(tok, "\n") {
+		t.Errorf("cluster add prints %q, want the token alone", tok)
+	}
+	must("project", "create", "team", "--repo", "*", "--dest", "*:*")
+	must("app", "create", "web", "--repo", repo, "--path", "web", "--dest-selector", "env=prod", "--dest-namespace", "shop",
+		"--project", "team", "--sync-option", "CreateNamespace=true", "--prune")
+	var app appView
+	if err := json.Unmarshal([]byte(must("app", "get", "web", "--refresh", "-o", "json")), &app); err != nil {
+		t.Fatal(err)
+	}
+	if len(app.Targets) != 1 || app.Targets[0].Cluster != "east" || app.Targets[0].Sync != "OutOfSync" || len(app.Targets[0].Revision) != 40 {
+		t.Fatalf("app get: %+v", app)
+	}
+	plan := must("app", "plan", "web", "-o", "json")
+	for _, want := range []string{`"phase": "PreSync"`, `"kind": "Namespace"`, `"name": "shop"`, `"kind": "Deployment"`} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("app plan lacks %s:\n%s", want, plan)
+		}
+	}
+	if out := must("app", "list"); !strings.Contains(out, "web") || !strings.Contains(out, "east") {
+		t.Errorf("app list:\n%s", out)
+	}
+	if out := must("cluster", "list", "-o", "json"); !strings.Contains(out, `"state": "Disconnected"`) {
+		t.Errorf("cluster list:\n%s", out)
+	}
+	must("app", "set", "web", "--self-heal")
+	// No spoke is connected: wait times out with the reason.
+	_, errOut, code := run(t, "", append(g, "app", "wait", "web", "--timeout", "1s")...)
+	if code != 1 || !strings.Contains(errOut, "timed out") || !strings.Contains(errOut, "east is OutOfSync") {
+		t.Errorf("wait: exit %d, %q", code, errOut)
+	}
+	// Errors from the hub are one line naming the problem.
+	_, errOut, code = run(t, "", append(g, "app", "get", "nope")...)
+	if code != 1 || !strings.Contains(errOut, `NotFound: application "nope": not found`) {
+		t.Errorf("get missing app: exit %d, %q", code, errOut)
+	}
+	_, errOut, code = run(t, "", "--hub", g[1], "--token", "bad", "--config", g[5], "app", "list")
+	if code != 1 || !strings.Contains(errOut, "Unauthenticated") {
+		t.Errorf("bad token: exit %d, %q", code, errOut)
+	}
+	must("app", "delete", "web")
+	must("cluster", "remove", "west")
+}
+
+func TestLoginSavesConfig(t *testing.T) {
+	g, _ := startHub(t)
+	cfg := filepath.Join(t.TempDir(), "flotilla", "config.json")
+	out, errOut, code := run(t, "", "login", g[1], "--token", g[3], "--config", cfg)
+	if code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	fi, err := os.Stat(cfg)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config %v mode %v", err, fi.Mode())
+	}
+	if !strings.Contains(out, "logged in") {
+		t.Errorf("login output %q", out)
+	}
+	// Later commands need neither --hub nor --token.
+	if _, errOut, code := run(t, "", "--config", cfg, "cluster", "list"); code != 0 {
+		t.Errorf("with saved config: %s", errOut)
+	}
+	_, errOut, code = run(t, "", "login", g[1], "--token", "wrong", "--config", filepath.Join(t.TempDir(), "c.json"))
+	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("login to %s", g[1])) {
+		t.Errorf("bad login: %d %q", code, errOut)
+	}
+}
