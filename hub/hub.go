@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/hub/server"
@@ -28,6 +29,8 @@ type Config struct {
 	HTTPListen    string // webhook, /metrics, /healthz
 	DataDir       string
 	WebhookSecret string
+	TLSCert       string // PEM files; plaintext when empty (local use)
+	TLSKey        string
 	Controller    controller.Options
 }
 
@@ -69,7 +72,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	core.Spokes = h.Spokes
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
-	gs := server.NewGRPC(core, admin)
+	var opts []grpc.ServerOption
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fail(fmt.Errorf("TLS: %w", err))
+		}
+		opts = append(opts, grpc.Creds(creds))
+	}
+	gs := server.NewGRPC(core, admin, opts...)
 	gl, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("listen %s: %w", cfg.Listen, err))

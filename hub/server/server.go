@@ -21,14 +21,14 @@ import (
 )
 
 // NewGRPC builds the gRPC server with every service registered.
-func NewGRPC(hub *Hub, admin *Admin) *grpc.Server {
-	s := grpc.NewServer(
+func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
+	s := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(UnaryAuth(hub.Store)),
 		grpc.ChainStreamInterceptor(StreamAuth(hub.Store)),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.MaxRecvMsgSize(64<<20), grpc.MaxSendMsgSize(256<<20),
-	)
+		grpc.MaxRecvMsgSize(64 << 20), grpc.MaxSendMsgSize(256 << 20),
+	}, extra...)...)
 	pb.RegisterSpokeServiceServer(s, hub.Spokes)
 	pb.RegisterApplicationServiceServer(s, admin)
 	pb.RegisterProjectServiceServer(s, admin)

@@ -24,6 +24,8 @@ func main() {
 	flag.DurationVar(&cfg.Controller.PollInterval, "poll-interval", cfg.Controller.PollInterval, "how often each repository is fetched")
 	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once")
 	flag.DurationVar(&cfg.Controller.RenderTimeout, "render-timeout", cfg.Controller.RenderTimeout, "time limit of one render")
+	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the gRPC listener; plaintext without it")
+	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
 	var lv slog.Level
