@@ -270,12 +270,12 @@ func TestHubEndToEnd(t *testing.T) {
 	}
 
 	// A broken commit keeps the last good plan and shows the error.
-	e.commit("broken", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: [oops\n"})
+	e.commit("broken", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n"})
 	got, err := apps.GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web", Refresh: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := got.GetTargets()[0].GetError(); !strings.Contains(msg, "web/cm.yaml") || !strings.Contains(msg, "line 2") {
+	if msg := got.GetTargets()[0].GetError(); !strings.Contains(msg, "web/cm.yaml") || !strings.Contains(msg, "line 4") {
 		t.Errorf("target error = %q", msg)
 	}
 	d, err := e.hub.Store.GetDesired("web", "east")
