@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/flotilla-gitops/flotilla/internal/version.Version=$(VER
 BUF := $(GO) tool -modfile=tools/buf/go.mod buf
 export BUF_CACHE_DIR ?= $(shell $(GO) env GOCACHE)/buf
 
-.PHONY: all build proto lint proto-check test test-unit bench run clean
+.PHONY: all build proto lint proto-check test test-unit bench run clean k8s-bins cluster-up cluster-down
 
 all: build
 
@@ -15,6 +15,20 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla ./cli/cmd/flotilla
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-hub ./hub/cmd/flotilla-hub
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-spoke ./spoke/cmd/flotilla-spoke
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-dev ./e2e/cmd/flotilla-dev
+
+# Binaries for e2e/localcluster (etcd, kube-apiserver, controller-manager,
+# scheduler, kwok), built from Go modules and cached in
+# ~/.cache/flotilla/k8s/<version>/: ~8 min once, 0.1 s after.
+k8s-bins:
+	e2e/k8sbin/build.sh
+
+CLUSTER_DIR ?= /tmp/flotilla-dev
+CLUSTERS ?= 2
+cluster-up: build k8s-bins
+	bin/flotilla-dev cluster up --dir $(CLUSTER_DIR) --count $(CLUSTERS)
+cluster-down:
+	bin/flotilla-dev cluster down --dir $(CLUSTER_DIR)
 
 proto:
 	$(BUF) generate
@@ -34,8 +48,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test-unit:
-	$(GO) test ./...
+test-unit: k8s-bins
+	$(GO) test -timeout 20m ./...
 
 # The test command of README.md: lint, proto checks and every test.
 test: lint proto-check test-unit
