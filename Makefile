@@ -57,9 +57,10 @@ test: lint proto-check test-unit
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 
-run:
-	@echo "flotilla run: not yet — hub, spokes and local clusters arrive with the next issues."
-	@echo "Meanwhile try the offline verbs: bin/flotilla render|plan|health|diff (see README.md)."
+# Flotilla's main job: two local clusters, a Git server with demo apps, the
+# hub and one spoke per cluster; runs until Ctrl-C.
+run: build k8s-bins
+	bin/flotilla-dev demo $(DEMO_FLAGS)
 
 clean:
 	rm -rf bin

@@ -22,6 +22,7 @@ const usage = `usage:
   flotilla-dev cluster down   --dir DIR [--keep-logs]
   flotilla-dev cluster status --dir DIR
   flotilla-dev binaries       [--check]
+  flotilla-dev demo           [--dir DIR] [--clusters N] [--exit-when-ready]
 `
 
 // Exit codes.
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch {
+	case args[0] == "demo":
+		err = runDemo(ctx, log, args[1:], stdout, stderr)
 	case args[0] == "binaries":
 		err = binaries(ctx, args[1:], stdout, stderr)
 	case args[0] == "cluster" && len(args) > 1 && args[1] == "up":
