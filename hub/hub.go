@@ -71,6 +71,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	h.Spokes = server.NewSpokes(st, core, log)
 	core.Spokes = h.Spokes
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
+	core.Changed = h.Controller.Kick
 	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
 	var opts []grpc.ServerOption
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {

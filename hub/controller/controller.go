@@ -58,6 +58,7 @@ type Controller struct {
 	sem    chan struct{}
 	now    func() time.Time
 
+	kicks   chan struct{}
 	mu      sync.Mutex
 	appLock map[string]*sync.Mutex
 	polled  map[string]time.Time // repo URL → last fetch
@@ -94,7 +95,7 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 		opts.RenderWorkers = 1
 	}
 	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
-		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}}
+		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1)}
 }
 
 func (c *Controller) lockApp(name string) func() {
@@ -131,11 +132,23 @@ func (c *Controller) Run(ctx context.Context) {
 		for url := range due {
 			c.Refresh(ctx, url)
 		}
+		c.releaseWaiting()
+		c.driveRollouts()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-c.kicks:
 		}
+	}
+}
+
+// Kick asks the loop to re-check gates and rollouts now (a target's status
+// changed); kicks coalesce and never block.
+func (c *Controller) Kick() {
+	select {
+	case c.kicks <- struct{}{}:
+	default:
 	}
 }
 
@@ -240,6 +253,8 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	if err != nil {
 		return err
 	}
+	var rollout []*pb.Cluster
+	var revision string
 	for _, t := range targets {
 		cl := t.cluster.GetName()
 		d, derr := c.store.GetDesired(name, cl)
@@ -266,10 +281,35 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 			return err
 		}
 		c.notify.TargetUpdated(ts)
-		if a.GetSyncPolicy().GetAutomated() && changed {
-			if err := c.assign(a, t, "automated"); err != nil {
+		switch {
+		case a.GetSyncPolicy().GetAutomated() && changed:
+			if err := c.offer(a, t); err != nil {
 				return err
 			}
+			rollout = append(rollout, t.cluster)
+			revision = t.revision
+		case !changed && ts.GetWaiting() != "":
+			// Git went back to what runs: nothing waits any more.
+			if err := c.store.DeletePending(name, cl); err != nil {
+				return err
+			}
+			if err := c.setWaiting(name, cl, "", ""); err != nil {
+				return err
+			}
+		}
+	}
+	if hasRollout(a) && len(rollout) > 0 {
+		all := make([]*pb.Cluster, 0, len(targets))
+		for _, t := range targets {
+			if t.err == nil {
+				all = append(all, t.cluster)
+			}
+		}
+		if err := c.ensureRollout(a, revision, all); err != nil {
+			return err
+		}
+		if err := c.drive(name); err != nil {
+			return err
 		}
 	}
 	return c.dropStaleTargets(a, targets)
@@ -305,6 +345,8 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 	}
 	ts, err := c.store.UpdateTarget(a.GetName(), t.cluster.GetName(), func(ts *pb.TargetStatus) {
 		ts.Revision = t.revision
+		// Health is of the new plan from now on: nothing stale gates a rollout.
+		ts.Health = pb.Health_HEALTH_PROGRESSING
 		ts.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_RUNNING, PlanHash: t.plan.GetHash(),
 			Revision: t.revision, StartedAt: timestamppb.New(c.now()), TotalSteps: int32(len(t.plan.GetSteps())), Message: "waiting for the spoke"}
 	})
@@ -406,8 +448,9 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
 	msg.Options = planOptions(a, opts)
 	msg.Ignore = a.GetIgnoreDifferences()
-	// The hash covers what the spoke does, options included.
-	msg.Hash = planHash(p.Hash, msg.Options, msg.Ignore)
+	// The hash covers what the spoke does, options included, and whom for:
+	// plans are stored by hash, so two targets never share one.
+	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg.Options, msg.Ignore)
 	return msg, contentHash(p, msg), inventory, nil
 }
 

@@ -98,3 +98,7 @@ func matches(sel, labels map[string]string) bool {
 	}
 	return true
 }
+
+func sortClusters(cs []*pb.Cluster) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].GetName() < cs[j].GetName() })
+}

@@ -75,6 +75,9 @@ func (s *Admin) CreateApplication(ctx context.Context, r *pb.CreateApplicationRe
 			return nil, grpcErr(err)
 		}
 	}
+	if err := s.checkDeps(a); err != nil {
+		return nil, err
+	}
 	a.CreatedAt = timestamppb.Now()
 	if err := s.Hub.Store.PutApplication(a, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
@@ -153,6 +156,9 @@ func (s *Admin) UpdateApplication(_ context.Context, r *pb.UpdateApplicationRequ
 	old, err := s.Hub.Store.GetApplication(a.GetName())
 	if err != nil {
 		return nil, grpcErr(err)
+	}
+	if err := s.checkDeps(a); err != nil {
+		return nil, err
 	}
 	a.CreatedAt = old.GetCreatedAt()
 	if err := s.Hub.Store.PutApplication(a, true); err != nil {

@@ -21,6 +21,10 @@ type Hub struct {
 
 	mu      sync.Mutex
 	retries map[string]int // target + plan → failed attempts
+
+	// Changed is called after a spoke's report changed a target (the
+	// controller re-checks rollouts and dependencies).
+	Changed func()
 }
 
 type logger interface {
@@ -54,6 +58,9 @@ func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
 		return
 	}
 	h.Events.Publish(t)
+	if h.Changed != nil {
+		h.Changed()
+	}
 }
 
 // Ack implements Reports: a refused plan fails the operation.

@@ -33,6 +33,7 @@ func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
 	pb.RegisterApplicationServiceServer(s, admin)
 	pb.RegisterProjectServiceServer(s, admin)
 	pb.RegisterClusterServiceServer(s, admin)
+	pb.RegisterRolloutServiceServer(s, &Rollouts{Hub: hub, Ctrl: admin.Ctrl})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, hs)

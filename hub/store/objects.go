@@ -41,7 +41,10 @@ func (s *Store) DeleteApplication(name string) error {
 			return err
 		}
 		prefix := []byte(name + "/")
-		for _, b := range [][]byte{bucketTargets, bucketDesired} {
+		if err := tx.Bucket(bucketRollouts).Delete([]byte(name)); err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketTargets, bucketDesired, bucketPending} {
 			if err := deletePrefix(tx.Bucket(b), prefix); err != nil {
 				return err
 			}

@@ -13,6 +13,8 @@
 //	history       app "/" cluster → nested bucket: id (8-byte big endian) → HistoryEntry
 //	plans         plan hash → Plan (content-addressed, objects included)
 //	renders       cache key → RenderRecord (JSON)
+//	pending       app "/" cluster → Pending (JSON): a plan computed but not assigned yet
+//	rollouts      app → Rollout: the progress of the current rollout
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -29,10 +31,12 @@ var (
 	bucketHistory      = []byte("history")
 	bucketPlans        = []byte("plans")
 	bucketRenders      = []byte("renders")
+	bucketPending      = []byte("pending")
+	bucketRollouts     = []byte("rollouts")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

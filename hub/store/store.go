@@ -70,6 +70,7 @@ func (s *Store) Check() error {
 			string(bucketClusters):     func() proto.Message { return &pb.Cluster{} },
 			string(bucketTargets):      func() proto.Message { return &pb.TargetStatus{} },
 			string(bucketPlans):        func() proto.Message { return &pb.Plan{} },
+			string(bucketRollouts):     func() proto.Message { return &pb.Rollout{} },
 		}
 		for name, mk := range decoders {
 			err := tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {

@@ -213,3 +213,10 @@ func (s *Store) PutRender(key string, r *RenderRecord) error {
 	}
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRenders).Put([]byte(key), b) })
 }
+
+// GetTarget reads a target's status (ErrNotFound if none).
+func (s *Store) GetTarget(app, cluster string) (*pb.TargetStatus, error) {
+	t := &pb.TargetStatus{}
+	err := s.db.View(func(tx *bolt.Tx) error { return get(tx, bucketTargets, TargetKey(app, cluster), t) })
+	return t, err
+}

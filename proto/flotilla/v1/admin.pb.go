@@ -21,6 +21,552 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ApproveApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Plan hashes to approve (each target's pending plan has its own).
+	PlanHashes []string `protobuf:"bytes,2,rep,name=plan_hashes,json=planHashes,proto3" json:"plan_hashes,omitempty"`
+	// Approve every target's current pending plan.
+	All           bool `protobuf:"varint,3,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveApplicationRequest) Reset() {
+	*x = ApproveApplicationRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveApplicationRequest) ProtoMessage() {}
+
+func (x *ApproveApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveApplicationRequest.ProtoReflect.Descriptor instead.
+func (*ApproveApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ApproveApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApproveApplicationRequest) GetPlanHashes() []string {
+	if x != nil {
+		return x.PlanHashes
+	}
+	return nil
+}
+
+func (x *ApproveApplicationRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
+type ApproveApplicationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Targets       []*TargetStatus        `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveApplicationResponse) Reset() {
+	*x = ApproveApplicationResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveApplicationResponse) ProtoMessage() {}
+
+func (x *ApproveApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveApplicationResponse.ProtoReflect.Descriptor instead.
+func (*ApproveApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ApproveApplicationResponse) GetTargets() []*TargetStatus {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+type GetRolloutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRolloutRequest) Reset() {
+	*x = GetRolloutRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRolloutRequest) ProtoMessage() {}
+
+func (x *GetRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRolloutRequest.ProtoReflect.Descriptor instead.
+func (*GetRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetRolloutRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetRolloutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rollout       *Rollout               `protobuf:"bytes,1,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRolloutResponse) Reset() {
+	*x = GetRolloutResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRolloutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRolloutResponse) ProtoMessage() {}
+
+func (x *GetRolloutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRolloutResponse.ProtoReflect.Descriptor instead.
+func (*GetRolloutResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetRolloutResponse) GetRollout() *Rollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+type PauseRolloutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseRolloutRequest) Reset() {
+	*x = PauseRolloutRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseRolloutRequest) ProtoMessage() {}
+
+func (x *PauseRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseRolloutRequest.ProtoReflect.Descriptor instead.
+func (*PauseRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PauseRolloutRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type PauseRolloutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rollout       *Rollout               `protobuf:"bytes,1,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseRolloutResponse) Reset() {
+	*x = PauseRolloutResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseRolloutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseRolloutResponse) ProtoMessage() {}
+
+func (x *PauseRolloutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseRolloutResponse.ProtoReflect.Descriptor instead.
+func (*PauseRolloutResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PauseRolloutResponse) GetRollout() *Rollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+type ResumeRolloutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRolloutRequest) Reset() {
+	*x = ResumeRolloutRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRolloutRequest) ProtoMessage() {}
+
+func (x *ResumeRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRolloutRequest.ProtoReflect.Descriptor instead.
+func (*ResumeRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ResumeRolloutRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ResumeRolloutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rollout       *Rollout               `protobuf:"bytes,1,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRolloutResponse) Reset() {
+	*x = ResumeRolloutResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRolloutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRolloutResponse) ProtoMessage() {}
+
+func (x *ResumeRolloutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRolloutResponse.ProtoReflect.Descriptor instead.
+func (*ResumeRolloutResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ResumeRolloutResponse) GetRollout() *Rollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+type ApproveRolloutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveRolloutRequest) Reset() {
+	*x = ApproveRolloutRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveRolloutRequest) ProtoMessage() {}
+
+func (x *ApproveRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveRolloutRequest.ProtoReflect.Descriptor instead.
+func (*ApproveRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ApproveRolloutRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ApproveRolloutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rollout       *Rollout               `protobuf:"bytes,1,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveRolloutResponse) Reset() {
+	*x = ApproveRolloutResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveRolloutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveRolloutResponse) ProtoMessage() {}
+
+func (x *ApproveRolloutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveRolloutResponse.ProtoReflect.Descriptor instead.
+func (*ApproveRolloutResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ApproveRolloutResponse) GetRollout() *Rollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+type AbortRolloutRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortRolloutRequest) Reset() {
+	*x = AbortRolloutRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortRolloutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortRolloutRequest) ProtoMessage() {}
+
+func (x *AbortRolloutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortRolloutRequest.ProtoReflect.Descriptor instead.
+func (*AbortRolloutRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AbortRolloutRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type AbortRolloutResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rollout       *Rollout               `protobuf:"bytes,1,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortRolloutResponse) Reset() {
+	*x = AbortRolloutResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortRolloutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortRolloutResponse) ProtoMessage() {}
+
+func (x *AbortRolloutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortRolloutResponse.ProtoReflect.Descriptor instead.
+func (*AbortRolloutResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AbortRolloutResponse) GetRollout() *Rollout {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
 type CreateApplicationRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Application   *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
@@ -31,7 +577,7 @@ type CreateApplicationRequest struct {
 
 func (x *CreateApplicationRequest) Reset() {
 	*x = CreateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -43,7 +589,7 @@ func (x *CreateApplicationRequest) String() string {
 func (*CreateApplicationRequest) ProtoMessage() {}
 
 func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -56,7 +602,7 @@ func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*CreateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateApplicationRequest) GetApplication() *Application {
@@ -82,7 +628,7 @@ type CreateApplicationResponse struct {
 
 func (x *CreateApplicationResponse) Reset() {
 	*x = CreateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -94,7 +640,7 @@ func (x *CreateApplicationResponse) String() string {
 func (*CreateApplicationResponse) ProtoMessage() {}
 
 func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -107,7 +653,7 @@ func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*CreateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateApplicationResponse) GetApplication() *Application {
@@ -128,7 +674,7 @@ type GetApplicationRequest struct {
 
 func (x *GetApplicationRequest) Reset() {
 	*x = GetApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +686,7 @@ func (x *GetApplicationRequest) String() string {
 func (*GetApplicationRequest) ProtoMessage() {}
 
 func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +699,7 @@ func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
 func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetApplicationRequest) GetName() string {
@@ -180,7 +726,7 @@ type GetApplicationResponse struct {
 
 func (x *GetApplicationResponse) Reset() {
 	*x = GetApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +738,7 @@ func (x *GetApplicationResponse) String() string {
 func (*GetApplicationResponse) ProtoMessage() {}
 
 func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +751,7 @@ func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationResponse.ProtoReflect.Descriptor instead.
 func (*GetApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetApplicationResponse) GetApplication() *Application {
@@ -232,7 +778,7 @@ type ListApplicationsRequest struct {
 
 func (x *ListApplicationsRequest) Reset() {
 	*x = ListApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +790,7 @@ func (x *ListApplicationsRequest) String() string {
 func (*ListApplicationsRequest) ProtoMessage() {}
 
 func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +803,7 @@ func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListApplicationsRequest) GetSelector() map[string]string {
@@ -283,7 +829,7 @@ type ListApplicationsResponse struct {
 
 func (x *ListApplicationsResponse) Reset() {
 	*x = ListApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +841,7 @@ func (x *ListApplicationsResponse) String() string {
 func (*ListApplicationsResponse) ProtoMessage() {}
 
 func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +854,7 @@ func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListApplicationsResponse) GetApplications() []*GetApplicationResponse {
@@ -327,7 +873,7 @@ type UpdateApplicationRequest struct {
 
 func (x *UpdateApplicationRequest) Reset() {
 	*x = UpdateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +885,7 @@ func (x *UpdateApplicationRequest) String() string {
 func (*UpdateApplicationRequest) ProtoMessage() {}
 
 func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +898,7 @@ func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateApplicationRequest) GetApplication() *Application {
@@ -371,7 +917,7 @@ type UpdateApplicationResponse struct {
 
 func (x *UpdateApplicationResponse) Reset() {
 	*x = UpdateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +929,7 @@ func (x *UpdateApplicationResponse) String() string {
 func (*UpdateApplicationResponse) ProtoMessage() {}
 
 func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +942,7 @@ func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateApplicationResponse) GetApplication() *Application {
@@ -417,7 +963,7 @@ type DeleteApplicationRequest struct {
 
 func (x *DeleteApplicationRequest) Reset() {
 	*x = DeleteApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +975,7 @@ func (x *DeleteApplicationRequest) String() string {
 func (*DeleteApplicationRequest) ProtoMessage() {}
 
 func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +988,7 @@ func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteApplicationRequest) GetName() string {
@@ -467,7 +1013,7 @@ type DeleteApplicationResponse struct {
 
 func (x *DeleteApplicationResponse) Reset() {
 	*x = DeleteApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -479,7 +1025,7 @@ func (x *DeleteApplicationResponse) String() string {
 func (*DeleteApplicationResponse) ProtoMessage() {}
 
 func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -492,7 +1038,7 @@ func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 type SyncApplicationRequest struct {
@@ -510,7 +1056,7 @@ type SyncApplicationRequest struct {
 
 func (x *SyncApplicationRequest) Reset() {
 	*x = SyncApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +1068,7 @@ func (x *SyncApplicationRequest) String() string {
 func (*SyncApplicationRequest) ProtoMessage() {}
 
 func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +1081,7 @@ func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationRequest.ProtoReflect.Descriptor instead.
 func (*SyncApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SyncApplicationRequest) GetName() string {
@@ -589,7 +1135,7 @@ type SyncApplicationResponse struct {
 
 func (x *SyncApplicationResponse) Reset() {
 	*x = SyncApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +1147,7 @@ func (x *SyncApplicationResponse) String() string {
 func (*SyncApplicationResponse) ProtoMessage() {}
 
 func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +1160,7 @@ func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationResponse.ProtoReflect.Descriptor instead.
 func (*SyncApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SyncApplicationResponse) GetTargets() []*TargetStatus {
@@ -635,7 +1181,7 @@ type DiffApplicationRequest struct {
 
 func (x *DiffApplicationRequest) Reset() {
 	*x = DiffApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +1193,7 @@ func (x *DiffApplicationRequest) String() string {
 func (*DiffApplicationRequest) ProtoMessage() {}
 
 func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +1206,7 @@ func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DiffApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DiffApplicationRequest) GetName() string {
@@ -696,7 +1242,7 @@ type ObjectDiff struct {
 
 func (x *ObjectDiff) Reset() {
 	*x = ObjectDiff{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +1254,7 @@ func (x *ObjectDiff) String() string {
 func (*ObjectDiff) ProtoMessage() {}
 
 func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +1267,7 @@ func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDiff.ProtoReflect.Descriptor instead.
 func (*ObjectDiff) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ObjectDiff) GetCluster() string {
@@ -761,7 +1307,7 @@ type DiffApplicationResponse struct {
 
 func (x *DiffApplicationResponse) Reset() {
 	*x = DiffApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +1319,7 @@ func (x *DiffApplicationResponse) String() string {
 func (*DiffApplicationResponse) ProtoMessage() {}
 
 func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +1332,7 @@ func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DiffApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DiffApplicationResponse) GetDiffs() []*ObjectDiff {
@@ -807,7 +1353,7 @@ type GetPlanRequest struct {
 
 func (x *GetPlanRequest) Reset() {
 	*x = GetPlanRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -819,7 +1365,7 @@ func (x *GetPlanRequest) String() string {
 func (*GetPlanRequest) ProtoMessage() {}
 
 func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -832,7 +1378,7 @@ func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetPlanRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetPlanRequest) GetName() string {
@@ -865,7 +1411,7 @@ type GetPlanResponse struct {
 
 func (x *GetPlanResponse) Reset() {
 	*x = GetPlanResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1423,7 @@ func (x *GetPlanResponse) String() string {
 func (*GetPlanResponse) ProtoMessage() {}
 
 func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1436,7 @@ func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetPlanResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetPlanResponse) GetPlan() *Plan {
@@ -910,7 +1456,7 @@ type ListHistoryRequest struct {
 
 func (x *ListHistoryRequest) Reset() {
 	*x = ListHistoryRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1468,7 @@ func (x *ListHistoryRequest) String() string {
 func (*ListHistoryRequest) ProtoMessage() {}
 
 func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1481,7 @@ func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListHistoryRequest) GetName() string {
@@ -961,7 +1507,7 @@ type ListHistoryResponse struct {
 
 func (x *ListHistoryResponse) Reset() {
 	*x = ListHistoryResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1519,7 @@ func (x *ListHistoryResponse) String() string {
 func (*ListHistoryResponse) ProtoMessage() {}
 
 func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1532,7 @@ func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1007,7 +1553,7 @@ type RollbackApplicationRequest struct {
 
 func (x *RollbackApplicationRequest) Reset() {
 	*x = RollbackApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1565,7 @@ func (x *RollbackApplicationRequest) String() string {
 func (*RollbackApplicationRequest) ProtoMessage() {}
 
 func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1578,7 @@ func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RollbackApplicationRequest) GetName() string {
@@ -1065,7 +1611,7 @@ type RollbackApplicationResponse struct {
 
 func (x *RollbackApplicationResponse) Reset() {
 	*x = RollbackApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1623,7 @@ func (x *RollbackApplicationResponse) String() string {
 func (*RollbackApplicationResponse) ProtoMessage() {}
 
 func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1636,7 @@ func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RollbackApplicationResponse) GetTargets() []*TargetStatus {
@@ -1109,7 +1655,7 @@ type WatchApplicationsRequest struct {
 
 func (x *WatchApplicationsRequest) Reset() {
 	*x = WatchApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1667,7 @@ func (x *WatchApplicationsRequest) String() string {
 func (*WatchApplicationsRequest) ProtoMessage() {}
 
 func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1680,7 @@ func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WatchApplicationsRequest) GetName() string {
@@ -1153,7 +1699,7 @@ type WatchApplicationsResponse struct {
 
 func (x *WatchApplicationsResponse) Reset() {
 	*x = WatchApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1711,7 @@ func (x *WatchApplicationsResponse) String() string {
 func (*WatchApplicationsResponse) ProtoMessage() {}
 
 func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1724,7 @@ func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
@@ -1198,7 +1744,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1210,7 +1756,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1223,7 +1769,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -1249,7 +1795,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1807,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1820,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -1293,7 +1839,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1851,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1864,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -1337,7 +1883,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1895,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1908,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -1380,7 +1926,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1938,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1951,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 type ListProjectsResponse struct {
@@ -1417,7 +1963,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1975,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1988,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -1461,7 +2007,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +2019,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +2032,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -1504,7 +2050,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1516,7 +2062,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1529,7 +2075,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 type AddClusterRequest struct {
@@ -1542,7 +2088,7 @@ type AddClusterRequest struct {
 
 func (x *AddClusterRequest) Reset() {
 	*x = AddClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +2100,7 @@ func (x *AddClusterRequest) String() string {
 func (*AddClusterRequest) ProtoMessage() {}
 
 func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +2113,7 @@ func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterRequest.ProtoReflect.Descriptor instead.
 func (*AddClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AddClusterRequest) GetName() string {
@@ -1594,7 +2140,7 @@ type AddClusterResponse struct {
 
 func (x *AddClusterResponse) Reset() {
 	*x = AddClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +2152,7 @@ func (x *AddClusterResponse) String() string {
 func (*AddClusterResponse) ProtoMessage() {}
 
 func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +2165,7 @@ func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterResponse.ProtoReflect.Descriptor instead.
 func (*AddClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AddClusterResponse) GetCluster() *Cluster {
@@ -1645,7 +2191,7 @@ type GetClusterRequest struct {
 
 func (x *GetClusterRequest) Reset() {
 	*x = GetClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1657,7 +2203,7 @@ func (x *GetClusterRequest) String() string {
 func (*GetClusterRequest) ProtoMessage() {}
 
 func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1670,7 +2216,7 @@ func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetClusterRequest) GetName() string {
@@ -1689,7 +2235,7 @@ type GetClusterResponse struct {
 
 func (x *GetClusterResponse) Reset() {
 	*x = GetClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +2247,7 @@ func (x *GetClusterResponse) String() string {
 func (*GetClusterResponse) ProtoMessage() {}
 
 func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +2260,7 @@ func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterResponse.ProtoReflect.Descriptor instead.
 func (*GetClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetClusterResponse) GetCluster() *Cluster {
@@ -1733,7 +2279,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1745,7 +2291,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1758,7 +2304,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListClustersRequest) GetSelector() map[string]string {
@@ -1777,7 +2323,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +2335,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +2348,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -1821,7 +2367,7 @@ type RemoveClusterRequest struct {
 
 func (x *RemoveClusterRequest) Reset() {
 	*x = RemoveClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +2379,7 @@ func (x *RemoveClusterRequest) String() string {
 func (*RemoveClusterRequest) ProtoMessage() {}
 
 func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +2392,7 @@ func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterRequest.ProtoReflect.Descriptor instead.
 func (*RemoveClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RemoveClusterRequest) GetName() string {
@@ -1864,7 +2410,7 @@ type RemoveClusterResponse struct {
 
 func (x *RemoveClusterResponse) Reset() {
 	*x = RemoveClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2422,7 @@ func (x *RemoveClusterResponse) String() string {
 func (*RemoveClusterResponse) ProtoMessage() {}
 
 func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2435,7 @@ func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterResponse.ProtoReflect.Descriptor instead.
 func (*RemoveClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 type RotateClusterTokenRequest struct {
@@ -1901,7 +2447,7 @@ type RotateClusterTokenRequest struct {
 
 func (x *RotateClusterTokenRequest) Reset() {
 	*x = RotateClusterTokenRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2459,7 @@ func (x *RotateClusterTokenRequest) String() string {
 func (*RotateClusterTokenRequest) ProtoMessage() {}
 
 func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2472,7 @@ func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RotateClusterTokenRequest) GetName() string {
@@ -1945,7 +2491,7 @@ type RotateClusterTokenResponse struct {
 
 func (x *RotateClusterTokenResponse) Reset() {
 	*x = RotateClusterTokenResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2503,7 @@ func (x *RotateClusterTokenResponse) String() string {
 func (*RotateClusterTokenResponse) ProtoMessage() {}
 
 func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2516,7 @@ func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RotateClusterTokenResponse) GetToken() string {
@@ -1984,7 +2530,34 @@ var File_flotilla_v1_admin_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\"n\n" +
+	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\"b\n" +
+	"\x19ApproveApplicationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vplan_hashes\x18\x02 \x03(\tR\n" +
+	"planHashes\x12\x10\n" +
+	"\x03all\x18\x03 \x01(\bR\x03all\"Q\n" +
+	"\x1aApproveApplicationResponse\x123\n" +
+	"\atargets\x18\x01 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\"'\n" +
+	"\x11GetRolloutRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"D\n" +
+	"\x12GetRolloutResponse\x12.\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\")\n" +
+	"\x13PauseRolloutRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
+	"\x14PauseRolloutResponse\x12.\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\"*\n" +
+	"\x14ResumeRolloutRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"G\n" +
+	"\x15ResumeRolloutResponse\x12.\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\"+\n" +
+	"\x15ApproveRolloutRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"H\n" +
+	"\x16ApproveRolloutResponse\x12.\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\")\n" +
+	"\x13AbortRolloutRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
+	"\x14AbortRolloutResponse\x12.\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\"n\n" +
 	"\x18CreateApplicationRequest\x12:\n" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x12\x16\n" +
 	"\x06upsert\x18\x02 \x01(\bR\x06upsert\"W\n" +
@@ -2099,7 +2672,7 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x19RotateClusterTokenRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
 	"\x1aRotateClusterTokenResponse\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token2\xa0\b\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token2\x87\t\n" +
 	"\x12ApplicationService\x12b\n" +
 	"\x11CreateApplication\x12%.flotilla.v1.CreateApplicationRequest\x1a&.flotilla.v1.CreateApplicationResponse\x12Y\n" +
 	"\x0eGetApplication\x12\".flotilla.v1.GetApplicationRequest\x1a#.flotilla.v1.GetApplicationResponse\x12_\n" +
@@ -2111,7 +2684,15 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\aGetPlan\x12\x1b.flotilla.v1.GetPlanRequest\x1a\x1c.flotilla.v1.GetPlanResponse\x12P\n" +
 	"\vListHistory\x12\x1f.flotilla.v1.ListHistoryRequest\x1a .flotilla.v1.ListHistoryResponse\x12h\n" +
 	"\x13RollbackApplication\x12'.flotilla.v1.RollbackApplicationRequest\x1a(.flotilla.v1.RollbackApplicationResponse\x12d\n" +
-	"\x11WatchApplications\x12%.flotilla.v1.WatchApplicationsRequest\x1a&.flotilla.v1.WatchApplicationsResponse0\x012\xe4\x02\n" +
+	"\x11WatchApplications\x12%.flotilla.v1.WatchApplicationsRequest\x1a&.flotilla.v1.WatchApplicationsResponse0\x01\x12e\n" +
+	"\x12ApproveApplication\x12&.flotilla.v1.ApproveApplicationRequest\x1a'.flotilla.v1.ApproveApplicationResponse2\xbc\x03\n" +
+	"\x0eRolloutService\x12M\n" +
+	"\n" +
+	"GetRollout\x12\x1e.flotilla.v1.GetRolloutRequest\x1a\x1f.flotilla.v1.GetRolloutResponse\x12S\n" +
+	"\fPauseRollout\x12 .flotilla.v1.PauseRolloutRequest\x1a!.flotilla.v1.PauseRolloutResponse\x12V\n" +
+	"\rResumeRollout\x12!.flotilla.v1.ResumeRolloutRequest\x1a\".flotilla.v1.ResumeRolloutResponse\x12Y\n" +
+	"\x0eApproveRollout\x12\".flotilla.v1.ApproveRolloutRequest\x1a#.flotilla.v1.ApproveRolloutResponse\x12S\n" +
+	"\fAbortRollout\x12 .flotilla.v1.AbortRolloutRequest\x1a!.flotilla.v1.AbortRolloutResponse2\xe4\x02\n" +
 	"\x0eProjectService\x12V\n" +
 	"\rCreateProject\x12!.flotilla.v1.CreateProjectRequest\x1a\".flotilla.v1.CreateProjectResponse\x12M\n" +
 	"\n" +
@@ -2139,134 +2720,165 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_flotilla_v1_admin_proto_goTypes = []any{
-	(*CreateApplicationRequest)(nil),    // 0: flotilla.v1.CreateApplicationRequest
-	(*CreateApplicationResponse)(nil),   // 1: flotilla.v1.CreateApplicationResponse
-	(*GetApplicationRequest)(nil),       // 2: flotilla.v1.GetApplicationRequest
-	(*GetApplicationResponse)(nil),      // 3: flotilla.v1.GetApplicationResponse
-	(*ListApplicationsRequest)(nil),     // 4: flotilla.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),    // 5: flotilla.v1.ListApplicationsResponse
-	(*UpdateApplicationRequest)(nil),    // 6: flotilla.v1.UpdateApplicationRequest
-	(*UpdateApplicationResponse)(nil),   // 7: flotilla.v1.UpdateApplicationResponse
-	(*DeleteApplicationRequest)(nil),    // 8: flotilla.v1.DeleteApplicationRequest
-	(*DeleteApplicationResponse)(nil),   // 9: flotilla.v1.DeleteApplicationResponse
-	(*SyncApplicationRequest)(nil),      // 10: flotilla.v1.SyncApplicationRequest
-	(*SyncApplicationResponse)(nil),     // 11: flotilla.v1.SyncApplicationResponse
-	(*DiffApplicationRequest)(nil),      // 12: flotilla.v1.DiffApplicationRequest
-	(*ObjectDiff)(nil),                  // 13: flotilla.v1.ObjectDiff
-	(*DiffApplicationResponse)(nil),     // 14: flotilla.v1.DiffApplicationResponse
-	(*GetPlanRequest)(nil),              // 15: flotilla.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 16: flotilla.v1.GetPlanResponse
-	(*ListHistoryRequest)(nil),          // 17: flotilla.v1.ListHistoryRequest
-	(*ListHistoryResponse)(nil),         // 18: flotilla.v1.ListHistoryResponse
-	(*RollbackApplicationRequest)(nil),  // 19: flotilla.v1.RollbackApplicationRequest
-	(*RollbackApplicationResponse)(nil), // 20: flotilla.v1.RollbackApplicationResponse
-	(*WatchApplicationsRequest)(nil),    // 21: flotilla.v1.WatchApplicationsRequest
-	(*WatchApplicationsResponse)(nil),   // 22: flotilla.v1.WatchApplicationsResponse
-	(*CreateProjectRequest)(nil),        // 23: flotilla.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil),       // 24: flotilla.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),           // 25: flotilla.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),          // 26: flotilla.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),         // 27: flotilla.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),        // 28: flotilla.v1.ListProjectsResponse
-	(*DeleteProjectRequest)(nil),        // 29: flotilla.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil),       // 30: flotilla.v1.DeleteProjectResponse
-	(*AddClusterRequest)(nil),           // 31: flotilla.v1.AddClusterRequest
-	(*AddClusterResponse)(nil),          // 32: flotilla.v1.AddClusterResponse
-	(*GetClusterRequest)(nil),           // 33: flotilla.v1.GetClusterRequest
-	(*GetClusterResponse)(nil),          // 34: flotilla.v1.GetClusterResponse
-	(*ListClustersRequest)(nil),         // 35: flotilla.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),        // 36: flotilla.v1.ListClustersResponse
-	(*RemoveClusterRequest)(nil),        // 37: flotilla.v1.RemoveClusterRequest
-	(*RemoveClusterResponse)(nil),       // 38: flotilla.v1.RemoveClusterResponse
-	(*RotateClusterTokenRequest)(nil),   // 39: flotilla.v1.RotateClusterTokenRequest
-	(*RotateClusterTokenResponse)(nil),  // 40: flotilla.v1.RotateClusterTokenResponse
-	nil,                                 // 41: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 42: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 43: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 44: flotilla.v1.ListClustersRequest.SelectorEntry
-	(*Application)(nil),                 // 45: flotilla.v1.Application
-	(*TargetStatus)(nil),                // 46: flotilla.v1.TargetStatus
-	(*ObjectRef)(nil),                   // 47: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 48: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 49: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 50: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 51: flotilla.v1.Project
-	(*Cluster)(nil),                     // 52: flotilla.v1.Cluster
+	(*ApproveApplicationRequest)(nil),   // 0: flotilla.v1.ApproveApplicationRequest
+	(*ApproveApplicationResponse)(nil),  // 1: flotilla.v1.ApproveApplicationResponse
+	(*GetRolloutRequest)(nil),           // 2: flotilla.v1.GetRolloutRequest
+	(*GetRolloutResponse)(nil),          // 3: flotilla.v1.GetRolloutResponse
+	(*PauseRolloutRequest)(nil),         // 4: flotilla.v1.PauseRolloutRequest
+	(*PauseRolloutResponse)(nil),        // 5: flotilla.v1.PauseRolloutResponse
+	(*ResumeRolloutRequest)(nil),        // 6: flotilla.v1.ResumeRolloutRequest
+	(*ResumeRolloutResponse)(nil),       // 7: flotilla.v1.ResumeRolloutResponse
+	(*ApproveRolloutRequest)(nil),       // 8: flotilla.v1.ApproveRolloutRequest
+	(*ApproveRolloutResponse)(nil),      // 9: flotilla.v1.ApproveRolloutResponse
+	(*AbortRolloutRequest)(nil),         // 10: flotilla.v1.AbortRolloutRequest
+	(*AbortRolloutResponse)(nil),        // 11: flotilla.v1.AbortRolloutResponse
+	(*CreateApplicationRequest)(nil),    // 12: flotilla.v1.CreateApplicationRequest
+	(*CreateApplicationResponse)(nil),   // 13: flotilla.v1.CreateApplicationResponse
+	(*GetApplicationRequest)(nil),       // 14: flotilla.v1.GetApplicationRequest
+	(*GetApplicationResponse)(nil),      // 15: flotilla.v1.GetApplicationResponse
+	(*ListApplicationsRequest)(nil),     // 16: flotilla.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),    // 17: flotilla.v1.ListApplicationsResponse
+	(*UpdateApplicationRequest)(nil),    // 18: flotilla.v1.UpdateApplicationRequest
+	(*UpdateApplicationResponse)(nil),   // 19: flotilla.v1.UpdateApplicationResponse
+	(*DeleteApplicationRequest)(nil),    // 20: flotilla.v1.DeleteApplicationRequest
+	(*DeleteApplicationResponse)(nil),   // 21: flotilla.v1.DeleteApplicationResponse
+	(*SyncApplicationRequest)(nil),      // 22: flotilla.v1.SyncApplicationRequest
+	(*SyncApplicationResponse)(nil),     // 23: flotilla.v1.SyncApplicationResponse
+	(*DiffApplicationRequest)(nil),      // 24: flotilla.v1.DiffApplicationRequest
+	(*ObjectDiff)(nil),                  // 25: flotilla.v1.ObjectDiff
+	(*DiffApplicationResponse)(nil),     // 26: flotilla.v1.DiffApplicationResponse
+	(*GetPlanRequest)(nil),              // 27: flotilla.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),             // 28: flotilla.v1.GetPlanResponse
+	(*ListHistoryRequest)(nil),          // 29: flotilla.v1.ListHistoryRequest
+	(*ListHistoryResponse)(nil),         // 30: flotilla.v1.ListHistoryResponse
+	(*RollbackApplicationRequest)(nil),  // 31: flotilla.v1.RollbackApplicationRequest
+	(*RollbackApplicationResponse)(nil), // 32: flotilla.v1.RollbackApplicationResponse
+	(*WatchApplicationsRequest)(nil),    // 33: flotilla.v1.WatchApplicationsRequest
+	(*WatchApplicationsResponse)(nil),   // 34: flotilla.v1.WatchApplicationsResponse
+	(*CreateProjectRequest)(nil),        // 35: flotilla.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),       // 36: flotilla.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),           // 37: flotilla.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),          // 38: flotilla.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),         // 39: flotilla.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),        // 40: flotilla.v1.ListProjectsResponse
+	(*DeleteProjectRequest)(nil),        // 41: flotilla.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),       // 42: flotilla.v1.DeleteProjectResponse
+	(*AddClusterRequest)(nil),           // 43: flotilla.v1.AddClusterRequest
+	(*AddClusterResponse)(nil),          // 44: flotilla.v1.AddClusterResponse
+	(*GetClusterRequest)(nil),           // 45: flotilla.v1.GetClusterRequest
+	(*GetClusterResponse)(nil),          // 46: flotilla.v1.GetClusterResponse
+	(*ListClustersRequest)(nil),         // 47: flotilla.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),        // 48: flotilla.v1.ListClustersResponse
+	(*RemoveClusterRequest)(nil),        // 49: flotilla.v1.RemoveClusterRequest
+	(*RemoveClusterResponse)(nil),       // 50: flotilla.v1.RemoveClusterResponse
+	(*RotateClusterTokenRequest)(nil),   // 51: flotilla.v1.RotateClusterTokenRequest
+	(*RotateClusterTokenResponse)(nil),  // 52: flotilla.v1.RotateClusterTokenResponse
+	nil,                                 // 53: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                 // 54: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                 // 55: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                 // 56: flotilla.v1.ListClustersRequest.SelectorEntry
+	(*TargetStatus)(nil),                // 57: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                     // 58: flotilla.v1.Rollout
+	(*Application)(nil),                 // 59: flotilla.v1.Application
+	(*ObjectRef)(nil),                   // 60: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                     // 61: flotilla.v1.SyncStatus
+	(*Plan)(nil),                        // 62: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                // 63: flotilla.v1.HistoryEntry
+	(*Project)(nil),                     // 64: flotilla.v1.Project
+	(*Cluster)(nil),                     // 65: flotilla.v1.Cluster
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
-	45, // 0: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	45, // 1: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	45, // 2: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	46, // 3: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	41, // 4: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
-	3,  // 5: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	45, // 6: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	45, // 7: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	42, // 8: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
-	46, // 9: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	47, // 10: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	48, // 11: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
-	13, // 12: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	49, // 13: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	50, // 14: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	46, // 15: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	46, // 16: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	51, // 17: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	51, // 18: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	51, // 19: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	51, // 20: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	43, // 21: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	52, // 22: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	52, // 23: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	44, // 24: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	52, // 25: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	0,  // 26: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	2,  // 27: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	4,  // 28: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	6,  // 29: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	8,  // 30: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	10, // 31: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	12, // 32: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	15, // 33: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	17, // 34: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	19, // 35: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	21, // 36: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	23, // 37: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	25, // 38: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	27, // 39: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	29, // 40: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	31, // 41: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	33, // 42: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	35, // 43: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	37, // 44: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	39, // 45: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	1,  // 46: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	3,  // 47: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	5,  // 48: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	7,  // 49: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	9,  // 50: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	11, // 51: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	14, // 52: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	16, // 53: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	18, // 54: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	20, // 55: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	22, // 56: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	24, // 57: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	26, // 58: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	28, // 59: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	30, // 60: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	32, // 61: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	34, // 62: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	36, // 63: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	38, // 64: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	40, // 65: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	46, // [46:66] is the sub-list for method output_type
-	26, // [26:46] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	57, // 0: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	58, // 1: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	58, // 2: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	58, // 3: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	58, // 4: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	58, // 5: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	59, // 6: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	59, // 7: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	59, // 8: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	57, // 9: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	53, // 10: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	15, // 11: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
+	59, // 12: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	59, // 13: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	54, // 14: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	57, // 15: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	60, // 16: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	61, // 17: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	25, // 18: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	62, // 19: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	63, // 20: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	57, // 21: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	57, // 22: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	64, // 23: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	64, // 24: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	64, // 25: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	64, // 26: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	55, // 27: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	65, // 28: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	65, // 29: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	56, // 30: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	65, // 31: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	12, // 32: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	14, // 33: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	16, // 34: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	18, // 35: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	20, // 36: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	22, // 37: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	24, // 38: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	27, // 39: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	29, // 40: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	31, // 41: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	33, // 42: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	0,  // 43: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	2,  // 44: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	4,  // 45: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	6,  // 46: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	8,  // 47: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	10, // 48: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	35, // 49: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	37, // 50: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	39, // 51: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	41, // 52: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	43, // 53: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	45, // 54: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	47, // 55: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	49, // 56: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	51, // 57: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	13, // 58: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	15, // 59: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	17, // 60: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	19, // 61: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	21, // 62: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	23, // 63: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	26, // 64: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	28, // 65: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	30, // 66: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	32, // 67: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	34, // 68: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	1,  // 69: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	3,  // 70: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	5,  // 71: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	7,  // 72: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	9,  // 73: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	11, // 74: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	36, // 75: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	38, // 76: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	40, // 77: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	42, // 78: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	44, // 79: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	46, // 80: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	48, // 81: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	50, // 82: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	52, // 83: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	58, // [58:84] is the sub-list for method output_type
+	32, // [32:58] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -2282,9 +2894,9 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   57,
 			NumExtensions: 0,
-			NumServices:   3,
+			NumServices:   4,
 		},
 		GoTypes:           file_flotilla_v1_admin_proto_goTypes,
 		DependencyIndexes: file_flotilla_v1_admin_proto_depIdxs,

@@ -30,6 +30,7 @@ const (
 	ApplicationService_ListHistory_FullMethodName         = "/flotilla.v1.ApplicationService/ListHistory"
 	ApplicationService_RollbackApplication_FullMethodName = "/flotilla.v1.ApplicationService/RollbackApplication"
 	ApplicationService_WatchApplications_FullMethodName   = "/flotilla.v1.ApplicationService/WatchApplications"
+	ApplicationService_ApproveApplication_FullMethodName  = "/flotilla.v1.ApplicationService/ApproveApplication"
 )
 
 // ApplicationServiceClient is the client API for ApplicationService service.
@@ -50,6 +51,8 @@ type ApplicationServiceClient interface {
 	RollbackApplication(ctx context.Context, in *RollbackApplicationRequest, opts ...grpc.CallOption) (*RollbackApplicationResponse, error)
 	// WatchApplications streams target status changes.
 	WatchApplications(ctx context.Context, in *WatchApplicationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApplicationsResponse], error)
+	// ApproveApplication assigns pending plans (syncPolicy.approval: required).
+	ApproveApplication(ctx context.Context, in *ApproveApplicationRequest, opts ...grpc.CallOption) (*ApproveApplicationResponse, error)
 }
 
 type applicationServiceClient struct {
@@ -179,6 +182,16 @@ func (c *applicationServiceClient) WatchApplications(ctx context.Context, in *Wa
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ApplicationService_WatchApplicationsClient = grpc.ServerStreamingClient[WatchApplicationsResponse]
 
+func (c *applicationServiceClient) ApproveApplication(ctx context.Context, in *ApproveApplicationRequest, opts ...grpc.CallOption) (*ApproveApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveApplicationResponse)
+	err := c.cc.Invoke(ctx, ApplicationService_ApproveApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ApplicationServiceServer is the server API for ApplicationService service.
 // All implementations must embed UnimplementedApplicationServiceServer
 // for forward compatibility.
@@ -197,6 +210,8 @@ type ApplicationServiceServer interface {
 	RollbackApplication(context.Context, *RollbackApplicationRequest) (*RollbackApplicationResponse, error)
 	// WatchApplications streams target status changes.
 	WatchApplications(*WatchApplicationsRequest, grpc.ServerStreamingServer[WatchApplicationsResponse]) error
+	// ApproveApplication assigns pending plans (syncPolicy.approval: required).
+	ApproveApplication(context.Context, *ApproveApplicationRequest) (*ApproveApplicationResponse, error)
 	mustEmbedUnimplementedApplicationServiceServer()
 }
 
@@ -239,6 +254,9 @@ func (UnimplementedApplicationServiceServer) RollbackApplication(context.Context
 }
 func (UnimplementedApplicationServiceServer) WatchApplications(*WatchApplicationsRequest, grpc.ServerStreamingServer[WatchApplicationsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchApplications not implemented")
+}
+func (UnimplementedApplicationServiceServer) ApproveApplication(context.Context, *ApproveApplicationRequest) (*ApproveApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveApplication not implemented")
 }
 func (UnimplementedApplicationServiceServer) mustEmbedUnimplementedApplicationServiceServer() {}
 func (UnimplementedApplicationServiceServer) testEmbeddedByValue()                            {}
@@ -452,6 +470,24 @@ func _ApplicationService_WatchApplications_Handler(srv interface{}, stream grpc.
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ApplicationService_WatchApplicationsServer = grpc.ServerStreamingServer[WatchApplicationsResponse]
 
+func _ApplicationService_ApproveApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationServiceServer).ApproveApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationService_ApproveApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationServiceServer).ApproveApplication(ctx, req.(*ApproveApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ApplicationService_ServiceDesc is the grpc.ServiceDesc for ApplicationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -499,6 +535,10 @@ var ApplicationService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "RollbackApplication",
 			Handler:    _ApplicationService_RollbackApplication_Handler,
 		},
+		{
+			MethodName: "ApproveApplication",
+			Handler:    _ApplicationService_ApproveApplication_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -507,6 +547,266 @@ var ApplicationService_ServiceDesc = grpc.ServiceDesc{
 			ServerStreams: true,
 		},
 	},
+	Metadata: "flotilla/v1/admin.proto",
+}
+
+const (
+	RolloutService_GetRollout_FullMethodName     = "/flotilla.v1.RolloutService/GetRollout"
+	RolloutService_PauseRollout_FullMethodName   = "/flotilla.v1.RolloutService/PauseRollout"
+	RolloutService_ResumeRollout_FullMethodName  = "/flotilla.v1.RolloutService/ResumeRollout"
+	RolloutService_ApproveRollout_FullMethodName = "/flotilla.v1.RolloutService/ApproveRollout"
+	RolloutService_AbortRollout_FullMethodName   = "/flotilla.v1.RolloutService/AbortRollout"
+)
+
+// RolloutServiceClient is the client API for RolloutService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// RolloutService follows and steers progressive rollouts.
+type RolloutServiceClient interface {
+	GetRollout(ctx context.Context, in *GetRolloutRequest, opts ...grpc.CallOption) (*GetRolloutResponse, error)
+	PauseRollout(ctx context.Context, in *PauseRolloutRequest, opts ...grpc.CallOption) (*PauseRolloutResponse, error)
+	ResumeRollout(ctx context.Context, in *ResumeRolloutRequest, opts ...grpc.CallOption) (*ResumeRolloutResponse, error)
+	// ApproveRollout lets a rollout paused after a step go on.
+	ApproveRollout(ctx context.Context, in *ApproveRolloutRequest, opts ...grpc.CallOption) (*ApproveRolloutResponse, error)
+	AbortRollout(ctx context.Context, in *AbortRolloutRequest, opts ...grpc.CallOption) (*AbortRolloutResponse, error)
+}
+
+type rolloutServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewRolloutServiceClient(cc grpc.ClientConnInterface) RolloutServiceClient {
+	return &rolloutServiceClient{cc}
+}
+
+func (c *rolloutServiceClient) GetRollout(ctx context.Context, in *GetRolloutRequest, opts ...grpc.CallOption) (*GetRolloutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRolloutResponse)
+	err := c.cc.Invoke(ctx, RolloutService_GetRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rolloutServiceClient) PauseRollout(ctx context.Context, in *PauseRolloutRequest, opts ...grpc.CallOption) (*PauseRolloutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PauseRolloutResponse)
+	err := c.cc.Invoke(ctx, RolloutService_PauseRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rolloutServiceClient) ResumeRollout(ctx context.Context, in *ResumeRolloutRequest, opts ...grpc.CallOption) (*ResumeRolloutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeRolloutResponse)
+	err := c.cc.Invoke(ctx, RolloutService_ResumeRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rolloutServiceClient) ApproveRollout(ctx context.Context, in *ApproveRolloutRequest, opts ...grpc.CallOption) (*ApproveRolloutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveRolloutResponse)
+	err := c.cc.Invoke(ctx, RolloutService_ApproveRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *rolloutServiceClient) AbortRollout(ctx context.Context, in *AbortRolloutRequest, opts ...grpc.CallOption) (*AbortRolloutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AbortRolloutResponse)
+	err := c.cc.Invoke(ctx, RolloutService_AbortRollout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RolloutServiceServer is the server API for RolloutService service.
+// All implementations must embed UnimplementedRolloutServiceServer
+// for forward compatibility.
+//
+// RolloutService follows and steers progressive rollouts.
+type RolloutServiceServer interface {
+	GetRollout(context.Context, *GetRolloutRequest) (*GetRolloutResponse, error)
+	PauseRollout(context.Context, *PauseRolloutRequest) (*PauseRolloutResponse, error)
+	ResumeRollout(context.Context, *ResumeRolloutRequest) (*ResumeRolloutResponse, error)
+	// ApproveRollout lets a rollout paused after a step go on.
+	ApproveRollout(context.Context, *ApproveRolloutRequest) (*ApproveRolloutResponse, error)
+	AbortRollout(context.Context, *AbortRolloutRequest) (*AbortRolloutResponse, error)
+	mustEmbedUnimplementedRolloutServiceServer()
+}
+
+// UnimplementedRolloutServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedRolloutServiceServer struct{}
+
+func (UnimplementedRolloutServiceServer) GetRollout(context.Context, *GetRolloutRequest) (*GetRolloutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRollout not implemented")
+}
+func (UnimplementedRolloutServiceServer) PauseRollout(context.Context, *PauseRolloutRequest) (*PauseRolloutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PauseRollout not implemented")
+}
+func (UnimplementedRolloutServiceServer) ResumeRollout(context.Context, *ResumeRolloutRequest) (*ResumeRolloutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeRollout not implemented")
+}
+func (UnimplementedRolloutServiceServer) ApproveRollout(context.Context, *ApproveRolloutRequest) (*ApproveRolloutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveRollout not implemented")
+}
+func (UnimplementedRolloutServiceServer) AbortRollout(context.Context, *AbortRolloutRequest) (*AbortRolloutResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AbortRollout not implemented")
+}
+func (UnimplementedRolloutServiceServer) mustEmbedUnimplementedRolloutServiceServer() {}
+func (UnimplementedRolloutServiceServer) testEmbeddedByValue()                        {}
+
+// UnsafeRolloutServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to RolloutServiceServer will
+// result in compilation errors.
+type UnsafeRolloutServiceServer interface {
+	mustEmbedUnimplementedRolloutServiceServer()
+}
+
+func RegisterRolloutServiceServer(s grpc.ServiceRegistrar, srv RolloutServiceServer) {
+	// If the following call panics, it indicates UnimplementedRolloutServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&RolloutService_ServiceDesc, srv)
+}
+
+func _RolloutService_GetRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RolloutServiceServer).GetRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RolloutService_GetRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RolloutServiceServer).GetRollout(ctx, req.(*GetRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RolloutService_PauseRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PauseRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RolloutServiceServer).PauseRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RolloutService_PauseRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RolloutServiceServer).PauseRollout(ctx, req.(*PauseRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RolloutService_ResumeRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RolloutServiceServer).ResumeRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RolloutService_ResumeRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RolloutServiceServer).ResumeRollout(ctx, req.(*ResumeRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RolloutService_ApproveRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RolloutServiceServer).ApproveRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RolloutService_ApproveRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RolloutServiceServer).ApproveRollout(ctx, req.(*ApproveRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RolloutService_AbortRollout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AbortRolloutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RolloutServiceServer).AbortRollout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RolloutService_AbortRollout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RolloutServiceServer).AbortRollout(ctx, req.(*AbortRolloutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// RolloutService_ServiceDesc is the grpc.ServiceDesc for RolloutService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var RolloutService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "flotilla.v1.RolloutService",
+	HandlerType: (*RolloutServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetRollout",
+			Handler:    _RolloutService_GetRollout_Handler,
+		},
+		{
+			MethodName: "PauseRollout",
+			Handler:    _RolloutService_PauseRollout_Handler,
+		},
+		{
+			MethodName: "ResumeRollout",
+			Handler:    _RolloutService_ResumeRollout_Handler,
+		},
+		{
+			MethodName: "ApproveRollout",
+			Handler:    _RolloutService_ApproveRollout_Handler,
+		},
+		{
+			MethodName: "AbortRollout",
+			Handler:    _RolloutService_AbortRollout_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
 	Metadata: "flotilla/v1/admin.proto",
 }
 

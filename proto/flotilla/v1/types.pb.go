@@ -294,6 +294,68 @@ func (OperationPhase) EnumDescriptor() ([]byte, []int) {
 	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// RolloutPhase of an application's rollout.
+type RolloutPhase int32
+
+const (
+	RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED RolloutPhase = 0
+	RolloutPhase_ROLLOUT_PHASE_PROGRESSING RolloutPhase = 1
+	RolloutPhase_ROLLOUT_PHASE_PAUSED      RolloutPhase = 2
+	RolloutPhase_ROLLOUT_PHASE_HALTED      RolloutPhase = 3
+	RolloutPhase_ROLLOUT_PHASE_COMPLETED   RolloutPhase = 4
+	RolloutPhase_ROLLOUT_PHASE_ABORTED     RolloutPhase = 5
+	RolloutPhase_ROLLOUT_PHASE_SUPERSEDED  RolloutPhase = 6
+)
+
+// Enum value maps for RolloutPhase.
+var (
+	RolloutPhase_name = map[int32]string{
+		0: "ROLLOUT_PHASE_UNSPECIFIED",
+		1: "ROLLOUT_PHASE_PROGRESSING",
+		2: "ROLLOUT_PHASE_PAUSED",
+		3: "ROLLOUT_PHASE_HALTED",
+		4: "ROLLOUT_PHASE_COMPLETED",
+		5: "ROLLOUT_PHASE_ABORTED",
+		6: "ROLLOUT_PHASE_SUPERSEDED",
+	}
+	RolloutPhase_value = map[string]int32{
+		"ROLLOUT_PHASE_UNSPECIFIED": 0,
+		"ROLLOUT_PHASE_PROGRESSING": 1,
+		"ROLLOUT_PHASE_PAUSED":      2,
+		"ROLLOUT_PHASE_HALTED":      3,
+		"ROLLOUT_PHASE_COMPLETED":   4,
+		"ROLLOUT_PHASE_ABORTED":     5,
+		"ROLLOUT_PHASE_SUPERSEDED":  6,
+	}
+)
+
+func (x RolloutPhase) Enum() *RolloutPhase {
+	p := new(RolloutPhase)
+	*p = x
+	return p
+}
+
+func (x RolloutPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RolloutPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_flotilla_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (RolloutPhase) Type() protoreflect.EnumType {
+	return &file_flotilla_v1_types_proto_enumTypes[5]
+}
+
+func (x RolloutPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RolloutPhase.Descriptor instead.
+func (RolloutPhase) EnumDescriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // Application: a source rendered and deployed to one or more clusters.
 // Each (application, cluster) pair is a target with its own status.
 type Application struct {
@@ -306,9 +368,11 @@ type Application struct {
 	IgnoreDifferences []*IgnoreDifference    `protobuf:"bytes,6,rep,name=ignore_differences,json=ignoreDifferences,proto3" json:"ignore_differences,omitempty"`
 	// Names of applications that must be Synced and Healthy on a cluster
 	// before this one syncs there.
-	DependsOn     []string               `protobuf:"bytes,7,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
-	Labels        map[string]string      `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	DependsOn []string               `protobuf:"bytes,7,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
+	Labels    map[string]string      `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// How a new revision moves across the targets; all at once when unset.
+	Rollout       *RolloutStrategy `protobuf:"bytes,10,opt,name=rollout,proto3" json:"rollout,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -406,6 +470,176 @@ func (x *Application) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Application) GetRollout() *RolloutStrategy {
+	if x != nil {
+		return x.Rollout
+	}
+	return nil
+}
+
+// RolloutStrategy moves a new revision across an application's targets
+// step by step, gated on health.
+type RolloutStrategy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Steps []*RolloutStep         `protobuf:"bytes,1,rep,name=steps,proto3" json:"steps,omitempty"`
+	// Targets syncing or unhealthy at once (default 1).
+	MaxUnavailable int32 `protobuf:"varint,2,opt,name=max_unavailable,json=maxUnavailable,proto3" json:"max_unavailable,omitempty"`
+	// Time a target may take to become Synced and Healthy (default 10m).
+	ProgressDeadlineSeconds int64 `protobuf:"varint,3,opt,name=progress_deadline_seconds,json=progressDeadlineSeconds,proto3" json:"progress_deadline_seconds,omitempty"`
+	// "halt" (default): stop and keep what is deployed; "revert": roll the
+	// updated targets back to their previous plan, then halt.
+	OnFailure     string `protobuf:"bytes,4,opt,name=on_failure,json=onFailure,proto3" json:"on_failure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RolloutStrategy) Reset() {
+	*x = RolloutStrategy{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutStrategy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutStrategy) ProtoMessage() {}
+
+func (x *RolloutStrategy) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutStrategy.ProtoReflect.Descriptor instead.
+func (*RolloutStrategy) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RolloutStrategy) GetSteps() []*RolloutStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *RolloutStrategy) GetMaxUnavailable() int32 {
+	if x != nil {
+		return x.MaxUnavailable
+	}
+	return 0
+}
+
+func (x *RolloutStrategy) GetProgressDeadlineSeconds() int64 {
+	if x != nil {
+		return x.ProgressDeadlineSeconds
+	}
+	return 0
+}
+
+func (x *RolloutStrategy) GetOnFailure() string {
+	if x != nil {
+		return x.OnFailure
+	}
+	return ""
+}
+
+// RolloutStep selects some of the remaining targets: by label selector,
+// count or percentage (of the targets not yet in an earlier step). A step
+// with none of them takes all the remaining targets.
+type RolloutStep struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Selector map[string]string      `protobuf:"bytes,2,rep,name=selector,proto3" json:"selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Count    int32                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	Percent  int32                  `protobuf:"varint,4,opt,name=percent,proto3" json:"percent,omitempty"`
+	// Every target of the step must stay Healthy this long before the next step.
+	BakeSeconds int64 `protobuf:"varint,5,opt,name=bake_seconds,json=bakeSeconds,proto3" json:"bake_seconds,omitempty"`
+	// Wait for `flotilla rollout approve` after this step.
+	Pause         bool `protobuf:"varint,6,opt,name=pause,proto3" json:"pause,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RolloutStep) Reset() {
+	*x = RolloutStep{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutStep) ProtoMessage() {}
+
+func (x *RolloutStep) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutStep.ProtoReflect.Descriptor instead.
+func (*RolloutStep) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RolloutStep) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RolloutStep) GetSelector() map[string]string {
+	if x != nil {
+		return x.Selector
+	}
+	return nil
+}
+
+func (x *RolloutStep) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *RolloutStep) GetPercent() int32 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *RolloutStep) GetBakeSeconds() int64 {
+	if x != nil {
+		return x.BakeSeconds
+	}
+	return 0
+}
+
+func (x *RolloutStep) GetPause() bool {
+	if x != nil {
+		return x.Pause
+	}
+	return false
+}
+
 type ApplicationSource struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RepoUrl string                 `protobuf:"bytes,1,opt,name=repo_url,json=repoUrl,proto3" json:"repo_url,omitempty"`
@@ -424,7 +658,7 @@ type ApplicationSource struct {
 
 func (x *ApplicationSource) Reset() {
 	*x = ApplicationSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	mi := &file_flotilla_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +670,7 @@ func (x *ApplicationSource) String() string {
 func (*ApplicationSource) ProtoMessage() {}
 
 func (x *ApplicationSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	mi := &file_flotilla_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +683,7 @@ func (x *ApplicationSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationSource.ProtoReflect.Descriptor instead.
 func (*ApplicationSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ApplicationSource) GetRepoUrl() string {
@@ -512,7 +746,7 @@ type DirectorySource struct {
 
 func (x *DirectorySource) Reset() {
 	*x = DirectorySource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	mi := &file_flotilla_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +758,7 @@ func (x *DirectorySource) String() string {
 func (*DirectorySource) ProtoMessage() {}
 
 func (x *DirectorySource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	mi := &file_flotilla_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +771,7 @@ func (x *DirectorySource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectorySource.ProtoReflect.Descriptor instead.
 func (*DirectorySource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DirectorySource) GetRecurse() bool {
@@ -579,7 +813,7 @@ type HelmSource struct {
 
 func (x *HelmSource) Reset() {
 	*x = HelmSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[3]
+	mi := &file_flotilla_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +825,7 @@ func (x *HelmSource) String() string {
 func (*HelmSource) ProtoMessage() {}
 
 func (x *HelmSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[3]
+	mi := &file_flotilla_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +838,7 @@ func (x *HelmSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HelmSource.ProtoReflect.Descriptor instead.
 func (*HelmSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HelmSource) GetReleaseName() string {
@@ -668,7 +902,7 @@ type KustomizeSource struct {
 
 func (x *KustomizeSource) Reset() {
 	*x = KustomizeSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[4]
+	mi := &file_flotilla_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +914,7 @@ func (x *KustomizeSource) String() string {
 func (*KustomizeSource) ProtoMessage() {}
 
 func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[4]
+	mi := &file_flotilla_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +927,7 @@ func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeSource.ProtoReflect.Descriptor instead.
 func (*KustomizeSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *KustomizeSource) GetNamePrefix() string {
@@ -737,7 +971,7 @@ type Destination struct {
 
 func (x *Destination) Reset() {
 	*x = Destination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[5]
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +983,7 @@ func (x *Destination) String() string {
 func (*Destination) ProtoMessage() {}
 
 func (x *Destination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[5]
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +996,7 @@ func (x *Destination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destination.ProtoReflect.Descriptor instead.
 func (*Destination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Destination) GetClusters() []string {
@@ -794,15 +1028,17 @@ type SyncPolicy struct {
 	// Sync options, e.g. CreateNamespace=true, PruneLast=true,
 	// ApplyOutOfSyncOnly=true, RespectIgnoreDifferences=true,
 	// PrunePropagationPolicy=foreground.
-	Options       map[string]string `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Retry         *RetryPolicy      `protobuf:"bytes,5,opt,name=retry,proto3" json:"retry,omitempty"`
+	Options map[string]string `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Retry   *RetryPolicy      `protobuf:"bytes,5,opt,name=retry,proto3" json:"retry,omitempty"`
+	// "required": a new plan waits for `flotilla app approve NAME --plan HASH`.
+	Approval      string `protobuf:"bytes,6,opt,name=approval,proto3" json:"approval,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncPolicy) Reset() {
 	*x = SyncPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[6]
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +1050,7 @@ func (x *SyncPolicy) String() string {
 func (*SyncPolicy) ProtoMessage() {}
 
 func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[6]
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +1063,7 @@ func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncPolicy.ProtoReflect.Descriptor instead.
 func (*SyncPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SyncPolicy) GetAutomated() bool {
@@ -865,6 +1101,13 @@ func (x *SyncPolicy) GetRetry() *RetryPolicy {
 	return nil
 }
 
+func (x *SyncPolicy) GetApproval() string {
+	if x != nil {
+		return x.Approval
+	}
+	return ""
+}
+
 type RetryPolicy struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Limit             int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
@@ -877,7 +1120,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1132,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1145,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RetryPolicy) GetLimit() int32 {
@@ -949,7 +1192,7 @@ type IgnoreDifference struct {
 
 func (x *IgnoreDifference) Reset() {
 	*x = IgnoreDifference{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1204,7 @@ func (x *IgnoreDifference) String() string {
 func (*IgnoreDifference) ProtoMessage() {}
 
 func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1217,7 @@ func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IgnoreDifference.ProtoReflect.Descriptor instead.
 func (*IgnoreDifference) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *IgnoreDifference) GetGroup() string {
@@ -1042,7 +1285,7 @@ type Project struct {
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1297,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1310,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Project) GetName() string {
@@ -1129,7 +1372,7 @@ type ProjectDestination struct {
 
 func (x *ProjectDestination) Reset() {
 	*x = ProjectDestination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1384,7 @@ func (x *ProjectDestination) String() string {
 func (*ProjectDestination) ProtoMessage() {}
 
 func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1397,7 @@ func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectDestination.ProtoReflect.Descriptor instead.
 func (*ProjectDestination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ProjectDestination) GetCluster() string {
@@ -1181,7 +1424,7 @@ type GroupKind struct {
 
 func (x *GroupKind) Reset() {
 	*x = GroupKind{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1436,7 @@ func (x *GroupKind) String() string {
 func (*GroupKind) ProtoMessage() {}
 
 func (x *GroupKind) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1449,7 @@ func (x *GroupKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupKind.ProtoReflect.Descriptor instead.
 func (*GroupKind) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GroupKind) GetGroup() string {
@@ -1238,7 +1481,7 @@ type SyncWindow struct {
 
 func (x *SyncWindow) Reset() {
 	*x = SyncWindow{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1493,7 @@ func (x *SyncWindow) String() string {
 func (*SyncWindow) ProtoMessage() {}
 
 func (x *SyncWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1506,7 @@ func (x *SyncWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncWindow.ProtoReflect.Descriptor instead.
 func (*SyncWindow) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SyncWindow) GetKind() string {
@@ -1316,7 +1559,7 @@ type Cluster struct {
 
 func (x *Cluster) Reset() {
 	*x = Cluster{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1571,7 @@ func (x *Cluster) String() string {
 func (*Cluster) ProtoMessage() {}
 
 func (x *Cluster) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1584,7 @@ func (x *Cluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
 func (*Cluster) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Cluster) GetName() string {
@@ -1405,7 +1648,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1417,7 +1660,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1430,7 +1673,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ObjectRef) GetApiVersion() string {
@@ -1477,7 +1720,7 @@ type ResourceStatus struct {
 
 func (x *ResourceStatus) Reset() {
 	*x = ResourceStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1732,7 @@ func (x *ResourceStatus) String() string {
 func (*ResourceStatus) ProtoMessage() {}
 
 func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1745,7 @@ func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceStatus.ProtoReflect.Descriptor instead.
 func (*ResourceStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResourceStatus) GetRef() *ObjectRef {
@@ -1571,7 +1814,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1826,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1839,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Operation) GetPhase() OperationPhase {
@@ -1665,14 +1908,19 @@ type TargetStatus struct {
 	Operation   *Operation             `protobuf:"bytes,6,opt,name=operation,proto3" json:"operation,omitempty"`
 	Resources   []*ResourceStatus      `protobuf:"bytes,7,rep,name=resources,proto3" json:"resources,omitempty"`
 	// Source or render error; the last good plan stays in force.
-	Error         string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Error string `protobuf:"bytes,8,opt,name=error,proto3" json:"error,omitempty"`
+	// Why the current plan is not assigned yet: approval, rollout step,
+	// dependency.
+	Waiting string `protobuf:"bytes,9,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	// The plan waiting to be assigned (for approval).
+	PendingPlanHash string `protobuf:"bytes,10,opt,name=pending_plan_hash,json=pendingPlanHash,proto3" json:"pending_plan_hash,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *TargetStatus) Reset() {
 	*x = TargetStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1684,7 +1932,7 @@ func (x *TargetStatus) String() string {
 func (*TargetStatus) ProtoMessage() {}
 
 func (x *TargetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1697,7 +1945,7 @@ func (x *TargetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetStatus.ProtoReflect.Descriptor instead.
 func (*TargetStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TargetStatus) GetApplication() string {
@@ -1756,6 +2004,291 @@ func (x *TargetStatus) GetError() string {
 	return ""
 }
 
+func (x *TargetStatus) GetWaiting() string {
+	if x != nil {
+		return x.Waiting
+	}
+	return ""
+}
+
+func (x *TargetStatus) GetPendingPlanHash() string {
+	if x != nil {
+		return x.PendingPlanHash
+	}
+	return ""
+}
+
+// Rollout is the progress of one revision across an application's targets.
+type Rollout struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Revision      string                 `protobuf:"bytes,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Phase         RolloutPhase           `protobuf:"varint,3,opt,name=phase,proto3,enum=flotilla.v1.RolloutPhase" json:"phase,omitempty"`
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	Step          int32                  `protobuf:"varint,5,opt,name=step,proto3" json:"step,omitempty"`
+	Steps         []*RolloutStepStatus   `protobuf:"bytes,6,rep,name=steps,proto3" json:"steps,omitempty"`
+	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	PausedByUser  bool                   `protobuf:"varint,9,opt,name=paused_by_user,json=pausedByUser,proto3" json:"paused_by_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rollout) Reset() {
+	*x = Rollout{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rollout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rollout) ProtoMessage() {}
+
+func (x *Rollout) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rollout.ProtoReflect.Descriptor instead.
+func (*Rollout) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Rollout) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *Rollout) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *Rollout) GetPhase() RolloutPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return RolloutPhase_ROLLOUT_PHASE_UNSPECIFIED
+}
+
+func (x *Rollout) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Rollout) GetStep() int32 {
+	if x != nil {
+		return x.Step
+	}
+	return 0
+}
+
+func (x *Rollout) GetSteps() []*RolloutStepStatus {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *Rollout) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *Rollout) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *Rollout) GetPausedByUser() bool {
+	if x != nil {
+		return x.PausedByUser
+	}
+	return false
+}
+
+type RolloutStepStatus struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Targets []*RolloutTarget       `protobuf:"bytes,2,rep,name=targets,proto3" json:"targets,omitempty"`
+	// Pending, Running, Baking, AwaitingApproval, Succeeded, Failed.
+	State         string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RolloutStepStatus) Reset() {
+	*x = RolloutStepStatus{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutStepStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutStepStatus) ProtoMessage() {}
+
+func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutStepStatus.ProtoReflect.Descriptor instead.
+func (*RolloutStepStatus) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RolloutStepStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RolloutStepStatus) GetTargets() []*RolloutTarget {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
+func (x *RolloutStepStatus) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *RolloutStepStatus) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+type RolloutTarget struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Cluster string                 `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// Pending, Updating, Baking, Done, Failed, Reverting, Reverted.
+	State            string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	PlanHash         string                 `protobuf:"bytes,3,opt,name=plan_hash,json=planHash,proto3" json:"plan_hash,omitempty"`
+	PreviousPlanHash string                 `protobuf:"bytes,4,opt,name=previous_plan_hash,json=previousPlanHash,proto3" json:"previous_plan_hash,omitempty"`
+	Message          string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	UpdatedAt        *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	HealthySince     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=healthy_since,json=healthySince,proto3" json:"healthy_since,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RolloutTarget) Reset() {
+	*x = RolloutTarget{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RolloutTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RolloutTarget) ProtoMessage() {}
+
+func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RolloutTarget.ProtoReflect.Descriptor instead.
+func (*RolloutTarget) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RolloutTarget) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *RolloutTarget) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *RolloutTarget) GetPlanHash() string {
+	if x != nil {
+		return x.PlanHash
+	}
+	return ""
+}
+
+func (x *RolloutTarget) GetPreviousPlanHash() string {
+	if x != nil {
+		return x.PreviousPlanHash
+	}
+	return ""
+}
+
+func (x *RolloutTarget) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *RolloutTarget) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *RolloutTarget) GetHealthySince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HealthySince
+	}
+	return nil
+}
+
 type HistoryEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1773,7 +2306,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2318,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2331,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HistoryEntry) GetId() int64 {
@@ -1868,7 +2401,7 @@ var File_flotilla_v1_types_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x04\n" +
+	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x04\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x126\n" +
@@ -1881,8 +2414,26 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"depends_on\x18\a \x03(\tR\tdependsOn\x12<\n" +
 	"\x06labels\x18\b \x03(\v2$.flotilla.v1.Application.LabelsEntryR\x06labels\x129\n" +
 	"\n" +
-	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x1a9\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x126\n" +
+	"\arollout\x18\n" +
+	" \x01(\v2\x1c.flotilla.v1.RolloutStrategyR\arollout\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
+	"\x0fRolloutStrategy\x12.\n" +
+	"\x05steps\x18\x01 \x03(\v2\x18.flotilla.v1.RolloutStepR\x05steps\x12'\n" +
+	"\x0fmax_unavailable\x18\x02 \x01(\x05R\x0emaxUnavailable\x12:\n" +
+	"\x19progress_deadline_seconds\x18\x03 \x01(\x03R\x17progressDeadlineSeconds\x12\x1d\n" +
+	"\n" +
+	"on_failure\x18\x04 \x01(\tR\tonFailure\"\x8b\x02\n" +
+	"\vRolloutStep\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
+	"\bselector\x18\x02 \x03(\v2&.flotilla.v1.RolloutStep.SelectorEntryR\bselector\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12\x18\n" +
+	"\apercent\x18\x04 \x01(\x05R\apercent\x12!\n" +
+	"\fbake_seconds\x18\x05 \x01(\x03R\vbakeSeconds\x12\x14\n" +
+	"\x05pause\x18\x06 \x01(\bR\x05pause\x1a;\n" +
+	"\rSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
 	"\x11ApplicationSource\x12\x19\n" +
@@ -1925,14 +2476,15 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x1aB\n" +
 	"\x14ClusterSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x89\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x02\n" +
 	"\n" +
 	"SyncPolicy\x12\x1c\n" +
 	"\tautomated\x18\x01 \x01(\bR\tautomated\x12\x14\n" +
 	"\x05prune\x18\x02 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x03 \x01(\bR\bselfHeal\x12>\n" +
 	"\aoptions\x18\x04 \x03(\v2$.flotilla.v1.SyncPolicy.OptionsEntryR\aoptions\x12.\n" +
-	"\x05retry\x18\x05 \x01(\v2\x18.flotilla.v1.RetryPolicyR\x05retry\x1a:\n" +
+	"\x05retry\x18\x05 \x01(\v2\x18.flotilla.v1.RetryPolicyR\x05retry\x12\x1a\n" +
+	"\bapproval\x18\x06 \x01(\tR\bapproval\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
@@ -2007,7 +2559,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"finishedAt\x12\x12\n" +
 	"\x04step\x18\a \x01(\x05R\x04step\x12\x1f\n" +
 	"\vtotal_steps\x18\b \x01(\x05R\n" +
-	"totalSteps\"\xc7\x02\n" +
+	"totalSteps\"\x8d\x03\n" +
 	"\fTargetStatus\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
@@ -2016,7 +2568,37 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x06health\x18\x05 \x01(\x0e2\x13.flotilla.v1.HealthR\x06health\x124\n" +
 	"\toperation\x18\x06 \x01(\v2\x16.flotilla.v1.OperationR\toperation\x129\n" +
 	"\tresources\x18\a \x03(\v2\x1b.flotilla.v1.ResourceStatusR\tresources\x12\x14\n" +
-	"\x05error\x18\b \x01(\tR\x05error\"\xdb\x02\n" +
+	"\x05error\x18\b \x01(\tR\x05error\x12\x18\n" +
+	"\awaiting\x18\t \x01(\tR\awaiting\x12*\n" +
+	"\x11pending_plan_hash\x18\n" +
+	" \x01(\tR\x0fpendingPlanHash\"\xf8\x02\n" +
+	"\aRollout\x12 \n" +
+	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\x12/\n" +
+	"\x05phase\x18\x03 \x01(\x0e2\x19.flotilla.v1.RolloutPhaseR\x05phase\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12\x12\n" +
+	"\x04step\x18\x05 \x01(\x05R\x04step\x124\n" +
+	"\x05steps\x18\x06 \x03(\v2\x1e.flotilla.v1.RolloutStepStatusR\x05steps\x129\n" +
+	"\n" +
+	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12$\n" +
+	"\x0epaused_by_user\x18\t \x01(\bR\fpausedByUser\"\xb0\x01\n" +
+	"\x11RolloutStepStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
+	"\atargets\x18\x02 \x03(\v2\x1a.flotilla.v1.RolloutTargetR\atargets\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12;\n" +
+	"\vfinished_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\"\xa0\x02\n" +
+	"\rRolloutTarget\x12\x18\n" +
+	"\acluster\x18\x01 \x01(\tR\acluster\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x1b\n" +
+	"\tplan_hash\x18\x03 \x01(\tR\bplanHash\x12,\n" +
+	"\x12previous_plan_hash\x18\x04 \x01(\tR\x10previousPlanHash\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x129\n" +
+	"\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12?\n" +
+	"\rhealthy_since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fhealthySince\"\xdb\x02\n" +
 	"\fHistoryEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
@@ -2058,7 +2640,15 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x1bOPERATION_PHASE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OPERATION_PHASE_RUNNING\x10\x01\x12\x1d\n" +
 	"\x19OPERATION_PHASE_SUCCEEDED\x10\x02\x12\x1a\n" +
-	"\x16OPERATION_PHASE_FAILED\x10\x03BBZ@github.com/flotilla-gitops/flotilla/proto/flotilla/v1;flotillav1b\x06proto3"
+	"\x16OPERATION_PHASE_FAILED\x10\x03*\xd6\x01\n" +
+	"\fRolloutPhase\x12\x1d\n" +
+	"\x19ROLLOUT_PHASE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19ROLLOUT_PHASE_PROGRESSING\x10\x01\x12\x18\n" +
+	"\x14ROLLOUT_PHASE_PAUSED\x10\x02\x12\x18\n" +
+	"\x14ROLLOUT_PHASE_HALTED\x10\x03\x12\x1b\n" +
+	"\x17ROLLOUT_PHASE_COMPLETED\x10\x04\x12\x19\n" +
+	"\x15ROLLOUT_PHASE_ABORTED\x10\x05\x12\x1c\n" +
+	"\x18ROLLOUT_PHASE_SUPERSEDED\x10\x06BBZ@github.com/flotilla-gitops/flotilla/proto/flotilla/v1;flotillav1b\x06proto3"
 
 var (
 	file_flotilla_v1_types_proto_rawDescOnce sync.Once
@@ -2072,81 +2662,99 @@ func file_flotilla_v1_types_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_types_proto_rawDescData
 }
 
-var file_flotilla_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_flotilla_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_flotilla_v1_types_proto_goTypes = []any{
 	(SourceKind)(0),               // 0: flotilla.v1.SourceKind
 	(ConnectionState)(0),          // 1: flotilla.v1.ConnectionState
 	(Health)(0),                   // 2: flotilla.v1.Health
 	(SyncStatus)(0),               // 3: flotilla.v1.SyncStatus
 	(OperationPhase)(0),           // 4: flotilla.v1.OperationPhase
-	(*Application)(nil),           // 5: flotilla.v1.Application
-	(*ApplicationSource)(nil),     // 6: flotilla.v1.ApplicationSource
-	(*DirectorySource)(nil),       // 7: flotilla.v1.DirectorySource
-	(*HelmSource)(nil),            // 8: flotilla.v1.HelmSource
-	(*KustomizeSource)(nil),       // 9: flotilla.v1.KustomizeSource
-	(*Destination)(nil),           // 10: flotilla.v1.Destination
-	(*SyncPolicy)(nil),            // 11: flotilla.v1.SyncPolicy
-	(*RetryPolicy)(nil),           // 12: flotilla.v1.RetryPolicy
-	(*IgnoreDifference)(nil),      // 13: flotilla.v1.IgnoreDifference
-	(*Project)(nil),               // 14: flotilla.v1.Project
-	(*ProjectDestination)(nil),    // 15: flotilla.v1.ProjectDestination
-	(*GroupKind)(nil),             // 16: flotilla.v1.GroupKind
-	(*SyncWindow)(nil),            // 17: flotilla.v1.SyncWindow
-	(*Cluster)(nil),               // 18: flotilla.v1.Cluster
-	(*ObjectRef)(nil),             // 19: flotilla.v1.ObjectRef
-	(*ResourceStatus)(nil),        // 20: flotilla.v1.ResourceStatus
-	(*Operation)(nil),             // 21: flotilla.v1.Operation
-	(*TargetStatus)(nil),          // 22: flotilla.v1.TargetStatus
-	(*HistoryEntry)(nil),          // 23: flotilla.v1.HistoryEntry
-	nil,                           // 24: flotilla.v1.Application.LabelsEntry
-	nil,                           // 25: flotilla.v1.KustomizeSource.CommonLabelsEntry
-	nil,                           // 26: flotilla.v1.Destination.ClusterSelectorEntry
-	nil,                           // 27: flotilla.v1.SyncPolicy.OptionsEntry
-	nil,                           // 28: flotilla.v1.Cluster.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(RolloutPhase)(0),             // 5: flotilla.v1.RolloutPhase
+	(*Application)(nil),           // 6: flotilla.v1.Application
+	(*RolloutStrategy)(nil),       // 7: flotilla.v1.RolloutStrategy
+	(*RolloutStep)(nil),           // 8: flotilla.v1.RolloutStep
+	(*ApplicationSource)(nil),     // 9: flotilla.v1.ApplicationSource
+	(*DirectorySource)(nil),       // 10: flotilla.v1.DirectorySource
+	(*HelmSource)(nil),            // 11: flotilla.v1.HelmSource
+	(*KustomizeSource)(nil),       // 12: flotilla.v1.KustomizeSource
+	(*Destination)(nil),           // 13: flotilla.v1.Destination
+	(*SyncPolicy)(nil),            // 14: flotilla.v1.SyncPolicy
+	(*RetryPolicy)(nil),           // 15: flotilla.v1.RetryPolicy
+	(*IgnoreDifference)(nil),      // 16: flotilla.v1.IgnoreDifference
+	(*Project)(nil),               // 17: flotilla.v1.Project
+	(*ProjectDestination)(nil),    // 18: flotilla.v1.ProjectDestination
+	(*GroupKind)(nil),             // 19: flotilla.v1.GroupKind
+	(*SyncWindow)(nil),            // 20: flotilla.v1.SyncWindow
+	(*Cluster)(nil),               // 21: flotilla.v1.Cluster
+	(*ObjectRef)(nil),             // 22: flotilla.v1.ObjectRef
+	(*ResourceStatus)(nil),        // 23: flotilla.v1.ResourceStatus
+	(*Operation)(nil),             // 24: flotilla.v1.Operation
+	(*TargetStatus)(nil),          // 25: flotilla.v1.TargetStatus
+	(*Rollout)(nil),               // 26: flotilla.v1.Rollout
+	(*RolloutStepStatus)(nil),     // 27: flotilla.v1.RolloutStepStatus
+	(*RolloutTarget)(nil),         // 28: flotilla.v1.RolloutTarget
+	(*HistoryEntry)(nil),          // 29: flotilla.v1.HistoryEntry
+	nil,                           // 30: flotilla.v1.Application.LabelsEntry
+	nil,                           // 31: flotilla.v1.RolloutStep.SelectorEntry
+	nil,                           // 32: flotilla.v1.KustomizeSource.CommonLabelsEntry
+	nil,                           // 33: flotilla.v1.Destination.ClusterSelectorEntry
+	nil,                           // 34: flotilla.v1.SyncPolicy.OptionsEntry
+	nil,                           // 35: flotilla.v1.Cluster.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
 }
 var file_flotilla_v1_types_proto_depIdxs = []int32{
-	6,  // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
-	10, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
-	11, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
-	13, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
-	24, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
-	29, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 6: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
-	7,  // 7: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
-	8,  // 8: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
-	9,  // 9: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
-	25, // 10: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
-	26, // 11: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
-	27, // 12: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
-	12, // 13: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
-	15, // 14: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
-	16, // 15: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	16, // 16: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	17, // 17: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
-	28, // 18: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
-	1,  // 19: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
-	29, // 20: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
-	29, // 21: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	19, // 22: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
-	3,  // 23: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 24: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
-	4,  // 25: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
-	29, // 26: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
-	29, // 27: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	3,  // 28: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 29: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	21, // 30: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	20, // 31: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	4,  // 32: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	29, // 33: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	29, // 34: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	9,  // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
+	13, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
+	14, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
+	16, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
+	30, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
+	36, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
+	8,  // 7: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
+	31, // 8: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
+	0,  // 9: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
+	10, // 10: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
+	11, // 11: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
+	12, // 12: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
+	32, // 13: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
+	33, // 14: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
+	34, // 15: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
+	15, // 16: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
+	18, // 17: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
+	19, // 18: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	19, // 19: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	20, // 20: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
+	35, // 21: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
+	1,  // 22: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
+	36, // 23: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
+	36, // 24: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	22, // 25: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
+	3,  // 26: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 27: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
+	4,  // 28: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
+	36, // 29: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
+	36, // 30: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
+	3,  // 31: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 32: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	24, // 33: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	23, // 34: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 35: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	27, // 36: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	36, // 37: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	36, // 38: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	28, // 39: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	36, // 40: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	36, // 41: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	36, // 42: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	4,  // 43: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	36, // 44: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	36, // 45: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	46, // [46:46] is the sub-list for method output_type
+	46, // [46:46] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }
@@ -2159,8 +2767,8 @@ func file_flotilla_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_types_proto_rawDesc), len(file_flotilla_v1_types_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   24,
+			NumEnums:      6,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

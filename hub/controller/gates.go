@@ -1,0 +1,244 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// A new plan for an automated application passes three gates before it is
+// assigned: approval (syncPolicy.approval: required), the rollout strategy
+// (which targets go when), and dependencies (dependsOn: on each cluster,
+// after the named applications are Synced and Healthy there). Until then
+// it waits as a Pending plan and the target says why.
+
+// offer records a target's new plan as pending and lets it through the
+// gates it can pass now. Rollouts are driven separately (driveRollouts).
+func (c *Controller) offer(a *pb.Application, t target) error {
+	cl := t.cluster.GetName()
+	pend := store.Pending{PlanHash: t.plan.GetHash(), ContentHash: t.content, Revision: t.revision, Inventory: t.inventory}
+	if old, err := c.store.GetPending(a.GetName(), cl); err == nil && old.PlanHash == pend.PlanHash {
+		pend.Approved = old.Approved
+	}
+	if err := c.store.PutPending(a.GetName(), cl, t.plan, pend); err != nil {
+		return err
+	}
+	if needsApproval(a) && !pend.Approved {
+		return c.setWaiting(a.GetName(), cl, "approval of plan "+short(pend.PlanHash)+" (flotilla app approve "+a.GetName()+" --plan "+pend.PlanHash+")", pend.PlanHash)
+	}
+	if hasRollout(a) {
+		return c.setWaiting(a.GetName(), cl, "its rollout step", pend.PlanHash)
+	}
+	return c.release(a, cl)
+}
+
+func needsApproval(a *pb.Application) bool {
+	return strings.EqualFold(a.GetSyncPolicy().GetApproval(), "required")
+}
+
+func hasRollout(a *pb.Application) bool { return a.GetRollout() != nil }
+
+// release assigns a target's pending plan once its dependencies are ready
+// on that cluster; otherwise the target waits.
+func (c *Controller) release(a *pb.Application, cluster string) error {
+	pend, err := c.store.GetPending(a.GetName(), cluster)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if why := c.dependencyWait(a, cluster); why != "" {
+		return c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
+	}
+	return c.assignPending(a, cluster, pend, "automated")
+}
+
+// assignPending assigns a pending plan and clears the wait.
+func (c *Controller) assignPending(a *pb.Application, cluster string, pend store.Pending, by string) error {
+	p, err := c.store.GetPlan(pend.PlanHash)
+	if err != nil {
+		return err
+	}
+	t := target{cluster: &pb.Cluster{Name: cluster}, revision: pend.Revision, plan: p, content: pend.ContentHash, inventory: pend.Inventory}
+	if err := c.assign(a, t, by); err != nil {
+		return err
+	}
+	if err := c.store.DeletePending(a.GetName(), cluster); err != nil {
+		return err
+	}
+	return c.setWaiting(a.GetName(), cluster, "", "")
+}
+
+func (c *Controller) setWaiting(app, cluster, why, planHash string) error {
+	ts, err := c.store.UpdateTarget(app, cluster, func(t *pb.TargetStatus) {
+		t.Waiting, t.PendingPlanHash = why, planHash
+		if why != "" {
+			t.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
+		}
+	})
+	if err != nil {
+		return err
+	}
+	c.notify.TargetUpdated(ts)
+	return nil
+}
+
+// dependencyWait says what a target waits for, "" when every dependency is
+// Synced and Healthy on the cluster at its current revision.
+func (c *Controller) dependencyWait(a *pb.Application, cluster string) string {
+	for _, dep := range a.GetDependsOn() {
+		da, err := c.store.GetApplication(dep)
+		if err != nil {
+			return fmt.Sprintf("dependency %s (no such application)", dep)
+		}
+		ts, err := c.store.GetTarget(dep, cluster)
+		if errors.Is(err, store.ErrNotFound) {
+			if c.selects(da, cluster) {
+				return fmt.Sprintf("dependency %s to be deployed on %s", dep, cluster)
+			}
+			continue // the dependency does not deploy to this cluster
+		} else if err != nil {
+			return fmt.Sprintf("dependency %s: %v", dep, err)
+		}
+		if _, err := c.store.GetDesired(dep, cluster); errors.Is(err, store.ErrNotFound) {
+			return fmt.Sprintf("dependency %s to be deployed on %s", dep, cluster)
+		}
+		if _, err := c.store.GetPending(dep, cluster); err == nil {
+			return fmt.Sprintf("dependency %s to sync its new revision on %s", dep, cluster)
+		}
+		if ts.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED || ts.GetHealth() != pb.Health_HEALTH_HEALTHY {
+			return fmt.Sprintf("dependency %s to be Synced and Healthy on %s (now %s, %s)", dep, cluster,
+				strings.TrimPrefix(ts.GetSync().String(), "SYNC_STATUS_"), strings.TrimPrefix(ts.GetHealth().String(), "HEALTH_"))
+		}
+	}
+	return ""
+}
+
+// releaseWaiting retries pending plans held only by dependencies.
+func (c *Controller) releaseWaiting() {
+	pending, err := c.store.ListPending()
+	if err != nil {
+		c.log.Warn("list pending", "err", err)
+		return
+	}
+	keys := make([]string, 0, len(pending))
+	for k := range pending {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		app, cluster := store.SplitTargetKey(k)
+		a, err := c.store.GetApplication(app)
+		if err != nil || !a.GetSyncPolicy().GetAutomated() || hasRollout(a) || (needsApproval(a) && !pending[k].Approved) {
+			continue
+		}
+		unlock := c.lockApp(app)
+		err = c.release(a, cluster)
+		unlock()
+		if err != nil {
+			c.log.Warn("release", "app", app, "cluster", cluster, "err", err)
+		}
+	}
+}
+
+// Approve approves pending plans (by hash, or all) and lets them through.
+func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.TargetStatus, error) {
+	unlock := c.lockApp(app)
+	defer unlock()
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := c.store.ListPending()
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, h := range hashes {
+		want[h] = true
+	}
+	var out []*pb.TargetStatus
+	for k, p := range pending {
+		a2, cluster := store.SplitTargetKey(k)
+		if a2 != app || (!all && !want[p.PlanHash]) {
+			continue
+		}
+		delete(want, p.PlanHash)
+		p.Approved = true
+		plan, err := c.store.GetPlan(p.PlanHash)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.store.PutPending(app, cluster, plan, p); err != nil {
+			return nil, err
+		}
+		if hasRollout(a) {
+			if err := c.setWaiting(app, cluster, "its rollout step", p.PlanHash); err != nil {
+				return nil, err
+			}
+		} else if err := c.release(a, cluster); err != nil {
+			return nil, err
+		}
+		ts, err := c.store.UpdateTarget(app, cluster, func(*pb.TargetStatus) {})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts)
+	}
+	for h := range want {
+		return nil, fmt.Errorf("application %s: plan %s is not pending (superseded by a newer revision, or already assigned)", app, h)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("application %s: no plan is waiting for approval", app)
+	}
+	return out, nil
+}
+
+// CheckDependencies rejects dependsOn cycles and self-dependencies, naming
+// the cycle; apps is every application with a replaced by its new version.
+func CheckDependencies(a *pb.Application, apps []*pb.Application) error {
+	graph := map[string][]string{}
+	for _, x := range apps {
+		graph[x.GetName()] = x.GetDependsOn()
+	}
+	graph[a.GetName()] = a.GetDependsOn()
+	var path []string
+	state := map[string]int{} // 0 new, 1 on path, 2 done
+	var visit func(n string) error
+	visit = func(n string) error {
+		switch state[n] {
+		case 1:
+			i := 0
+			for path[i] != n {
+				i++
+			}
+			return fmt.Errorf("dependency cycle: %s", strings.Join(append(append([]string{}, path[i:]...), n), " → "))
+		case 2:
+			return nil
+		}
+		state[n] = 1
+		path = append(path, n)
+		for _, d := range graph[n] {
+			if err := visit(d); err != nil {
+				return err
+			}
+		}
+		path = path[:len(path)-1]
+		state[n] = 2
+		return nil
+	}
+	return visit(a.GetName())
+}
+
+// selects reports whether a selects the cluster as a target.
+func (c *Controller) selects(a *pb.Application, cluster string) bool {
+	cl, err := c.store.GetCluster(cluster)
+	if err != nil {
+		return false
+	}
+	return len(selectClusters(a, []*pb.Cluster{cl})) == 1
+}
