@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
@@ -16,7 +17,8 @@ import (
 type appFlags struct {
 	repo, revision, path, kind, project, destNamespace, ignoreFile, release, values string
 	destClusters, destSelector, syncOptions, valueFiles, helmSet, dependsOn, labels []string
-	autoSync, prune, selfHeal, recurse                                              bool
+	rolloutFile                                                                     string
+	autoSync, prune, selfHeal, recurse, requireApproval                             bool
 	retryLimit                                                                      int32
 }
 
@@ -43,6 +45,8 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.dependsOn, "depends-on", nil, "application that must be Synced and Healthy first (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "application label k=v (repeatable)")
 	fl.Int32Var(&f.retryLimit, "retry-limit", 0, "retries after a failed sync")
+	fl.StringVar(&f.rolloutFile, "rollout", "", "YAML file of the rollout strategy (steps, maxUnavailable, progressDeadlineSeconds, onFailure)")
+	fl.BoolVar(&f.requireApproval, "require-approval", false, "new plans wait for `flotilla app approve`")
 }
 
 func parseKV(list []string, what string) (map[string]string, error) {
@@ -125,6 +129,14 @@ func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 		set("release-name", func() { s.Helm.ReleaseName = f.release })
 	}
 	set("directory-recurse", func() { s.Directory = &pb.DirectorySource{Recurse: f.recurse} })
+	set("require-approval", func() { a.SyncPolicy.Approval = map[bool]string{true: "required", false: ""}[f.requireApproval] })
+	if ch("rollout") {
+		strat, err := readRollout(f.rolloutFile)
+		if err != nil {
+			return err
+		}
+		a.Rollout = strat
+	}
 	if ch("ignore-differences") {
 		b, err := os.ReadFile(f.ignoreFile)
 		if err != nil {
@@ -143,10 +155,27 @@ func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 	return nil
 }
 
+// readRollout reads a RolloutStrategy from YAML (its JSON field names).
+func readRollout(file string) (*pb.RolloutStrategy, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	s := &pb.RolloutStrategy{}
+	if err := protojson.Unmarshal(j, s); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return s, nil
+}
+
 func newAppCmd(hf *hubFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "app", Aliases: []string{"apps", "application"}, Short: "Manage applications on the hub"}
 	cmd.AddCommand(newAppCreateCmd(hf, false), newAppCreateCmd(hf, true), newAppListCmd(hf), newAppGetCmd(hf), newAppDeleteCmd(hf),
-		newAppSyncCmd(hf), newAppWaitCmd(hf), newAppDiffCmd(hf), newAppHistoryCmd(hf), newAppRollbackCmd(hf), newAppPlanCmd(hf))
+		newAppSyncCmd(hf), newAppWaitCmd(hf), newAppDiffCmd(hf), newAppHistoryCmd(hf), newAppRollbackCmd(hf), newAppPlanCmd(hf), newAppApproveCmd(hf))
 	return cmd
 }
 

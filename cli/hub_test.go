@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub"
 	"github.com/flotilla-gitops/flotilla/internal/gitserver"
@@ -108,8 +109,49 @@ func TestHubVerbs(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "Unauthenticated") {
 		t.Errorf("bad token: exit %d, %q", code, errOut)
 	}
+	// A rollout strategy from a file, and its status and controls.
+	strat := filepath.Join(t.TempDir(), "rollout.yaml")
+	if err := os.WriteFile(strat, []byte("maxUnavailable: 1\nonFailure: revert\nsteps:\n  - name: canary\n    count: 1\n    pause: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must("app", "create", "canaried", "--repo", repo, "--path", "web", "--dest-cluster", "east", "--dest-cluster", "west",
+		"--dest-namespace", "shop", "--auto-sync", "--rollout", strat)
+	var status string
+	waitForOK(t, func() bool {
+		out, _, code := run(t, "", append(g, "rollout", "status", "canaried")...)
+		status = out
+		return code == 0 && strings.Contains(out, "canary") && strings.Contains(out, "Updating")
+	})
+	for _, want := range []string{"Rollout of canaried", "Progressing", "> canary", "remaining"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("rollout status lacks %q:\n%s", want, status)
+		}
+	}
+	if out := must("rollout", "pause", "canaried"); !strings.Contains(out, "Paused") {
+		t.Errorf("pause: %s", out)
+	}
+	if out := must("rollout", "resume", "canaried"); !strings.Contains(out, "Progressing") {
+		t.Errorf("resume: %s", out)
+	}
+	if _, errOut, code := run(t, "", append(g, "rollout", "approve", "canaried")...); code != 1 || !strings.Contains(errOut, "not waiting for approval") {
+		t.Errorf("approve too early: %d %q", code, errOut)
+	}
+	if out := must("rollout", "abort", "canaried"); !strings.Contains(out, "Aborted") {
+		t.Errorf("abort: %s", out)
+	}
 	must("app", "delete", "web")
 	must("cluster", "remove", "west")
+}
+
+func waitForOK(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func TestLoginSavesConfig(t *testing.T) {
