@@ -31,6 +31,7 @@ type Config struct {
 	WebhookSecret string
 	TLSCert       string // PEM files; plaintext when empty (local use)
 	TLSKey        string
+	Profiling     bool // /debug/pprof on the HTTP listener
 	Controller    controller.Options
 }
 
@@ -91,7 +92,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPListen, err), gl.Close()))
 	}
 	h.GRPCAddr, h.HTTPAddr = gl.Addr(), hl.Addr()
-	hs := &http.Server{Handler: server.NewHTTP(ctx, core, h.Controller, cfg.WebhookSecret, server.Registry()), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: server.NewHTTP(ctx, core, h.Controller, cfg.WebhookSecret, server.Registry(), cfg.Profiling), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	wg.Add(3)

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,9 +119,9 @@ func (e *env) connect(token string, hello *pb.Hello) (*spoke, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Hello{Hello: hello}}); err != nil {
+	if err := stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Hello{Hello: hello}}); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
-	}
+	} // on io.EOF the server ended the stream: Recv returns its status
 	first, err := stream.Recv()
 	if err != nil {
 		return nil, err

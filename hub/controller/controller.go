@@ -253,51 +253,37 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	if err != nil {
 		return err
 	}
-	var rollout []*pb.Cluster
-	var revision string
+	// Targets are independent: reconcile them concurrently, so that their
+	// store writes share commits.
+	var (
+		mu       sync.Mutex
+		rollout  []*pb.Cluster
+		revision string
+		errs     []error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, 32)
+	)
 	for _, t := range targets {
-		cl := t.cluster.GetName()
-		d, derr := c.store.GetDesired(name, cl)
-		changed := derr != nil || d.ContentHash != t.content
-		if t.err != nil {
-			// Keep the last good plan; show the error.
-			ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) { ts.Error = t.err.Error() })
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(t target) {
+			defer func() { <-sem; wg.Done() }()
+			offered, err := c.reconcileTarget(a, t)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				return err
+				errs = append(errs, err)
 			}
-			c.notify.TargetUpdated(ts)
-			continue
-		}
-		ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
-			ts.Error = ""
-			if changed {
-				ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
+			if offered {
+				rollout, revision = append(rollout, t.cluster), t.revision
 			}
-			if ts.Revision == "" {
-				ts.Revision = t.revision
-			}
-		})
-		if err != nil {
-			return err
-		}
-		c.notify.TargetUpdated(ts)
-		switch {
-		case a.GetSyncPolicy().GetAutomated() && changed:
-			if err := c.offer(a, t); err != nil {
-				return err
-			}
-			rollout = append(rollout, t.cluster)
-			revision = t.revision
-		case !changed && ts.GetWaiting() != "":
-			// Git went back to what runs: nothing waits any more.
-			if err := c.store.DeletePending(name, cl); err != nil {
-				return err
-			}
-			if err := c.setWaiting(name, cl, "", ""); err != nil {
-				return err
-			}
-		}
+		}(t)
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	sortClusters(rollout)
 	if hasRollout(a) && len(rollout) > 0 {
 		all := make([]*pb.Cluster, 0, len(targets))
 		for _, t := range targets {
@@ -313,6 +299,48 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 		}
 	}
 	return c.dropStaleTargets(a, targets)
+}
+
+// reconcileTarget updates one target's status and offers its new plan;
+// it reports whether a plan was offered.
+func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) {
+	name := a.GetName()
+	cl := t.cluster.GetName()
+	d, derr := c.store.GetDesired(name, cl)
+	changed := derr != nil || d.ContentHash != t.content
+	if t.err != nil {
+		// Keep the last good plan; show the error.
+		ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) { ts.Error = t.err.Error() })
+		if err != nil {
+			return false, err
+		}
+		c.notify.TargetUpdated(ts)
+		return false, nil
+	}
+	ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
+		ts.Error = ""
+		if changed {
+			ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
+		}
+		if ts.Revision == "" {
+			ts.Revision = t.revision
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	c.notify.TargetUpdated(ts)
+	switch {
+	case a.GetSyncPolicy().GetAutomated() && changed:
+		return true, c.offer(a, t)
+	case !changed && ts.GetWaiting() != "":
+		// Git went back to what runs: nothing waits any more.
+		if err := c.store.DeletePending(name, cl); err != nil {
+			return false, err
+		}
+		return false, c.setWaiting(name, cl, "", "")
+	}
+	return false, nil
 }
 
 // dropStaleTargets forgets targets whose cluster left the destination.

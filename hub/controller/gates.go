@@ -20,6 +20,9 @@ import (
 // gates it can pass now. Rollouts are driven separately (driveRollouts).
 func (c *Controller) offer(a *pb.Application, t target) error {
 	cl := t.cluster.GetName()
+	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 {
+		return c.assign(a, t, "automated") // no gate: no pending record either
+	}
 	pend := store.Pending{PlanHash: t.plan.GetHash(), ContentHash: t.content, Revision: t.revision, Inventory: t.inventory}
 	if old, err := c.store.GetPending(a.GetName(), cl); err == nil && old.PlanHash == pend.PlanHash {
 		pend.Approved = old.Approved

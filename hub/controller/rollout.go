@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -224,6 +225,11 @@ func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *
 			}
 		}
 	}
+	type launch struct {
+		rt   *pb.RolloutTarget
+		pend store.Pending
+	}
+	var launches []launch
 	for _, rt := range st.GetTargets() {
 		if rt.GetState() != rtPending || unavailable >= maxUnavail {
 			continue
@@ -243,11 +249,25 @@ func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *
 			rt.Message = "waiting for " + why
 			continue
 		}
-		if err := c.assignPending(a, rt.GetCluster(), pend, "rollout "+st.GetName()); err != nil {
-			return err
-		}
-		rt.State, rt.PlanHash, rt.UpdatedAt, rt.Message = rtUpdating, pend.PlanHash, timestamppb.New(now), "syncing"
+		launches = append(launches, launch{rt, pend})
 		unavailable++
+	}
+	// Assign the step's next targets together: their writes share commits.
+	errs := make([]error, len(launches))
+	var wg sync.WaitGroup
+	for i, l := range launches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.assignPending(a, l.rt.GetCluster(), l.pend, "rollout "+st.GetName())
+		}()
+	}
+	wg.Wait()
+	for i, l := range launches {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		l.rt.State, l.rt.PlanHash, l.rt.UpdatedAt, l.rt.Message = rtUpdating, l.pend.PlanHash, timestamppb.New(now), "syncing"
 	}
 	for _, rt := range st.GetTargets() {
 		if rt.GetState() != rtDone {

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,8 +43,14 @@ func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
 }
 
 // NewHTTP serves /api/webhook, /metrics and /healthz.
-func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
+func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry, profiling bool) *http.ServeMux {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/api/webhook", &Webhook{Secret: secret, Hub: hub, Refresher: refresher, Background: ctx})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -130,7 +130,7 @@ func (s *Store) AddCluster(c *pb.Cluster, token string) error {
 
 // UpdateCluster changes a cluster record with fn, atomically.
 func (s *Store) UpdateCluster(name string, fn func(*pb.Cluster)) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		c := &pb.Cluster{}
 		if err := get(tx, bucketClusters, []byte(name), c); err != nil {
 			return err

@@ -50,7 +50,10 @@ func (s *Store) GetDesired(app, cluster string) (Desired, error) {
 // entry, atomically. It returns the new Desired.
 func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by string, inventory []InventoryItem, now func() *pb.HistoryEntry) (Desired, error) {
 	var d Desired
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Batch: concurrent assignments share one commit (fn may run again, so
+	// it starts from scratch).
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		d = Desired{}
 		if tx.Bucket(bucketPlans).Get([]byte(p.GetHash())) == nil {
 			if err := put(tx, bucketPlans, []byte(p.GetHash()), p); err != nil {
 				return err
@@ -61,6 +64,9 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bucketPending).Delete(key); err != nil { // an assignment supersedes what waited
+			return err
 		}
 		hb, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists(key)
 		if err != nil {
@@ -92,7 +98,7 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 
 // FinishHistory records the result of a history entry.
 func (s *Store) FinishHistory(app, cluster string, id uint64, fn func(*pb.HistoryEntry)) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		hb := tx.Bucket(bucketHistory).Bucket(TargetKey(app, cluster))
 		if hb == nil || hb.Get(itob(id)) == nil {
 			return fmt.Errorf("history %s/%s #%d: %w", app, cluster, id, ErrNotFound)
@@ -141,9 +147,11 @@ func (s *Store) PutTarget(t *pb.TargetStatus) error {
 }
 
 // UpdateTarget changes a target's status with fn atomically (creating it).
+// Concurrent updates share a commit (bbolt Batch); fn must be idempotent.
 func (s *Store) UpdateTarget(app, cluster string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
-	t := &pb.TargetStatus{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	var t *pb.TargetStatus
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		t = &pb.TargetStatus{}
 		if v := tx.Bucket(bucketTargets).Get(TargetKey(app, cluster)); v != nil {
 			if err := unmarshal(v, t); err != nil {
 				return err
