@@ -1,27 +1,21 @@
-// Command flotilla-spoke is Flotilla's per-cluster agent. Until the spoke
-// issue lands it starts, logs its configuration and stops cleanly on
-// SIGINT or SIGTERM.
+// Command flotilla-spoke is Flotilla's per-cluster agent: it dials the hub,
+// executes the plans assigned to its cluster with server-side apply, wave
+// by wave, and keeps them enforced (self-heal) and reported (health,
+// drift), also while the hub is unreachable.
+//
+//	flotilla-spoke --hub 127.0.0.1:7443 --token-file F --kubeconfig F --data-dir DIR
+//
+// Without --kubeconfig it uses the in-cluster configuration. See
+// spoke/agent for the flags.
 package main
 
 import (
-	"context"
 	"flag"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/flotilla-gitops/flotilla/internal/version"
+	"github.com/flotilla-gitops/flotilla/spoke/agent"
 )
 
 func main() {
-	hub := flag.String("hub", "127.0.0.1:7443", "hub address to dial")
-	dataDir := flag.String("data-dir", "flotilla-spoke-data", "directory for the spoke's bbolt store")
-	flag.Parse()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "spoke")
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	log.Info("starting", "version", version.Version, "hub", *hub, "dataDir", *dataDir)
-	<-ctx.Done()
-	log.Info("stopped")
+	os.Exit(agent.Main(flag.CommandLine, os.Args[1:]))
 }

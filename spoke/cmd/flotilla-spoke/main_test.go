@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/flotilla-gitops/flotilla/internal/daemontest"
@@ -12,6 +13,25 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The spoke starts and stops cleanly even when neither its hub nor its
+// cluster is reachable (it keeps retrying until told to stop).
 func TestStopsOnSIGTERM(t *testing.T) {
-	daemontest.StopsOnSIGTERM(t, "-data-dir", t.TempDir())
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	token := filepath.Join(dir, "token")
+	const cfg = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(token, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	daemontest.StopsOnSIGTERM(t, "-data-dir", filepath.Join(dir, "data"), "-kubeconfig", kubeconfig,
+		"-token-file", token, "-hub", "127.0.0.1:1", "-insecure")
 }

@@ -1,0 +1,142 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flotilla-gitops/flotilla/spoke/conn"
+	"github.com/flotilla-gitops/flotilla/spoke/executor"
+	"github.com/flotilla-gitops/flotilla/spoke/store"
+	"github.com/flotilla-gitops/flotilla/spoke/watch"
+)
+
+// runner executes one application's current plan; a new assignment
+// interrupts the run in progress (its saved state is superseded).
+type runner struct {
+	a    *Agent
+	app  string
+	kick chan struct{}
+	stop context.CancelFunc
+	done chan struct{}
+
+	mu        sync.Mutex
+	target    *executor.Target
+	cancelRun context.CancelFunc
+}
+
+// runner returns the application's runner, starting it if needed.
+func (a *Agent) runner(ctx context.Context, app string) *runner {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r := a.runners[app]; r != nil {
+		return r
+	}
+	rctx, stop := context.WithCancel(ctx)
+	r := &runner{a: a, app: app, kick: make(chan struct{}, 1), stop: stop, done: make(chan struct{})}
+	a.runners[app] = r
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer close(r.done)
+		r.loop(rctx)
+	}()
+	return r
+}
+
+// assign makes t the runner's target and (re)starts its execution.
+func (r *runner) assign(t *executor.Target) {
+	r.mu.Lock()
+	if r.cancelRun != nil {
+		r.cancelRun()
+	}
+	r.target = t
+	r.mu.Unlock()
+	r.poke()
+}
+
+func (r *runner) poke() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// current returns the runner's target.
+func (r *runner) current() *executor.Target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.target
+}
+
+// close stops the runner and waits for it.
+func (r *runner) close() {
+	r.stop()
+	<-r.done
+}
+
+func (r *runner) loop(ctx context.Context) {
+	bo := conn.Backoff{Base: time.Second, Max: time.Minute}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.kick:
+		}
+		r.mu.Lock()
+		t := r.target
+		runCtx, cancel := context.WithCancel(ctx)
+		r.cancelRun = cancel
+		r.mu.Unlock()
+		r.a.watchTarget(ctx, t)
+		if t.Snapshot().Phase != store.Running {
+			cancel()
+			continue
+		}
+		r.a.reportProgress(t.Progress())
+		err := r.a.exec.Execute(runCtx, t)
+		interrupted := runCtx.Err() != nil
+		cancel()
+		switch {
+		case err == nil:
+			bo.Reset()
+			r.a.watchTarget(ctx, t)
+		case !interrupted:
+			// The run could not be saved: try again later.
+			d := bo.Next()
+			r.a.log.Error("run interrupted; retrying", "app", r.app, "err", err, "after", d)
+			timer := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			r.poke()
+		}
+	}
+}
+
+// watchTarget hands the target's desired objects to the watcher; it
+// enforces them (self-heal, when the plan enables it) only once the plan
+// ran successfully.
+func (a *Agent) watchTarget(ctx context.Context, t *executor.Target) {
+	opts := t.Proto.GetOptions()
+	spec := watch.Spec{
+		Objects:        a.exec.Desired(ctx, t),
+		Ignore:         executor.IgnoreRules(t),
+		Enforce:        t.Snapshot().Phase == store.Succeeded,
+		SelfHeal:       opts.GetSelfHeal(),
+		RespectIgnore:  opts.GetRespectIgnoreDifferences(),
+		ForceConflicts: opts.GetForceConflicts(),
+	}
+	if err := a.watch.SetTarget(ctx, t.App, spec); err != nil {
+		// Before a run, kinds whose CRD the plan brings are not served yet.
+		level := slog.LevelWarn
+		if !spec.Enforce {
+			level = slog.LevelDebug
+		}
+		a.log.Log(ctx, level, "watch", "app", t.App, "err", err)
+	}
+}

@@ -1,0 +1,103 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/pkg/diff"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/spoke/apply"
+)
+
+// dryRun validates every object of the plan with a server-side dry-run
+// before anything changes. Objects that cannot be dry-run yet are passed
+// over, as Argo CD does: those in a namespace the plan creates, and custom
+// resources whose CRD the plan applies. The error names every refused
+// object (up to five) with the API server's message.
+func (e *Executor) dryRun(ctx context.Context, t *Target) error {
+	namespaces := map[string]bool{}
+	crds := map[schema.GroupKind]bool{}
+	var acts []plan.Action
+	for _, st := range t.Plan.Steps {
+		for _, a := range st.Actions {
+			if a.Action == plan.Prune || a.AutoCreated {
+				if a.AutoCreated {
+					namespaces[a.Name] = true
+				}
+				continue
+			}
+			acts = append(acts, a)
+			switch gvk := a.Object.GroupVersionKind(); gvk.GroupKind() {
+			case schema.GroupKind{Kind: "Namespace"}:
+				namespaces[a.Name] = true
+			case schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}:
+				group, _, _ := unstructured.NestedString(a.Object.Object, "spec", "group")
+				kind, _, _ := unstructured.NestedString(a.Object.Object, "spec", "names", "kind")
+				crds[schema.GroupKind{Group: group, Kind: kind}] = true
+			}
+		}
+	}
+	errs := forEach(len(acts), e.concurrency(), func(i int) error {
+		return e.dryRunOne(ctx, t, acts[i], namespaces, crds)
+	})
+	if err := joinErrors(errs); err != nil {
+		return fmt.Errorf("%w (nothing applied): %w", ErrDryRun, err)
+	}
+	return nil
+}
+
+func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, namespaces map[string]bool, crds map[schema.GroupKind]bool) error {
+	gvk := a.Object.GroupVersionKind()
+	if _, known, err := e.Cluster.Namespaced(ctx, gvk); err != nil {
+		return fmt.Errorf("%s: %w", object.Describe(a.Object), err)
+	} else if !known {
+		if crds[gvk.GroupKind()] {
+			return nil
+		}
+		return fmt.Errorf("%s: %w: the cluster serves no %s in %s and the plan defines no CRD for it", object.Describe(a.Object), ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
+	}
+	obj, err := e.resolve(ctx, t, a.Object)
+	if err != nil {
+		return err
+	}
+	if a.Action == plan.Hook {
+		_, err = e.Cluster.Create(ctx, apply.TrackHook(t.App, obj), true)
+		if apierrors.IsAlreadyExists(err) {
+			err = nil // validated; BeforeHookCreation or apply takes it from there
+		}
+	} else {
+		desired := apply.Track(t.App, obj)
+		opts := t.Proto.GetOptions()
+		if opts.GetRespectIgnoreDifferences() {
+			live, gerr := e.Cluster.Get(ctx, apply.RefOf(obj))
+			if gerr != nil {
+				return gerr
+			}
+			if live != nil {
+				if desired, err = diff.Strip(ctx, desired, live, t.ignore); err != nil {
+					return fmt.Errorf("%s: ignoreDifferences: %w", object.Describe(obj), err)
+				}
+			}
+		}
+		_, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
+	}
+	if err != nil && namespaces[obj.GetNamespace()] && isNamespaceNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func isNamespaceNotFound(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
+		return false
+	}
+	d := st.Status().Details
+	return d != nil && d.Kind == "namespaces"
+}

@@ -1,0 +1,188 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/pkg/diff"
+	"github.com/flotilla-gitops/flotilla/pkg/health"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/spoke/apply"
+	"github.com/flotilla-gitops/flotilla/spoke/guard"
+	"github.com/flotilla-gitops/flotilla/spoke/store"
+)
+
+// applyResource server-side applies one object of a step and returns the
+// wait for its health.
+func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a plan.Action) (outcome, error) {
+	st := t.Plan.Steps[stepIdx]
+	opts := t.Proto.GetOptions()
+	obj, err := e.resolve(ctx, t, a.Object)
+	if err != nil {
+		t.record(st, a, "", resFailed, "", err.Error())
+		return outcome{}, err
+	}
+	ref := apply.RefOf(obj)
+	if a.AutoCreated {
+		return e.ensureNamespace(ctx, t, st, a, obj)
+	}
+	desired := apply.Track(t.App, obj)
+	live, err := e.Cluster.Get(ctx, ref)
+	if err != nil {
+		t.record(st, a, "", resFailed, "", err.Error())
+		return outcome{}, err
+	}
+	if opts.GetApplyOutOfSyncOnly() && live != nil {
+		r, err := diff.Compare(ctx, desired, live, diff.Options{Ignore: t.ignore})
+		if err != nil {
+			return outcome{}, fmt.Errorf("%s: compare: %w", ref, err)
+		}
+		if r.Status == diff.Synced {
+			h := healthOf(live)
+			t.record(st, a, "", resUnchanged, h.Status, "synced: not applied (ApplyOutOfSyncOnly)")
+			return outcome{applied: storeRef(obj), wait: e.healthWaiter(t, st, a, ref, live)}, nil
+		}
+	}
+	if opts.GetRespectIgnoreDifferences() && live != nil {
+		if desired, err = diff.Strip(ctx, desired, live, t.ignore); err != nil {
+			return outcome{}, fmt.Errorf("%s: ignoreDifferences: %w", ref, err)
+		}
+	}
+	out, err := e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
+	if err != nil {
+		t.record(st, a, "", resFailed, "", err.Error())
+		return outcome{}, err
+	}
+	result := resConfigured
+	switch {
+	case live == nil:
+		result = resCreated
+	case live.GetResourceVersion() == out.GetResourceVersion():
+		result = resUnchanged
+	}
+	h := healthOf(out)
+	t.record(st, a, "", result, h.Status, h.Message)
+	return outcome{applied: storeRef(obj), wait: e.healthWaiter(t, st, a, ref, out)}, nil
+}
+
+// ensureNamespace creates the Namespace of CreateNamespace when missing; it
+// is never tracked, labelled or pruned.
+func (e *Executor) ensureNamespace(ctx context.Context, t *Target, st plan.Step, a plan.Action, obj *unstructured.Unstructured) (outcome, error) {
+	live, err := e.Cluster.Get(ctx, apply.RefOf(obj))
+	if err != nil {
+		return outcome{}, err
+	}
+	if live != nil {
+		t.record(st, a, "", resUnchanged, health.Healthy, "namespace exists (CreateNamespace)")
+		return outcome{}, nil
+	}
+	if _, err := e.Cluster.Create(ctx, obj, false); err != nil {
+		t.record(st, a, "", resFailed, "", err.Error())
+		return outcome{}, err
+	}
+	t.record(st, a, "", resCreated, health.Healthy, "namespace created (CreateNamespace)")
+	return outcome{}, nil
+}
+
+// healthWaiter returns nil when out is already healthy, else a wait until
+// the live object, at least as new as out (generation), is healthy. A
+// Degraded object fails the step.
+func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref apply.Ref, out *unstructured.Unstructured) waiter {
+	h := healthOf(out)
+	if passes(h.Status) {
+		return nil
+	}
+	gen := out.GetGeneration()
+	return func(ctx context.Context) error {
+		last := h
+		_, err := e.Cluster.Wait(ctx, ref, func(u *unstructured.Unstructured) (bool, error) {
+			if u == nil {
+				last = health.Result{Status: health.Missing}
+				return false, nil
+			}
+			if u.GetGeneration() < gen {
+				return false, nil
+			}
+			last = healthOf(u)
+			if last.Status == health.Degraded {
+				return false, fmt.Errorf("%s: %w: %s", ref, ErrDegraded, last.Message)
+			}
+			return passes(last.Status), nil
+		})
+		t.setHealth(st, a, ref.Name, last)
+		if err != nil && errors.Is(context.Cause(ctx), ErrWaveTimeout) {
+			return fmt.Errorf("%s: still %s after the %w: %s", ref, last.Status, context.Cause(ctx), last.Message)
+		}
+		return err
+	}
+}
+
+// passes says whether a health lets the next wave start. Unknown (a status
+// that cannot be read) does not block forever.
+func passes(s health.Status) bool {
+	return s == health.Healthy || s == health.Suspended || s == health.Unknown
+}
+
+func healthOf(u *unstructured.Unstructured) health.Result {
+	h, err := health.Compute(u)
+	if err != nil {
+		return health.Result{Status: health.Unknown, Message: err.Error()}
+	}
+	return h
+}
+
+// setHealth updates the health of an object's result, keeping its outcome.
+func (t *Target) setHealth(st plan.Step, a plan.Action, name string, h health.Result) {
+	t.mu.Lock()
+	k := a.APIVersion + "|" + a.Kind + "|" + a.Namespace + "|" + name
+	prev := t.results.byKey[k]
+	t.mu.Unlock()
+	result := resConfigured
+	if prev != nil {
+		result = prev.GetResult()
+	}
+	t.record(st, a, name, result, h.Status, h.Message)
+}
+
+// resolve returns u with its namespace set from the plan's default (for a
+// namespaced kind naming none) or cleared (cluster-scoped kinds), after
+// checking the guardrails.
+func (e *Executor) resolve(ctx context.Context, t *Target, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	gvk := u.GroupVersionKind()
+	namespaced, known, err := e.Cluster.Namespaced(ctx, gvk)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", object.Describe(u), err)
+	}
+	c := u
+	switch {
+	case !known:
+		namespaced = u.GetNamespace() != ""
+	case namespaced && u.GetNamespace() == "":
+		ns := t.Proto.GetOptions().GetDefaultNamespace()
+		if ns == "" {
+			return nil, fmt.Errorf("%s: %w", object.Describe(u), apply.ErrNoNamespace)
+		}
+		c = u.DeepCopy()
+		c.SetNamespace(ns)
+	case !namespaced && u.GetNamespace() != "":
+		c = u.DeepCopy()
+		c.SetNamespace("")
+	}
+	if err := e.checkGuard(gvk.GroupKind(), c.GetNamespace(), c.GetName(), namespaced); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (e *Executor) checkGuard(gk schema.GroupKind, ns, name string, namespaced bool) error {
+	return e.Guard.Check(guard.Object{GroupKind: gk, Namespace: ns, Name: name, Namespaced: namespaced})
+}
+
+func storeRef(u *unstructured.Unstructured) store.Ref {
+	return store.Ref{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
+}
