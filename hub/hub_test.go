@@ -354,3 +354,43 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestPrivateRepositoryCredentials(t *testing.T) {
+	e := start(t)
+	e.git.Username, e.git.Password = "bot", "s3cret-token"
+	e.commit("app", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1")})
+	if _, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"}); err != nil {
+		t.Fatal(err)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	_, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source: &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "web"}, Destination: &pb.Destination{Clusters: []string{"east"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := apps.GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web", Refresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := got.GetTargets()[0].GetError(); !strings.Contains(msg, "authentication required") && !strings.Contains(msg, "401") {
+		t.Errorf("without credentials: target error %q", msg)
+	}
+	repos := pb.NewRepositoryServiceClient(e.conn)
+	if _, err := repos.AddRepository(e.admin, &pb.AddRepositoryRequest{Repository: &pb.Repository{Url: e.repoURL, Username: "bot", Password: "s3cret-token"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = apps.GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web", Refresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := got.GetTargets()[0]; ts.GetError() != "" || len(ts.GetRevision()) != 40 {
+		t.Errorf("with credentials: error %q revision %q", ts.GetError(), ts.GetRevision())
+	}
+	list, err := repos.ListRepositories(e.admin, &pb.ListRepositoriesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := list.GetRepositories()[0]; r.GetPassword() != "" || !r.GetHasPassword() || r.GetUsername() != "bot" {
+		t.Errorf("listed repository leaks or loses its secret: %v", r)
+	}
+}

@@ -143,6 +143,17 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 }
 
+// repo returns the cached repository for url with its stored credentials.
+func (c *Controller) repo(url string) *source.Repo {
+	var cr source.Credentials
+	if r, err := c.store.GetRepository(url); err == nil {
+		cr = source.Credentials{Username: r.GetUsername(), Password: r.GetPassword(), SSHKey: r.GetSshPrivateKey(), KnownHosts: r.GetKnownHosts()}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		c.log.Warn("repository credentials", "repo", url, "err", err)
+	}
+	return c.git.Repo(url, cr)
+}
+
 // Kick asks the loop to re-check gates and rollouts now (a target's status
 // changed); kicks coalesce and never block.
 func (c *Controller) Kick() {
@@ -158,7 +169,7 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 	c.mu.Lock()
 	c.polled[repoURL] = c.now()
 	c.mu.Unlock()
-	fetchErr := c.git.Repo(repoURL, source.Credentials{}).Fetch(ctx)
+	fetchErr := c.repo(repoURL).Fetch(ctx)
 	if fetchErr != nil {
 		c.log.Warn("fetch failed", "repo", repoURL, "err", fetchErr)
 	}
@@ -186,7 +197,7 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 	c.mu.Lock()
 	c.polled[a.GetSource().GetRepoUrl()] = c.now()
 	c.mu.Unlock()
-	return c.reconcile(ctx, app, c.git.Repo(a.GetSource().GetRepoUrl(), source.Credentials{}).Fetch(ctx))
+	return c.reconcile(ctx, app, c.repo(a.GetSource().GetRepoUrl()).Fetch(ctx))
 }
 
 // Sync assigns the current plan of an application's targets (all, or the
@@ -403,7 +414,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	selected := selectClusters(a, clusters)
 	out := make([]target, len(selected))
 	url := a.GetSource().GetRepoUrl()
-	repo := c.git.Repo(url, source.Credentials{})
+	repo := c.repo(url)
 	commit, rerr := repo.Resolve(a.GetSource().GetTargetRevision())
 	if rerr != nil && fetchErr != nil {
 		rerr = fmt.Errorf("%w (last fetch: %v)", rerr, fetchErr)

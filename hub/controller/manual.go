@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
@@ -25,7 +24,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	if revision == "" {
 		revision = a.GetSource().GetTargetRevision()
 	}
-	repo := c.git.Repo(a.GetSource().GetRepoUrl(), source.Credentials{})
+	repo := c.repo(a.GetSource().GetRepoUrl())
 	commit, err := repo.Resolve(revision)
 	if err != nil {
 		if ferr := repo.Fetch(ctx); ferr != nil {

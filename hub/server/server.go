@@ -35,6 +35,7 @@ func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
 	pb.RegisterProjectServiceServer(s, admin)
 	pb.RegisterClusterServiceServer(s, admin)
 	pb.RegisterRolloutServiceServer(s, &Rollouts{Hub: hub, Ctrl: admin.Ctrl})
+	pb.RegisterRepositoryServiceServer(s, &Repos{Hub: hub})
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, hs)

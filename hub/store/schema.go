@@ -15,6 +15,7 @@
 //	renders       cache key → RenderRecord (JSON)
 //	pending       app "/" cluster → Pending (JSON): a plan computed but not assigned yet
 //	rollouts      app → Rollout: the progress of the current rollout
+//	repos         repository URL → Repository (credentials; never returned by the API)
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -33,10 +34,11 @@ var (
 	bucketRenders      = []byte("renders")
 	bucketPending      = []byte("pending")
 	bucketRollouts     = []byte("rollouts")
+	bucketRepos        = []byte("repos")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

@@ -21,6 +21,358 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type Repository struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Url      string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Username string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	// Password or token (HTTPS); write-only.
+	Password string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	// SSH private key (PEM); write-only.
+	SshPrivateKey []byte `protobuf:"bytes,4,opt,name=ssh_private_key,json=sshPrivateKey,proto3" json:"ssh_private_key,omitempty"`
+	// known_hosts lines for SSH host key verification.
+	KnownHosts []byte `protobuf:"bytes,5,opt,name=known_hosts,json=knownHosts,proto3" json:"known_hosts,omitempty"`
+	// Set on reads: which secrets are stored.
+	HasPassword      bool `protobuf:"varint,6,opt,name=has_password,json=hasPassword,proto3" json:"has_password,omitempty"`
+	HasSshPrivateKey bool `protobuf:"varint,7,opt,name=has_ssh_private_key,json=hasSshPrivateKey,proto3" json:"has_ssh_private_key,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Repository) Reset() {
+	*x = Repository{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Repository) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Repository) ProtoMessage() {}
+
+func (x *Repository) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Repository.ProtoReflect.Descriptor instead.
+func (*Repository) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Repository) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Repository) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *Repository) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *Repository) GetSshPrivateKey() []byte {
+	if x != nil {
+		return x.SshPrivateKey
+	}
+	return nil
+}
+
+func (x *Repository) GetKnownHosts() []byte {
+	if x != nil {
+		return x.KnownHosts
+	}
+	return nil
+}
+
+func (x *Repository) GetHasPassword() bool {
+	if x != nil {
+		return x.HasPassword
+	}
+	return false
+}
+
+func (x *Repository) GetHasSshPrivateKey() bool {
+	if x != nil {
+		return x.HasSshPrivateKey
+	}
+	return false
+}
+
+type AddRepositoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Repository    *Repository            `protobuf:"bytes,1,opt,name=repository,proto3" json:"repository,omitempty"`
+	Upsert        bool                   `protobuf:"varint,2,opt,name=upsert,proto3" json:"upsert,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddRepositoryRequest) Reset() {
+	*x = AddRepositoryRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddRepositoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddRepositoryRequest) ProtoMessage() {}
+
+func (x *AddRepositoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddRepositoryRequest.ProtoReflect.Descriptor instead.
+func (*AddRepositoryRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AddRepositoryRequest) GetRepository() *Repository {
+	if x != nil {
+		return x.Repository
+	}
+	return nil
+}
+
+func (x *AddRepositoryRequest) GetUpsert() bool {
+	if x != nil {
+		return x.Upsert
+	}
+	return false
+}
+
+type AddRepositoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Repository    *Repository            `protobuf:"bytes,1,opt,name=repository,proto3" json:"repository,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddRepositoryResponse) Reset() {
+	*x = AddRepositoryResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddRepositoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddRepositoryResponse) ProtoMessage() {}
+
+func (x *AddRepositoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddRepositoryResponse.ProtoReflect.Descriptor instead.
+func (*AddRepositoryResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AddRepositoryResponse) GetRepository() *Repository {
+	if x != nil {
+		return x.Repository
+	}
+	return nil
+}
+
+type ListRepositoriesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRepositoriesRequest) Reset() {
+	*x = ListRepositoriesRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepositoriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepositoriesRequest) ProtoMessage() {}
+
+func (x *ListRepositoriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepositoriesRequest.ProtoReflect.Descriptor instead.
+func (*ListRepositoriesRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+type ListRepositoriesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Repositories  []*Repository          `protobuf:"bytes,1,rep,name=repositories,proto3" json:"repositories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRepositoriesResponse) Reset() {
+	*x = ListRepositoriesResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepositoriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepositoriesResponse) ProtoMessage() {}
+
+func (x *ListRepositoriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepositoriesResponse.ProtoReflect.Descriptor instead.
+func (*ListRepositoriesResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListRepositoriesResponse) GetRepositories() []*Repository {
+	if x != nil {
+		return x.Repositories
+	}
+	return nil
+}
+
+type RemoveRepositoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRepositoryRequest) Reset() {
+	*x = RemoveRepositoryRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRepositoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRepositoryRequest) ProtoMessage() {}
+
+func (x *RemoveRepositoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRepositoryRequest.ProtoReflect.Descriptor instead.
+func (*RemoveRepositoryRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RemoveRepositoryRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+type RemoveRepositoryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveRepositoryResponse) Reset() {
+	*x = RemoveRepositoryResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveRepositoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveRepositoryResponse) ProtoMessage() {}
+
+func (x *RemoveRepositoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveRepositoryResponse.ProtoReflect.Descriptor instead.
+func (*RemoveRepositoryResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
 type ApproveApplicationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -34,7 +386,7 @@ type ApproveApplicationRequest struct {
 
 func (x *ApproveApplicationRequest) Reset() {
 	*x = ApproveApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +398,7 @@ func (x *ApproveApplicationRequest) String() string {
 func (*ApproveApplicationRequest) ProtoMessage() {}
 
 func (x *ApproveApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[0]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +411,7 @@ func (x *ApproveApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveApplicationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ApproveApplicationRequest) GetName() string {
@@ -92,7 +444,7 @@ type ApproveApplicationResponse struct {
 
 func (x *ApproveApplicationResponse) Reset() {
 	*x = ApproveApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -104,7 +456,7 @@ func (x *ApproveApplicationResponse) String() string {
 func (*ApproveApplicationResponse) ProtoMessage() {}
 
 func (x *ApproveApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[1]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -117,7 +469,7 @@ func (x *ApproveApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveApplicationResponse.ProtoReflect.Descriptor instead.
 func (*ApproveApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApproveApplicationResponse) GetTargets() []*TargetStatus {
@@ -136,7 +488,7 @@ type GetRolloutRequest struct {
 
 func (x *GetRolloutRequest) Reset() {
 	*x = GetRolloutRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -148,7 +500,7 @@ func (x *GetRolloutRequest) String() string {
 func (*GetRolloutRequest) ProtoMessage() {}
 
 func (x *GetRolloutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[2]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -161,7 +513,7 @@ func (x *GetRolloutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRolloutRequest.ProtoReflect.Descriptor instead.
 func (*GetRolloutRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRolloutRequest) GetName() string {
@@ -180,7 +532,7 @@ type GetRolloutResponse struct {
 
 func (x *GetRolloutResponse) Reset() {
 	*x = GetRolloutResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +544,7 @@ func (x *GetRolloutResponse) String() string {
 func (*GetRolloutResponse) ProtoMessage() {}
 
 func (x *GetRolloutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[3]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +557,7 @@ func (x *GetRolloutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRolloutResponse.ProtoReflect.Descriptor instead.
 func (*GetRolloutResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetRolloutResponse) GetRollout() *Rollout {
@@ -224,7 +576,7 @@ type PauseRolloutRequest struct {
 
 func (x *PauseRolloutRequest) Reset() {
 	*x = PauseRolloutRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -236,7 +588,7 @@ func (x *PauseRolloutRequest) String() string {
 func (*PauseRolloutRequest) ProtoMessage() {}
 
 func (x *PauseRolloutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[4]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -249,7 +601,7 @@ func (x *PauseRolloutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseRolloutRequest.ProtoReflect.Descriptor instead.
 func (*PauseRolloutRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PauseRolloutRequest) GetName() string {
@@ -268,7 +620,7 @@ type PauseRolloutResponse struct {
 
 func (x *PauseRolloutResponse) Reset() {
 	*x = PauseRolloutResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +632,7 @@ func (x *PauseRolloutResponse) String() string {
 func (*PauseRolloutResponse) ProtoMessage() {}
 
 func (x *PauseRolloutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[5]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +645,7 @@ func (x *PauseRolloutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseRolloutResponse.ProtoReflect.Descriptor instead.
 func (*PauseRolloutResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PauseRolloutResponse) GetRollout() *Rollout {
@@ -312,7 +664,7 @@ type ResumeRolloutRequest struct {
 
 func (x *ResumeRolloutRequest) Reset() {
 	*x = ResumeRolloutRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +676,7 @@ func (x *ResumeRolloutRequest) String() string {
 func (*ResumeRolloutRequest) ProtoMessage() {}
 
 func (x *ResumeRolloutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[6]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +689,7 @@ func (x *ResumeRolloutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeRolloutRequest.ProtoReflect.Descriptor instead.
 func (*ResumeRolloutRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResumeRolloutRequest) GetName() string {
@@ -356,7 +708,7 @@ type ResumeRolloutResponse struct {
 
 func (x *ResumeRolloutResponse) Reset() {
 	*x = ResumeRolloutResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +720,7 @@ func (x *ResumeRolloutResponse) String() string {
 func (*ResumeRolloutResponse) ProtoMessage() {}
 
 func (x *ResumeRolloutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[7]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +733,7 @@ func (x *ResumeRolloutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeRolloutResponse.ProtoReflect.Descriptor instead.
 func (*ResumeRolloutResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResumeRolloutResponse) GetRollout() *Rollout {
@@ -400,7 +752,7 @@ type ApproveRolloutRequest struct {
 
 func (x *ApproveRolloutRequest) Reset() {
 	*x = ApproveRolloutRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +764,7 @@ func (x *ApproveRolloutRequest) String() string {
 func (*ApproveRolloutRequest) ProtoMessage() {}
 
 func (x *ApproveRolloutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[8]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +777,7 @@ func (x *ApproveRolloutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRolloutRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRolloutRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApproveRolloutRequest) GetName() string {
@@ -444,7 +796,7 @@ type ApproveRolloutResponse struct {
 
 func (x *ApproveRolloutResponse) Reset() {
 	*x = ApproveRolloutResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +808,7 @@ func (x *ApproveRolloutResponse) String() string {
 func (*ApproveRolloutResponse) ProtoMessage() {}
 
 func (x *ApproveRolloutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[9]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +821,7 @@ func (x *ApproveRolloutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRolloutResponse.ProtoReflect.Descriptor instead.
 func (*ApproveRolloutResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApproveRolloutResponse) GetRollout() *Rollout {
@@ -488,7 +840,7 @@ type AbortRolloutRequest struct {
 
 func (x *AbortRolloutRequest) Reset() {
 	*x = AbortRolloutRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +852,7 @@ func (x *AbortRolloutRequest) String() string {
 func (*AbortRolloutRequest) ProtoMessage() {}
 
 func (x *AbortRolloutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[10]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +865,7 @@ func (x *AbortRolloutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRolloutRequest.ProtoReflect.Descriptor instead.
 func (*AbortRolloutRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AbortRolloutRequest) GetName() string {
@@ -532,7 +884,7 @@ type AbortRolloutResponse struct {
 
 func (x *AbortRolloutResponse) Reset() {
 	*x = AbortRolloutResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +896,7 @@ func (x *AbortRolloutResponse) String() string {
 func (*AbortRolloutResponse) ProtoMessage() {}
 
 func (x *AbortRolloutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[11]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +909,7 @@ func (x *AbortRolloutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortRolloutResponse.ProtoReflect.Descriptor instead.
 func (*AbortRolloutResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AbortRolloutResponse) GetRollout() *Rollout {
@@ -577,7 +929,7 @@ type CreateApplicationRequest struct {
 
 func (x *CreateApplicationRequest) Reset() {
 	*x = CreateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +941,7 @@ func (x *CreateApplicationRequest) String() string {
 func (*CreateApplicationRequest) ProtoMessage() {}
 
 func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[12]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +954,7 @@ func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*CreateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateApplicationRequest) GetApplication() *Application {
@@ -628,7 +980,7 @@ type CreateApplicationResponse struct {
 
 func (x *CreateApplicationResponse) Reset() {
 	*x = CreateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +992,7 @@ func (x *CreateApplicationResponse) String() string {
 func (*CreateApplicationResponse) ProtoMessage() {}
 
 func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[13]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +1005,7 @@ func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*CreateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateApplicationResponse) GetApplication() *Application {
@@ -674,7 +1026,7 @@ type GetApplicationRequest struct {
 
 func (x *GetApplicationRequest) Reset() {
 	*x = GetApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +1038,7 @@ func (x *GetApplicationRequest) String() string {
 func (*GetApplicationRequest) ProtoMessage() {}
 
 func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[14]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +1051,7 @@ func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
 func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetApplicationRequest) GetName() string {
@@ -726,7 +1078,7 @@ type GetApplicationResponse struct {
 
 func (x *GetApplicationResponse) Reset() {
 	*x = GetApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +1090,7 @@ func (x *GetApplicationResponse) String() string {
 func (*GetApplicationResponse) ProtoMessage() {}
 
 func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[15]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +1103,7 @@ func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationResponse.ProtoReflect.Descriptor instead.
 func (*GetApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetApplicationResponse) GetApplication() *Application {
@@ -778,7 +1130,7 @@ type ListApplicationsRequest struct {
 
 func (x *ListApplicationsRequest) Reset() {
 	*x = ListApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +1142,7 @@ func (x *ListApplicationsRequest) String() string {
 func (*ListApplicationsRequest) ProtoMessage() {}
 
 func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[16]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +1155,7 @@ func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListApplicationsRequest) GetSelector() map[string]string {
@@ -829,7 +1181,7 @@ type ListApplicationsResponse struct {
 
 func (x *ListApplicationsResponse) Reset() {
 	*x = ListApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +1193,7 @@ func (x *ListApplicationsResponse) String() string {
 func (*ListApplicationsResponse) ProtoMessage() {}
 
 func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[17]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +1206,7 @@ func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListApplicationsResponse) GetApplications() []*GetApplicationResponse {
@@ -873,7 +1225,7 @@ type UpdateApplicationRequest struct {
 
 func (x *UpdateApplicationRequest) Reset() {
 	*x = UpdateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1237,7 @@ func (x *UpdateApplicationRequest) String() string {
 func (*UpdateApplicationRequest) ProtoMessage() {}
 
 func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[18]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1250,7 @@ func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateApplicationRequest) GetApplication() *Application {
@@ -917,7 +1269,7 @@ type UpdateApplicationResponse struct {
 
 func (x *UpdateApplicationResponse) Reset() {
 	*x = UpdateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1281,7 @@ func (x *UpdateApplicationResponse) String() string {
 func (*UpdateApplicationResponse) ProtoMessage() {}
 
 func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1294,7 @@ func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateApplicationResponse) GetApplication() *Application {
@@ -963,7 +1315,7 @@ type DeleteApplicationRequest struct {
 
 func (x *DeleteApplicationRequest) Reset() {
 	*x = DeleteApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1327,7 @@ func (x *DeleteApplicationRequest) String() string {
 func (*DeleteApplicationRequest) ProtoMessage() {}
 
 func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1340,7 @@ func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeleteApplicationRequest) GetName() string {
@@ -1013,7 +1365,7 @@ type DeleteApplicationResponse struct {
 
 func (x *DeleteApplicationResponse) Reset() {
 	*x = DeleteApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1377,7 @@ func (x *DeleteApplicationResponse) String() string {
 func (*DeleteApplicationResponse) ProtoMessage() {}
 
 func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1390,7 @@ func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 type SyncApplicationRequest struct {
@@ -1056,7 +1408,7 @@ type SyncApplicationRequest struct {
 
 func (x *SyncApplicationRequest) Reset() {
 	*x = SyncApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +1420,7 @@ func (x *SyncApplicationRequest) String() string {
 func (*SyncApplicationRequest) ProtoMessage() {}
 
 func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +1433,7 @@ func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationRequest.ProtoReflect.Descriptor instead.
 func (*SyncApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SyncApplicationRequest) GetName() string {
@@ -1135,7 +1487,7 @@ type SyncApplicationResponse struct {
 
 func (x *SyncApplicationResponse) Reset() {
 	*x = SyncApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1499,7 @@ func (x *SyncApplicationResponse) String() string {
 func (*SyncApplicationResponse) ProtoMessage() {}
 
 func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1512,7 @@ func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationResponse.ProtoReflect.Descriptor instead.
 func (*SyncApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SyncApplicationResponse) GetTargets() []*TargetStatus {
@@ -1181,7 +1533,7 @@ type DiffApplicationRequest struct {
 
 func (x *DiffApplicationRequest) Reset() {
 	*x = DiffApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1545,7 @@ func (x *DiffApplicationRequest) String() string {
 func (*DiffApplicationRequest) ProtoMessage() {}
 
 func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1558,7 @@ func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DiffApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DiffApplicationRequest) GetName() string {
@@ -1242,7 +1594,7 @@ type ObjectDiff struct {
 
 func (x *ObjectDiff) Reset() {
 	*x = ObjectDiff{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1606,7 @@ func (x *ObjectDiff) String() string {
 func (*ObjectDiff) ProtoMessage() {}
 
 func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1619,7 @@ func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDiff.ProtoReflect.Descriptor instead.
 func (*ObjectDiff) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ObjectDiff) GetCluster() string {
@@ -1307,7 +1659,7 @@ type DiffApplicationResponse struct {
 
 func (x *DiffApplicationResponse) Reset() {
 	*x = DiffApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1671,7 @@ func (x *DiffApplicationResponse) String() string {
 func (*DiffApplicationResponse) ProtoMessage() {}
 
 func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1684,7 @@ func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DiffApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DiffApplicationResponse) GetDiffs() []*ObjectDiff {
@@ -1353,7 +1705,7 @@ type GetPlanRequest struct {
 
 func (x *GetPlanRequest) Reset() {
 	*x = GetPlanRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1365,7 +1717,7 @@ func (x *GetPlanRequest) String() string {
 func (*GetPlanRequest) ProtoMessage() {}
 
 func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1378,7 +1730,7 @@ func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetPlanRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetPlanRequest) GetName() string {
@@ -1411,7 +1763,7 @@ type GetPlanResponse struct {
 
 func (x *GetPlanResponse) Reset() {
 	*x = GetPlanResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1775,7 @@ func (x *GetPlanResponse) String() string {
 func (*GetPlanResponse) ProtoMessage() {}
 
 func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1788,7 @@ func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetPlanResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetPlanResponse) GetPlan() *Plan {
@@ -1456,7 +1808,7 @@ type ListHistoryRequest struct {
 
 func (x *ListHistoryRequest) Reset() {
 	*x = ListHistoryRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1468,7 +1820,7 @@ func (x *ListHistoryRequest) String() string {
 func (*ListHistoryRequest) ProtoMessage() {}
 
 func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1481,7 +1833,7 @@ func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListHistoryRequest) GetName() string {
@@ -1507,7 +1859,7 @@ type ListHistoryResponse struct {
 
 func (x *ListHistoryResponse) Reset() {
 	*x = ListHistoryResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1871,7 @@ func (x *ListHistoryResponse) String() string {
 func (*ListHistoryResponse) ProtoMessage() {}
 
 func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1884,7 @@ func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1553,7 +1905,7 @@ type RollbackApplicationRequest struct {
 
 func (x *RollbackApplicationRequest) Reset() {
 	*x = RollbackApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +1917,7 @@ func (x *RollbackApplicationRequest) String() string {
 func (*RollbackApplicationRequest) ProtoMessage() {}
 
 func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +1930,7 @@ func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RollbackApplicationRequest) GetName() string {
@@ -1611,7 +1963,7 @@ type RollbackApplicationResponse struct {
 
 func (x *RollbackApplicationResponse) Reset() {
 	*x = RollbackApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +1975,7 @@ func (x *RollbackApplicationResponse) String() string {
 func (*RollbackApplicationResponse) ProtoMessage() {}
 
 func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +1988,7 @@ func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RollbackApplicationResponse) GetTargets() []*TargetStatus {
@@ -1655,7 +2007,7 @@ type WatchApplicationsRequest struct {
 
 func (x *WatchApplicationsRequest) Reset() {
 	*x = WatchApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +2019,7 @@ func (x *WatchApplicationsRequest) String() string {
 func (*WatchApplicationsRequest) ProtoMessage() {}
 
 func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +2032,7 @@ func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchApplicationsRequest) GetName() string {
@@ -1699,7 +2051,7 @@ type WatchApplicationsResponse struct {
 
 func (x *WatchApplicationsResponse) Reset() {
 	*x = WatchApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +2063,7 @@ func (x *WatchApplicationsResponse) String() string {
 func (*WatchApplicationsResponse) ProtoMessage() {}
 
 func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +2076,7 @@ func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
@@ -1744,7 +2096,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1756,7 +2108,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1769,7 +2121,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -1795,7 +2147,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1807,7 +2159,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1820,7 +2172,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -1839,7 +2191,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2203,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2216,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -1883,7 +2235,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2247,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2260,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -1926,7 +2278,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2290,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2303,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 type ListProjectsResponse struct {
@@ -1963,7 +2315,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2327,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2340,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -2007,7 +2359,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2371,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2384,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -2050,7 +2402,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2414,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2427,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 type AddClusterRequest struct {
@@ -2088,7 +2440,7 @@ type AddClusterRequest struct {
 
 func (x *AddClusterRequest) Reset() {
 	*x = AddClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2452,7 @@ func (x *AddClusterRequest) String() string {
 func (*AddClusterRequest) ProtoMessage() {}
 
 func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2465,7 @@ func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterRequest.ProtoReflect.Descriptor instead.
 func (*AddClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AddClusterRequest) GetName() string {
@@ -2140,7 +2492,7 @@ type AddClusterResponse struct {
 
 func (x *AddClusterResponse) Reset() {
 	*x = AddClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2504,7 @@ func (x *AddClusterResponse) String() string {
 func (*AddClusterResponse) ProtoMessage() {}
 
 func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2517,7 @@ func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterResponse.ProtoReflect.Descriptor instead.
 func (*AddClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *AddClusterResponse) GetCluster() *Cluster {
@@ -2191,7 +2543,7 @@ type GetClusterRequest struct {
 
 func (x *GetClusterRequest) Reset() {
 	*x = GetClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2555,7 @@ func (x *GetClusterRequest) String() string {
 func (*GetClusterRequest) ProtoMessage() {}
 
 func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2568,7 @@ func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetClusterRequest) GetName() string {
@@ -2235,7 +2587,7 @@ type GetClusterResponse struct {
 
 func (x *GetClusterResponse) Reset() {
 	*x = GetClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2599,7 @@ func (x *GetClusterResponse) String() string {
 func (*GetClusterResponse) ProtoMessage() {}
 
 func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2612,7 @@ func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterResponse.ProtoReflect.Descriptor instead.
 func (*GetClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetClusterResponse) GetCluster() *Cluster {
@@ -2279,7 +2631,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2643,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2656,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListClustersRequest) GetSelector() map[string]string {
@@ -2323,7 +2675,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2335,7 +2687,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2348,7 +2700,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -2367,7 +2719,7 @@ type RemoveClusterRequest struct {
 
 func (x *RemoveClusterRequest) Reset() {
 	*x = RemoveClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +2731,7 @@ func (x *RemoveClusterRequest) String() string {
 func (*RemoveClusterRequest) ProtoMessage() {}
 
 func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +2744,7 @@ func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterRequest.ProtoReflect.Descriptor instead.
 func (*RemoveClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RemoveClusterRequest) GetName() string {
@@ -2410,7 +2762,7 @@ type RemoveClusterResponse struct {
 
 func (x *RemoveClusterResponse) Reset() {
 	*x = RemoveClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2422,7 +2774,7 @@ func (x *RemoveClusterResponse) String() string {
 func (*RemoveClusterResponse) ProtoMessage() {}
 
 func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2435,7 +2787,7 @@ func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterResponse.ProtoReflect.Descriptor instead.
 func (*RemoveClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 type RotateClusterTokenRequest struct {
@@ -2447,7 +2799,7 @@ type RotateClusterTokenRequest struct {
 
 func (x *RotateClusterTokenRequest) Reset() {
 	*x = RotateClusterTokenRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2459,7 +2811,7 @@ func (x *RotateClusterTokenRequest) String() string {
 func (*RotateClusterTokenRequest) ProtoMessage() {}
 
 func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2472,7 +2824,7 @@ func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RotateClusterTokenRequest) GetName() string {
@@ -2491,7 +2843,7 @@ type RotateClusterTokenResponse struct {
 
 func (x *RotateClusterTokenResponse) Reset() {
 	*x = RotateClusterTokenResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2855,7 @@ func (x *RotateClusterTokenResponse) String() string {
 func (*RotateClusterTokenResponse) ProtoMessage() {}
 
 func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2868,7 @@ func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RotateClusterTokenResponse) GetToken() string {
@@ -2530,7 +2882,32 @@ var File_flotilla_v1_admin_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\"b\n" +
+	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\"\xf1\x01\n" +
+	"\n" +
+	"Repository\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1a\n" +
+	"\busername\x18\x02 \x01(\tR\busername\x12\x1a\n" +
+	"\bpassword\x18\x03 \x01(\tR\bpassword\x12&\n" +
+	"\x0fssh_private_key\x18\x04 \x01(\fR\rsshPrivateKey\x12\x1f\n" +
+	"\vknown_hosts\x18\x05 \x01(\fR\n" +
+	"knownHosts\x12!\n" +
+	"\fhas_password\x18\x06 \x01(\bR\vhasPassword\x12-\n" +
+	"\x13has_ssh_private_key\x18\a \x01(\bR\x10hasSshPrivateKey\"g\n" +
+	"\x14AddRepositoryRequest\x127\n" +
+	"\n" +
+	"repository\x18\x01 \x01(\v2\x17.flotilla.v1.RepositoryR\n" +
+	"repository\x12\x16\n" +
+	"\x06upsert\x18\x02 \x01(\bR\x06upsert\"P\n" +
+	"\x15AddRepositoryResponse\x127\n" +
+	"\n" +
+	"repository\x18\x01 \x01(\v2\x17.flotilla.v1.RepositoryR\n" +
+	"repository\"\x19\n" +
+	"\x17ListRepositoriesRequest\"W\n" +
+	"\x18ListRepositoriesResponse\x12;\n" +
+	"\frepositories\x18\x01 \x03(\v2\x17.flotilla.v1.RepositoryR\frepositories\"+\n" +
+	"\x17RemoveRepositoryRequest\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"\x1a\n" +
+	"\x18RemoveRepositoryResponse\"b\n" +
 	"\x19ApproveApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vplan_hashes\x18\x02 \x03(\tR\n" +
@@ -2685,7 +3062,11 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vListHistory\x12\x1f.flotilla.v1.ListHistoryRequest\x1a .flotilla.v1.ListHistoryResponse\x12h\n" +
 	"\x13RollbackApplication\x12'.flotilla.v1.RollbackApplicationRequest\x1a(.flotilla.v1.RollbackApplicationResponse\x12d\n" +
 	"\x11WatchApplications\x12%.flotilla.v1.WatchApplicationsRequest\x1a&.flotilla.v1.WatchApplicationsResponse0\x01\x12e\n" +
-	"\x12ApproveApplication\x12&.flotilla.v1.ApproveApplicationRequest\x1a'.flotilla.v1.ApproveApplicationResponse2\xbc\x03\n" +
+	"\x12ApproveApplication\x12&.flotilla.v1.ApproveApplicationRequest\x1a'.flotilla.v1.ApproveApplicationResponse2\xad\x02\n" +
+	"\x11RepositoryService\x12V\n" +
+	"\rAddRepository\x12!.flotilla.v1.AddRepositoryRequest\x1a\".flotilla.v1.AddRepositoryResponse\x12_\n" +
+	"\x10ListRepositories\x12$.flotilla.v1.ListRepositoriesRequest\x1a%.flotilla.v1.ListRepositoriesResponse\x12_\n" +
+	"\x10RemoveRepository\x12$.flotilla.v1.RemoveRepositoryRequest\x1a%.flotilla.v1.RemoveRepositoryResponse2\xbc\x03\n" +
 	"\x0eRolloutService\x12M\n" +
 	"\n" +
 	"GetRollout\x12\x1e.flotilla.v1.GetRolloutRequest\x1a\x1f.flotilla.v1.GetRolloutResponse\x12S\n" +
@@ -2720,165 +3101,181 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_flotilla_v1_admin_proto_goTypes = []any{
-	(*ApproveApplicationRequest)(nil),   // 0: flotilla.v1.ApproveApplicationRequest
-	(*ApproveApplicationResponse)(nil),  // 1: flotilla.v1.ApproveApplicationResponse
-	(*GetRolloutRequest)(nil),           // 2: flotilla.v1.GetRolloutRequest
-	(*GetRolloutResponse)(nil),          // 3: flotilla.v1.GetRolloutResponse
-	(*PauseRolloutRequest)(nil),         // 4: flotilla.v1.PauseRolloutRequest
-	(*PauseRolloutResponse)(nil),        // 5: flotilla.v1.PauseRolloutResponse
-	(*ResumeRolloutRequest)(nil),        // 6: flotilla.v1.ResumeRolloutRequest
-	(*ResumeRolloutResponse)(nil),       // 7: flotilla.v1.ResumeRolloutResponse
-	(*ApproveRolloutRequest)(nil),       // 8: flotilla.v1.ApproveRolloutRequest
-	(*ApproveRolloutResponse)(nil),      // 9: flotilla.v1.ApproveRolloutResponse
-	(*AbortRolloutRequest)(nil),         // 10: flotilla.v1.AbortRolloutRequest
-	(*AbortRolloutResponse)(nil),        // 11: flotilla.v1.AbortRolloutResponse
-	(*CreateApplicationRequest)(nil),    // 12: flotilla.v1.CreateApplicationRequest
-	(*CreateApplicationResponse)(nil),   // 13: flotilla.v1.CreateApplicationResponse
-	(*GetApplicationRequest)(nil),       // 14: flotilla.v1.GetApplicationRequest
-	(*GetApplicationResponse)(nil),      // 15: flotilla.v1.GetApplicationResponse
-	(*ListApplicationsRequest)(nil),     // 16: flotilla.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),    // 17: flotilla.v1.ListApplicationsResponse
-	(*UpdateApplicationRequest)(nil),    // 18: flotilla.v1.UpdateApplicationRequest
-	(*UpdateApplicationResponse)(nil),   // 19: flotilla.v1.UpdateApplicationResponse
-	(*DeleteApplicationRequest)(nil),    // 20: flotilla.v1.DeleteApplicationRequest
-	(*DeleteApplicationResponse)(nil),   // 21: flotilla.v1.DeleteApplicationResponse
-	(*SyncApplicationRequest)(nil),      // 22: flotilla.v1.SyncApplicationRequest
-	(*SyncApplicationResponse)(nil),     // 23: flotilla.v1.SyncApplicationResponse
-	(*DiffApplicationRequest)(nil),      // 24: flotilla.v1.DiffApplicationRequest
-	(*ObjectDiff)(nil),                  // 25: flotilla.v1.ObjectDiff
-	(*DiffApplicationResponse)(nil),     // 26: flotilla.v1.DiffApplicationResponse
-	(*GetPlanRequest)(nil),              // 27: flotilla.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 28: flotilla.v1.GetPlanResponse
-	(*ListHistoryRequest)(nil),          // 29: flotilla.v1.ListHistoryRequest
-	(*ListHistoryResponse)(nil),         // 30: flotilla.v1.ListHistoryResponse
-	(*RollbackApplicationRequest)(nil),  // 31: flotilla.v1.RollbackApplicationRequest
-	(*RollbackApplicationResponse)(nil), // 32: flotilla.v1.RollbackApplicationResponse
-	(*WatchApplicationsRequest)(nil),    // 33: flotilla.v1.WatchApplicationsRequest
-	(*WatchApplicationsResponse)(nil),   // 34: flotilla.v1.WatchApplicationsResponse
-	(*CreateProjectRequest)(nil),        // 35: flotilla.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil),       // 36: flotilla.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),           // 37: flotilla.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),          // 38: flotilla.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),         // 39: flotilla.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),        // 40: flotilla.v1.ListProjectsResponse
-	(*DeleteProjectRequest)(nil),        // 41: flotilla.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil),       // 42: flotilla.v1.DeleteProjectResponse
-	(*AddClusterRequest)(nil),           // 43: flotilla.v1.AddClusterRequest
-	(*AddClusterResponse)(nil),          // 44: flotilla.v1.AddClusterResponse
-	(*GetClusterRequest)(nil),           // 45: flotilla.v1.GetClusterRequest
-	(*GetClusterResponse)(nil),          // 46: flotilla.v1.GetClusterResponse
-	(*ListClustersRequest)(nil),         // 47: flotilla.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),        // 48: flotilla.v1.ListClustersResponse
-	(*RemoveClusterRequest)(nil),        // 49: flotilla.v1.RemoveClusterRequest
-	(*RemoveClusterResponse)(nil),       // 50: flotilla.v1.RemoveClusterResponse
-	(*RotateClusterTokenRequest)(nil),   // 51: flotilla.v1.RotateClusterTokenRequest
-	(*RotateClusterTokenResponse)(nil),  // 52: flotilla.v1.RotateClusterTokenResponse
-	nil,                                 // 53: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 54: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 55: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 56: flotilla.v1.ListClustersRequest.SelectorEntry
-	(*TargetStatus)(nil),                // 57: flotilla.v1.TargetStatus
-	(*Rollout)(nil),                     // 58: flotilla.v1.Rollout
-	(*Application)(nil),                 // 59: flotilla.v1.Application
-	(*ObjectRef)(nil),                   // 60: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 61: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 62: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 63: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 64: flotilla.v1.Project
-	(*Cluster)(nil),                     // 65: flotilla.v1.Cluster
+	(*Repository)(nil),                  // 0: flotilla.v1.Repository
+	(*AddRepositoryRequest)(nil),        // 1: flotilla.v1.AddRepositoryRequest
+	(*AddRepositoryResponse)(nil),       // 2: flotilla.v1.AddRepositoryResponse
+	(*ListRepositoriesRequest)(nil),     // 3: flotilla.v1.ListRepositoriesRequest
+	(*ListRepositoriesResponse)(nil),    // 4: flotilla.v1.ListRepositoriesResponse
+	(*RemoveRepositoryRequest)(nil),     // 5: flotilla.v1.RemoveRepositoryRequest
+	(*RemoveRepositoryResponse)(nil),    // 6: flotilla.v1.RemoveRepositoryResponse
+	(*ApproveApplicationRequest)(nil),   // 7: flotilla.v1.ApproveApplicationRequest
+	(*ApproveApplicationResponse)(nil),  // 8: flotilla.v1.ApproveApplicationResponse
+	(*GetRolloutRequest)(nil),           // 9: flotilla.v1.GetRolloutRequest
+	(*GetRolloutResponse)(nil),          // 10: flotilla.v1.GetRolloutResponse
+	(*PauseRolloutRequest)(nil),         // 11: flotilla.v1.PauseRolloutRequest
+	(*PauseRolloutResponse)(nil),        // 12: flotilla.v1.PauseRolloutResponse
+	(*ResumeRolloutRequest)(nil),        // 13: flotilla.v1.ResumeRolloutRequest
+	(*ResumeRolloutResponse)(nil),       // 14: flotilla.v1.ResumeRolloutResponse
+	(*ApproveRolloutRequest)(nil),       // 15: flotilla.v1.ApproveRolloutRequest
+	(*ApproveRolloutResponse)(nil),      // 16: flotilla.v1.ApproveRolloutResponse
+	(*AbortRolloutRequest)(nil),         // 17: flotilla.v1.AbortRolloutRequest
+	(*AbortRolloutResponse)(nil),        // 18: flotilla.v1.AbortRolloutResponse
+	(*CreateApplicationRequest)(nil),    // 19: flotilla.v1.CreateApplicationRequest
+	(*CreateApplicationResponse)(nil),   // 20: flotilla.v1.CreateApplicationResponse
+	(*GetApplicationRequest)(nil),       // 21: flotilla.v1.GetApplicationRequest
+	(*GetApplicationResponse)(nil),      // 22: flotilla.v1.GetApplicationResponse
+	(*ListApplicationsRequest)(nil),     // 23: flotilla.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),    // 24: flotilla.v1.ListApplicationsResponse
+	(*UpdateApplicationRequest)(nil),    // 25: flotilla.v1.UpdateApplicationRequest
+	(*UpdateApplicationResponse)(nil),   // 26: flotilla.v1.UpdateApplicationResponse
+	(*DeleteApplicationRequest)(nil),    // 27: flotilla.v1.DeleteApplicationRequest
+	(*DeleteApplicationResponse)(nil),   // 28: flotilla.v1.DeleteApplicationResponse
+	(*SyncApplicationRequest)(nil),      // 29: flotilla.v1.SyncApplicationRequest
+	(*SyncApplicationResponse)(nil),     // 30: flotilla.v1.SyncApplicationResponse
+	(*DiffApplicationRequest)(nil),      // 31: flotilla.v1.DiffApplicationRequest
+	(*ObjectDiff)(nil),                  // 32: flotilla.v1.ObjectDiff
+	(*DiffApplicationResponse)(nil),     // 33: flotilla.v1.DiffApplicationResponse
+	(*GetPlanRequest)(nil),              // 34: flotilla.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),             // 35: flotilla.v1.GetPlanResponse
+	(*ListHistoryRequest)(nil),          // 36: flotilla.v1.ListHistoryRequest
+	(*ListHistoryResponse)(nil),         // 37: flotilla.v1.ListHistoryResponse
+	(*RollbackApplicationRequest)(nil),  // 38: flotilla.v1.RollbackApplicationRequest
+	(*RollbackApplicationResponse)(nil), // 39: flotilla.v1.RollbackApplicationResponse
+	(*WatchApplicationsRequest)(nil),    // 40: flotilla.v1.WatchApplicationsRequest
+	(*WatchApplicationsResponse)(nil),   // 41: flotilla.v1.WatchApplicationsResponse
+	(*CreateProjectRequest)(nil),        // 42: flotilla.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),       // 43: flotilla.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),           // 44: flotilla.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),          // 45: flotilla.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),         // 46: flotilla.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),        // 47: flotilla.v1.ListProjectsResponse
+	(*DeleteProjectRequest)(nil),        // 48: flotilla.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),       // 49: flotilla.v1.DeleteProjectResponse
+	(*AddClusterRequest)(nil),           // 50: flotilla.v1.AddClusterRequest
+	(*AddClusterResponse)(nil),          // 51: flotilla.v1.AddClusterResponse
+	(*GetClusterRequest)(nil),           // 52: flotilla.v1.GetClusterRequest
+	(*GetClusterResponse)(nil),          // 53: flotilla.v1.GetClusterResponse
+	(*ListClustersRequest)(nil),         // 54: flotilla.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),        // 55: flotilla.v1.ListClustersResponse
+	(*RemoveClusterRequest)(nil),        // 56: flotilla.v1.RemoveClusterRequest
+	(*RemoveClusterResponse)(nil),       // 57: flotilla.v1.RemoveClusterResponse
+	(*RotateClusterTokenRequest)(nil),   // 58: flotilla.v1.RotateClusterTokenRequest
+	(*RotateClusterTokenResponse)(nil),  // 59: flotilla.v1.RotateClusterTokenResponse
+	nil,                                 // 60: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                 // 61: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                 // 62: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                 // 63: flotilla.v1.ListClustersRequest.SelectorEntry
+	(*TargetStatus)(nil),                // 64: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                     // 65: flotilla.v1.Rollout
+	(*Application)(nil),                 // 66: flotilla.v1.Application
+	(*ObjectRef)(nil),                   // 67: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                     // 68: flotilla.v1.SyncStatus
+	(*Plan)(nil),                        // 69: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                // 70: flotilla.v1.HistoryEntry
+	(*Project)(nil),                     // 71: flotilla.v1.Project
+	(*Cluster)(nil),                     // 72: flotilla.v1.Cluster
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
-	57, // 0: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	58, // 1: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	58, // 2: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	58, // 3: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	58, // 4: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	58, // 5: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	59, // 6: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	59, // 7: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	59, // 8: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	57, // 9: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	53, // 10: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
-	15, // 11: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	59, // 12: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	59, // 13: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	54, // 14: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
-	57, // 15: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	60, // 16: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	61, // 17: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
-	25, // 18: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	62, // 19: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	63, // 20: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	57, // 21: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	57, // 22: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	64, // 23: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	64, // 24: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	64, // 25: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	64, // 26: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	55, // 27: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	65, // 28: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	65, // 29: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	56, // 30: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	65, // 31: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	12, // 32: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	14, // 33: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	16, // 34: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	18, // 35: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	20, // 36: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	22, // 37: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	24, // 38: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	27, // 39: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	29, // 40: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	31, // 41: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	33, // 42: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	0,  // 43: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	2,  // 44: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	4,  // 45: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	6,  // 46: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	8,  // 47: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	10, // 48: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	35, // 49: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	37, // 50: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	39, // 51: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	41, // 52: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	43, // 53: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	45, // 54: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	47, // 55: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	49, // 56: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	51, // 57: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	13, // 58: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	15, // 59: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	17, // 60: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	19, // 61: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	21, // 62: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	23, // 63: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	26, // 64: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	28, // 65: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	30, // 66: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	32, // 67: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	34, // 68: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	1,  // 69: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	3,  // 70: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	5,  // 71: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	7,  // 72: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	9,  // 73: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	11, // 74: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	36, // 75: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	38, // 76: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	40, // 77: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	42, // 78: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	44, // 79: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	46, // 80: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	48, // 81: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	50, // 82: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	52, // 83: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	58, // [58:84] is the sub-list for method output_type
-	32, // [32:58] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	0,  // 0: flotilla.v1.AddRepositoryRequest.repository:type_name -> flotilla.v1.Repository
+	0,  // 1: flotilla.v1.AddRepositoryResponse.repository:type_name -> flotilla.v1.Repository
+	0,  // 2: flotilla.v1.ListRepositoriesResponse.repositories:type_name -> flotilla.v1.Repository
+	64, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	65, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	65, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	65, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	65, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	65, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	66, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	66, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	66, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	64, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	60, // 13: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	22, // 14: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
+	66, // 15: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	66, // 16: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	61, // 17: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	64, // 18: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	67, // 19: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	68, // 20: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	32, // 21: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	69, // 22: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	70, // 23: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	64, // 24: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	64, // 25: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	71, // 26: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	71, // 27: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	71, // 28: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	71, // 29: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	62, // 30: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	72, // 31: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	72, // 32: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	63, // 33: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	72, // 34: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	19, // 35: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	21, // 36: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	23, // 37: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	25, // 38: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	27, // 39: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	29, // 40: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	31, // 41: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	34, // 42: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	36, // 43: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	38, // 44: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	40, // 45: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 46: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	1,  // 47: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 48: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 49: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 50: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 51: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 52: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 53: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 54: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	42, // 55: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	44, // 56: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	46, // 57: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	48, // 58: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	50, // 59: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	52, // 60: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	54, // 61: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	56, // 62: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	58, // 63: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	20, // 64: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	22, // 65: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	24, // 66: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	26, // 67: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	28, // 68: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	30, // 69: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	33, // 70: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	35, // 71: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	37, // 72: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	39, // 73: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	41, // 74: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 75: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	2,  // 76: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 77: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 78: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 79: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 80: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 81: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 82: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 83: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	43, // 84: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	45, // 85: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	47, // 86: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	49, // 87: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	51, // 88: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	53, // 89: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	55, // 90: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	57, // 91: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	59, // 92: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	64, // [64:93] is the sub-list for method output_type
+	35, // [35:64] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -2894,9 +3291,9 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   57,
+			NumMessages:   64,
 			NumExtensions: 0,
-			NumServices:   4,
+			NumServices:   5,
 		},
 		GoTypes:           file_flotilla_v1_admin_proto_goTypes,
 		DependencyIndexes: file_flotilla_v1_admin_proto_depIdxs,

@@ -551,6 +551,190 @@ var ApplicationService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
+	RepositoryService_AddRepository_FullMethodName    = "/flotilla.v1.RepositoryService/AddRepository"
+	RepositoryService_ListRepositories_FullMethodName = "/flotilla.v1.RepositoryService/ListRepositories"
+	RepositoryService_RemoveRepository_FullMethodName = "/flotilla.v1.RepositoryService/RemoveRepository"
+)
+
+// RepositoryServiceClient is the client API for RepositoryService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// RepositoryService keeps the credentials the hub uses to fetch Git
+// repositories. Secrets are write-only: they are never returned or logged.
+type RepositoryServiceClient interface {
+	AddRepository(ctx context.Context, in *AddRepositoryRequest, opts ...grpc.CallOption) (*AddRepositoryResponse, error)
+	ListRepositories(ctx context.Context, in *ListRepositoriesRequest, opts ...grpc.CallOption) (*ListRepositoriesResponse, error)
+	RemoveRepository(ctx context.Context, in *RemoveRepositoryRequest, opts ...grpc.CallOption) (*RemoveRepositoryResponse, error)
+}
+
+type repositoryServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewRepositoryServiceClient(cc grpc.ClientConnInterface) RepositoryServiceClient {
+	return &repositoryServiceClient{cc}
+}
+
+func (c *repositoryServiceClient) AddRepository(ctx context.Context, in *AddRepositoryRequest, opts ...grpc.CallOption) (*AddRepositoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddRepositoryResponse)
+	err := c.cc.Invoke(ctx, RepositoryService_AddRepository_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *repositoryServiceClient) ListRepositories(ctx context.Context, in *ListRepositoriesRequest, opts ...grpc.CallOption) (*ListRepositoriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRepositoriesResponse)
+	err := c.cc.Invoke(ctx, RepositoryService_ListRepositories_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *repositoryServiceClient) RemoveRepository(ctx context.Context, in *RemoveRepositoryRequest, opts ...grpc.CallOption) (*RemoveRepositoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveRepositoryResponse)
+	err := c.cc.Invoke(ctx, RepositoryService_RemoveRepository_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RepositoryServiceServer is the server API for RepositoryService service.
+// All implementations must embed UnimplementedRepositoryServiceServer
+// for forward compatibility.
+//
+// RepositoryService keeps the credentials the hub uses to fetch Git
+// repositories. Secrets are write-only: they are never returned or logged.
+type RepositoryServiceServer interface {
+	AddRepository(context.Context, *AddRepositoryRequest) (*AddRepositoryResponse, error)
+	ListRepositories(context.Context, *ListRepositoriesRequest) (*ListRepositoriesResponse, error)
+	RemoveRepository(context.Context, *RemoveRepositoryRequest) (*RemoveRepositoryResponse, error)
+	mustEmbedUnimplementedRepositoryServiceServer()
+}
+
+// UnimplementedRepositoryServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedRepositoryServiceServer struct{}
+
+func (UnimplementedRepositoryServiceServer) AddRepository(context.Context, *AddRepositoryRequest) (*AddRepositoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddRepository not implemented")
+}
+func (UnimplementedRepositoryServiceServer) ListRepositories(context.Context, *ListRepositoriesRequest) (*ListRepositoriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRepositories not implemented")
+}
+func (UnimplementedRepositoryServiceServer) RemoveRepository(context.Context, *RemoveRepositoryRequest) (*RemoveRepositoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveRepository not implemented")
+}
+func (UnimplementedRepositoryServiceServer) mustEmbedUnimplementedRepositoryServiceServer() {}
+func (UnimplementedRepositoryServiceServer) testEmbeddedByValue()                           {}
+
+// UnsafeRepositoryServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to RepositoryServiceServer will
+// result in compilation errors.
+type UnsafeRepositoryServiceServer interface {
+	mustEmbedUnimplementedRepositoryServiceServer()
+}
+
+func RegisterRepositoryServiceServer(s grpc.ServiceRegistrar, srv RepositoryServiceServer) {
+	// If the following call panics, it indicates UnimplementedRepositoryServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&RepositoryService_ServiceDesc, srv)
+}
+
+func _RepositoryService_AddRepository_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddRepositoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RepositoryServiceServer).AddRepository(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RepositoryService_AddRepository_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RepositoryServiceServer).AddRepository(ctx, req.(*AddRepositoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RepositoryService_ListRepositories_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRepositoriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RepositoryServiceServer).ListRepositories(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RepositoryService_ListRepositories_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RepositoryServiceServer).ListRepositories(ctx, req.(*ListRepositoriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RepositoryService_RemoveRepository_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveRepositoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RepositoryServiceServer).RemoveRepository(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RepositoryService_RemoveRepository_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RepositoryServiceServer).RemoveRepository(ctx, req.(*RemoveRepositoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// RepositoryService_ServiceDesc is the grpc.ServiceDesc for RepositoryService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var RepositoryService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "flotilla.v1.RepositoryService",
+	HandlerType: (*RepositoryServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "AddRepository",
+			Handler:    _RepositoryService_AddRepository_Handler,
+		},
+		{
+			MethodName: "ListRepositories",
+			Handler:    _RepositoryService_ListRepositories_Handler,
+		},
+		{
+			MethodName: "RemoveRepository",
+			Handler:    _RepositoryService_RemoveRepository_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "flotilla/v1/admin.proto",
+}
+
+const (
 	RolloutService_GetRollout_FullMethodName     = "/flotilla.v1.RolloutService/GetRollout"
 	RolloutService_PauseRollout_FullMethodName   = "/flotilla.v1.RolloutService/PauseRollout"
 	RolloutService_ResumeRollout_FullMethodName  = "/flotilla.v1.RolloutService/ResumeRollout"

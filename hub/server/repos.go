@@ -1,0 +1,55 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Repos serves RepositoryService: credentials are write-only.
+type Repos struct {
+	pb.UnimplementedRepositoryServiceServer
+	Hub *Hub
+}
+
+// redact returns r without its secrets, saying which are stored.
+func redact(r *pb.Repository) *pb.Repository {
+	out := proto.Clone(r).(*pb.Repository)
+	out.HasPassword, out.HasSshPrivateKey = r.GetPassword() != "", len(r.GetSshPrivateKey()) > 0
+	out.Password, out.SshPrivateKey = "", nil
+	return out
+}
+
+// AddRepository stores a repository's credentials.
+func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*pb.AddRepositoryResponse, error) {
+	repo := r.GetRepository()
+	u := repo.GetUrl()
+	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "ssh://") || strings.Contains(u, "@")) {
+		return nil, invalid("repository URL %q: want https://, http://, ssh:// or user@host:path", u)
+	}
+	if err := s.Hub.Store.PutRepository(repo, r.GetUpsert()); err != nil {
+		return nil, grpcErr(err)
+	}
+	return &pb.AddRepositoryResponse{Repository: redact(repo)}, nil
+}
+
+// ListRepositories lists repositories without their secrets.
+func (s *Repos) ListRepositories(context.Context, *pb.ListRepositoriesRequest) (*pb.ListRepositoriesResponse, error) {
+	rs, err := s.Hub.Store.ListRepositories()
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	out := &pb.ListRepositoriesResponse{}
+	for _, r := range rs {
+		out.Repositories = append(out.Repositories, redact(r))
+	}
+	return out, nil
+}
+
+// RemoveRepository forgets a repository's credentials.
+func (s *Repos) RemoveRepository(_ context.Context, r *pb.RemoveRepositoryRequest) (*pb.RemoveRepositoryResponse, error) {
+	return &pb.RemoveRepositoryResponse{}, grpcErr(s.Hub.Store.RemoveRepository(r.GetUrl()))
+}
