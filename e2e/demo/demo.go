@@ -262,8 +262,10 @@ func waitReady(ctx context.Context, apps pb.ApplicationServiceClient, actx conte
 			for _, t := range a.GetTargets() {
 				ok := t.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && t.GetHealth() == pb.Health_HEALTH_HEALTHY
 				ready = ready && ok
-				lines = append(lines, fmt.Sprintf("  %-10s %-4s %-22s %-16s %s", a.GetApplication().GetName(), t.GetCluster(),
-					t.GetSync().String(), t.GetHealth().String(), t.GetOperation().GetMessage()+t.GetError()))
+				op := strings.TrimPrefix(t.GetOperation().GetPhase().String(), "OPERATION_PHASE_")
+				lines = append(lines, fmt.Sprintf("  %-10s %-4s %-12s %-12s %-10s %s", a.GetApplication().GetName(), t.GetCluster(),
+					strings.TrimPrefix(t.GetSync().String(), "SYNC_STATUS_"), strings.TrimPrefix(t.GetHealth().String(), "HEALTH_"),
+					op, t.GetOperation().GetMessage()+t.GetError()))
 			}
 		}
 		if s := strings.Join(lines, "\n"); s != last {
