@@ -272,7 +272,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 		revision string
 		errs     []error
 		wg       sync.WaitGroup
-		sem      = make(chan struct{}, 32)
+		sem      = make(chan struct{}, 256)
 	)
 	for _, t := range targets {
 		wg.Add(1)
