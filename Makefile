@@ -55,7 +55,7 @@ test-unit: k8s-bins
 test: lint proto-check test-unit
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	bench/run.sh
 
 # Flotilla's main job: two local clusters, a Git server with demo apps, the
 # hub and one spoke per cluster; runs until Ctrl-C.
