@@ -317,6 +317,23 @@ func newAppRollbackCmd(hf *hubFlags) *cobra.Command {
 	return cmd
 }
 
+type objectDiffView struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+	Diff       string `json:"diff"`
+}
+
+func planDiffView(ds []*pb.ObjectDiff) []objectDiffView {
+	out := []objectDiffView{}
+	for _, d := range ds {
+		r := d.GetRef()
+		out = append(out, objectDiffView{APIVersion: r.GetApiVersion(), Kind: r.GetKind(), Namespace: r.GetNamespace(), Name: r.GetName(), Diff: d.GetDiff()})
+	}
+	return out
+}
+
 func newAppPlanCmd(hf *hubFlags) *cobra.Command {
 	var clusters []string
 	var revision, output string
@@ -346,11 +363,24 @@ func newAppPlanCmd(hf *hubFlags) *cobra.Command {
 						return err
 					}
 					p.Hash = r.GetPlan().GetHash()
-					if output == "table" || output == "wide" {
-						fmt.Fprintf(cmd.OutOrStdout(), "===== %s (revision %s)\n", cl, shortRev(r.GetPlan().GetRevision()))
+					if output == "json" || output == "yaml" {
+						v := map[string]any{"cluster": cl, "revision": r.GetPlan().GetRevision(), "plan": p, "currentPlanHash": r.GetCurrentPlanHash(), "diffs": planDiffView(r.GetDiffs())}
+						if output == "json" {
+							err = writeJSON(cmd.OutOrStdout(), v)
+						} else {
+							err = writeYAML(cmd.OutOrStdout(), v)
+						}
+						if err != nil {
+							return err
+						}
+						continue
 					}
+					fmt.Fprintf(cmd.OutOrStdout(), "===== %s (revision %s)\n", cl, shortRev(r.GetPlan().GetRevision()))
 					if err := printPlan(cmd, p, output); err != nil {
 						return err
+					}
+					for _, d := range r.GetDiffs() {
+						fmt.Fprintf(cmd.OutOrStdout(), "--- %s %s\n%s", d.GetRef().GetKind(), nsName(d.GetRef().GetNamespace(), d.GetRef().GetName()), d.GetDiff())
 					}
 				}
 				return nil

@@ -83,7 +83,7 @@ func TestHubVerbs(t *testing.T) {
 		t.Fatalf("app get: %+v", app)
 	}
 	plan := must("app", "plan", "web", "-o", "json")
-	for _, want := range []string{`"phase": "PreSync"`, `"kind": "Namespace"`, `"name": "shop"`, `"kind": "Deployment"`} {
+	for _, want := range []string{`"phase": "PreSync"`, `"kind": "Namespace"`, `"name": "shop"`, `"kind": "Deployment"`, `"currentPlanHash": ""`, `"diffs": [`, `+kind: Deployment`} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("app plan lacks %s:\n%s", want, plan)
 		}

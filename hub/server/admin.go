@@ -224,7 +224,11 @@ func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanR
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	return &pb.GetPlanResponse{Plan: p}, nil
+	diffs, cur, err := s.planDiffs(ctx, r.GetName(), r.GetCluster(), p)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	return &pb.GetPlanResponse{Plan: p, Diffs: diffs, CurrentPlanHash: cur}, nil
 }
 
 // ListHistory lists sync history.

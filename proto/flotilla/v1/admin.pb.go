@@ -1755,10 +1755,15 @@ func (x *GetPlanRequest) GetRevision() string {
 }
 
 type GetPlanResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Plan          *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Per object: the change from what the target runs now (its current
+	// plan; live drift shows in DiffApplication) to this plan.
+	Diffs []*ObjectDiff `protobuf:"bytes,2,rep,name=diffs,proto3" json:"diffs,omitempty"`
+	// The plan the target runs now ("" if none).
+	CurrentPlanHash string `protobuf:"bytes,3,opt,name=current_plan_hash,json=currentPlanHash,proto3" json:"current_plan_hash,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetPlanResponse) Reset() {
@@ -1796,6 +1801,20 @@ func (x *GetPlanResponse) GetPlan() *Plan {
 		return x.Plan
 	}
 	return nil
+}
+
+func (x *GetPlanResponse) GetDiffs() []*ObjectDiff {
+	if x != nil {
+		return x.Diffs
+	}
+	return nil
+}
+
+func (x *GetPlanResponse) GetCurrentPlanHash() string {
+	if x != nil {
+		return x.CurrentPlanHash
+	}
+	return ""
 }
 
 type ListHistoryRequest struct {
@@ -2989,9 +3008,11 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x0eGetPlanRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision\"8\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\"\x93\x01\n" +
 	"\x0fGetPlanResponse\x12%\n" +
-	"\x04plan\x18\x01 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\"B\n" +
+	"\x04plan\x18\x01 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\x12-\n" +
+	"\x05diffs\x18\x02 \x03(\v2\x17.flotilla.v1.ObjectDiffR\x05diffs\x12*\n" +
+	"\x11current_plan_hash\x18\x03 \x01(\tR\x0fcurrentPlanHash\"B\n" +
 	"\x12ListHistoryRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\"J\n" +
@@ -3201,81 +3222,82 @@ var file_flotilla_v1_admin_proto_depIdxs = []int32{
 	68, // 20: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
 	32, // 21: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
 	69, // 22: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	70, // 23: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	64, // 24: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	64, // 25: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	71, // 26: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	71, // 27: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	71, // 28: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	71, // 29: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	62, // 30: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	72, // 31: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	72, // 32: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	63, // 33: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	72, // 34: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	19, // 35: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	21, // 36: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	23, // 37: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	25, // 38: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	27, // 39: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	29, // 40: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	31, // 41: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	34, // 42: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	36, // 43: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	38, // 44: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	40, // 45: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	7,  // 46: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	1,  // 47: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
-	3,  // 48: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
-	5,  // 49: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
-	9,  // 50: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	11, // 51: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	13, // 52: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	15, // 53: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	17, // 54: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	42, // 55: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	44, // 56: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	46, // 57: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	48, // 58: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	50, // 59: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	52, // 60: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	54, // 61: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	56, // 62: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	58, // 63: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	20, // 64: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	22, // 65: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	24, // 66: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	26, // 67: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	28, // 68: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	30, // 69: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	33, // 70: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	35, // 71: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	37, // 72: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	39, // 73: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	41, // 74: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	8,  // 75: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	2,  // 76: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
-	4,  // 77: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
-	6,  // 78: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
-	10, // 79: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	12, // 80: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	14, // 81: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	16, // 82: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	18, // 83: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	43, // 84: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	45, // 85: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	47, // 86: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	49, // 87: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	51, // 88: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	53, // 89: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	55, // 90: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	57, // 91: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	59, // 92: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	64, // [64:93] is the sub-list for method output_type
-	35, // [35:64] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	32, // 23: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	70, // 24: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	64, // 25: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	64, // 26: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	71, // 27: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	71, // 28: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	71, // 29: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	71, // 30: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	62, // 31: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	72, // 32: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	72, // 33: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	63, // 34: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	72, // 35: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	19, // 36: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	21, // 37: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	23, // 38: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	25, // 39: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	27, // 40: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	29, // 41: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	31, // 42: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	34, // 43: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	36, // 44: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	38, // 45: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	40, // 46: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 47: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	1,  // 48: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 49: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 50: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 51: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 52: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 53: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 54: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 55: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	42, // 56: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	44, // 57: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	46, // 58: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	48, // 59: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	50, // 60: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	52, // 61: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	54, // 62: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	56, // 63: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	58, // 64: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	20, // 65: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	22, // 66: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	24, // 67: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	26, // 68: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	28, // 69: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	30, // 70: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	33, // 71: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	35, // 72: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	37, // 73: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	39, // 74: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	41, // 75: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 76: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	2,  // 77: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 78: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 79: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 80: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 81: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 82: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 83: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 84: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	43, // 85: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	45, // 86: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	47, // 87: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	49, // 88: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	51, // 89: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	53, // 90: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	55, // 91: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	57, // 92: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	59, // 93: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	65, // [65:94] is the sub-list for method output_type
+	36, // [36:65] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
