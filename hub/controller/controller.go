@@ -509,7 +509,10 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 	opt := a.GetSyncPolicy().GetOptions()
 	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
 		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
-		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true", ForceConflicts: opt["Force"] == "true",
+		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true",
+		// A sync takes Git's fields back from other managers, as Argo CD's
+		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
+		ForceConflicts:         opt["ForceConflicts"] != "false",
 		PrunePropagationPolicy: opt["PrunePropagationPolicy"], DefaultNamespace: o.Namespace}
 }
 

@@ -360,20 +360,26 @@ func (c *Controller) fail(a *pb.Application, r *pb.Rollout, rt *pb.RolloutTarget
 	return nil
 }
 
-// driveRevert follows reverting targets until they are healthy again.
+// driveRevert follows reverting targets until they are healthy again; a
+// target still Degraded from the bad revision gets the progress deadline
+// to recover before the revert counts as failed.
 func (c *Controller) driveRevert(a *pb.Application, r *pb.Rollout) error {
+	deadline := time.Duration(a.GetRollout().GetProgressDeadlineSeconds()) * time.Second
+	if deadline <= 0 {
+		deadline = defaultProgressDeadline
+	}
 	reverting := 0
 	for _, s := range r.GetSteps() {
 		for _, t := range s.GetTargets() {
 			if t.GetState() != rtReverting {
 				continue
 			}
-			ok, failed, why := c.targetState(a.GetName(), t.GetCluster(), t.GetPreviousPlanHash())
+			ok, _, why := c.targetState(a.GetName(), t.GetCluster(), t.GetPreviousPlanHash())
 			switch {
 			case ok:
 				t.State, t.Message = rtReverted, "reverted to plan "+short(t.GetPreviousPlanHash())+"; healthy"
-			case failed:
-				t.State, t.Message = rtFailed, "revert failed: "+why
+			case c.now().Sub(t.GetUpdatedAt().AsTime()) > deadline:
+				t.State, t.Message = rtFailed, fmt.Sprintf("revert not healthy within %s: %s", deadline, why)
 			default:
 				reverting++
 			}

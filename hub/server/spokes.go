@@ -65,6 +65,11 @@ func (s *Spokes) DesiredChanged(cluster, app string) {
 // TargetRemoved tells the spoke to stop managing (and with prune, delete)
 // an application's objects.
 func (s *Spokes) TargetRemoved(cluster, app string, prune bool) {
+	// Remembered until the spoke says (in its Hello) it no longer runs the
+	// app, so a disconnected spoke still gets it, prune flag and all.
+	if err := s.store.PutRemoval(cluster, app, prune); err != nil {
+		s.log.Warn("record removal", "cluster", cluster, "app", app, "err", err)
+	}
 	s.mu.Lock()
 	c := s.conns[cluster]
 	s.mu.Unlock()
@@ -279,9 +284,20 @@ func (c *conn) resync(h *pb.Hello) error {
 		}
 		c.queuePlan(t.GetApplication())
 	}
+	removals, err := c.store.Removals(c.cluster)
+	if err != nil {
+		return err
+	}
+	for app := range removals {
+		if _, runs := h.GetCurrentPlans()[app]; !runs || mine[app] {
+			if err := c.store.DeleteRemoval(c.cluster, app); err != nil { // done, or the app came back
+				return err
+			}
+		}
+	}
 	for app := range h.GetCurrentPlans() {
 		if !mine[app] {
-			c.queue("removed/"+app, &pb.ConnectResponse{Msg: &pb.ConnectResponse_Removed{Removed: &pb.TargetRemoved{Application: app}}})
+			c.queue("removed/"+app, &pb.ConnectResponse{Msg: &pb.ConnectResponse_Removed{Removed: &pb.TargetRemoved{Application: app, Prune: removals[app]}}})
 		}
 	}
 	return nil

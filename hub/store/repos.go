@@ -38,3 +38,32 @@ func (s *Store) RemoveRepository(url string) error {
 		return tx.Bucket(bucketRepos).Delete([]byte(url))
 	})
 }
+
+// PutRemoval records that a cluster's spoke must drop an application
+// (deleting its objects when prune), until the spoke no longer runs it.
+func (s *Store) PutRemoval(cluster, app string, prune bool) error {
+	v := "keep"
+	if prune {
+		v = "prune"
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRemovals).Put([]byte(cluster+"/"+app), []byte(v)) })
+}
+
+// Removals returns a cluster's pending removals: application → prune.
+func (s *Store) Removals(cluster string) (map[string]bool, error) {
+	out := map[string]bool{}
+	prefix := []byte(cluster + "/")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRemovals).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			out[string(k[len(prefix):])] = string(v) == "prune"
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteRemoval forgets a removal the spoke has carried out.
+func (s *Store) DeleteRemoval(cluster, app string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRemovals).Delete([]byte(cluster + "/" + app)) })
+}

@@ -16,6 +16,7 @@
 //	pending       app "/" cluster → Pending (JSON): a plan computed but not assigned yet
 //	rollouts      app → Rollout: the progress of the current rollout
 //	repos         repository URL → Repository (credentials; never returned by the API)
+//	removals      cluster "/" app → "prune"|"keep": a target removed while its spoke may not know yet
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -35,10 +36,11 @@ var (
 	bucketPending      = []byte("pending")
 	bucketRollouts     = []byte("rollouts")
 	bucketRepos        = []byte("repos")
+	bucketRemovals     = []byte("removals")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

@@ -28,7 +28,7 @@ type Options struct {
 var executorOptions = map[string]bool{
 	"ServerSideApply": true, "ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true, "Validate": true,
 	"Replace": true, "FailOnSharedResource": true, "SkipDryRunOnMissingResource": true, "PrunePropagationPolicy": true,
-	"Force": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
+	"Force": true, "ForceConflicts": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
 }
 
 // SetSyncOption applies one Argo CD-style sync option ("PruneLast=true").

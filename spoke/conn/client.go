@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,12 @@ func (c *Client) stream(ctx context.Context, client pb.SpokeServiceClient) error
 	}
 	// Before the writer starts, this goroutine is the stream's only writer.
 	if err := st.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Hello{Hello: hello}}); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The hub ended the stream (e.g. refused the token): Recv says why.
+			if _, rerr := st.Recv(); rerr != nil {
+				return fmt.Errorf("hello: %w", rerr)
+			}
+		}
 		return fmt.Errorf("send hello: %w", err)
 	}
 	timer := time.AfterFunc(c.cfg.HelloTimeout, func() { cancel(ErrNoWelcome) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -98,6 +99,7 @@ func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref appl
 		return nil
 	}
 	gen := out.GetGeneration()
+	applied := time.Now().Truncate(time.Second) // API timestamps have second precision
 	return func(ctx context.Context) error {
 		last := h
 		_, err := e.Cluster.Wait(ctx, ref, func(u *unstructured.Unstructured) (bool, error) {
@@ -109,6 +111,9 @@ func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref appl
 				return false, nil
 			}
 			last = healthOf(u)
+			if last.Status == health.Degraded && staleDeadline(u, applied) {
+				last = health.Result{Status: health.Progressing, Message: "rolling out after a previous rollout missed its deadline"}
+			}
 			if last.Status == health.Degraded {
 				return false, fmt.Errorf("%s: %w: %s", ref, ErrDegraded, last.Message)
 			}
@@ -120,6 +125,27 @@ func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref appl
 		}
 		return err
 	}
+}
+
+// staleDeadline reports whether a Deployment is Degraded only by a
+// ProgressDeadlineExceeded condition from before this apply: the
+// controller keeps it until the new rollout makes progress (a revert from a
+// bad revision starts exactly so).
+func staleDeadline(u *unstructured.Unstructured, applied time.Time) bool {
+	if u.GetKind() != "Deployment" {
+		return false
+	}
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] != "Progressing" || m["reason"] != "ProgressDeadlineExceeded" {
+			continue
+		}
+		ts, _ := m["lastUpdateTime"].(string)
+		t, err := time.Parse(time.RFC3339, ts)
+		return err == nil && !t.After(applied)
+	}
+	return false
 }
 
 // passes says whether a health lets the next wave start. Unknown (a status
