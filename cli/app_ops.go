@@ -275,11 +275,15 @@ func newAppHistoryCmd(hf *hubFlags) *cobra.Command {
 				if err != nil {
 					return rpcErr(err)
 				}
+				views := make([]historyView, 0, len(r.GetEntries()))
+				for _, h := range r.GetEntries() {
+					views = append(views, viewHistory(h))
+				}
 				switch output {
 				case "json":
-					return writeJSON(cmd.OutOrStdout(), r.GetEntries())
+					return writeJSON(cmd.OutOrStdout(), views)
 				case "yaml":
-					return writeYAML(cmd.OutOrStdout(), r.GetEntries())
+					return writeYAML(cmd.OutOrStdout(), views)
 				}
 				rows := [][]string{{"ID", "CLUSTER", "REVISION", "PLAN", "RESULT", "STARTED", "BY", "MESSAGE"}}
 				for _, h := range r.GetEntries() {
@@ -293,6 +297,31 @@ func newAppHistoryCmd(hf *hubFlags) *cobra.Command {
 	cmd.Flags().StringVar(&cluster, "cluster", "", "only this cluster")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table|json|yaml")
 	return cmd
+}
+
+// historyView is the stable JSON shape of `app history -o json`.
+type historyView struct {
+	ID          int64  `json:"id"`
+	Cluster     string `json:"cluster"`
+	Revision    string `json:"revision"`
+	PlanHash    string `json:"planHash"`
+	Result      string `json:"result"` // Running, Succeeded, Failed
+	Message     string `json:"message"`
+	StartedAt   string `json:"startedAt,omitempty"`
+	FinishedAt  string `json:"finishedAt,omitempty"`
+	InitiatedBy string `json:"initiatedBy"`
+}
+
+func viewHistory(h *pb.HistoryEntry) historyView {
+	v := historyView{ID: h.GetId(), Cluster: h.GetCluster(), Revision: h.GetRevision(), PlanHash: h.GetPlanHash(),
+		Result: phaseName(h.GetResult()), Message: h.GetMessage(), InitiatedBy: h.GetInitiatedBy()}
+	if h.GetStartedAt() != nil {
+		v.StartedAt = h.GetStartedAt().AsTime().Format(time.RFC3339)
+	}
+	if h.GetFinishedAt() != nil {
+		v.FinishedAt = h.GetFinishedAt().AsTime().Format(time.RFC3339)
+	}
+	return v
 }
 
 func newAppRollbackCmd(hf *hubFlags) *cobra.Command {

@@ -165,16 +165,16 @@ type historyEntry struct {
 	ID          int64  `json:"id"`
 	Cluster     string `json:"cluster"`
 	Revision    string `json:"revision"`
-	PlanHash    string `json:"plan_hash"`
-	Result      int    `json:"result"` // OperationPhase: 1 Running, 2 Succeeded, 3 Failed
+	PlanHash    string `json:"planHash"`
+	Result      string `json:"result"` // Running, Succeeded, Failed
 	Message     string `json:"message"`
-	InitiatedBy string `json:"initiated_by"`
+	InitiatedBy string `json:"initiatedBy"`
 }
 
 const (
-	resultRunning   = 1
-	resultSucceeded = 2
-	resultFailed    = 3
+	resultRunning   = "Running"
+	resultSucceeded = "Succeeded"
+	resultFailed    = "Failed"
 )
 
 func (e *env) history(t testing.TB, name string) []historyEntry {
