@@ -151,8 +151,12 @@ func waitApp(cmd *cobra.Command, c *client, name string, w waitOpts) error {
 	}
 	p := newProgress(cmd.OutOrStdout())
 	last := "no targets yet"
+	// The first look refreshes: a commit pushed just before is planned (and
+	// its sync started) before the targets are judged.
+	refresh := true
 	for {
-		r, err := c.apps.GetApplication(c.ctx(ctx), &pb.GetApplicationRequest{Name: name})
+		r, err := c.apps.GetApplication(c.ctx(ctx), &pb.GetApplicationRequest{Name: name, Refresh: refresh})
+		refresh = false
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s: timed out after %s: %s", name, w.timeout, last)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -95,6 +96,7 @@ func printClusters(cmd *cobra.Command, output string, cs []*pb.Cluster) error {
 		for k, val := range v.Labels {
 			lb = append(lb, k+"="+val)
 		}
+		sort.Strings(lb)
 		rows = append(rows, []string{v.Name, v.State, orDash(strings.Join(lb, ",")), orDash(v.LastSeen), orDash(v.AgentVersion), orDash(v.KubeVersion)})
 	}
 	return table(cmd.OutOrStdout(), rows)

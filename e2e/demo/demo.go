@@ -260,7 +260,8 @@ func waitReady(ctx context.Context, apps pb.ApplicationServiceClient, actx conte
 				ready = false
 			}
 			for _, t := range a.GetTargets() {
-				ok := t.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && t.GetHealth() == pb.Health_HEALTH_HEALTHY
+				ok := t.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && t.GetHealth() == pb.Health_HEALTH_HEALTHY &&
+					t.GetOperation().GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED
 				ready = ready && ok
 				op := strings.TrimPrefix(t.GetOperation().GetPhase().String(), "OPERATION_PHASE_")
 				lines = append(lines, fmt.Sprintf("  %-10s %-4s %-12s %-12s %-10s %s", a.GetApplication().GetName(), t.GetCluster(),
