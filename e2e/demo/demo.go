@@ -130,8 +130,10 @@ Try:
   bin/flotilla app get guestbook
   bin/flotilla app wait podinfo --timeout 2m
   bin/flotilla cluster list
+  grpcurl -plaintext %s list        # reflection is on
+  git clone %s && edit guestbook/frontend.yaml && git push   # then: bin/flotilla app wait guestbook --watch
 
-`, h.GRPCAddr, hubDir, h.HTTPAddr, repoURL, kubeconfigs(clusters), o.Dir, h.GRPCAddr, hubDir)
+`, h.GRPCAddr, hubDir, h.HTTPAddr, repoURL, kubeconfigs(clusters), o.Dir, h.GRPCAddr, hubDir, h.GRPCAddr, repoURL)
 	if err := waitReady(ctx, apps, actx, o.ReadyTimeout, out); err != nil {
 		return err
 	}
