@@ -22,7 +22,9 @@ engine=$($GO test -run '^$' -bench . -benchmem -count 3 ./pkg/plan ./pkg/render 
 		printf '%s  %s' "$sep" "$r"
 		sep=$',\n'
 	done
-	echo ']}'
+	echo '],'
+	echo ' "converge": '"$($GO run ./bench/converge -commits 20 -edits 50 2>/dev/null | tail -1)"
+	echo '}'
 } > "$out"
 echo "wrote $out"
 cat "$out"
