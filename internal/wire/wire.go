@@ -29,10 +29,17 @@ var actionToPB = map[plan.ActionType]pb.ActionType{
 func PhaseToPB(p plan.Phase) pb.Phase { return phaseToPB[p] }
 
 // PhaseFromPB converts a phase back.
-func PhaseFromPB(p pb.Phase) plan.Phase { return reverse(phaseToPB)[p] }
+func PhaseFromPB(p pb.Phase) plan.Phase { return phaseFromPB[p] }
 
 // ActionToPB converts an action type.
 func ActionToPB(a plan.ActionType) pb.ActionType { return actionToPB[a] }
+
+// The reverse tables, built once.
+var (
+	phaseFromPB  = reverse(phaseToPB)
+	actionFromPB = reverse(actionToPB)
+	healthFromPB = reverse(healthToPB)
+)
 
 func reverse[K, V comparable](m map[K]V) map[V]K {
 	out := make(map[V]K, len(m))
@@ -75,16 +82,18 @@ func PlanToProto(p *plan.Plan) (*pb.Plan, error) {
 func PlanFromProto(in *pb.Plan) (*plan.Plan, error) {
 	objs := map[string]*unstructured.Unstructured{}
 	for h, b := range in.GetObjects() {
-		if got := object.HashBytes(canonical(b)); got != h {
-			return nil, fmt.Errorf("plan %s: object %s: content hash mismatch (%s)", short(in.GetHash()), short(h), short(got))
-		}
-		m := map[string]any{}
-		if err := json.Unmarshal(b, &m); err != nil {
+		// Decoded as the Kubernetes decoder does (integers as int64), the
+		// object re-encodes to the canonical JSON its hash was taken of.
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(b); err != nil {
 			return nil, fmt.Errorf("plan %s: object %s: %w", short(in.GetHash()), short(h), err)
 		}
-		u := &unstructured.Unstructured{Object: m}
-		if err := normalizeNumbers(u); err != nil {
-			return nil, err
+		got, err := object.Hash(u)
+		if err != nil {
+			return nil, fmt.Errorf("plan %s: object %s: %w", short(in.GetHash()), short(h), err)
+		}
+		if got != h {
+			return nil, fmt.Errorf("plan %s: object %s: content hash mismatch (%s)", short(in.GetHash()), short(h), short(got))
 		}
 		objs[h] = u
 	}
@@ -95,7 +104,7 @@ func PlanFromProto(in *pb.Plan) (*plan.Plan, error) {
 			return nil, fmt.Errorf("plan %s: unknown phase %v", short(in.GetHash()), st.GetPhase())
 		}
 		for _, pa := range st.GetActions() {
-			a := plan.Action{Action: reverse(actionToPB)[pa.GetAction()], APIVersion: pa.GetApiVersion(), Kind: pa.GetKind(),
+			a := plan.Action{Action: actionFromPB[pa.GetAction()], APIVersion: pa.GetApiVersion(), Kind: pa.GetKind(),
 				Namespace: pa.GetNamespace(), Name: pa.GetName(), GenerateName: pa.GetGenerateName(), Hash: pa.GetObjectHash(), AutoCreated: pa.GetAutoCreated()}
 			for _, d := range pa.GetDeletePolicies() {
 				a.DeletePolicies = append(a.DeletePolicies, plan.DeletePolicy(d))
@@ -124,29 +133,6 @@ func PlanFromProto(in *pb.Plan) (*plan.Plan, error) {
 	return out, nil
 }
 
-// canonical re-encodes JSON with sorted keys, as object.Hash does.
-func canonical(b []byte) []byte {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return b // the decode below reports it
-	}
-	c, err := json.Marshal(v)
-	if err != nil {
-		return b
-	}
-	return c
-}
-
-// normalizeNumbers turns JSON's float64 into int64 where integral, as the
-// Kubernetes unstructured decoder does.
-func normalizeNumbers(u *unstructured.Unstructured) error {
-	b, err := json.Marshal(u.Object)
-	if err != nil {
-		return err
-	}
-	return u.UnmarshalJSON(b)
-}
-
 func short(h string) string {
 	if len(h) > 12 {
 		return h[:12]
@@ -164,7 +150,7 @@ var healthToPB = map[health.Status]pb.Health{
 func HealthToPB(s health.Status) pb.Health { return healthToPB[s] }
 
 // HealthFromPB converts a health status back ("" when unspecified).
-func HealthFromPB(h pb.Health) health.Status { return reverse(healthToPB)[h] }
+func HealthFromPB(h pb.Health) health.Status { return healthFromPB[h] }
 
 // IgnoreToPB converts ignoreDifferences rules.
 func IgnoreToPB(rules []diff.IgnoreRule) []*pb.IgnoreDifference {
