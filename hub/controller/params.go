@@ -82,7 +82,7 @@ func selectClusters(a *pb.Application, clusters []*pb.Cluster) []*pb.Cluster {
 	}
 	var out []*pb.Cluster
 	for _, c := range clusters {
-		if names[c.GetName()] || (len(d.GetClusterSelector()) > 0 && matches(d.GetClusterSelector(), c.GetLabels())) {
+		if names[c.GetName()] || (len(d.GetClusterSelector()) > 0 && Matches(d.GetClusterSelector(), c.GetLabels())) {
 			out = append(out, c)
 		}
 	}
@@ -90,7 +90,10 @@ func selectClusters(a *pb.Application, clusters []*pb.Cluster) []*pb.Cluster {
 	return out
 }
 
-func matches(sel, labels map[string]string) bool {
+// Matches reports whether labels hold every key=value of sel (an empty
+// selector matches everything). The one label matcher of the hub: cluster
+// selection, rollout steps and the admin API's list filters.
+func Matches(sel, labels map[string]string) bool {
 	for k, v := range sel {
 		if labels[k] != v {
 			return false

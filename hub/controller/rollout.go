@@ -86,7 +86,7 @@ func stepMembers(s *pb.RolloutStrategy, clusters []*pb.Cluster) []stepSet {
 	for i, st := range s.GetSteps() {
 		var match, rest []*pb.Cluster
 		for _, c := range remaining {
-			if matches(st.GetSelector(), c.GetLabels()) {
+			if Matches(st.GetSelector(), c.GetLabels()) {
 				match = append(match, c)
 			} else {
 				rest = append(rest, c)

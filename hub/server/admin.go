@@ -126,7 +126,7 @@ func (s *Admin) ListApplications(_ context.Context, r *pb.ListApplicationsReques
 	}
 	out := &pb.ListApplicationsResponse{}
 	for _, a := range apps {
-		if (r.GetProject() != "" && a.GetProject() != r.GetProject()) || !labelsMatch(r.GetSelector(), a.GetLabels()) {
+		if (r.GetProject() != "" && a.GetProject() != r.GetProject()) || !controller.Matches(r.GetSelector(), a.GetLabels()) {
 			continue
 		}
 		v, err := s.appView(a.GetName())
@@ -136,15 +136,6 @@ func (s *Admin) ListApplications(_ context.Context, r *pb.ListApplicationsReques
 		out.Applications = append(out.Applications, v)
 	}
 	return out, nil
-}
-
-func labelsMatch(sel, labels map[string]string) bool {
-	for k, v := range sel {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // UpdateApplication replaces an existing application.
@@ -373,7 +364,7 @@ func (s *Admin) ListClusters(_ context.Context, r *pb.ListClustersRequest) (*pb.
 	}
 	out := &pb.ListClustersResponse{}
 	for _, c := range cs {
-		if labelsMatch(r.GetSelector(), c.GetLabels()) {
+		if controller.Matches(r.GetSelector(), c.GetLabels()) {
 			out.Clusters = append(out.Clusters, c)
 		}
 	}
