@@ -231,7 +231,7 @@ func (c *Controller) Sync(ctx context.Context, app string, clusters []string, by
 		if err := c.assign(a, t, by); err != nil {
 			return nil, err
 		}
-		ts, err := c.store.UpdateTarget(app, t.cluster.GetName(), func(*pb.TargetStatus) {})
+		ts, err := c.store.GetTarget(app, t.cluster.GetName())
 		if err != nil {
 			return nil, err
 		}

@@ -186,7 +186,7 @@ func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.Targe
 		} else if err := c.release(a, cluster); err != nil {
 			return nil, err
 		}
-		ts, err := c.store.UpdateTarget(app, cluster, func(*pb.TargetStatus) {})
+		ts, err := c.store.GetTarget(app, cluster)
 		if err != nil {
 			return nil, err
 		}
