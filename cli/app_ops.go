@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
@@ -158,7 +160,7 @@ func waitApp(cmd *cobra.Command, c *client, name string, w waitOpts) error {
 		r, err := c.apps.GetApplication(c.ctx(ctx), &pb.GetApplicationRequest{Name: name, Refresh: refresh})
 		refresh = false
 		if err != nil {
-			if ctx.Err() != nil {
+			if timedOut(ctx, err) {
 				return fmt.Errorf("%s: timed out after %s: %s", name, w.timeout, last)
 			}
 			return rpcErr(err)
@@ -179,12 +181,19 @@ func waitApp(cmd *cobra.Command, c *client, name string, w waitOpts) error {
 		}
 		last = reason
 		if _, err := stream.Recv(); err != nil {
-			if ctx.Err() != nil {
+			if timedOut(ctx, err) {
 				return fmt.Errorf("%s: timed out after %s: %s", name, w.timeout, last)
 			}
 			return rpcErr(err)
 		}
 	}
+}
+
+// timedOut says whether err ended a call because the wait's deadline passed.
+// The hub learns the deadline too and may cancel the stream a moment before
+// the local timer fires, so a DeadlineExceeded status counts as well.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
 }
 
 // evaluate says whether the wait is over, why not, and whether it failed.
