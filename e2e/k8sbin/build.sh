@@ -15,7 +15,8 @@
 #   --print-dir  only print the directory, build nothing
 #   --check      build nothing; list the binaries that need a build on stderr
 #                and exit 3 if there are any (0 when all are up to date)
-#   name...      build only these (default: all)
+#   name...      build only these (default: all but kubectl, which only
+#                the benchmarks use)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +49,9 @@ case "${1:-}" in
 esac
 
 all=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
+# Built only when named: kubectl is a benchmark peer (bench/peers), not part
+# of the test clusters.
+extra=(kubectl)
 names=("$@")
 [[ ${#names[@]} -gt 0 ]] || names=("${all[@]}")
 
@@ -67,9 +71,10 @@ spec() {
 	case "$1" in
 	kube-apiserver | kube-controller-manager | kube-scheduler)
 		echo "kube|k8s.io/kubernetes/cmd/$1|$k8s_version|$kube_ldflags" ;;
+	kubectl) echo "kubectl|k8s.io/kubernetes/cmd/$1|$k8s_version|$kube_ldflags" ;;
 	etcd) echo "etcd|go.etcd.io/etcd/server/v3|$etcd_version|-s -w" ;;
 	kwok) echo "kwok|sigs.k8s.io/kwok/cmd/kwok|$kwok_version|-s -w" ;;
-	*) echo "build.sh: unknown binary $1 (want one of: ${all[*]})" >&2; return 1 ;;
+	*) echo "build.sh: unknown binary $1 (want one of: ${all[*]} ${extra[*]})" >&2; return 1 ;;
 	esac
 }
 

@@ -85,7 +85,11 @@ func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, name
 				}
 			}
 		}
-		_, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
+		var out *unstructured.Unstructured
+		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
+		if err == nil {
+			t.setPrior(apply.RefOf(obj), out.GetResourceVersion())
+		}
 	}
 	if err != nil && namespaces[obj.GetNamespace()] && isNamespaceNotFound(err) {
 		return nil

@@ -83,16 +83,32 @@ type Target struct {
 	Plan       *plan.Plan
 	ignore     []diff.IgnoreRule
 
-	mu      sync.Mutex // guards Run (hooks finish concurrently) and results
+	mu      sync.Mutex // guards Run (hooks finish concurrently), results and priors
 	Run     store.Run
 	results *results
-	saveMu  sync.Mutex // orders saves: each writes a snapshot at least as new
+	priors  map[apply.Ref]string // resourceVersion before this run, from the dry-run
+	saveMu  sync.Mutex           // orders saves: each writes a snapshot at least as new
 }
 
 // NewTarget wraps a decoded plan and its saved run.
 func NewTarget(app string, generation uint64, proto *pb.Plan, p *plan.Plan, run store.Run) *Target {
 	return &Target{App: app, Generation: generation, Proto: proto, Plan: p, Run: run,
-		ignore: wireIgnore(proto), results: newResults()}
+		ignore: wireIgnore(proto), results: newResults(), priors: map[apply.Ref]string{}}
+}
+
+// setPrior records the resourceVersion the dry-run saw ("": none).
+func (t *Target) setPrior(ref apply.Ref, rv string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.priors[ref] = rv
+}
+
+// prior returns what setPrior recorded, and whether it did.
+func (t *Target) prior(ref apply.Ref) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rv, ok := t.priors[ref]
+	return rv, ok
 }
 
 // Snapshot returns a copy of the run.

@@ -33,10 +33,20 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		return e.ensureNamespace(ctx, t, st, a, obj)
 	}
 	desired := apply.Track(t.App, obj)
-	live, err := e.Cluster.Get(ctx, ref)
-	if err != nil {
-		t.record(st, a, "", resFailed, "", err.Error())
-		return outcome{}, err
+	// The dry-run told what the object's resourceVersion was (empty: it did
+	// not exist); the live object is read only when an option needs it or
+	// the dry-run passed the object over (or ran before a restart).
+	prior, known := t.prior(ref)
+	var live *unstructured.Unstructured
+	if !known || opts.GetApplyOutOfSyncOnly() || opts.GetRespectIgnoreDifferences() {
+		if live, err = e.Cluster.Get(ctx, ref); err != nil {
+			t.record(st, a, "", resFailed, "", err.Error())
+			return outcome{}, err
+		}
+		prior = ""
+		if live != nil {
+			prior = live.GetResourceVersion()
+		}
 	}
 	if opts.GetApplyOutOfSyncOnly() && live != nil {
 		r, err := diff.Compare(ctx, desired, live, diff.Options{Ignore: t.ignore})
@@ -60,10 +70,10 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		return outcome{}, err
 	}
 	result := resConfigured
-	switch {
-	case live == nil:
+	switch prior {
+	case "":
 		result = resCreated
-	case live.GetResourceVersion() == out.GetResourceVersion():
+	case out.GetResourceVersion():
 		result = resUnchanged
 	}
 	h := healthOf(out)
