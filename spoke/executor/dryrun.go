@@ -13,6 +13,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
+	"github.com/flotilla-gitops/flotilla/spoke/store"
 )
 
 // dryRun validates every object of the plan with a server-side dry-run
@@ -42,6 +43,9 @@ func (e *Executor) dryRun(ctx context.Context, t *Target) error {
 				crds[schema.GroupKind{Group: group, Kind: kind}] = true
 			}
 		}
+	}
+	if err := e.loadApplied(t); err != nil {
+		return err
 	}
 	errs := forEach(len(acts), e.concurrency(), func(i int) error {
 		return e.dryRunOne(ctx, t, acts[i], namespaces, crds)
@@ -88,7 +92,7 @@ func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, name
 		var out *unstructured.Unstructured
 		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
 		if err == nil {
-			t.setPrior(apply.RefOf(obj), out.GetResourceVersion())
+			t.setPrior(apply.RefOf(obj), out)
 		}
 	}
 	if err != nil && namespaces[obj.GetNamespace()] && isNamespaceNotFound(err) {
@@ -104,4 +108,23 @@ func isNamespaceNotFound(err error) bool {
 	}
 	d := st.Status().Details
 	return d != nil && d.Kind == "namespaces"
+}
+
+// loadApplied reads what the inventory says the last applies left, so
+// that objects nobody changed since are not applied again.
+func (e *Executor) loadApplied(t *Target) error {
+	refs, err := e.Store.Inventory(t.App)
+	if err != nil {
+		return err
+	}
+	applied := map[apply.Ref]*store.Applied{}
+	for _, r := range refs {
+		if r.Applied != nil {
+			applied[apply.Ref{GVK: schema.FromAPIVersionAndKind(r.APIVersion, r.Kind), Namespace: r.Namespace, Name: r.Name}] = r.Applied
+		}
+	}
+	t.mu.Lock()
+	t.applied = applied
+	t.mu.Unlock()
+	return nil
 }

@@ -49,6 +49,7 @@ type Cluster interface {
 type Store interface {
 	SaveRun(app, planHash string, generation uint64, run store.Run) error
 	UpdateInventory(app string, add, remove []store.Ref) error
+	Inventory(app string) ([]store.Ref, error)
 }
 
 // Options tune the executor.
@@ -86,29 +87,39 @@ type Target struct {
 	mu      sync.Mutex // guards Run (hooks finish concurrently), results and priors
 	Run     store.Run
 	results *results
-	priors  map[apply.Ref]string // resourceVersion before this run, from the dry-run
-	saveMu  sync.Mutex           // orders saves: each writes a snapshot at least as new
+	priors  map[apply.Ref]*unstructured.Unstructured // the dry-run's result per object (nil: it did not exist)
+	applied map[apply.Ref]*store.Applied             // the inventory's last applies, loaded with the dry-run
+	saveMu  sync.Mutex                               // orders saves: each writes a snapshot at least as new
 }
 
 // NewTarget wraps a decoded plan and its saved run.
 func NewTarget(app string, generation uint64, proto *pb.Plan, p *plan.Plan, run store.Run) *Target {
 	return &Target{App: app, Generation: generation, Proto: proto, Plan: p, Run: run,
-		ignore: wireIgnore(proto), results: newResults(), priors: map[apply.Ref]string{}}
+		ignore: wireIgnore(proto), results: newResults(), priors: map[apply.Ref]*unstructured.Unstructured{}}
 }
 
-// setPrior records the resourceVersion the dry-run saw ("": none).
-func (t *Target) setPrior(ref apply.Ref, rv string) {
+// setPrior records the dry-run's result for ref: the object as applying
+// would leave it, carrying the live resourceVersion ("": it did not exist).
+func (t *Target) setPrior(ref apply.Ref, out *unstructured.Unstructured) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.priors[ref] = rv
+	t.priors[ref] = out
 }
 
-// prior returns what setPrior recorded, and whether it did.
-func (t *Target) prior(ref apply.Ref) (string, bool) {
+// takePrior returns and forgets what setPrior recorded, and whether it did.
+func (t *Target) takePrior(ref apply.Ref) (*unstructured.Unstructured, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	rv, ok := t.priors[ref]
-	return rv, ok
+	out, ok := t.priors[ref]
+	delete(t.priors, ref)
+	return out, ok
+}
+
+// lastApplied returns the inventory's record of the last apply of ref.
+func (t *Target) lastApplied(ref apply.Ref) *store.Applied {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.applied[ref]
 }
 
 // Snapshot returns a copy of the run.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -33,21 +34,24 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		return e.ensureNamespace(ctx, t, st, a, obj)
 	}
 	desired := apply.Track(t.App, obj)
-	// The dry-run told what the object's resourceVersion was (empty: it did
-	// not exist); the live object is read only when an option needs it or
-	// the dry-run passed the object over (or ran before a restart).
-	prior, known := t.prior(ref)
+	// The dry-run returned the object as applying would leave it, with the
+	// live resourceVersion (empty: it did not exist). The live object itself
+	// is read only when an option needs it or the dry-run passed the object
+	// over (or ran before the spoke restarted).
+	cur, known := t.takePrior(ref)
 	var live *unstructured.Unstructured
 	if !known || opts.GetApplyOutOfSyncOnly() || opts.GetRespectIgnoreDifferences() {
 		if live, err = e.Cluster.Get(ctx, ref); err != nil {
 			t.record(st, a, "", resFailed, "", err.Error())
 			return outcome{}, err
 		}
-		prior = ""
-		if live != nil {
-			prior = live.GetResourceVersion()
-		}
+		cur = live
 	}
+	prior := "" // the live resourceVersion; empty when the object did not exist
+	if cur != nil {
+		prior = cur.GetResourceVersion()
+	}
+	last := t.lastApplied(ref)
 	if opts.GetApplyOutOfSyncOnly() && live != nil {
 		r, err := diff.Compare(ctx, desired, live, diff.Options{Ignore: t.ignore})
 		if err != nil {
@@ -56,13 +60,25 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		if r.Status == diff.Synced {
 			h := healthOf(live)
 			t.record(st, a, "", resUnchanged, h.Status, "synced: not applied (ApplyOutOfSyncOnly)")
-			return outcome{applied: storeRef(obj), wait: e.healthWaiter(t, st, a, ref, live)}, nil
+			return outcome{applied: appliedRef(obj, last, prior), wait: e.healthWaiter(t, st, a, ref, live)}, nil
 		}
 	}
 	if opts.GetRespectIgnoreDifferences() && live != nil {
 		if desired, err = diff.Strip(ctx, desired, live, t.ignore); err != nil {
 			return outcome{}, fmt.Errorf("%s: ignoreDifferences: %w", ref, err)
 		}
+	}
+	sum, err := object.Hash(desired)
+	if err != nil {
+		return outcome{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	sum += "/force=" + strconv.FormatBool(opts.GetForceConflicts())
+	// Nothing wrote the object since the last apply of this same object:
+	// applying it again would change nothing, so it is not sent.
+	if prior != "" && last != nil && last.ResourceVersion == prior && last.Hash == sum {
+		h := healthOf(cur)
+		t.record(st, a, "", resUnchanged, h.Status, h.Message)
+		return outcome{applied: appliedRef(obj, last, prior), wait: e.healthWaiter(t, st, a, ref, cur)}, nil
 	}
 	out, err := e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
 	if err != nil {
@@ -76,9 +92,10 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 	case out.GetResourceVersion():
 		result = resUnchanged
 	}
+	done := &store.Applied{Hash: sum, ResourceVersion: out.GetResourceVersion()}
 	h := healthOf(out)
 	t.record(st, a, "", result, h.Status, h.Message)
-	return outcome{applied: storeRef(obj), wait: e.healthWaiter(t, st, a, ref, out)}, nil
+	return outcome{applied: appliedRef(obj, done, done.ResourceVersion), wait: e.healthWaiter(t, st, a, ref, out)}, nil
 }
 
 // ensureNamespace creates the Namespace of CreateNamespace when missing; it
@@ -221,4 +238,14 @@ func (e *Executor) checkGuard(gk schema.GroupKind, ns, name string, namespaced b
 
 func storeRef(u *unstructured.Unstructured) store.Ref {
 	return store.Ref{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
+}
+
+// appliedRef is u's inventory entry, keeping the record of an apply while
+// the object is still at the resourceVersion that apply left (rv).
+func appliedRef(u *unstructured.Unstructured, a *store.Applied, rv string) store.Ref {
+	r := storeRef(u)
+	if a != nil && rv != "" && a.ResourceVersion == rv {
+		r.Applied = a
+	}
+	return r
 }

@@ -55,6 +55,17 @@ type Ref struct {
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace,omitempty"`
 	Name       string `json:"name"`
+	// Applied is what the spoke's last apply of the object left: the
+	// hash of the object sent and the resourceVersion the API server
+	// returned. Empty when unknown. While both still match, applying the
+	// same object again would change nothing.
+	Applied *Applied `json:"applied,omitempty"`
+}
+
+// Applied records one apply of an object.
+type Applied struct {
+	Hash            string `json:"hash"`
+	ResourceVersion string `json:"resourceVersion"`
 }
 
 // String renders a ref as "Kind namespace/name".

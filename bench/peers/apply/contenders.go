@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,7 @@ type job struct {
 	Burst       int
 	Concurrency int
 	Kubectl     string
+	CPUProfile  string // write a CPU profile of the Go contender here
 }
 
 // child runs one contender in this process and prints the API requests it
@@ -57,6 +59,17 @@ func child(j job) error {
 	defer cancel()
 	if j.Contender == "kubectl" {
 		return runKubectl(ctx, j)
+	}
+	if j.CPUProfile != "" {
+		f, err := os.Create(j.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", j.Kubeconfig)
 	if err != nil {

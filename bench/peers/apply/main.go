@@ -59,11 +59,12 @@ func main() {
 	kubectl := flag.String("kubectl", "", "kubectl binary (default: kubectl in the cached Kubernetes binaries)")
 	kubeconfig := flag.String("kubeconfig", "", "an existing cluster (default: start a local cluster)")
 	only := flag.String("only", "", "comma-separated contenders to run (default: all)")
+	profiles := flag.String("profile-dir", "", "write a CPU profile of each Go contender's first run here")
 	flag.Parse()
 	if *only != "" {
 		contenders = strings.Split(*only, ",")
 	}
-	b := bench{objects: *objects, qps: *qps, burst: *burst, conc: *conc, kubectl: *kubectl, kubeconfig: *kubeconfig}
+	b := bench{objects: *objects, qps: *qps, burst: *burst, conc: *conc, kubectl: *kubectl, kubeconfig: *kubeconfig, profiles: *profiles}
 	res, err := b.run(*runs)
 	if err != nil {
 		fatal(err)
@@ -83,6 +84,7 @@ type bench struct {
 	objects, burst, conc int
 	qps                  float64
 	kubectl, kubeconfig  string
+	profiles             string
 	dir                  string
 	kube                 kubernetes.Interface
 }
@@ -162,8 +164,12 @@ func (b *bench) contender(ctx context.Context, c string, r int) map[string]Sampl
 				return out
 			}
 		}
-		s := b.spawn(ctx, job{Contender: c, Kubeconfig: b.kubeconfig, Namespace: ns, Files: files, Prev: prev,
-			DataDir: filepath.Join(b.dir, tag+"-store"), Generation: uint64(i + 1), QPS: b.qps, Burst: b.burst, Concurrency: b.conc, Kubectl: b.kubectl})
+		j := job{Contender: c, Kubeconfig: b.kubeconfig, Namespace: ns, Files: files, Prev: prev,
+			DataDir: filepath.Join(b.dir, tag+"-store"), Generation: uint64(i + 1), QPS: b.qps, Burst: b.burst, Concurrency: b.conc, Kubectl: b.kubectl}
+		if b.profiles != "" && r == 0 {
+			j.CPUProfile = filepath.Join(b.profiles, fmt.Sprintf("apply-%s-%s.pprof", c, phase))
+		}
+		s := b.spawn(ctx, j)
 		if s.Err == "" {
 			start := time.Now()
 			if err := b.rolledOut(ctx, ns); err != nil {

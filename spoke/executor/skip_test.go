@@ -1,0 +1,129 @@
+package executor_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+	"github.com/flotilla-gitops/flotilla/spoke/apply"
+	"github.com/flotilla-gitops/flotilla/spoke/executor"
+	"github.com/flotilla-gitops/flotilla/spoke/guard"
+	"github.com/flotilla-gitops/flotilla/spoke/store"
+)
+
+func TestMain(m *testing.M) { localcluster.Main(m) }
+
+// counting sends everything to a real cluster and counts the applies that
+// are not dry-runs.
+type counting struct {
+	*apply.Manager
+	applies atomic.Int64
+}
+
+func (c *counting) Apply(ctx context.Context, u *unstructured.Unstructured, opts apply.ApplyOptions) (*unstructured.Unstructured, error) {
+	if !opts.DryRun {
+		c.applies.Add(1)
+	}
+	return c.Manager.Apply(ctx, u, opts)
+}
+
+// An object nothing wrote since the spoke applied it is not sent again;
+// one written by anyone else, or changed in Git, is.
+func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
+	c, ns := localcluster.NewNamespace(t)
+	m, err := apply.New(c.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cluster := &counting{Manager: m}
+	ex := &executor.Executor{Cluster: cluster, Store: st, Guard: guard.DefaultRules(), Options: executor.DefaultOptions(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cms := func(b string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: '1'}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: '" + b + "'}\n---\n" +
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {v: '1'}\n"
+	}
+	gen := uint64(0)
+	sync := func(y string, wantApplies int64, wantResults map[string]string) {
+		t.Helper()
+		gen++
+		objs, err := object.Decode("desired.yaml", []byte(y), object.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := plan.Compute(objs, nil, plan.Options{Namespace: ns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := wire.PlanToProto(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg.Application, msg.Options = "skip", &pb.PlanOptions{DefaultNamespace: ns, ForceConflicts: true}
+		raw, err := proto.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := store.Run{Phase: store.Running, StartedAt: time.Now().UTC()}
+		if err := st.PutTarget(store.Target{App: "skip", PlanHash: msg.GetHash(), Generation: gen, Run: run}, raw); err != nil {
+			t.Fatal(err)
+		}
+		tgt := executor.NewTarget("skip", gen, msg, p, run)
+		before := cluster.applies.Load()
+		if err := ex.Execute(t.Context(), tgt); err != nil {
+			t.Fatal(err)
+		}
+		if r := tgt.Snapshot(); r.Phase != store.Succeeded {
+			t.Fatalf("sync %d: %s: %s", gen, r.Phase, r.Message)
+		}
+		if got := cluster.applies.Load() - before; got != wantApplies {
+			t.Errorf("sync %d: %d objects applied, want %d", gen, got, wantApplies)
+		}
+		for _, r := range tgt.Progress().GetResults() {
+			if want := wantResults[r.GetRef().GetName()]; r.GetResult() != want {
+				t.Errorf("sync %d: %s %q, want %q", gen, r.GetRef().GetName(), r.GetResult(), want)
+			}
+		}
+	}
+	all := func(result string) map[string]string { return map[string]string{"a": result, "b": result, "c": result} }
+	sync(cms("1"), 3, all("created"))
+	sync(cms("1"), 0, all("unchanged"))
+
+	// Someone else writes b: it is applied again (taking the field back).
+	cs, err := c.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "b", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["v"] = "edited"
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	sync(cms("1"), 1, map[string]string{"a": "unchanged", "b": "configured", "c": "unchanged"})
+	if cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "b", metav1.GetOptions{}); err != nil || cm.Data["v"] != "1" {
+		t.Fatalf("b after the sync: %v %v, want v=1", cm.Data, err)
+	}
+	// A change in Git is applied.
+	sync(cms("2"), 1, map[string]string{"a": "unchanged", "b": "configured", "c": "unchanged"})
+	sync(cms("2"), 0, all("unchanged"))
+}
