@@ -7,14 +7,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,14 +20,17 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/flotilla-gitops/flotilla/bench/internal/benchutil"
 	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
 	"github.com/flotilla-gitops/flotilla/hub"
 	"github.com/flotilla-gitops/flotilla/internal/gitserver"
@@ -37,13 +38,18 @@ import (
 	"github.com/flotilla-gitops/flotilla/spoke/agent"
 )
 
-// Result holds latencies in milliseconds.
+// Result holds latencies in milliseconds. The limits are measured in the
+// same run: for a commit, the same change applied straight to one cluster
+// with one server-side apply per object (client-go, the spoke's QPS and
+// concurrency); for an edit, the edit's own watch event reaching us.
 type Result struct {
-	Commits, Edits               int
-	ConvergeP50Ms, ConvergeP99Ms float64
-	ConvergeMinMs, ConvergeMaxMs float64
-	SelfHealP50Ms, SelfHealP99Ms float64
-	SelfHealMinMs, SelfHealMaxMs float64
+	Commits, Edits                         int
+	ConvergeP50Ms, ConvergeP99Ms           float64
+	ConvergeMinMs, ConvergeMaxMs           float64
+	ConvergeLimitP50Ms, ConvergeLimitP99Ms float64
+	SelfHealP50Ms, SelfHealP99Ms           float64
+	SelfHealMinMs, SelfHealMaxMs           float64
+	SelfHealLimitP50Ms, SelfHealLimitP99Ms float64
 }
 
 func main() {
@@ -145,26 +151,35 @@ func run(nCommits, nEdits int) (*Result, error) {
 	if err := converged(ctx, apps, admin, ""); err != nil {
 		return nil, err
 	}
-	var conv, heal []time.Duration
+	limitCfg := clusters[0].Config()
+	limitCfg.QPS, limitCfg.Burst = 100, 200 // the spoke's defaults
+	limitKube, err := kubernetes.NewForConfig(limitCfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := limitKube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-limit"}}, metav1.CreateOptions{}); err != nil {
+		return nil, err
+	}
+	var conv, convLimit, heal, healLimit []time.Duration
 	for i := 1; i <= nCommits; i++ {
 		sha, err := gs.Commit("apps", "main", fmt.Sprintf("v%d", i), map[string]string{"app/cm.yaml": cm(i)})
 		if err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		body := fmt.Sprintf(`{"repository":{"clone_url":%q}}`, repo)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+h.HTTPAddr.String()+"/api/webhook", bytes.NewBufferString(body))
-		req.Header.Set("X-GitHub-Event", "push")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
+		if err := benchutil.Webhook(ctx, h.HTTPAddr.String(), repo); err != nil {
 			return nil, err
 		}
-		resp.Body.Close()
 		if err := converged(ctx, apps, admin, sha); err != nil {
 			return nil, err
 		}
 		conv = append(conv, time.Since(start))
-		fmt.Fprintf(os.Stderr, "commit %d converged in %s\n", i, conv[len(conv)-1].Round(time.Millisecond))
+		start = time.Now()
+		if err := applyDirect(ctx, limitKube, "bench-limit", i); err != nil {
+			return nil, err
+		}
+		convLimit = append(convLimit, time.Since(start))
+		fmt.Fprintf(os.Stderr, "commit %d converged in %s (direct apply: %s)\n", i, conv[len(conv)-1].Round(time.Millisecond), convLimit[len(convLimit)-1].Round(time.Millisecond))
 	}
 	k := kubes["c1"]
 	for i := range nEdits {
@@ -185,16 +200,19 @@ func run(nCommits, nEdits int) (*Result, error) {
 			w.Stop()
 			return nil, err
 		}
-		err = reverted(w, want)
+		seen, err := reverted(w, want)
 		w.Stop()
 		if err != nil {
 			return nil, err
 		}
 		heal = append(heal, time.Since(start))
+		healLimit = append(healLimit, seen.Sub(start))
 	}
 	r := &Result{Commits: nCommits, Edits: nEdits}
 	r.ConvergeMinMs, r.ConvergeP50Ms, r.ConvergeP99Ms, r.ConvergeMaxMs = stats(conv)
 	r.SelfHealMinMs, r.SelfHealP50Ms, r.SelfHealP99Ms, r.SelfHealMaxMs = stats(heal)
+	_, r.ConvergeLimitP50Ms, r.ConvergeLimitP99Ms, _ = stats(convLimit)
+	_, r.SelfHealLimitP50Ms, r.SelfHealLimitP99Ms, _ = stats(healLimit)
 	return r, nil
 }
 
@@ -235,10 +253,25 @@ func converged(ctx context.Context, apps pb.ApplicationServiceClient, admin cont
 	}
 }
 
+// applyDirect applies commit i's ConfigMaps to ns with one server-side
+// apply each, 8 at a time: what applying the change costs at least.
+func applyDirect(ctx context.Context, k kubernetes.Interface, ns string, i int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for j := range objects {
+		g.Go(func() error {
+			c := corev1ac.ConfigMap(fmt.Sprintf("bench-%d", j), ns).WithData(map[string]string{"v": fmt.Sprint(i)})
+			_, err := k.CoreV1().ConfigMaps(ns).Apply(ctx, c, metav1.ApplyOptions{FieldManager: "bench-limit", Force: true})
+			return err
+		})
+	}
+	return g.Wait()
+}
+
 // reverted follows the watch until the ConfigMap's data is want again
-// (after the edit).
-func reverted(w watch.Interface, want string) error {
-	edited := false
+// (after the edit); it returns when the edit's own event arrived.
+func reverted(w watch.Interface, want string) (time.Time, error) {
+	var edited time.Time
 	for ev := range w.ResultChan() {
 		c, ok := ev.Object.(*corev1.ConfigMap)
 		if !ok {
@@ -248,14 +281,16 @@ func reverted(w watch.Interface, want string) error {
 			fmt.Fprintf(os.Stderr, "event %s rv=%s v=%s\n", ev.Type, c.ResourceVersion, c.Data["v"])
 		}
 		if c.Data["v"] != want {
-			edited = true
+			if edited.IsZero() {
+				edited = time.Now()
+			}
 			continue
 		}
-		if edited {
-			return nil
+		if !edited.IsZero() {
+			return edited, nil
 		}
 	}
-	return fmt.Errorf("watch ended before the edit was reverted")
+	return edited, fmt.Errorf("watch ended before the edit was reverted")
 }
 
 func stats(ds []time.Duration) (lo, p50, p99, hi float64) {

@@ -7,18 +7,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -28,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/flotilla-gitops/flotilla/bench/internal/benchutil"
 	"github.com/flotilla-gitops/flotilla/internal/gitserver"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -37,22 +34,54 @@ type Result struct {
 	Spokes, Apps     int
 	Plans            int
 	CommitToAckedSec float64
+	LimitSec         float64 // the same plans from a bare gRPC server (limit.go)
 	HubCPUSec        float64
 	HubPeakRSSMiB    float64
+}
+
+// Summary is min/median/max over the runs.
+type Summary struct {
+	Spokes, Apps, Plans, Runs int
+	CommitToAckedSec          benchutil.Spread
+	LimitSec                  benchutil.Spread
+	OverLimit                 benchutil.Spread // CommitToAckedSec / LimitSec, run by run
+	HubCPUSec                 benchutil.Spread
+	HubPeakRSSMiB             benchutil.Spread
 }
 
 func main() {
 	hubBin := flag.String("hub", "bin/flotilla-hub", "flotilla-hub binary")
 	spokes := flag.Int("spokes", 1000, "simulated spokes")
 	apps := flag.Int("apps", 5, "applications, each targeting every cluster")
-	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after, per run")
+	runs := flag.Int("runs", 1, "runs, each with a fresh hub")
 	flag.Parse()
-	r, err := run(*hubBin, *spokes, *apps, *timeout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fanout:", err)
-		os.Exit(1)
+	var rs []*Result
+	for i := range *runs {
+		r, err := run(*hubBin, *spokes, *apps, *timeout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fanout:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "run %d: %d spokes, commit to all acked %.2f s (limit %.2f s), hub CPU %.1f s, peak RSS %.0f MiB\n",
+			i+1, *spokes, r.CommitToAckedSec, r.LimitSec, r.HubCPUSec, r.HubPeakRSSMiB)
+		rs = append(rs, r)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+	s := func(f func(*Result) float64) benchutil.Spread {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, f(r))
+		}
+		return benchutil.SpreadOf(xs)
+	}
+	sum := Summary{Spokes: *spokes, Apps: *apps, Plans: *spokes * *apps, Runs: *runs,
+		CommitToAckedSec: s(func(r *Result) float64 { return r.CommitToAckedSec }),
+		LimitSec:         s(func(r *Result) float64 { return r.LimitSec }),
+		OverLimit:        s(func(r *Result) float64 { return benchutil.Ratio(r.CommitToAckedSec, r.LimitSec) }),
+		HubCPUSec:        s(func(r *Result) float64 { return r.HubCPUSec }),
+		HubPeakRSSMiB:    s(func(r *Result) float64 { return r.HubPeakRSSMiB }),
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(sum); err != nil {
 		os.Exit(1)
 	}
 }
@@ -96,7 +125,7 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 			}
 		}
 	}()
-	token, err := waitToken(ctx, filepath.Join(dir, "hub", "admin-token"))
+	token, err := benchutil.WaitToken(ctx, filepath.Join(dir, "hub", "admin-token"))
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +148,16 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 	var mu sync.Mutex
 	want := ""
 	got := map[string]bool{}
+	sample := map[string]*pb.Plan{} // one plan of the new revision per application, for the limit
 	done := make(chan struct{})
 	for i := range nSpokes {
-		go spoke(ctx, conn, tokens[i], func(p *pb.Plan) {
+		go benchutil.SimSpoke(ctx, conn, tokens[i], func(p *pb.Plan) {
 			received.Add(1)
 			mu.Lock()
 			defer mu.Unlock()
 			if p.GetRevision() == want && !got[p.GetApplication()+"/"+p.GetCluster()] {
 				got[p.GetApplication()+"/"+p.GetCluster()] = true
+				sample[p.GetApplication()] = p
 				if len(got) == nSpokes*nApps {
 					close(done)
 				}
@@ -161,19 +192,23 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 	mu.Lock()
 	want = rev
 	mu.Unlock()
-	cpu0, _ := procStat(hub.Process.Pid)
+	cpu0, _ := benchutil.ProcStat(hub.Process.Pid)
+	profiled := make(chan struct{})
 	if prof := os.Getenv("FANOUT_CPUPROFILE"); prof != "" {
-		go profile(prof)
+		go func() { // the hub runs until the profile is in
+			defer close(profiled)
+			if err := benchutil.Profile("127.0.0.1:17480", 5, prof); err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
+		}()
+	} else {
+		close(profiled)
 	}
+	defer func() { <-profiled }()
 	start := time.Now()
-	body := fmt.Sprintf(`{"repository":{"clone_url":%q}}`, repo)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://127.0.0.1:17480/api/webhook", bytes.NewBufferString(body))
-	req.Header.Set("X-GitHub-Event", "push")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if err := benchutil.Webhook(ctx, "127.0.0.1:17480", repo); err != nil {
 		return nil, err
 	}
-	resp.Body.Close()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -182,89 +217,17 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 		return nil, fmt.Errorf("second revision: %d of %d plans", len(got), nSpokes*nApps)
 	}
 	elapsed := time.Since(start)
-	cpu1, rss := procStat(hub.Process.Pid)
-	return &Result{Spokes: nSpokes, Apps: nApps, Plans: nSpokes * nApps, CommitToAckedSec: elapsed.Seconds(),
+	cpu1, rss := benchutil.ProcStat(hub.Process.Pid)
+	mu.Lock()
+	plans := make([]*pb.Plan, 0, len(sample))
+	for _, p := range sample {
+		plans = append(plans, p)
+	}
+	mu.Unlock()
+	lim, err := limit(ctx, plans, nSpokes)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Spokes: nSpokes, Apps: nApps, Plans: nSpokes * nApps, CommitToAckedSec: elapsed.Seconds(), LimitSec: lim.Seconds(),
 		HubCPUSec: cpu1 - cpu0, HubPeakRSSMiB: rss}, nil
-}
-
-// spoke is a simulated spoke: it acks every plan and reports success.
-func spoke(ctx context.Context, conn *grpc.ClientConn, token string, onPlan func(*pb.Plan)) {
-	mctx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-	stream, err := pb.NewSpokeServiceClient(conn).Connect(mctx)
-	if err != nil {
-		return
-	}
-	if err := stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Hello{Hello: &pb.Hello{AgentVersion: "bench"}}}); err != nil {
-		return
-	}
-	for {
-		m, err := stream.Recv()
-		if err != nil {
-			return
-		}
-		pa := m.GetPlan()
-		if pa == nil {
-			continue
-		}
-		p := pa.GetPlan()
-		if err := stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Ack{Ack: &pb.PlanAck{Seq: pa.GetSeq(), Application: p.GetApplication(), PlanHash: p.GetHash()}}}); err != nil {
-			return
-		}
-		onPlan(p)
-		if err := stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Progress{Progress: &pb.SyncProgress{Application: p.GetApplication(), PlanHash: p.GetHash(),
-			Operation: &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, PlanHash: p.GetHash(), Revision: p.GetRevision()}}}}); err != nil {
-			return
-		}
-	}
-}
-
-// profile saves a 15 s CPU profile of the hub to file.
-func profile(file string) {
-	resp, err := http.Get("http://127.0.0.1:17480/debug/pprof/profile?seconds=15")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "profile:", err)
-		return
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		fmt.Fprintln(os.Stderr, "profile:", err)
-		return
-	}
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "profile:", err)
-	}
-}
-
-func waitToken(ctx context.Context, file string) (string, error) {
-	for {
-		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
-			return strings.TrimSpace(string(b)), nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("no admin token in %s", file)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// procStat returns a process's CPU seconds (user+system) and peak RSS (MiB).
-func procStat(pid int) (float64, float64) {
-	var cpu, rss float64
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
-		ut, _ := strconv.ParseFloat(f[11], 64)
-		st, _ := strconv.ParseFloat(f[12], 64)
-		cpu = (ut + st) / 100 // USER_HZ
-	}
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "VmHWM:") {
-				kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
-				rss = kb / 1024
-			}
-		}
-	}
-	return cpu, rss
 }

@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sync/singleflight"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -58,10 +60,13 @@ type Controller struct {
 	sem    chan struct{}
 	now    func() time.Time
 
-	kicks   chan struct{}
-	mu      sync.Mutex
-	appLock map[string]*sync.Mutex
-	polled  map[string]time.Time // repo URL → last fetch
+	kicks      chan struct{}
+	mu         sync.Mutex
+	appLock    map[string]*sync.Mutex
+	polled     map[string]time.Time // repo URL → last fetch
+	renders    sync.Map             // render key → *renderMemo: the last render in force, decoded
+	memoSize   atomic.Int64         // keys in renders
+	renderOnce singleflight.Group   // one render per key and commit at a time
 
 	Stats Stats
 }
@@ -568,6 +573,51 @@ func hashOf(commit string) plumbing.Hash { return plumbing.NewHash(commit) }
 // inputs when none of the paths it read changed.
 func (c *Controller) render(ctx context.Context, repo *source.Repo, commit string, src render.Source, url string) ([]*unstructured.Unstructured, error) {
 	key := renderKey(url, src)
+	// The targets of an application on one commit share its render: the
+	// first one finds (or makes) it, the others copy it from memory.
+	if m, ok := c.renders.Load(key); ok && m.(*renderMemo).commit == commit {
+		c.Stats.add(0, 1, 0)
+		return m.(*renderMemo).copy(), nil
+	}
+	v, err, _ := c.renderOnce.Do(key+"@"+commit, func() (any, error) {
+		objs, err := c.renderOrReuse(ctx, repo, commit, src, key)
+		if err != nil {
+			return nil, err
+		}
+		m := &renderMemo{commit: commit, objs: objs}
+		if _, loaded := c.renders.Swap(key, m); !loaded && c.memoSize.Add(1) > maxRenderMemo {
+			c.renders.Clear() // bounded: applications come and go
+			c.memoSize.Store(0)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*renderMemo).copy(), nil
+}
+
+// maxRenderMemo bounds the renders kept decoded in memory.
+const maxRenderMemo = 4096
+
+// renderMemo is one render key's objects at a commit. They are never
+// modified: every user gets a copy.
+type renderMemo struct {
+	commit string
+	objs   []*unstructured.Unstructured
+}
+
+func (m *renderMemo) copy() []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(m.objs))
+	for i, u := range m.objs {
+		out[i] = u.DeepCopy()
+	}
+	return out
+}
+
+// renderOrReuse returns the stored render when the commit is the same or
+// changed none of the paths it read, else renders and stores the result.
+func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commit string, src render.Source, key string) ([]*unstructured.Unstructured, error) {
 	tree, err := repo.Tree(hashOf(commit))
 	if err != nil {
 		return nil, err
