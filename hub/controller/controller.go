@@ -183,15 +183,28 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 		c.log.Error("list applications", "err", err)
 		return
 	}
+	// Applications reconcile side by side (each has its own lock), so that
+	// their store writes share commits.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, refreshParallelism)
 	for _, a := range apps {
 		if a.GetSource().GetRepoUrl() != repoURL {
 			continue
 		}
-		if err := c.reconcile(ctx, a.GetName(), fetchErr); err != nil {
-			c.log.Warn("reconcile", "app", a.GetName(), "err", err)
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := c.reconcile(ctx, a.GetName(), fetchErr); err != nil {
+				c.log.Warn("reconcile", "app", a.GetName(), "err", err)
+			}
+		}()
 	}
+	wg.Wait()
 }
+
+// refreshParallelism bounds the applications a refresh reconciles at once.
+const refreshParallelism = 16
 
 // Reconcile fetches an application's repository and reconciles it.
 func (c *Controller) Reconcile(ctx context.Context, app string) error {

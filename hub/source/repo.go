@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -113,15 +114,36 @@ type Repo struct {
 	mu    sync.RWMutex
 	creds Credentials
 	repo  *git.Repository
+
+	fetches   atomic.Uint64 // fetches started
+	lastFetch error         // the last fetch's result (guarded by mu)
 }
 
 var refSpecs = []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
 
 // Fetch clones the repository on first use, then fetches every branch and
 // tag (force-pushes replace refs; deleted branches disappear).
+//
+// Calls coalesce: one that waited while another fetch started after it was
+// made returns that fetch's result, which is at least as new as it asked
+// for. Creating a thousand applications of one repository fetches it a few
+// times, not a thousand.
 func (r *Repo) Fetch(ctx context.Context) error {
+	seen := r.fetches.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// A fetch numbered above seen started after this call was made (the
+	// counter moves under mu); a canceled one is no answer for others.
+	last := r.lastFetch
+	if r.fetches.Load() > seen && !errors.Is(last, context.Canceled) && !errors.Is(last, context.DeadlineExceeded) {
+		return last
+	}
+	r.fetches.Add(1)
+	r.lastFetch = r.fetch(ctx)
+	return r.lastFetch
+}
+
+func (r *Repo) fetch(ctx context.Context) error {
 	auth, err := r.creds.auth()
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.url, err)

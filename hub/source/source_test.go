@@ -3,9 +3,13 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,5 +179,62 @@ func TestTreeSymlinks(t *testing.T) {
 	}
 	if _, err := render.Render(ctx(t), tree, render.Source{Path: "evil"}, render.DefaultLimits()); !errors.Is(err, render.ErrEscape) {
 		t.Errorf("render of an escaping link: %v", err)
+	}
+}
+
+// Concurrent fetches of one repository coalesce, yet each returns with a
+// commit pushed before it was called.
+func TestFetchesCoalesce(t *testing.T) {
+	gs, err := gitserver.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		gs.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	if err := gs.Create("app"); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/app.git"
+	repo := NewCache(t.TempDir()).Repo(url, Credentials{})
+	if _, err := gs.Commit("app", "main", "first", map[string]string{"a.yaml": "a: 1\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Fetch(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	one := requests.Load()
+	const callers = 40
+	for round := range 3 {
+		head, err := gs.Commit("app", "main", fmt.Sprint("round ", round), map[string]string{"a.yaml": fmt.Sprintf("a: %d\n", round+2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := requests.Load()
+		var wg sync.WaitGroup
+		errs := make(chan error, callers)
+		for range callers {
+			wg.Go(func() {
+				if err := repo.Fetch(ctx(t)); err != nil {
+					errs <- err
+					return
+				}
+				if h, err := repo.Resolve("main"); err != nil || h.String() != head {
+					errs <- fmt.Errorf("after fetch main is %s (%v), want %s", h, err, head)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		// Forty callers: at most a few fetches' worth of requests.
+		if got := requests.Load() - before; got > 3*one {
+			t.Errorf("round %d: %d Git requests for %d concurrent fetches (one fetch makes %d)", round, got, callers, one)
+		}
 	}
 }

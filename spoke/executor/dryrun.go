@@ -62,6 +62,12 @@ func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, name
 		return fmt.Errorf("%s: %w", object.Describe(a.Object), err)
 	} else if !known {
 		if crds[gvk.GroupKind()] {
+			// No object of a kind the cluster does not serve yet exists.
+			ref := apply.RefOf(a.Object)
+			if ref.Namespace == "" {
+				ref.Namespace = t.Proto.GetOptions().GetDefaultNamespace()
+			}
+			t.setPrior(ref, nil)
 			return nil
 		}
 		return fmt.Errorf("%s: %w: the cluster serves no %s in %s and the plan defines no CRD for it", object.Describe(a.Object), ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
@@ -96,6 +102,7 @@ func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, name
 		}
 	}
 	if err != nil && namespaces[obj.GetNamespace()] && isNamespaceNotFound(err) {
+		t.setPrior(apply.RefOf(obj), nil) // nothing exists in a namespace that does not
 		return nil
 	}
 	return err

@@ -99,7 +99,8 @@ func NewTarget(app string, generation uint64, proto *pb.Plan, p *plan.Plan, run 
 }
 
 // setPrior records the dry-run's result for ref: the object as applying
-// would leave it, carrying the live resourceVersion ("": it did not exist).
+// would leave it, carrying the live resourceVersion ("": it did not exist);
+// nil when the object cannot exist yet (its namespace or kind is new).
 func (t *Target) setPrior(ref apply.Ref, out *unstructured.Unstructured) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

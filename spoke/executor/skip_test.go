@@ -29,7 +29,12 @@ func TestMain(m *testing.M) { localcluster.Main(m) }
 // are not dry-runs.
 type counting struct {
 	*apply.Manager
-	applies atomic.Int64
+	applies, gets atomic.Int64
+}
+
+func (c *counting) Get(ctx context.Context, ref apply.Ref) (*unstructured.Unstructured, error) {
+	c.gets.Add(1)
+	return c.Manager.Get(ctx, ref)
 }
 
 func (c *counting) Apply(ctx context.Context, u *unstructured.Unstructured, opts apply.ApplyOptions) (*unstructured.Unstructured, error) {
@@ -64,35 +69,8 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 	sync := func(y string, wantApplies int64, wantResults map[string]string) {
 		t.Helper()
 		gen++
-		objs, err := object.Decode("desired.yaml", []byte(y), object.DefaultLimits())
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := plan.Compute(objs, nil, plan.Options{Namespace: ns})
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := wire.PlanToProto(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg.Application, msg.Options = "skip", &pb.PlanOptions{DefaultNamespace: ns, ForceConflicts: true}
-		raw, err := proto.Marshal(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		run := store.Run{Phase: store.Running, StartedAt: time.Now().UTC()}
-		if err := st.PutTarget(store.Target{App: "skip", PlanHash: msg.GetHash(), Generation: gen, Run: run}, raw); err != nil {
-			t.Fatal(err)
-		}
-		tgt := executor.NewTarget("skip", gen, msg, p, run)
 		before := cluster.applies.Load()
-		if err := ex.Execute(t.Context(), tgt); err != nil {
-			t.Fatal(err)
-		}
-		if r := tgt.Snapshot(); r.Phase != store.Succeeded {
-			t.Fatalf("sync %d: %s: %s", gen, r.Phase, r.Message)
-		}
+		tgt := execute(t, ex, st, y, &pb.PlanOptions{DefaultNamespace: ns, ForceConflicts: true}, gen)
 		if got := cluster.applies.Load() - before; got != wantApplies {
 			t.Errorf("sync %d: %d objects applied, want %d", gen, got, wantApplies)
 		}
@@ -126,4 +104,55 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 	// A change in Git is applied.
 	sync(cms("2"), 1, map[string]string{"a": "unchanged", "b": "configured", "c": "unchanged"})
 	sync(cms("2"), 0, all("unchanged"))
+	if n := cluster.gets.Load(); n != 0 {
+		t.Errorf("%d GETs: the dry-run tells every object's state", n)
+	}
+
+	// Into a namespace the plan creates: the dry-run passes the objects
+	// over, and they cannot exist yet, so none is read before it is applied.
+	before := cluster.gets.Load()
+	tgt := execute(t, ex, st, cms("1"), &pb.PlanOptions{DefaultNamespace: ns + "-new", CreateNamespace: true}, gen+1)
+	for _, r := range tgt.Progress().GetResults() {
+		if r.GetRef().GetKind() == "ConfigMap" && r.GetResult() != "created" {
+			t.Errorf("new namespace: %s %q, want created", r.GetRef().GetName(), r.GetResult())
+		}
+	}
+	if n := cluster.gets.Load() - before; n != 1 { // the Namespace's own
+		t.Errorf("new namespace: %d GETs, want 1 (the Namespace)", n)
+	}
+}
+
+// execute plans y as the hub does and runs it to the end, which must be
+// Succeeded.
+func execute(t *testing.T, ex *executor.Executor, st *store.Store, y string, opts *pb.PlanOptions, gen uint64) *executor.Target {
+	t.Helper()
+	objs, err := object.Decode("desired.yaml", []byte(y), object.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compute(objs, nil, plan.Options{Namespace: opts.GetDefaultNamespace(), CreateNamespace: opts.GetCreateNamespace()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := wire.PlanToProto(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Application, msg.Options = "skip", opts
+	raw, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := store.Run{Phase: store.Running, StartedAt: time.Now().UTC()}
+	if err := st.PutTarget(store.Target{App: "skip", PlanHash: msg.GetHash(), Generation: gen, Run: run}, raw); err != nil {
+		t.Fatal(err)
+	}
+	tgt := executor.NewTarget("skip", gen, msg, p, run)
+	if err := ex.Execute(t.Context(), tgt); err != nil {
+		t.Fatal(err)
+	}
+	if r := tgt.Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("sync %d: %s: %s", gen, r.Phase, r.Message)
+	}
+	return tgt
 }
