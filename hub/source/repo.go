@@ -117,6 +117,9 @@ type Repo struct {
 
 	fetches   atomic.Uint64 // fetches started
 	lastFetch error         // the last fetch's result (guarded by mu)
+
+	treesOnce sync.Once
+	trees     *trees // decoded trees, shared by every TreeFS of the repository
 }
 
 var refSpecs = []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
@@ -231,7 +234,8 @@ func (r *Repo) Tree(commit plumbing.Hash) (*TreeFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewTreeFS(r.repo.Storer, t), nil
+	r.treesOnce.Do(func() { r.trees = newTrees(r.repo.Storer) })
+	return newTreeFS(r.repo.Storer, t, r.trees), nil
 }
 
 // Message returns a commit's first line, for history.

@@ -28,8 +28,9 @@ const maxLinks = 40
 // resolved to ("" for a path that does not exist), so a render can be
 // re-used for a later commit in which none of them changed.
 type TreeFS struct {
-	s    storer.EncodedObjectStorer
-	root *object.Tree
+	s     storer.EncodedObjectStorer
+	root  *object.Tree
+	trees *trees
 
 	mu    sync.Mutex
 	reads map[string]string
@@ -37,7 +38,11 @@ type TreeFS struct {
 
 // NewTreeFS wraps a tree.
 func NewTreeFS(s storer.EncodedObjectStorer, root *object.Tree) *TreeFS {
-	return &TreeFS{s: s, root: root, reads: map[string]string{}}
+	return newTreeFS(s, root, newTrees(s))
+}
+
+func newTreeFS(s storer.EncodedObjectStorer, root *object.Tree, c *trees) *TreeFS {
+	return &TreeFS{s: s, root: root, trees: c, reads: map[string]string{}}
 }
 
 // Reads returns the paths looked up so far and their hashes.
@@ -97,17 +102,14 @@ func (t *TreeFS) lookup(name string, follow bool) (*entry, error) {
 	cur, dir := root, ""
 	hops := 0
 	for i := 0; i < len(parts); i++ {
-		tree, err := object.GetTree(t.s, cur.hash)
-		if err != nil || cur.mode != filemode.Dir {
+		if cur.mode != filemode.Dir {
 			return nil, fs.ErrNotExist
 		}
-		var next *entry
-		for _, te := range tree.Entries {
-			if te.Name == parts[i] {
-				next = &entry{name: te.Name, mode: te.Mode, hash: te.Hash}
-				break
-			}
+		d, err := t.trees.get(cur.hash)
+		if err != nil {
+			return nil, fs.ErrNotExist
 		}
+		next := d.find(parts[i])
 		if next == nil {
 			return nil, fs.ErrNotExist
 		}
@@ -221,16 +223,16 @@ func (t *TreeFS) readDir(name string, e *entry) ([]fs.DirEntry, error) {
 	if e.mode != filemode.Dir {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
 	}
-	tree, err := object.GetTree(t.s, e.hash)
+	d, err := t.trees.get(e.hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	out := make([]fs.DirEntry, 0, len(tree.Entries))
-	for _, te := range tree.Entries {
-		if te.Mode == filemode.Submodule {
+	out := make([]fs.DirEntry, 0, len(d.entries))
+	for _, te := range d.entries {
+		if te.mode == filemode.Submodule {
 			continue
 		}
-		out = append(out, fs.FileInfoToDirEntry(t.info(te.Name, &entry{name: te.Name, mode: te.Mode, hash: te.Hash})))
+		out = append(out, fs.FileInfoToDirEntry(t.info(te.name, &te)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil

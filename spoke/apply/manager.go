@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -49,6 +50,7 @@ func (r Ref) String() string {
 // Manager applies objects to one cluster.
 type Manager struct {
 	dyn    dynamic.Interface
+	meta   metadata.Interface
 	disco  *discovery.DiscoveryClient
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 
@@ -66,8 +68,12 @@ func New(cfg *rest.Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discovery client: %w", err)
 	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client: %w", err)
+	}
 	cached := memory.NewMemCacheClient(dc)
-	return &Manager{dyn: dyn, disco: dc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
+	return &Manager{dyn: dyn, meta: md, disco: dc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
 }
 
 // Dynamic returns the dynamic client, for informers.

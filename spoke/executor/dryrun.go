@@ -47,6 +47,7 @@ func (e *Executor) dryRun(ctx context.Context, t *Target) error {
 	if err := e.loadApplied(t); err != nil {
 		return err
 	}
+	acts = e.skipUnchanged(ctx, t, acts)
 	errs := forEach(len(acts), e.concurrency(), func(i int) error {
 		return e.dryRunOne(ctx, t, acts[i], namespaces, crds)
 	})

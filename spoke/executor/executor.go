@@ -43,6 +43,7 @@ type Cluster interface {
 	Delete(ctx context.Context, ref apply.Ref, policy metav1.DeletionPropagation, uid types.UID) error
 	Wait(ctx context.Context, ref apply.Ref, cond apply.Condition) (*unstructured.Unstructured, error)
 	Namespaced(ctx context.Context, gvk schema.GroupVersionKind) (namespaced, known bool, err error)
+	ResourceVersions(ctx context.Context, gvk schema.GroupVersionKind, namespace string) (map[string]string, error)
 }
 
 // Store is the subset of store.Store the executor uses.

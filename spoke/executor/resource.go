@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -68,11 +67,10 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 			return outcome{}, fmt.Errorf("%s: ignoreDifferences: %w", ref, err)
 		}
 	}
-	sum, err := object.Hash(desired)
+	sum, err := appliedHash(desired, opts.GetForceConflicts())
 	if err != nil {
 		return outcome{}, fmt.Errorf("%s: %w", ref, err)
 	}
-	sum += "/force=" + strconv.FormatBool(opts.GetForceConflicts())
 	// Nothing wrote the object since the last apply of this same object:
 	// applying it again would change nothing, so it is not sent.
 	if prior != "" && last != nil && last.ResourceVersion == prior && last.Hash == sum {

@@ -2,8 +2,10 @@ package executor_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) { localcluster.Main(m) }
 // are not dry-runs.
 type counting struct {
 	*apply.Manager
-	applies, gets atomic.Int64
+	applies, dryRuns, gets atomic.Int64
 }
 
 func (c *counting) Get(ctx context.Context, ref apply.Ref) (*unstructured.Unstructured, error) {
@@ -38,7 +40,9 @@ func (c *counting) Get(ctx context.Context, ref apply.Ref) (*unstructured.Unstru
 }
 
 func (c *counting) Apply(ctx context.Context, u *unstructured.Unstructured, opts apply.ApplyOptions) (*unstructured.Unstructured, error) {
-	if !opts.DryRun {
+	if opts.DryRun {
+		c.dryRuns.Add(1)
+	} else {
 		c.applies.Add(1)
 	}
 	return c.Manager.Apply(ctx, u, opts)
@@ -60,31 +64,52 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 	cluster := &counting{Manager: m}
 	ex := &executor.Executor{Cluster: cluster, Store: st, Guard: guard.DefaultRules(), Options: executor.DefaultOptions(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// Ten ConfigMaps, a to j: enough for the executor to list their
+	// resourceVersions instead of a dry-run each.
 	cms := func(b string) string {
-		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: '1'}\n---\n" +
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {v: '" + b + "'}\n---\n" +
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {v: '1'}\n"
+		var y strings.Builder
+		for _, name := range "abcdefghij" {
+			v := "1"
+			if name == 'b' {
+				v = b
+			}
+			fmt.Fprintf(&y, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: %c}\ndata: {v: '%s'}\n", name, v)
+		}
+		return y.String()
 	}
 	gen := uint64(0)
-	sync := func(y string, wantApplies int64, wantResults map[string]string) {
+	// sync runs y and checks how many objects were applied and dry-run,
+	// and each one's result (default: unchanged).
+	sync := func(y string, wantApplies, wantDryRuns int64, results map[string]string) {
 		t.Helper()
 		gen++
-		before := cluster.applies.Load()
+		applies, dryRuns := cluster.applies.Load(), cluster.dryRuns.Load()
 		tgt := execute(t, ex, st, y, &pb.PlanOptions{DefaultNamespace: ns, ForceConflicts: true}, gen)
-		if got := cluster.applies.Load() - before; got != wantApplies {
+		if got := cluster.applies.Load() - applies; got != wantApplies {
 			t.Errorf("sync %d: %d objects applied, want %d", gen, got, wantApplies)
 		}
+		if got := cluster.dryRuns.Load() - dryRuns; got != wantDryRuns {
+			t.Errorf("sync %d: %d objects dry-run, want %d", gen, got, wantDryRuns)
+		}
 		for _, r := range tgt.Progress().GetResults() {
-			if want := wantResults[r.GetRef().GetName()]; r.GetResult() != want {
+			want := results[r.GetRef().GetName()]
+			if want == "" {
+				want = "unchanged"
+			}
+			if r.GetResult() != want {
 				t.Errorf("sync %d: %s %q, want %q", gen, r.GetRef().GetName(), r.GetResult(), want)
 			}
 		}
 	}
-	all := func(result string) map[string]string { return map[string]string{"a": result, "b": result, "c": result} }
-	sync(cms("1"), 3, all("created"))
-	sync(cms("1"), 0, all("unchanged"))
+	created := map[string]string{}
+	for _, name := range "abcdefghij" {
+		created[string(name)] = "created"
+	}
+	sync(cms("1"), 10, 10, created)
+	sync(cms("1"), 0, 0, nil) // one list, nothing dry-run or applied
 
-	// Someone else writes b: it is applied again (taking the field back).
+	// Someone else writes b: it is dry-run and applied again (taking the
+	// field back).
 	cs, err := c.Clientset()
 	if err != nil {
 		t.Fatal(err)
@@ -97,15 +122,15 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
 		t.Fatal(err)
 	}
-	sync(cms("1"), 1, map[string]string{"a": "unchanged", "b": "configured", "c": "unchanged"})
+	sync(cms("1"), 1, 1, map[string]string{"b": "configured"})
 	if cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "b", metav1.GetOptions{}); err != nil || cm.Data["v"] != "1" {
 		t.Fatalf("b after the sync: %v %v, want v=1", cm.Data, err)
 	}
 	// A change in Git is applied.
-	sync(cms("2"), 1, map[string]string{"a": "unchanged", "b": "configured", "c": "unchanged"})
-	sync(cms("2"), 0, all("unchanged"))
+	sync(cms("2"), 1, 1, map[string]string{"b": "configured"})
+	sync(cms("2"), 0, 0, nil)
 	if n := cluster.gets.Load(); n != 0 {
-		t.Errorf("%d GETs: the dry-run tells every object's state", n)
+		t.Errorf("%d GETs: the dry-run or the list tells every object's state", n)
 	}
 
 	// Into a namespace the plan creates: the dry-run passes the objects

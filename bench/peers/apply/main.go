@@ -131,7 +131,12 @@ func (b *bench) run(runs int) (*Result, error) {
 	for r := range runs {
 		for k := range contenders {
 			c := contenders[(r+k)%len(contenders)]
-			for phase, s := range b.contender(ctx, c, r) {
+			samples := b.contender(ctx, c, r)
+			for _, phase := range phases {
+				s, ok := samples[phase]
+				if !ok {
+					continue
+				}
 				if s.Err != "" {
 					return nil, fmt.Errorf("run %d, %s, %s: %s", r+1, c, phase, s.Err)
 				}
