@@ -36,7 +36,12 @@ func appliedHash(desired *unstructured.Unstructured, force bool) (string, error)
 // object (ApplyOutOfSyncOnly, RespectIgnoreDifferences) read it anyway.
 func (e *Executor) skipUnchanged(ctx context.Context, t *Target, acts []plan.Action) []plan.Action {
 	opts := t.Proto.GetOptions()
-	if opts.GetApplyOutOfSyncOnly() || opts.GetRespectIgnoreDifferences() {
+	t.mu.Lock()
+	none := len(t.applied) == 0
+	t.mu.Unlock()
+	// Nothing applied before (a first sync): nothing to look up, and no
+	// kind lookups (an unknown kind refreshes discovery) ahead of the dry-run.
+	if none || opts.GetApplyOutOfSyncOnly() || opts.GetRespectIgnoreDifferences() {
 		return acts
 	}
 	type group struct {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,9 +78,21 @@ func child(j job) error {
 	}
 	cfg.QPS, cfg.Burst = float32(j.QPS), j.Burst
 	var requests atomic.Int64
+	var mu sync.Mutex
+	byVerb := map[string]int{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripper(func(r *http.Request) (*http.Response, error) {
 			requests.Add(1)
+			verb := r.Method
+			if r.URL.Query().Get("dryRun") != "" {
+				verb += " dry-run"
+			}
+			if r.URL.Query().Get("watch") != "" {
+				verb += " watch"
+			}
+			mu.Lock()
+			byVerb[verb]++
+			mu.Unlock()
 			return rt.RoundTrip(r)
 		})
 	})
@@ -100,6 +113,7 @@ func child(j job) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "%s: requests by verb: %v\n", j.Contender, byVerb)
 	fmt.Printf("{\"requests\": %d}\n", requests.Load())
 	return nil
 }

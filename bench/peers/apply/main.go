@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,7 +204,7 @@ func (b *bench) spawn(ctx context.Context, j job) Sample {
 	}
 	cmd := exec.CommandContext(ctx, exe, "-child", string(arg))
 	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	start := time.Now()
 	stdout, err := cmd.Output()
 	s := Sample{WallSec: time.Since(start).Seconds()}
