@@ -65,7 +65,7 @@ func fanoutSection(w io.Writer, f node) {
 	fmt.Fprintf(w, "loopback (in the benchmark process, sharing the 2 cores); 5 applications each targeting\n")
 	fmt.Fprintf(w, "every cluster. Time from the webhook of a new commit to every plan received and\n")
 	fmt.Fprintf(w, "acknowledged. The limit is a bare gRPC server in the same process sending the same\n")
-	fmt.Fprintf(w, "plans, already encoded, down the same N streams (no Git, render, plan or store).\n")
+	fmt.Fprintf(w, "plans (messages built beforehand) down the same N streams (no Git, render, plan or store).\n")
 	fmt.Fprintf(w, "Anchors, not measured here: Fleet, 2,550 bundle deployments ready in ~51 s; Argo CD,\n")
 	fmt.Fprintf(w, "3 application-controller replicas for 500 clusters.\n\n")
 	t := newTable(w, "spokes", "plans", "commit → all acked s", "limit s", "÷ limit", "hub CPU s", "hub peak RSS MiB")

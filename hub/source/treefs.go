@@ -36,11 +36,7 @@ type TreeFS struct {
 	reads map[string]string
 }
 
-// NewTreeFS wraps a tree.
-func NewTreeFS(s storer.EncodedObjectStorer, root *object.Tree) *TreeFS {
-	return newTreeFS(s, root, newTrees(s))
-}
-
+// newTreeFS wraps a tree; c decodes its directories (shared per repository).
 func newTreeFS(s storer.EncodedObjectStorer, root *object.Tree, c *trees) *TreeFS {
 	return &TreeFS{s: s, root: root, trees: c, reads: map[string]string{}}
 }

@@ -22,12 +22,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/pkg/ssa"
 
 	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/health"
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -240,7 +242,7 @@ func runClientGo(ctx context.Context, cfg *rest.Config, j job, objs []*unstructu
 					return err
 				}
 				_, err = m.Dynamic().Resource(mapping.Resource).Namespace(u.GetNamespace()).Patch(gctx, u.GetName(),
-					types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "client-go-bench", Force: ptr(true)})
+					types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "client-go-bench", Force: ptr.To(true)})
 				return err
 			})
 		}
@@ -257,6 +259,8 @@ func runClientGo(ctx context.Context, cfg *rest.Config, j job, objs []*unstructu
 	return nil
 }
 
+// established polls the CRD until it is Healthy by the project's health
+// rules (Established).
 func established(ctx context.Context, m *apply.Manager, name string) error {
 	ref := apply.Ref{GVK: schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}, Name: name}
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
@@ -264,13 +268,8 @@ func established(ctx context.Context, m *apply.Manager, name string) error {
 		if err != nil || u == nil {
 			return false, err
 		}
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" {
-				return true, nil
-			}
-		}
-		return false, nil
+		h, err := health.Compute(u)
+		return err == nil && h.Status == health.Healthy, err
 	})
 }
 
@@ -294,5 +293,3 @@ func runKubectl(ctx context.Context, j job) error {
 	}
 	return kc("apply", "--server-side", "--field-manager", "kubectl-bench", "--force-conflicts", "-n", j.Namespace, "-f", rest)
 }
-
-func ptr[T any](v T) *T { return &v }

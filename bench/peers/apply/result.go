@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
+
+	"github.com/flotilla-gitops/flotilla/bench/internal/benchutil"
 )
 
 // Sample is one contender's measurement of one phase.
@@ -16,30 +17,14 @@ type Sample struct {
 	Err        string `json:",omitempty"`
 }
 
-// Spread is min/median/max over the runs.
-type Spread struct{ Min, Median, Max float64 }
-
-func spread(v []float64) Spread {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return Spread{}
-	}
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return Spread{s[0], med, s[len(s)-1]}
-}
-
 // Figures summarise one contender's phase.
 type Figures struct {
-	AppliedSec, HealthySec, CPUSec, MaxRSSMiB, Requests Spread
+	AppliedSec, HealthySec, CPUSec, MaxRSSMiB, Requests benchutil.Spread
 	// Ratios of this contender's time to the limit's in the same run.
-	AppliedVsLimit, HealthyVsLimit Spread
+	AppliedVsLimit, HealthyVsLimit benchutil.Spread
 	// Ratios of Flotilla's time to this contender's in the same run
 	// (below 1: Flotilla is faster).
-	FlotillaAppliedVs, FlotillaHealthyVs Spread
+	FlotillaAppliedVs, FlotillaHealthyVs benchutil.Spread
 }
 
 // Result is the benchmark's output.
@@ -73,22 +58,22 @@ func (r *Result) summarise() {
 		figs := map[string]Figures{}
 		for _, c := range contenders {
 			ss := byC[c]
-			col := func(f func(Sample) float64) Spread {
+			col := func(f func(Sample) float64) benchutil.Spread {
 				var v []float64
 				for _, s := range ss {
 					v = append(v, f(s))
 				}
-				return spread(v)
+				return benchutil.SpreadOf(v)
 			}
 			// ratio of a's to b's figure, run by run.
-			ratio := func(a, b string, f func(Sample) float64) Spread {
+			ratio := func(a, b string, f func(Sample) float64) benchutil.Spread {
 				var v []float64
 				for i := range min(len(byC[a]), len(byC[b])) {
 					if d := f(byC[b][i]); d > 0 {
 						v = append(v, f(byC[a][i])/d)
 					}
 				}
-				return spread(v)
+				return benchutil.SpreadOf(v)
 			}
 			applied := func(s Sample) float64 { return s.WallSec }
 			healthy := func(s Sample) float64 { return s.HealthySec }
@@ -111,12 +96,12 @@ func (r *Result) print(w io.Writer) {
 		fmt.Fprintf(w, "\n%s\n%-10s %-22s %-22s %-18s %-10s %-9s %s\n", phase, "contender", "applied s", "applied+healthy s", "healthy vs limit", "CPU s", "RSS MiB", "requests")
 		for _, c := range r.Contenders {
 			f := r.Phases[phase][c]
-			fmt.Fprintf(w, "%-10s %-22s %-22s %-18s %-10.2f %-9.0f %.0f\n", c, f.AppliedSec.String(2), f.HealthySec.String(2), f.HealthyVsLimit.String(2),
+			fmt.Fprintf(w, "%-10s %-22s %-22s %-18s %-10.2f %-9.0f %.0f\n", c, spreadString(f.AppliedSec, 2), spreadString(f.HealthySec, 2), spreadString(f.HealthyVsLimit, 2),
 				f.CPUSec.Median, f.MaxRSSMiB.Median, f.Requests.Median)
 		}
 	}
 }
 
-func (s Spread) String(prec int) string {
+func spreadString(s benchutil.Spread, prec int) string {
 	return fmt.Sprintf("%.*f [%.*f–%.*f]", prec, s.Median, prec, s.Min, prec, s.Max)
 }
