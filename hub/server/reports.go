@@ -69,15 +69,22 @@ func (h *Hub) Ack(cluster string, a *pb.PlanAck) {
 		return
 	}
 	msg := "spoke refused the plan: " + a.GetError()
+	// History first: whoever sees the status change also sees the history.
+	h.finish(a.GetApplication(), cluster, a.GetPlanHash(), pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
 	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(), Message: msg, FinishedAt: timestamppb.Now()}
 	})
-	h.finish(a.GetApplication(), cluster, a.GetPlanHash(), pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
 }
 
 // Progress implements Reports.
 func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 	op := p.GetOperation()
+	// History first: whoever waits for the status (app wait) then reads a
+	// finished history entry.
+	switch op.GetPhase() {
+	case pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, pb.OperationPhase_OPERATION_PHASE_FAILED:
+		h.finish(p.GetApplication(), cluster, p.GetPlanHash(), op.GetPhase(), op.GetMessage())
+	}
 	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Operation = op
 		if op.GetRevision() != "" {
@@ -90,10 +97,6 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 			}
 		}
 	})
-	switch op.GetPhase() {
-	case pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, pb.OperationPhase_OPERATION_PHASE_FAILED:
-		h.finish(p.GetApplication(), cluster, p.GetPlanHash(), op.GetPhase(), op.GetMessage())
-	}
 }
 
 func mergeResults(t *pb.TargetStatus, results []*pb.ResourceResult) {
