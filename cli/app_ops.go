@@ -381,6 +381,14 @@ func newAppPlanCmd(hf *hubFlags) *cobra.Command {
 	var revision, output string
 	cmd := &cobra.Command{
 		Use: "plan NAME", Short: "Show the plan each cluster would run, without syncing", Args: cobra.ExactArgs(1),
+		Long: `Plan prints, per cluster, the ordered plan a sync would run (phases, waves,
+hooks, prunes), its hash (for app approve), and what it would change: the
+cluster's spoke compares each object with the live one and answers with a
+unified diff per object that would be created, changed or pruned. When the
+spoke is not connected, the diff is from the plan the cluster runs now, and
+the output says so.`,
+		Example: `  flotilla app plan shop
+  flotilla app plan shop --cluster edge-1 --revision v1.4.0 -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat(output, "table", "wide", "json", "yaml"); err != nil {
 				return err
@@ -406,7 +414,8 @@ func newAppPlanCmd(hf *hubFlags) *cobra.Command {
 					}
 					p.Hash = r.GetPlan().GetHash()
 					if output == "json" || output == "yaml" {
-						v := map[string]any{"cluster": cl, "revision": r.GetPlan().GetRevision(), "plan": p, "currentPlanHash": r.GetCurrentPlanHash(), "diffs": planDiffView(r.GetDiffs())}
+						v := map[string]any{"cluster": cl, "revision": r.GetPlan().GetRevision(), "plan": p, "currentPlanHash": r.GetCurrentPlanHash(),
+							"diffs": planDiffView(r.GetDiffs()), "live": r.GetLive(), "liveError": r.GetLiveError()}
 						if output == "json" {
 							err = writeJSON(cmd.OutOrStdout(), v)
 						} else {
@@ -421,8 +430,18 @@ func newAppPlanCmd(hf *hubFlags) *cobra.Command {
 					if err := printPlan(cmd, p, output); err != nil {
 						return err
 					}
+					if r.GetLive() {
+						fmt.Fprintf(cmd.OutOrStdout(), "%d object(s) would change in the cluster\n", len(r.GetDiffs()))
+					} else {
+						fmt.Fprintf(cmd.OutOrStdout(), "%d object(s) differ from the plan the cluster runs now (live state unavailable: %s)\n", len(r.GetDiffs()), r.GetLiveError())
+					}
+					paint := isTerminal(cmd.OutOrStdout())
 					for _, d := range r.GetDiffs() {
-						fmt.Fprintf(cmd.OutOrStdout(), "--- %s %s\n%s", d.GetRef().GetKind(), nsName(d.GetRef().GetNamespace(), d.GetRef().GetName()), d.GetDiff())
+						text := d.GetDiff()
+						if paint {
+							text = diff.Colorize(text)
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "--- %s %s\n%s", d.GetRef().GetKind(), nsName(d.GetRef().GetNamespace(), d.GetRef().GetName()), text)
 					}
 				}
 				return nil

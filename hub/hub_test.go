@@ -110,6 +110,7 @@ type spoke struct {
 	t      *testing.T
 	stream pb.SpokeService_ConnectClient
 	msgs   chan *pb.ConnectResponse
+	close  context.CancelFunc
 }
 
 func (e *env) connect(token string, hello *pb.Hello) (*spoke, error) {
@@ -129,7 +130,7 @@ func (e *env) connect(token string, hello *pb.Hello) (*spoke, error) {
 	if first.GetWelcome() == nil {
 		return nil, fmt.Errorf("first message %v, want Welcome", first)
 	}
-	s := &spoke{t: e.t, stream: stream, msgs: make(chan *pb.ConnectResponse, 100)}
+	s := &spoke{t: e.t, stream: stream, msgs: make(chan *pb.ConnectResponse, 100), close: cancel}
 	go func() {
 		for {
 			m, err := stream.Recv()

@@ -283,6 +283,16 @@ func TestDependsOnAndApprovalOnClusters(t *testing.T) {
 	if _, err := f.clusters["c2"].CoreV1().ConfigMaps("shop").Get(context.Background(), "gated", metav1.GetOptions{}); err == nil {
 		t.Fatal("gated applied before approval")
 	}
+	// The plan to approve, compared by c2's spoke with its live objects:
+	// the ConfigMap would be created.
+	pr, err := apps.GetPlan(f.admin, &pb.GetPlanRequest{Name: "gated", Cluster: "c2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.GetLive() || pr.GetPlan().GetHash() != pending || len(pr.GetDiffs()) != 1 || pr.GetDiffs()[0].GetRef().GetName() != "gated" ||
+		!strings.Contains(pr.GetDiffs()[0].GetDiff(), "+kind: ConfigMap") {
+		t.Errorf("plan before approval (live diff from the spoke): %v", pr)
+	}
 	if _, err := apps.ApproveApplication(f.admin, &pb.ApproveApplicationRequest{Name: "gated", PlanHashes: []string{pending}}); err != nil {
 		t.Fatal(err)
 	}
@@ -290,4 +300,8 @@ func TestDependsOnAndApprovalOnClusters(t *testing.T) {
 		_, err := f.clusters["c2"].CoreV1().ConfigMaps("shop").Get(context.Background(), "gated", metav1.GetOptions{})
 		return err == nil
 	})
+	// Applied: the same plan would change nothing live.
+	if pr, err = apps.GetPlan(f.admin, &pb.GetPlanRequest{Name: "gated", Cluster: "c2"}); err != nil || !pr.GetLive() || len(pr.GetDiffs()) != 0 {
+		t.Errorf("plan after the sync: %v %v, want a live comparison without changes", pr, err)
+	}
 }

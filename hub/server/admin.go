@@ -219,8 +219,25 @@ func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanR
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	return &pb.GetPlanResponse{Plan: p, Diffs: diffs, CurrentPlanHash: cur}, nil
+	out := &pb.GetPlanResponse{Plan: p, Diffs: diffs, CurrentPlanHash: cur}
+	// The cluster's spoke compares the plan with the live objects; without
+	// an answer, the diff from the current plan stands, with the reason.
+	lctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
+	defer cancel()
+	live, err := s.Hub.Spokes.LiveDiff(lctx, r.GetCluster(), p)
+	if err != nil {
+		out.LiveError = err.Error()
+		return out, nil
+	}
+	out.Live, out.Diffs = true, nil
+	for _, d := range live {
+		out.Diffs = append(out.Diffs, &pb.ObjectDiff{Cluster: r.GetCluster(), Ref: d.GetRef(), Sync: pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC, Diff: d.GetDiff()})
+	}
+	return out, nil
 }
+
+// liveDiffTimeout bounds the wait for a spoke's live comparison.
+const liveDiffTimeout = 30 * time.Second
 
 // ListHistory lists sync history.
 func (s *Admin) ListHistory(_ context.Context, r *pb.ListHistoryRequest) (*pb.ListHistoryResponse, error) {

@@ -98,7 +98,7 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 		return status.Error(codes.InvalidArgument, "the first message must be Hello")
 	}
 	c := &conn{cluster: p.Name, store: s.store, log: s.log.With("cluster", p.Name), wake: make(chan struct{}, 1),
-		pending: map[string]*pb.ConnectResponse{}, unacked: map[string]*sent{}}
+		pending: map[string]*pb.ConnectResponse{}, unacked: map[string]*sent{}, done: ctx.Done()}
 	s.mu.Lock()
 	if old := s.conns[p.Name]; old != nil {
 		old.cancel()
@@ -148,6 +148,8 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 			s.reports.Health(p.Name, m.Health)
 		case *pb.ConnectRequest_Drift:
 			s.reports.Drift(p.Name, m.Drift)
+		case *pb.ConnectRequest_LiveDiff:
+			c.diffs.answer(m.LiveDiff)
 		case *pb.ConnectRequest_Heartbeat, *pb.ConnectRequest_Hello:
 		}
 	}
@@ -216,7 +218,9 @@ type conn struct {
 	log       *slog.Logger
 	cancel    context.CancelFunc
 	wake      chan struct{}
+	done      <-chan struct{} // closed when the stream ends
 	lastTouch time.Time
+	diffs     liveDiffs
 
 	mu      sync.Mutex
 	seq     uint64

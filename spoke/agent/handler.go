@@ -177,3 +177,30 @@ func (a *Agent) Sync(_ context.Context, s *pb.SyncCommand) {
 	a.mu.Unlock()
 	a.runner(ctx, app).assign(t)
 }
+
+// LiveDiff compares a plan with the live cluster, for the hub's plan
+// preview; nothing is changed or stored.
+func (a *Agent) LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDiffResult {
+	ctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
+	defer cancel()
+	msg := r.GetPlan()
+	a.mu.Lock()
+	name := a.clusterName
+	a.mu.Unlock()
+	if msg.GetCluster() != "" && name != "" && msg.GetCluster() != name {
+		return &pb.LiveDiffResult{Error: fmt.Sprintf("plan for cluster %q sent to cluster %q", msg.GetCluster(), name)}
+	}
+	p, err := wire.PlanFromProto(msg)
+	if err != nil {
+		return &pb.LiveDiffResult{Error: err.Error()}
+	}
+	res, err := a.exec.LiveDiff(ctx, msg.GetApplication(), msg, p)
+	if err != nil {
+		a.log.Warn("live diff", "app", msg.GetApplication(), "err", err)
+		return &pb.LiveDiffResult{Error: err.Error()}
+	}
+	return &pb.LiveDiffResult{Resources: res}
+}
+
+// liveDiffTimeout is under the hub's wait, so the hub gets the reason.
+const liveDiffTimeout = 25 * time.Second

@@ -36,6 +36,9 @@ type Handler interface {
 	Plan(ctx context.Context, pa *pb.PlanAssignment) *pb.PlanAck
 	Removed(ctx context.Context, r *pb.TargetRemoved)
 	Sync(ctx context.Context, s *pb.SyncCommand)
+	// LiveDiff compares a plan with the cluster. Unlike the others it may
+	// take long: it runs in a goroutine of its own.
+	LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDiffResult
 }
 
 // Config configures a Client.
@@ -219,6 +222,14 @@ func (c *Client) read(ctx context.Context, st pb.SpokeService_ConnectClient, las
 			c.h.Removed(ctx, msg.Removed)
 		case *pb.ConnectResponse_Sync:
 			c.h.Sync(ctx, msg.Sync)
+		case *pb.ConnectResponse_LiveDiff:
+			go func() {
+				res := c.h.LiveDiff(ctx, msg.LiveDiff)
+				res.Id = msg.LiveDiff.GetId()
+				if ctx.Err() == nil { // else the hub no longer waits for it
+					c.Out.Put(fmt.Sprintf("diff/%d", res.Id), &pb.ConnectRequest{Msg: &pb.ConnectRequest_LiveDiff{LiveDiff: res}})
+				}
+			}()
 		case *pb.ConnectResponse_Heartbeat, *pb.ConnectResponse_Welcome:
 		}
 	}

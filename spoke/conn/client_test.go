@@ -68,6 +68,9 @@ func (h *handler) Plan(_ context.Context, pa *pb.PlanAssignment) *pb.PlanAck {
 
 func (h *handler) Removed(context.Context, *pb.TargetRemoved) {}
 func (h *handler) Sync(context.Context, *pb.SyncCommand)      {}
+func (h *handler) LiveDiff(context.Context, *pb.LiveDiffRequest) *pb.LiveDiffResult {
+	return &pb.LiveDiffResult{}
+}
 
 // The client reconnects after the hub goes away, says in Hello what it
 // runs (so the hub resends nothing), and delivers what was queued while

@@ -101,18 +101,20 @@ func (w *Watcher) heal(ctx context.Context, k Key) error {
 	w.fights[k] = fight{lastHeal: time.Now(), quick: w.fights[k].quick}
 	w.mu.Unlock()
 
-	if live == nil {
-		// Gone from the cache may mean only that the managed label was
-		// removed (the informer selects on it): ask the API server.
-		var err error
-		if live, err = w.cluster.Get(ctx, apply.RefOf(desired)); err != nil {
-			return fmt.Errorf("%s: self-heal: %w", k, err)
-		}
+	// The cache may lag the API server (the object was deleted, or already
+	// put back, since), and gone from the cache may mean only that the
+	// managed label was removed (the informer selects on it): decide on,
+	// and name the writer from, the object as the API server has it now.
+	live, err := w.cluster.Get(ctx, apply.RefOf(desired))
+	if err != nil {
+		return fmt.Errorf("%s: self-heal: %w", k, err)
+	}
+	if r, err := diff.Compare(ctx, desired, live, diff.Options{Ignore: spec.Ignore}); err != nil || r.Status == diff.Synced {
+		return err
 	}
 
 	obj := desired
 	if spec.RespectIgnore && live != nil {
-		var err error
 		if obj, err = diff.Strip(ctx, desired, live, spec.Ignore); err != nil {
 			return fmt.Errorf("%s: self-heal: ignoreDifferences: %w", k, err)
 		}

@@ -1757,13 +1757,18 @@ func (x *GetPlanRequest) GetRevision() string {
 type GetPlanResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Plan  *Plan                  `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	// Per object: the change from what the target runs now (its current
-	// plan; live drift shows in DiffApplication) to this plan.
+	// Per object: what syncing this plan would change. With live, the
+	// cluster's spoke compared the plan with the live objects; otherwise
+	// (spoke not connected) the diff is from the plan the target runs now.
 	Diffs []*ObjectDiff `protobuf:"bytes,2,rep,name=diffs,proto3" json:"diffs,omitempty"`
 	// The plan the target runs now ("" if none).
 	CurrentPlanHash string `protobuf:"bytes,3,opt,name=current_plan_hash,json=currentPlanHash,proto3" json:"current_plan_hash,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The diffs are against the live cluster.
+	Live bool `protobuf:"varint,4,opt,name=live,proto3" json:"live,omitempty"`
+	// Why the live comparison was not possible, when it was not.
+	LiveError     string `protobuf:"bytes,5,opt,name=live_error,json=liveError,proto3" json:"live_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetPlanResponse) Reset() {
@@ -1813,6 +1818,20 @@ func (x *GetPlanResponse) GetDiffs() []*ObjectDiff {
 func (x *GetPlanResponse) GetCurrentPlanHash() string {
 	if x != nil {
 		return x.CurrentPlanHash
+	}
+	return ""
+}
+
+func (x *GetPlanResponse) GetLive() bool {
+	if x != nil {
+		return x.Live
+	}
+	return false
+}
+
+func (x *GetPlanResponse) GetLiveError() string {
+	if x != nil {
+		return x.LiveError
 	}
 	return ""
 }
@@ -3008,11 +3027,14 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x0eGetPlanRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\tR\brevision\"\x93\x01\n" +
+	"\brevision\x18\x03 \x01(\tR\brevision\"\xc6\x01\n" +
 	"\x0fGetPlanResponse\x12%\n" +
 	"\x04plan\x18\x01 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\x12-\n" +
 	"\x05diffs\x18\x02 \x03(\v2\x17.flotilla.v1.ObjectDiffR\x05diffs\x12*\n" +
-	"\x11current_plan_hash\x18\x03 \x01(\tR\x0fcurrentPlanHash\"B\n" +
+	"\x11current_plan_hash\x18\x03 \x01(\tR\x0fcurrentPlanHash\x12\x12\n" +
+	"\x04live\x18\x04 \x01(\bR\x04live\x12\x1d\n" +
+	"\n" +
+	"live_error\x18\x05 \x01(\tR\tliveError\"B\n" +
 	"\x12ListHistoryRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\"J\n" +

@@ -32,6 +32,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_Health
 	//	*ConnectRequest_Drift
 	//	*ConnectRequest_Heartbeat
+	//	*ConnectRequest_LiveDiff
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -128,6 +129,15 @@ func (x *ConnectRequest) GetHeartbeat() *Heartbeat {
 	return nil
 }
 
+func (x *ConnectRequest) GetLiveDiff() *LiveDiffResult {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectRequest_LiveDiff); ok {
+			return x.LiveDiff
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -156,6 +166,10 @@ type ConnectRequest_Heartbeat struct {
 	Heartbeat *Heartbeat `protobuf:"bytes,6,opt,name=heartbeat,proto3,oneof"`
 }
 
+type ConnectRequest_LiveDiff struct {
+	LiveDiff *LiveDiffResult `protobuf:"bytes,7,opt,name=live_diff,json=liveDiff,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Ack) isConnectRequest_Msg() {}
@@ -168,6 +182,8 @@ func (*ConnectRequest_Drift) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Heartbeat) isConnectRequest_Msg() {}
 
+func (*ConnectRequest_LiveDiff) isConnectRequest_Msg() {}
+
 type ConnectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -177,6 +193,7 @@ type ConnectResponse struct {
 	//	*ConnectResponse_Removed
 	//	*ConnectResponse_Heartbeat
 	//	*ConnectResponse_Sync
+	//	*ConnectResponse_LiveDiff
 	Msg           isConnectResponse_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -264,6 +281,15 @@ func (x *ConnectResponse) GetSync() *SyncCommand {
 	return nil
 }
 
+func (x *ConnectResponse) GetLiveDiff() *LiveDiffRequest {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectResponse_LiveDiff); ok {
+			return x.LiveDiff
+		}
+	}
+	return nil
+}
+
 type isConnectResponse_Msg interface {
 	isConnectResponse_Msg()
 }
@@ -288,6 +314,10 @@ type ConnectResponse_Sync struct {
 	Sync *SyncCommand `protobuf:"bytes,5,opt,name=sync,proto3,oneof"`
 }
 
+type ConnectResponse_LiveDiff struct {
+	LiveDiff *LiveDiffRequest `protobuf:"bytes,6,opt,name=live_diff,json=liveDiff,proto3,oneof"`
+}
+
 func (*ConnectResponse_Welcome) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_Plan) isConnectResponse_Msg() {}
@@ -297,6 +327,8 @@ func (*ConnectResponse_Removed) isConnectResponse_Msg() {}
 func (*ConnectResponse_Heartbeat) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_Sync) isConnectResponse_Msg() {}
+
+func (*ConnectResponse_LiveDiff) isConnectResponse_Msg() {}
 
 type Hello struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -597,6 +629,126 @@ func (x *SyncCommand) GetInitiatedBy() string {
 	return ""
 }
 
+// LiveDiffRequest asks the spoke what a plan would change in its cluster,
+// without changing anything (flotilla app plan).
+type LiveDiffRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Names the answer; unique per stream.
+	Id            uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Plan          *Plan  `protobuf:"bytes,2,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiveDiffRequest) Reset() {
+	*x = LiveDiffRequest{}
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveDiffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveDiffRequest) ProtoMessage() {}
+
+func (x *LiveDiffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveDiffRequest.ProtoReflect.Descriptor instead.
+func (*LiveDiffRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *LiveDiffRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *LiveDiffRequest) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+// LiveDiffResult answers a LiveDiffRequest: one entry per object the plan
+// would change (create, update or prune), with the unified diff from the
+// live object to what the plan leaves. Objects it would not change, and
+// hooks, are left out.
+type LiveDiffResult struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Resources []*DriftedResource     `protobuf:"bytes,2,rep,name=resources,proto3" json:"resources,omitempty"`
+	// Set when the comparison failed (nothing else is then meaningful).
+	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LiveDiffResult) Reset() {
+	*x = LiveDiffResult{}
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LiveDiffResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LiveDiffResult) ProtoMessage() {}
+
+func (x *LiveDiffResult) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LiveDiffResult.ProtoReflect.Descriptor instead.
+func (*LiveDiffResult) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LiveDiffResult) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *LiveDiffResult) GetResources() []*DriftedResource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *LiveDiffResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 type Heartbeat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Time          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
@@ -606,7 +758,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +770,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +783,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Heartbeat) GetTime() *timestamppb.Timestamp {
@@ -654,7 +806,7 @@ type PlanAck struct {
 
 func (x *PlanAck) Reset() {
 	*x = PlanAck{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +818,7 @@ func (x *PlanAck) String() string {
 func (*PlanAck) ProtoMessage() {}
 
 func (x *PlanAck) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +831,7 @@ func (x *PlanAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAck.ProtoReflect.Descriptor instead.
 func (*PlanAck) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PlanAck) GetSeq() uint64 {
@@ -722,7 +874,7 @@ type SyncProgress struct {
 
 func (x *SyncProgress) Reset() {
 	*x = SyncProgress{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +886,7 @@ func (x *SyncProgress) String() string {
 func (*SyncProgress) ProtoMessage() {}
 
 func (x *SyncProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +899,7 @@ func (x *SyncProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncProgress.ProtoReflect.Descriptor instead.
 func (*SyncProgress) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SyncProgress) GetApplication() string {
@@ -794,7 +946,7 @@ type ResourceResult struct {
 
 func (x *ResourceResult) Reset() {
 	*x = ResourceResult{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +958,7 @@ func (x *ResourceResult) String() string {
 func (*ResourceResult) ProtoMessage() {}
 
 func (x *ResourceResult) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +971,7 @@ func (x *ResourceResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceResult.ProtoReflect.Descriptor instead.
 func (*ResourceResult) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResourceResult) GetRef() *ObjectRef {
@@ -882,7 +1034,7 @@ type HealthReport struct {
 
 func (x *HealthReport) Reset() {
 	*x = HealthReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1046,7 @@ func (x *HealthReport) String() string {
 func (*HealthReport) ProtoMessage() {}
 
 func (x *HealthReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1059,7 @@ func (x *HealthReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthReport.ProtoReflect.Descriptor instead.
 func (*HealthReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HealthReport) GetApplication() string {
@@ -943,7 +1095,7 @@ type DriftReport struct {
 
 func (x *DriftReport) Reset() {
 	*x = DriftReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1107,7 @@ func (x *DriftReport) String() string {
 func (*DriftReport) ProtoMessage() {}
 
 func (x *DriftReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1120,7 @@ func (x *DriftReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftReport.ProtoReflect.Descriptor instead.
 func (*DriftReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DriftReport) GetApplication() string {
@@ -1009,7 +1161,7 @@ type DriftedResource struct {
 
 func (x *DriftedResource) Reset() {
 	*x = DriftedResource{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1173,7 @@ func (x *DriftedResource) String() string {
 func (*DriftedResource) ProtoMessage() {}
 
 func (x *DriftedResource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1186,7 @@ func (x *DriftedResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedResource.ProtoReflect.Descriptor instead.
 func (*DriftedResource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DriftedResource) GetRef() *ObjectRef {
@@ -1055,21 +1207,23 @@ var File_flotilla_v1_spoke_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/spoke.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x02\n" +
+	"\x17flotilla/v1/spoke.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x03\n" +
 	"\x0eConnectRequest\x12*\n" +
 	"\x05hello\x18\x01 \x01(\v2\x12.flotilla.v1.HelloH\x00R\x05hello\x12(\n" +
 	"\x03ack\x18\x02 \x01(\v2\x14.flotilla.v1.PlanAckH\x00R\x03ack\x127\n" +
 	"\bprogress\x18\x03 \x01(\v2\x19.flotilla.v1.SyncProgressH\x00R\bprogress\x123\n" +
 	"\x06health\x18\x04 \x01(\v2\x19.flotilla.v1.HealthReportH\x00R\x06health\x120\n" +
 	"\x05drift\x18\x05 \x01(\v2\x18.flotilla.v1.DriftReportH\x00R\x05drift\x126\n" +
-	"\theartbeat\x18\x06 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeatB\x05\n" +
-	"\x03msg\"\x9d\x02\n" +
+	"\theartbeat\x18\x06 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12:\n" +
+	"\tlive_diff\x18\a \x01(\v2\x1b.flotilla.v1.LiveDiffResultH\x00R\bliveDiffB\x05\n" +
+	"\x03msg\"\xda\x02\n" +
 	"\x0fConnectResponse\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.flotilla.v1.WelcomeH\x00R\awelcome\x121\n" +
 	"\x04plan\x18\x02 \x01(\v2\x1b.flotilla.v1.PlanAssignmentH\x00R\x04plan\x126\n" +
 	"\aremoved\x18\x03 \x01(\v2\x1a.flotilla.v1.TargetRemovedH\x00R\aremoved\x126\n" +
 	"\theartbeat\x18\x04 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12.\n" +
-	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04syncB\x05\n" +
+	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04sync\x12;\n" +
+	"\tlive_diff\x18\x06 \x01(\v2\x1c.flotilla.v1.LiveDiffRequestH\x00R\bliveDiffB\x05\n" +
 	"\x03msg\"\xff\x02\n" +
 	"\x05Hello\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
@@ -1097,7 +1251,14 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\vSyncCommand\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tplan_hash\x18\x02 \x01(\tR\bplanHash\x12!\n" +
-	"\finitiated_by\x18\x03 \x01(\tR\vinitiatedBy\";\n" +
+	"\finitiated_by\x18\x03 \x01(\tR\vinitiatedBy\"H\n" +
+	"\x0fLiveDiffRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12%\n" +
+	"\x04plan\x18\x02 \x01(\v2\x11.flotilla.v1.PlanR\x04plan\"r\n" +
+	"\x0eLiveDiffResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12:\n" +
+	"\tresources\x18\x02 \x03(\v2\x1c.flotilla.v1.DriftedResourceR\tresources\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\";\n" +
 	"\tHeartbeat\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"p\n" +
 	"\aPlanAck\x12\x10\n" +
@@ -1146,7 +1307,7 @@ func file_flotilla_v1_spoke_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_spoke_proto_rawDescData
 }
 
-var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*ConnectRequest)(nil),        // 0: flotilla.v1.ConnectRequest
 	(*ConnectResponse)(nil),       // 1: flotilla.v1.ConnectResponse
@@ -1155,59 +1316,65 @@ var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*PlanAssignment)(nil),        // 4: flotilla.v1.PlanAssignment
 	(*TargetRemoved)(nil),         // 5: flotilla.v1.TargetRemoved
 	(*SyncCommand)(nil),           // 6: flotilla.v1.SyncCommand
-	(*Heartbeat)(nil),             // 7: flotilla.v1.Heartbeat
-	(*PlanAck)(nil),               // 8: flotilla.v1.PlanAck
-	(*SyncProgress)(nil),          // 9: flotilla.v1.SyncProgress
-	(*ResourceResult)(nil),        // 10: flotilla.v1.ResourceResult
-	(*HealthReport)(nil),          // 11: flotilla.v1.HealthReport
-	(*DriftReport)(nil),           // 12: flotilla.v1.DriftReport
-	(*DriftedResource)(nil),       // 13: flotilla.v1.DriftedResource
-	nil,                           // 14: flotilla.v1.Hello.CurrentPlansEntry
-	nil,                           // 15: flotilla.v1.Hello.CurrentGenerationsEntry
-	(*Plan)(nil),                  // 16: flotilla.v1.Plan
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*Operation)(nil),             // 18: flotilla.v1.Operation
-	(*ObjectRef)(nil),             // 19: flotilla.v1.ObjectRef
-	(Phase)(0),                    // 20: flotilla.v1.Phase
-	(ActionType)(0),               // 21: flotilla.v1.ActionType
-	(Health)(0),                   // 22: flotilla.v1.Health
-	(*ResourceStatus)(nil),        // 23: flotilla.v1.ResourceStatus
-	(SyncStatus)(0),               // 24: flotilla.v1.SyncStatus
+	(*LiveDiffRequest)(nil),       // 7: flotilla.v1.LiveDiffRequest
+	(*LiveDiffResult)(nil),        // 8: flotilla.v1.LiveDiffResult
+	(*Heartbeat)(nil),             // 9: flotilla.v1.Heartbeat
+	(*PlanAck)(nil),               // 10: flotilla.v1.PlanAck
+	(*SyncProgress)(nil),          // 11: flotilla.v1.SyncProgress
+	(*ResourceResult)(nil),        // 12: flotilla.v1.ResourceResult
+	(*HealthReport)(nil),          // 13: flotilla.v1.HealthReport
+	(*DriftReport)(nil),           // 14: flotilla.v1.DriftReport
+	(*DriftedResource)(nil),       // 15: flotilla.v1.DriftedResource
+	nil,                           // 16: flotilla.v1.Hello.CurrentPlansEntry
+	nil,                           // 17: flotilla.v1.Hello.CurrentGenerationsEntry
+	(*Plan)(nil),                  // 18: flotilla.v1.Plan
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*Operation)(nil),             // 20: flotilla.v1.Operation
+	(*ObjectRef)(nil),             // 21: flotilla.v1.ObjectRef
+	(Phase)(0),                    // 22: flotilla.v1.Phase
+	(ActionType)(0),               // 23: flotilla.v1.ActionType
+	(Health)(0),                   // 24: flotilla.v1.Health
+	(*ResourceStatus)(nil),        // 25: flotilla.v1.ResourceStatus
+	(SyncStatus)(0),               // 26: flotilla.v1.SyncStatus
 }
 var file_flotilla_v1_spoke_proto_depIdxs = []int32{
 	2,  // 0: flotilla.v1.ConnectRequest.hello:type_name -> flotilla.v1.Hello
-	8,  // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
-	9,  // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
-	11, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
-	12, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
-	7,  // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
-	3,  // 6: flotilla.v1.ConnectResponse.welcome:type_name -> flotilla.v1.Welcome
-	4,  // 7: flotilla.v1.ConnectResponse.plan:type_name -> flotilla.v1.PlanAssignment
-	5,  // 8: flotilla.v1.ConnectResponse.removed:type_name -> flotilla.v1.TargetRemoved
-	7,  // 9: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
-	6,  // 10: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
-	14, // 11: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
-	15, // 12: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
-	16, // 13: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
-	17, // 14: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	18, // 15: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
-	10, // 16: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
-	19, // 17: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
-	20, // 18: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
-	21, // 19: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
-	22, // 20: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
-	22, // 21: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
-	23, // 22: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
-	24, // 23: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
-	13, // 24: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
-	19, // 25: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
-	0,  // 26: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
-	1,  // 27: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
-	27, // [27:28] is the sub-list for method output_type
-	26, // [26:27] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	10, // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
+	11, // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
+	13, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
+	14, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
+	9,  // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
+	8,  // 6: flotilla.v1.ConnectRequest.live_diff:type_name -> flotilla.v1.LiveDiffResult
+	3,  // 7: flotilla.v1.ConnectResponse.welcome:type_name -> flotilla.v1.Welcome
+	4,  // 8: flotilla.v1.ConnectResponse.plan:type_name -> flotilla.v1.PlanAssignment
+	5,  // 9: flotilla.v1.ConnectResponse.removed:type_name -> flotilla.v1.TargetRemoved
+	9,  // 10: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
+	6,  // 11: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
+	7,  // 12: flotilla.v1.ConnectResponse.live_diff:type_name -> flotilla.v1.LiveDiffRequest
+	16, // 13: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
+	17, // 14: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
+	18, // 15: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
+	18, // 16: flotilla.v1.LiveDiffRequest.plan:type_name -> flotilla.v1.Plan
+	15, // 17: flotilla.v1.LiveDiffResult.resources:type_name -> flotilla.v1.DriftedResource
+	19, // 18: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	20, // 19: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
+	12, // 20: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
+	21, // 21: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
+	22, // 22: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
+	23, // 23: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
+	24, // 24: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
+	24, // 25: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
+	25, // 26: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
+	26, // 27: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
+	15, // 28: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
+	21, // 29: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
+	0,  // 30: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
+	1,  // 31: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
+	31, // [31:32] is the sub-list for method output_type
+	30, // [30:31] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_spoke_proto_init() }
@@ -1224,6 +1391,7 @@ func file_flotilla_v1_spoke_proto_init() {
 		(*ConnectRequest_Health)(nil),
 		(*ConnectRequest_Drift)(nil),
 		(*ConnectRequest_Heartbeat)(nil),
+		(*ConnectRequest_LiveDiff)(nil),
 	}
 	file_flotilla_v1_spoke_proto_msgTypes[1].OneofWrappers = []any{
 		(*ConnectResponse_Welcome)(nil),
@@ -1231,6 +1399,7 @@ func file_flotilla_v1_spoke_proto_init() {
 		(*ConnectResponse_Removed)(nil),
 		(*ConnectResponse_Heartbeat)(nil),
 		(*ConnectResponse_Sync)(nil),
+		(*ConnectResponse_LiveDiff)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1238,7 +1407,7 @@ func file_flotilla_v1_spoke_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_spoke_proto_rawDesc), len(file_flotilla_v1_spoke_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,108 @@
+package hub
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// app plan asks the cluster's spoke to compare the plan with its live
+// objects; when the spoke cannot answer, the diff from the current plan
+// stands and the response says why.
+func TestPlanDiffsAgainstLiveState(t *testing.T) {
+	e := start(t)
+	e.commit("first", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n"})
+	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, TargetRevision: "main", Path: "web"},
+		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}}}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.connect(added.GetToken(), &pb.Hello{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		r   *pb.GetPlanResponse
+		err error
+	}
+	getPlan := func() chan result {
+		ch := make(chan result, 1)
+		go func() {
+			r, err := apps.GetPlan(e.admin, &pb.GetPlanRequest{Name: "web", Cluster: "east"})
+			ch <- result{r, err}
+		}()
+		return ch
+	}
+	// answer waits for the hub's LiveDiff request and answers it.
+	answer := func(res *pb.LiveDiffResult) *pb.LiveDiffRequest {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case m, ok := <-sp.msgs:
+				if !ok {
+					t.Fatal("stream closed")
+				}
+				req := m.GetLiveDiff()
+				if req == nil {
+					continue
+				}
+				res.Id = req.GetId()
+				if err := sp.stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_LiveDiff{LiveDiff: res}}); err != nil {
+					t.Fatal(err)
+				}
+				return req
+			case <-deadline:
+				t.Fatal("no LiveDiff request within 30s")
+			}
+		}
+	}
+
+	ch := getPlan()
+	live := &pb.DriftedResource{Ref: &pb.ObjectRef{ApiVersion: "v1", Kind: "ConfigMap", Namespace: "shop", Name: "web"}, Diff: "-  v: by hand\n+  v: \"1\"\n"}
+	req := answer(&pb.LiveDiffResult{Resources: []*pb.DriftedResource{live}})
+	got := <-ch
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if req.GetPlan().GetHash() != got.r.GetPlan().GetHash() || req.GetPlan().GetCluster() != "east" {
+		t.Errorf("the spoke was asked about plan %s, the response shows %s", req.GetPlan().GetHash(), got.r.GetPlan().GetHash())
+	}
+	if !got.r.GetLive() || got.r.GetLiveError() != "" || len(got.r.GetDiffs()) != 1 || got.r.GetDiffs()[0].GetDiff() != live.GetDiff() ||
+		got.r.GetDiffs()[0].GetCluster() != "east" || got.r.GetDiffs()[0].GetRef().GetName() != "web" {
+		t.Errorf("live plan diff: %v", got.r)
+	}
+
+	// The spoke fails to compare: its reason, and the diff from the current
+	// plan (none yet: the whole object is new).
+	ch = getPlan()
+	answer(&pb.LiveDiffResult{Error: "ConfigMap shop/web: get: forbidden"})
+	got = <-ch
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if got.r.GetLive() || !strings.Contains(got.r.GetLiveError(), "forbidden") || len(got.r.GetDiffs()) != 1 || !strings.Contains(got.r.GetDiffs()[0].GetDiff(), "+kind: ConfigMap") {
+		t.Errorf("failed live diff: %v", got.r)
+	}
+
+	// No spoke: the same fallback, saying it is not connected.
+	sp.close()
+	waitFor(t, func() bool {
+		c, err := pb.NewClusterServiceClient(e.conn).GetCluster(e.admin, &pb.GetClusterRequest{Name: "east"})
+		return err == nil && c.GetCluster().GetState() == pb.ConnectionState_CONNECTION_STATE_DISCONNECTED
+	}, "spoke disconnected")
+	got = <-getPlan()
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	if got.r.GetLive() || !strings.Contains(got.r.GetLiveError(), "not connected") || len(got.r.GetDiffs()) != 1 {
+		t.Errorf("plan without a spoke: %v", got.r)
+	}
+}
