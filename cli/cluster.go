@@ -50,8 +50,8 @@ func newClusterAddCmd(hf *hubFlags) *cobra.Command {
 				if rerr != nil {
 					return rerr
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Run the spoke in (or beside) cluster %s:\n  echo TOKEN > %s.token\n  flotilla-spoke --hub %s --token-file %s.token --kubeconfig KUBECONFIG --data-dir %s-spoke-data\n",
-					args[0], args[0], cfg.Hub, args[0], args[0])
+				fmt.Fprintf(cmd.ErrOrStderr(), "Run the spoke in (or beside) cluster %s:\n  echo TOKEN > %s.token\n  flotilla-spoke --hub %s%s --token-file %s.token --kubeconfig KUBECONFIG --data-dir %s-spoke-data\n",
+					args[0], args[0], cfg.Hub, spokeTLSFlags(cfg, args[0]), args[0], args[0])
 				return nil
 			})
 		},
@@ -166,4 +166,21 @@ func newClusterRemoveCmd(hf *hubFlags) *cobra.Command {
 			})
 		},
 	}
+}
+
+// spokeTLSFlags are the spoke's flags to reach the hub as the CLI does:
+// plaintext, or TLS with the same CA, and a certificate of the cluster's
+// own where the CLI needs one (the hub requires mTLS).
+func spokeTLSFlags(cfg Config, cluster string) string {
+	var b strings.Builder
+	switch {
+	case !cfg.TLS:
+		b.WriteString(" --insecure")
+	case cfg.CAFile != "":
+		b.WriteString(" --ca-file " + cfg.CAFile)
+	}
+	if cfg.TLS && cfg.CertFile != "" {
+		fmt.Fprintf(&b, " --cert-file %s.crt --key-file %s.key", cluster, cluster)
+	}
+	return b.String()
 }

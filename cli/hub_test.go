@@ -69,8 +69,13 @@ func TestHubVerbs(t *testing.T) {
 	if added["name"] != "east" || !strings.HasPrefix(added["token"], "flts_") {
 		t.Fatalf("cluster add: %v", added)
 	}
-	if tok := strings.TrimSpace(must("cluster", "add", "west")); !strings.HasPrefix(tok, "flts_") || strings.Contains(tok, "\n") {
+	tok, errOut, code := run(t, "", append(g, "cluster", "add", "west")...)
+	if tok = strings.TrimSpace(tok); code != 0 || !strings.HasPrefix(tok, "flts_") || strings.Contains(tok, "\n") {
 		t.Errorf("cluster add prints %q, want the token alone", tok)
+	}
+	// The spoke command printed reaches this (plaintext) hub.
+	if !strings.Contains(errOut, "flotilla-spoke --hub "+g[1]+" --insecure --token-file west.token") {
+		t.Errorf("cluster add's spoke command:\n%s", errOut)
 	}
 	must("project", "create", "team", "--repo", "*", "--dest", "*:*")
 	must("app", "create", "web", "--repo", repo, "--path", "web", "--dest-selector", "env=prod", "--dest-namespace", "shop",
@@ -96,7 +101,7 @@ func TestHubVerbs(t *testing.T) {
 	}
 	must("app", "set", "web", "--self-heal")
 	// No spoke is connected: wait times out with the reason.
-	_, errOut, code := run(t, "", append(g, "app", "wait", "web", "--timeout", "1s")...)
+	_, errOut, code = run(t, "", append(g, "app", "wait", "web", "--timeout", "1s")...)
 	if code != 1 || !strings.Contains(errOut, "timed out") || !strings.Contains(errOut, "east is OutOfSync") {
 		t.Errorf("wait: exit %d, %q", code, errOut)
 	}

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/flotilla-gitops/flotilla/internal/tlsfiles"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -24,12 +27,16 @@ type Config struct {
 	Token    string `json:"token"`
 	TLS      bool   `json:"tls,omitempty"`
 	Insecure bool   `json:"insecureSkipVerify,omitempty"`
+	CAFile   string `json:"caFile,omitempty"`
+	CertFile string `json:"certFile,omitempty"`
+	KeyFile  string `json:"keyFile,omitempty"`
 }
 
 // hubFlags are the global connection flags.
 type hubFlags struct {
-	hub, token, config string
-	tls, insecure      bool
+	hub, token, config        string
+	tls, insecure             bool
+	caFile, certFile, keyFile string
 }
 
 func (f *hubFlags) register(cmd *cobra.Command) {
@@ -39,6 +46,9 @@ func (f *hubFlags) register(cmd *cobra.Command) {
 	p.StringVar(&f.config, "config", "", "config file (default: $XDG_CONFIG_HOME/flotilla/config.json)")
 	p.BoolVar(&f.tls, "tls", false, "connect with TLS")
 	p.BoolVar(&f.insecure, "insecure-skip-verify", false, "with --tls: do not verify the hub's certificate")
+	p.StringVar(&f.caFile, "ca-file", "", "with --tls: CA bundle to verify the hub (default: system roots)")
+	p.StringVar(&f.certFile, "cert-file", "", "with --tls: client certificate, when the hub requires one (mTLS)")
+	p.StringVar(&f.keyFile, "key-file", "", "with --tls: client key (mTLS)")
 }
 
 func (f *hubFlags) configPath() (string, error) {
@@ -78,6 +88,14 @@ func (f *hubFlags) resolve() (Config, error) {
 	}
 	c.TLS = c.TLS || f.tls
 	c.Insecure = c.Insecure || f.insecure
+	for dst, v := range map[*string]string{&c.CAFile: f.caFile, &c.CertFile: f.certFile, &c.KeyFile: f.keyFile} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	if !c.TLS && (c.CAFile != "" || c.CertFile != "" || c.KeyFile != "") {
+		return c, errors.New("--ca-file, --cert-file and --key-file need --tls")
+	}
 	return c, nil
 }
 
@@ -88,6 +106,7 @@ type client struct {
 	prj  pb.ProjectServiceClient
 	cls  pb.ClusterServiceClient
 	tok  string
+	hint string // added to Unavailable errors
 }
 
 func (f *hubFlags) dial() (*client, error) {
@@ -100,17 +119,24 @@ func (f *hubFlags) dial() (*client, error) {
 	}
 	creds := insecure.NewCredentials()
 	if c.TLS {
-		creds = credentials.NewClientTLSFromCert(nil, "")
-		if c.Insecure {
-			creds = credentials.NewTLS(insecureTLS())
+		tc, err := tlsfiles.Client(c.CAFile, "", c.CertFile, c.KeyFile, c.Insecure)
+		if err != nil {
+			return nil, fmt.Errorf("--tls: %w", err)
 		}
+		creds = credentials.NewTLS(tc)
 	}
 	conn, err := grpc.NewClient(c.Hub, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("hub %s: %w", c.Hub, err)
 	}
-	return &client{conn: conn, apps: pb.NewApplicationServiceClient(conn), prj: pb.NewProjectServiceClient(conn),
-		cls: pb.NewClusterServiceClient(conn), tok: c.Token}, nil
+	cl := &client{conn: conn, apps: pb.NewApplicationServiceClient(conn), prj: pb.NewProjectServiceClient(conn),
+		cls: pb.NewClusterServiceClient(conn), tok: c.Token}
+	if c.TLS && c.CertFile == "" {
+		// A hub that wants a client certificate may close the connection
+		// before its alert is read: "broken pipe" says nothing.
+		cl.hint = "if the hub requires client certificates (mTLS), pass --cert-file and --key-file"
+	}
+	return cl, nil
 }
 
 func (c *client) ctx(parent context.Context) context.Context {
@@ -139,6 +165,9 @@ func withClient(f *hubFlags, fn func(*client) error) error {
 	err = fn(c)
 	if cerr := c.Close(); err == nil && cerr != nil {
 		err = cerr
+	}
+	if err != nil && c.hint != "" && strings.HasPrefix(err.Error(), codes.Unavailable.String()) {
+		err = fmt.Errorf("%w (%s)", err, c.hint)
 	}
 	return err
 }

@@ -16,7 +16,8 @@ func newLoginCmd(hf *hubFlags) *cobra.Command {
 	var tokenFile string
 	cmd := &cobra.Command{
 		Use: "login [HUB]", Short: "Store the hub address and admin token (mode 0600)", Args: cobra.MaximumNArgs(1),
-		Example: "  flotilla login 127.0.0.1:7443 --token-file flotilla-hub-data/admin-token",
+		Example: `  flotilla login 127.0.0.1:7443 --token-file flotilla-hub-data/admin-token
+  flotilla login hub.example.com:443 --tls --ca-file ca.pem --token-file admin-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				hf.hub = args[0]
@@ -41,6 +42,14 @@ func newLoginCmd(hf *hubFlags) *cobra.Command {
 				return rpcErr(err)
 			}); err != nil {
 				return fmt.Errorf("login to %s: %w", cfg.Hub, err)
+			}
+			// Saved paths must work from any directory.
+			for _, f := range []*string{&cfg.CAFile, &cfg.CertFile, &cfg.KeyFile} {
+				if *f != "" {
+					if *f, err = filepath.Abs(*f); err != nil {
+						return err
+					}
+				}
 			}
 			path, err := hf.configPath()
 			if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/server"
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/tlsfiles"
 )
 
 // Config is the hub's configuration; DefaultConfig serves a local demo.
@@ -31,8 +32,11 @@ type Config struct {
 	WebhookSecret string
 	TLSCert       string // PEM files; plaintext when empty (local use)
 	TLSKey        string
-	Profiling     bool // /debug/pprof on the HTTP listener
-	Controller    controller.Options
+	// TLSClientCA, when set, makes every client (spokes and CLI) present
+	// a certificate it signed (mTLS), on top of its bearer token.
+	TLSClientCA string
+	Profiling   bool // /debug/pprof on the HTTP listener
+	Controller  controller.Options
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
@@ -75,12 +79,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	core.Changed = h.Controller.Kick
 	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
 	var opts []grpc.ServerOption
-	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCert, cfg.TLSKey)
+	if cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSClientCA != "" {
+		tc, err := tlsfiles.Server(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)
 		if err != nil {
 			return fail(fmt.Errorf("TLS: %w", err))
 		}
-		opts = append(opts, grpc.Creds(creds))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
 	}
 	gs := server.NewGRPC(core, admin, opts...)
 	gl, err := net.Listen("tcp", cfg.Listen)

@@ -29,9 +29,14 @@ func (r result) String() string {
 // run runs the CLI binary against the hub with token, as a user would,
 // with no login config and no FLOTILLA_* variables.
 func (e *env) run(ctx context.Context, token string, args ...string) result {
+	return e.runAt(ctx, e.hub.grpcAddr, token, args...)
+}
+
+// runAt runs the CLI against the hub at addr.
+func (e *env) runAt(ctx context.Context, addr, token string, args ...string) result {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	full := append([]string{"--hub", e.hub.grpcAddr, "--token", token}, args...)
+	full := append([]string{"--hub", addr, "--token", token}, args...)
 	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "flotilla"), full...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "FLOTILLA_") && !strings.HasPrefix(kv, "XDG_CONFIG_HOME=") {

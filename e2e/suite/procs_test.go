@@ -132,6 +132,7 @@ func (p *proc) logHas(parts ...string) bool {
 type hubProc struct {
 	bin, dataDir, logPath string
 	grpcAddr, httpAddr    string
+	extra                 []string // more flags
 	p                     *proc
 }
 
@@ -147,8 +148,8 @@ func newHub(bin, root string) (*hubProc, error) {
 
 // start runs the hub and returns once /healthz answers.
 func (h *hubProc) start(ctx context.Context) error {
-	p, err := startProc("flotilla-hub", h.logPath, h.bin, "--listen", h.grpcAddr, "--http-listen", h.httpAddr,
-		"--data-dir", h.dataDir, "--poll-interval", "2s")
+	p, err := startProc("flotilla-hub", h.logPath, h.bin, append([]string{"--listen", h.grpcAddr, "--http-listen", h.httpAddr,
+		"--data-dir", h.dataDir, "--poll-interval", "2s"}, h.extra...)...)
 	if err != nil {
 		return err
 	}

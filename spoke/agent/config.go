@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/flotilla-gitops/flotilla/internal/tlsfiles"
 	"github.com/flotilla-gitops/flotilla/internal/version"
 	"github.com/flotilla-gitops/flotilla/spoke/executor"
 	"github.com/flotilla-gitops/flotilla/spoke/guard"
@@ -108,23 +107,9 @@ func (c *Config) complete() error {
 		c.dialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 		return nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return fmt.Errorf("-ca-file: %w", err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("-ca-file %s: no certificates", c.CAFile)
-		}
-	}
-	if c.CertFile != "" || c.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return fmt.Errorf("-cert-file/-key-file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc, err := tlsfiles.Client(c.CAFile, c.ServerName, c.CertFile, c.KeyFile, false)
+	if err != nil {
+		return fmt.Errorf("TLS to the hub (-ca-file, -cert-file, -key-file): %w", err)
 	}
 	c.dialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(tc))}
 	return nil

@@ -26,6 +26,7 @@ func main() {
 	flag.DurationVar(&cfg.Controller.RenderTimeout, "render-timeout", cfg.Controller.RenderTimeout, "time limit of one render")
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the gRPC listener; plaintext without it")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	flag.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM): every client (spokes, CLI) must present a certificate it signed (mTLS)")
 	flag.BoolVar(&cfg.Profiling, "pprof", false, "serve /debug/pprof on the HTTP listener")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
