@@ -30,6 +30,14 @@ func startHub(t *testing.T) ([]string, string) {
 	if err := gs.Create("apps"); err != nil {
 		t.Fatal(err)
 	}
+	// big/: a plan larger than gRPC's default 4 MiB message.
+	big := map[string]string{}
+	for i := range 6 {
+		big[fmt.Sprintf("big/cm%d.yaml", i)] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big%d}\ndata: {v: '%s'}\n", i, strings.Repeat("x", 900<<10))
+	}
+	if _, err := gs.Commit("apps", "main", "big", big); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := gs.Commit("apps", "main", "app", map[string]string{
 		"web/cm.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n",
 		"web/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, annotations: {argocd.argoproj.io/sync-wave: '1'}}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: nginx}]}}}\n",
@@ -93,6 +101,12 @@ func TestHubVerbs(t *testing.T) {
 			t.Errorf("app plan lacks %s:\n%s", want, plan)
 		}
 	}
+	// A plan of 5.4 MB reaches the CLI.
+	must("app", "create", "big", "--repo", repo, "--path", "big", "--dest-cluster", "east", "--dest-namespace", "shop")
+	if out := must("app", "plan", "big", "--cluster", "east", "-o", "json"); len(out) < 5<<20 || !strings.Contains(out, `"name": "big5"`) {
+		t.Errorf("app plan of a large application: %d bytes", len(out))
+	}
+	must("app", "delete", "big")
 	if out := must("app", "list"); !strings.Contains(out, "web") || !strings.Contains(out, "east") {
 		t.Errorf("app list:\n%s", out)
 	}

@@ -125,7 +125,9 @@ func (f *hubFlags) dial() (*client, error) {
 		}
 		creds = credentials.NewTLS(tc)
 	}
-	conn, err := grpc.NewClient(c.Hub, grpc.WithTransportCredentials(creds))
+	// Plans carry whole manifests (CRDs run to MiBs): the hub sends up to
+	// 256 MiB, not gRPC's default 4.
+	conn, err := grpc.NewClient(c.Hub, grpc.WithTransportCredentials(creds), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
 	if err != nil {
 		return nil, fmt.Errorf("hub %s: %w", c.Hub, err)
 	}
