@@ -73,6 +73,20 @@ func TestCompare(t *testing.T) {
 			live: func(t *testing.T, u *obj) { set(t, u, "payments", "metadata", "labels", "team") },
 			want: Synced,
 		},
+		"empty list in desired, null in live (stored as nothing)": {
+			desired: func(t *testing.T, u *obj) { set(t, u, []any{}, container(0, "args")...) },
+			live:    func(t *testing.T, u *obj) { set(t, u, nil, container(0, "args")...) },
+			want:    Synced,
+		},
+		"empty map in desired, absent in live": {
+			desired: func(t *testing.T, u *obj) { set(t, u, map[string]any{}, "spec", "template", "spec", "nodeSelector") },
+			want:    Synced,
+		},
+		"empty list in desired clears a live list": {
+			desired: func(t *testing.T, u *obj) { set(t, u, []any{}, container(0, "args")...) },
+			live:    func(t *testing.T, u *obj) { set(t, u, []any{"--debug"}, container(0, "args")...) },
+			want:    OutOfSync,
+		},
 		"null in desired keeps the live value": {
 			desired: func(t *testing.T, u *obj) { set(t, u, nil, "spec", "strategy") },
 			want:    Synced,

@@ -22,7 +22,8 @@ var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": 
 // Predict returns what the live object would look like once desired is
 // applied with server-side apply: desired merged onto live. Maps merge
 // recursively; scalars from desired win; a null in desired leaves live's
-// value (the API server drops nulls); associative lists (see MergeKeys) merge
+// value (the API server drops nulls), and so does an empty list or map where
+// live's parent has none (it stores them as nothing); associative lists (see MergeKeys) merge
 // element-wise by key, keeping desired's order and dropping live elements
 // desired lacks; other lists are replaced by desired's. Fields only live
 // has, such as server defaults, are kept. Neither input is modified; with a
@@ -56,6 +57,11 @@ func mergeValue(d, l any, name string) any {
 		for k, v := range dv {
 			switch {
 			case v == nil:
+			case lm != nil && lm[k] == nil && isEmptyCollection(v):
+				// The API server stores an empty list or map of a built-in
+				// kind as nothing: it reads back null or absent (a
+				// ClusterRole's `rules: []`), which is not drift. (Where
+				// live has no parent, `emptyDir: {}` and the like stay.)
 			case quantityParents[name] && sameQuantity(v, lm[k]):
 				// keep live's canonical spelling
 			default:
@@ -69,6 +75,17 @@ func mergeValue(d, l any, name string) any {
 	default:
 		return dv
 	}
+}
+
+// isEmptyCollection reports whether v is an empty list or map.
+func isEmptyCollection(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 // mergeList merges desired list d onto live list l.

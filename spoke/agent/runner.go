@@ -102,6 +102,9 @@ func (r *runner) loop(ctx context.Context) {
 		case err == nil:
 			bo.Reset()
 			r.a.watchTarget(ctx, t)
+			// The hub marks the target Synced on the run's result; the
+			// drift known now goes after it, so real drift is not hidden.
+			r.a.reportStatus(r.app)
 		case !interrupted:
 			// The run could not be saved: try again later.
 			d := bo.Next()

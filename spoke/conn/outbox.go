@@ -8,8 +8,10 @@ import (
 )
 
 // Outbox is the spoke's queue of messages to the hub, coalescing per key:
-// a message replaces the unsent one of its key (latest wins, in the
-// position of the first), so a flapping object cannot flood the stream,
+// a message replaces the unsent one of its key (latest wins, queued last:
+// nothing is sent ahead of a message queued before it, so a drift report
+// made after a sync ended arrives after that sync's result), so a flapping
+// object cannot flood the stream,
 // and what was not sent stays queued across reconnects. Keys are
 // "<kind>/<application>" (progress/web, health/web, drift/web, ack/web).
 type Outbox struct {
@@ -32,9 +34,7 @@ type entry struct {
 // Put queues m under key, replacing an unsent message of that key.
 func (o *Outbox) Put(key string, m *pb.ConnectRequest) {
 	o.mu.Lock()
-	if _, ok := o.pending[key]; !ok {
-		o.order = append(o.order, key)
-	}
+	o.requeueLocked(key)
 	o.pending[key] = m
 	o.mu.Unlock()
 	select {
@@ -48,16 +48,27 @@ func (o *Outbox) Put(key string, m *pb.ConnectRequest) {
 // replaces said (a self-heal that must not be lost to coalescing).
 func (o *Outbox) Merge(key string, fn func(unsent *pb.ConnectRequest) *pb.ConnectRequest) {
 	o.mu.Lock()
-	old, ok := o.pending[key]
-	if !ok {
-		o.order = append(o.order, key)
-	}
+	old := o.pending[key]
+	o.requeueLocked(key)
 	o.pending[key] = fn(old)
 	o.mu.Unlock()
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
+}
+
+// requeueLocked moves key to the end of the order (adding it if new).
+func (o *Outbox) requeueLocked(key string) {
+	if _, ok := o.pending[key]; ok {
+		for i, k := range o.order {
+			if k == key {
+				o.order = append(o.order[:i], o.order[i+1:]...)
+				break
+			}
+		}
+	}
+	o.order = append(o.order, key)
 }
 
 // Drop removes the unsent messages whose key starts with prefix (acks

@@ -23,10 +23,12 @@ func TestOutboxCoalesces(t *testing.T) {
 		t.Fatalf("%d queued, want 3", o.Len())
 	}
 	o.Drop("ack/")
+	// A newer message of a key goes after everything queued before it.
+	o.Put("health/web", health("web", pb.Health_HEALTH_PROGRESSING))
 	es := o.take()
-	if len(es) != 2 || es[0].key != "health/web" || es[1].key != "health/api" ||
-		es[0].msg.GetHealth().GetHealth() != pb.Health_HEALTH_PROGRESSING {
-		t.Fatalf("took %v: want the latest web report first (in its first position), then api", es)
+	if len(es) != 2 || es[0].key != "health/api" || es[1].key != "health/web" ||
+		es[1].msg.GetHealth().GetHealth() != pb.Health_HEALTH_PROGRESSING {
+		t.Fatalf("took %v: want api, then the latest web report (queued last)", es)
 	}
 	// A send failed after the first message: the rest goes back in front,
 	// unless a newer message of its key was queued meanwhile.
