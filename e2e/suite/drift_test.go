@@ -43,6 +43,9 @@ func TestSelfHealAndDrift(t *testing.T) {
 	r, _ := e.newRepo(t, map[string]string{
 		"heal/cms.yaml":  docs(configMapYAML("heal-edit", git, nil), configMapYAML("heal-gone", git, nil)),
 		"drift/cms.yaml": docs(configMapYAML("drift-edit", git, nil), configMapYAML("drift-gone", git, nil)),
+		// stringData: the API server stores it as data, which is no drift.
+		"drift/secret.yaml": toYAML(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db"},
+			"stringData": map[string]any{"password": "hunter2"}}),
 	})
 	healing, drifting := uniq("heal"), uniq("drift")
 	e.createApp(t, healing, "--repo", r.url, "--path", "heal", "--dest-selector", clusterLabel, "--dest-namespace", ns,
@@ -69,13 +72,22 @@ func TestSelfHealAndDrift(t *testing.T) {
 	// Without selfHeal: drift on c1 only.
 	c1 := e.clusters[0]
 	editAndDelete(t, c1, ns, "drift-edit", "drift-gone")
+	sec, err := c1.kube.CoreV1().Secrets(ns).Get(ctxT(t), "db", metav1.GetOptions{})
+	if err != nil || string(sec.Data["password"]) != "hunter2" {
+		t.Fatalf("c1: Secret db: %v %v", sec, err)
+	}
+	sec.Data["password"] = []byte("changed-by-hand")
+	if _, err := c1.kube.CoreV1().Secrets(ns).Update(ctxT(t), sec, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, 30*time.Second, "drift reported on c1", func() (bool, string) {
 		v := e.appGet(t, drifting)
 		t1, _ := v.target("c1")
 		t2, _ := v.target("c2")
 		edit, _ := t1.resource("ConfigMap", "drift-edit")
 		gone, _ := t1.resource("ConfigMap", "drift-gone")
-		return t1.Sync == "OutOfSync" && edit.Sync == "OutOfSync" && gone.Sync == "OutOfSync" && t2.Sync == "Synced", v.String()
+		secret, _ := t1.resource("Secret", "db")
+		return t1.Sync == "OutOfSync" && edit.Sync == "OutOfSync" && gone.Sync == "OutOfSync" && secret.Sync == "OutOfSync" && t2.Sync == "Synced", v.String()
 	})
 	d := e.flotilla(t, "app", "diff", drifting, "--color", "never")
 	if d.code != 1 {
@@ -84,6 +96,15 @@ func TestSelfHealAndDrift(t *testing.T) {
 	for _, want := range []string{"===== c1: ConfigMap " + ns + "/drift-edit", "edited-by-hand", "from-git", "===== c1: ConfigMap " + ns + "/drift-gone"} {
 		if !strings.Contains(d.stdout, want) {
 			t.Errorf("app diff output lacks %q:\n%s", want, d.stdout)
+		}
+	}
+	// The Secret's change shows, its values never do.
+	if !strings.Contains(d.stdout, "===== c1: Secret "+ns+"/db") || !strings.Contains(d.stdout, "password: +++") {
+		t.Errorf("app diff lacks the Secret's masked change:\n%s", d.stdout)
+	}
+	for _, v := range []string{"hunter2", "changed-by-hand", "aHVudGVyMg", "Y2hhbmdlZC1ieS1oYW5k"} {
+		if strings.Contains(d.stdout, v) {
+			t.Errorf("app diff shows a Secret value (%s):\n%s", v, d.stdout)
 		}
 	}
 	if strings.Contains(d.stdout, "===== c2") {

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -237,5 +238,37 @@ f:metadata:
 			}
 			golden(t, fileName(name), got.Diff)
 		})
+	}
+}
+
+// A Secret written with stringData is in sync with the live Secret (which
+// holds it base64-encoded in data), and a diff never shows its values.
+func TestSecretComparedAsStored(t *testing.T) {
+	secret := func(fields map[string]any) *obj {
+		o := map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "shop"}, "type": "Opaque"}
+		for k, v := range fields {
+			o[k] = v
+		}
+		return &obj{Object: o}
+	}
+	desired := secret(map[string]any{"stringData": map[string]any{"password": "hunter2"}, "data": map[string]any{"user": "YWRtaW4="}})
+	live := secret(map[string]any{"data": map[string]any{"password": "aHVudGVyMg==", "user": "YWRtaW4="}})
+	if r, err := Compare(context.Background(), desired, live, Options{}); err != nil || r.Status != Synced {
+		t.Errorf("stringData vs the stored data: %s %v\n%s", r.Status, err, r.Diff)
+	}
+	// Changed in the cluster: the diff names the key, with different masks,
+	// and shows neither value; the unchanged key keeps one mask.
+	live.Object["data"].(map[string]any)["password"] = "b3RoZXI="
+	r, err := Compare(context.Background(), desired, live, Options{})
+	if err != nil || r.Status != OutOfSync {
+		t.Fatalf("edited Secret: %s %v", r.Status, err)
+	}
+	for _, secretText := range []string{"hunter2", "aHVudGVyMg==", "b3RoZXI=", "YWRtaW4=", "admin", "other"} {
+		if strings.Contains(r.Diff, secretText) {
+			t.Errorf("diff shows %q:\n%s", secretText, r.Diff)
+		}
+	}
+	if !strings.Contains(r.Diff, "-  password: +++") || !strings.Contains(r.Diff, "+  password: +++") || strings.Contains(r.Diff, "-  user:") {
+		t.Errorf("diff should change password (masked) and keep user:\n%s", r.Diff)
 	}
 }

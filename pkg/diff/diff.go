@@ -41,7 +41,9 @@ type Result struct {
 	Extra      bool // in the cluster only (desired is nil)
 	// Diff is a unified diff (3 lines of context) from the normalised live
 	// object ("live/<id>") to the predicted one ("desired/<id>"), both as
-	// YAML; empty when Synced.
+	// YAML; empty when Synced. A Secret's stringData is compared as the
+	// data it becomes, and its values are masked (+++ runs: equal values
+	// alike, different ones not).
 	Diff string
 }
 
@@ -130,6 +132,7 @@ func compare(ctx context.Context, desired, live *unstructured.Unstructured, ig i
 			continue
 		}
 		obj := side.in.DeepCopy().Object
+		foldStringData(obj)
 		if err := ig.strip(ctx, obj, id, live); err != nil {
 			return Result{}, fmt.Errorf("%s: %w", id, err)
 		}
@@ -139,6 +142,9 @@ func compare(ctx context.Context, desired, live *unstructured.Unstructured, ig i
 	var predicted map[string]any
 	if d != nil {
 		predicted, _ = mergeValue(d, l, "").(map[string]any) // a map merged onto anything is a map
+	}
+	if isSecret(predicted) || isSecret(l) {
+		maskSecretData(l, predicted)
 	}
 
 	from, err := toYAML(l)

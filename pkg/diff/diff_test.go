@@ -28,7 +28,7 @@ func TestCompareAll(t *testing.T) {
 	}
 	want := []row{
 		{id: "ConfigMap/shop/settings", apiVersion: "v1", status: Synced},
-		{id: "Secret/shop/token", apiVersion: "v1", status: OutOfSync, missing: true, diffMentions: "+stringData:"},
+		{id: "Secret/shop/token", apiVersion: "v1", status: OutOfSync, missing: true, diffMentions: "+data:\n+  token: ++++++++\n"},
 		{id: "Service/shop/legacy", apiVersion: "v1", status: OutOfSync, extra: true, diffMentions: "-  clusterIP: 10.96.12.7"},
 		{id: "apps/Deployment/shop/web", apiVersion: "apps/v1", status: OutOfSync, diffMentions: "-  replicas: 5\n+  replicas: 3\n"},
 	}
@@ -46,6 +46,10 @@ func TestCompareAll(t *testing.T) {
 		if !strings.Contains(g.Diff, w.diffMentions) {
 			t.Errorf("%s: diff lacks %q:\n%s", w.id, w.diffMentions, g.Diff)
 		}
+	}
+
+	if strings.Contains(got[1].Diff, "s3cr3t") || strings.Contains(got[1].Diff, "czNjcjN0") {
+		t.Errorf("the Secret's value shows in its diff:\n%s", got[1].Diff)
 	}
 
 	// Rules are applied per object: ignoring replicas on Deployments syncs web.
