@@ -83,6 +83,22 @@ func TestCompare(t *testing.T) {
 			desired: func(t *testing.T, u *obj) { set(t, u, map[string]any{}, "spec", "template", "spec", "nodeSelector") },
 			want:    Synced,
 		},
+		"zero values the API server drops are not drift": {
+			desired: func(t *testing.T, u *obj) {
+				set(t, u, false, "spec", "template", "spec", "hostNetwork")
+				set(t, u, int64(0), "spec", "minReadySeconds")
+				appendTo(t, u, map[string]any{"name": "EMPTY", "value": ""}, container(0, "env")...)
+			},
+			live: func(t *testing.T, u *obj) {
+				appendTo(t, u, map[string]any{"name": "EMPTY"}, container(0, "env")...)
+			},
+			want: Synced,
+		},
+		"a zero value over a live one is drift": {
+			desired: func(t *testing.T, u *obj) { set(t, u, false, "spec", "template", "spec", "hostNetwork") },
+			live:    func(t *testing.T, u *obj) { set(t, u, true, "spec", "template", "spec", "hostNetwork") },
+			want:    OutOfSync,
+		},
 		"empty list in desired clears a live list": {
 			desired: func(t *testing.T, u *obj) { set(t, u, []any{}, container(0, "args")...) },
 			live:    func(t *testing.T, u *obj) { set(t, u, []any{"--debug"}, container(0, "args")...) },

@@ -22,8 +22,9 @@ var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": 
 // Predict returns what the live object would look like once desired is
 // applied with server-side apply: desired merged onto live. Maps merge
 // recursively; scalars from desired win; a null in desired leaves live's
-// value (the API server drops nulls), and so does an empty list or map where
-// live's parent has none (it stores them as nothing); associative lists (see MergeKeys) merge
+// value (the API server drops nulls), and so does a zero value (false, 0,
+// "", an empty list or map) where live's parent has none (the API server
+// drops them); associative lists (see MergeKeys) merge
 // element-wise by key, keeping desired's order and dropping live elements
 // desired lacks; other lists are replaced by desired's. Fields only live
 // has, such as server defaults, are kept. Neither input is modified; with a
@@ -57,11 +58,13 @@ func mergeValue(d, l any, name string) any {
 		for k, v := range dv {
 			switch {
 			case v == nil:
-			case lm != nil && lm[k] == nil && isEmptyCollection(v):
-				// The API server stores an empty list or map of a built-in
-				// kind as nothing: it reads back null or absent (a
-				// ClusterRole's `rules: []`), which is not drift. (Where
-				// live has no parent, `emptyDir: {}` and the like stay.)
+			case lm != nil && lm[k] == nil && isZero(v):
+				// The API server drops the zero values of a built-in kind's
+				// omitempty fields and stores empty lists and maps as
+				// nothing: they read back absent or null (`value: ""` of
+				// an env var, `hostNetwork: false`, a ClusterRole's
+				// `rules: []`), which is not drift. (Where live has no
+				// parent, `emptyDir: {}` and the like stay.)
 			case quantityParents[name] && sameQuantity(v, lm[k]):
 				// keep live's canonical spelling
 			default:
@@ -77,13 +80,24 @@ func mergeValue(d, l any, name string) any {
 	}
 }
 
-// isEmptyCollection reports whether v is an empty list or map.
-func isEmptyCollection(v any) bool {
+// isZero reports whether v is a zero value: false, 0, "", or an empty
+// list or map.
+func isZero(v any) bool {
 	switch x := v.(type) {
 	case []any:
 		return len(x) == 0
 	case map[string]any:
 		return len(x) == 0
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case int64:
+		return x == 0
+	case int:
+		return x == 0
+	case float64:
+		return x == 0
 	}
 	return false
 }
