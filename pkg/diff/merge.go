@@ -26,7 +26,8 @@ var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": 
 // "", an empty list or map) where live's parent has none (the API server
 // drops them); associative lists (see MergeKeys) merge
 // element-wise by key, keeping desired's order and dropping live elements
-// desired lacks; other lists are replaced by desired's. Fields only live
+// desired lacks; other lists are replaced by desired's, their objects merged
+// by position onto live's when both have as many. Fields only live
 // has, such as server defaults, are kept. Neither input is modified; with a
 // nil live the result is a copy of desired without nulls.
 func Predict(desired, live *unstructured.Unstructured) *unstructured.Unstructured {
@@ -107,8 +108,17 @@ func mergeList(d, l []any) []any {
 	out := make([]any, 0, len(d))
 	key := mergeKey(d, l)
 	if key == "" {
-		for _, e := range d {
-			out = append(out, mergeValue(e, nil, ""))
+		// An atomic list is replaced; when both sides hold as many objects,
+		// each is merged onto its live counterpart by position, keeping the
+		// fields the API server defaults inside them (a webhook rule's
+		// scope, a volumeClaimTemplate's volumeMode).
+		byIndex := len(d) == len(l) && allMaps(d) && allMaps(l)
+		for i, e := range d {
+			var lv any
+			if byIndex {
+				lv = l[i]
+			}
+			out = append(out, mergeValue(e, lv, ""))
 		}
 		return out
 	}
@@ -144,6 +154,15 @@ func mergeKey(d, l []any) string {
 		}
 	}
 	return ""
+}
+
+func allMaps(list []any) bool {
+	for _, e := range list {
+		if _, ok := e.(map[string]any); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func allHave(list []any, key string) bool {

@@ -59,8 +59,12 @@ func TestPredict(t *testing.T) {
 			live:    "ports: [{containerPort: 53, protocol: UDP, x: 1}, {containerPort: 53, protocol: TCP, x: 2}]",
 			want:    "ports: [{containerPort: 53, protocol: UDP, x: 1}, {containerPort: 53, protocol: TCP, x: 2}]",
 		},
-		"list of maps without a merge key is replaced": {
-			desired: "rules: [{host: a}]", live: "rules: [{host: a, http: {}}]", want: "rules: [{host: a}]",
+		"list of maps without a merge key, as long as live's: merged by position": {
+			desired: "rules: [{host: a, scope: x}, {host: b}]", live: "rules: [{host: a, scope: '*'}, {host: c, scope: '*'}]",
+			want: "rules: [{host: a, scope: x}, {host: b, scope: '*'}]",
+		},
+		"list of maps without a merge key, of another length: replaced": {
+			desired: "rules: [{host: a}]", live: "rules: [{host: a, http: {}}, {host: b}]", want: "rules: [{host: a}]",
 		},
 		"empty desired list replaces": {
 			desired: "c: []", live: "c: [{name: a}]", want: "c: []",

@@ -72,3 +72,18 @@ func cronJobHealth(obj *unstructured.Unstructured) (Result, error) {
 	}
 	return Result{Status: Healthy, Message: "CronJob has completed its last execution successfully"}, nil
 }
+
+// CollectedWhenFinished reports whether obj is a Job the TTL controller
+// deletes once it finishes (spec.ttlSecondsAfterFinished is set): such a
+// Job being gone after it was created means it finished, not drift
+// (ingress-nginx's admission Jobs use ttlSecondsAfterFinished: 0).
+func CollectedWhenFinished(obj *unstructured.Unstructured) bool {
+	if obj == nil || obj.GetKind() != "Job" || obj.GroupVersionKind().Group != "batch" {
+		return false
+	}
+	_, set, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "ttlSecondsAfterFinished")
+	return set
+}
+
+// Collected is the health of a Job CollectedWhenFinished removed.
+var Collected = Result{Status: Healthy, Message: "finished and deleted after ttlSecondsAfterFinished"}

@@ -1,6 +1,11 @@
 package health
 
-import "testing"
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
 
 func TestJob(t *testing.T) {
 	runCases(t, map[string]testCase{
@@ -25,4 +30,28 @@ func TestCronJob(t *testing.T) {
 		// Current Argo CD reports Healthy, not Suspended (argo-cd#24428).
 		"suspended": {"cronjob/suspended.yaml", Healthy, "CronJob is Suspended"},
 	})
+}
+
+func TestCollectedWhenFinished(t *testing.T) {
+	job := func(y string) *unstructured.Unstructured {
+		t.Helper()
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(y), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		return &u
+	}
+	for y, want := range map[string]bool{
+		"apiVersion: batch/v1\nkind: Job\nspec: {ttlSecondsAfterFinished: 0}":       true,
+		"apiVersion: batch/v1\nkind: Job\nspec: {ttlSecondsAfterFinished: 300}":     true,
+		"apiVersion: batch/v1\nkind: Job\nspec: {backoffLimit: 1}":                  false,
+		"apiVersion: example.com/v1\nkind: Job\nspec: {ttlSecondsAfterFinished: 0}": false,
+	} {
+		if got := CollectedWhenFinished(job(y)); got != want {
+			t.Errorf("%s: %v, want %v", y, got, want)
+		}
+	}
+	if CollectedWhenFinished(nil) {
+		t.Error("nil")
+	}
 }

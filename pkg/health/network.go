@@ -13,7 +13,7 @@ func serviceHealth(obj *unstructured.Unstructured) (Result, error) {
 		return Result{}, err
 	}
 	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && len(svc.Status.LoadBalancer.Ingress) == 0 {
-		return Result{Status: Progressing}, nil
+		return Result{Status: Progressing, Message: "waiting for the load balancer's address"}, nil
 	}
 	return Result{Status: Healthy}, nil
 }
@@ -25,5 +25,5 @@ func ingressHealth(obj *unstructured.Unstructured) (Result, error) {
 	if len(ingresses) > 0 {
 		return Result{Status: Healthy}, nil
 	}
-	return Result{Status: Progressing}, nil
+	return Result{Status: Progressing, Message: "waiting for an ingress controller to publish an address"}, nil
 }

@@ -265,6 +265,19 @@ func (r *recorder) first(match func(event) bool) (int64, bool) {
 	return 0, false
 }
 
+// count returns how many events match.
+func (r *recorder) count(match func(event) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ev := range r.events {
+		if match(ev) {
+			n++
+		}
+	}
+	return n
+}
+
 // wait blocks until an event matching arrives (or arrived) and returns it.
 func (r *recorder) wait(t *testing.T, what string, timeout time.Duration, match func(event) bool) event {
 	t.Helper()

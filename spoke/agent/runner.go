@@ -101,10 +101,10 @@ func (r *runner) loop(ctx context.Context) {
 		switch {
 		case err == nil:
 			bo.Reset()
+			// The watcher reports the application's drift again (queued
+			// after the run's result, which the hub takes as Synced), so
+			// real drift is not hidden.
 			r.a.watchTarget(ctx, t)
-			// The hub marks the target Synced on the run's result; the
-			// drift known now goes after it, so real drift is not hidden.
-			r.a.reportStatus(r.app)
 		case !interrupted:
 			// The run could not be saved: try again later.
 			d := bo.Next()

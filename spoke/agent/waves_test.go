@@ -120,3 +120,69 @@ func TestWavesAppliedInOrder(t *testing.T) {
 		}
 	})
 }
+
+// A LoadBalancer Service no controller serves stays Progressing. As the
+// last step of a sync it does not hold the sync (Argo CD: the sync is done
+// once the last wave is applied; health is reported on its own); as an
+// earlier wave it holds the next one until the wave timeout.
+func TestLastWaveIsNotAwaited(t *testing.T) {
+	e := setup(t)
+	e.startSpoke()
+	lb := func(wave string) string {
+		return "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  annotations: {argocd.argoproj.io/sync-wave: \"" + wave + "\"}\n" +
+			"spec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports: [{port: 80}]\n"
+	}
+	last := e.plan("last", lb("0")+cm("before", "-1"), nil, "")
+	e.hub.Assign(last, 1)
+	e.succeeded("last", last, 30*time.Second)
+	e.hub.Wait(t, "the Service reported Progressing", 30*time.Second, func(v fakehub.View) bool {
+		return v.Health("last").GetHealth() == pb.Health_HEALTH_PROGRESSING
+	})
+
+	gated := e.plan("gated", lb("0")+cm("after", "1"), &pb.PlanOptions{WaveTimeoutSeconds: 2}, "")
+	e.hub.Assign(gated, 1)
+	pr := e.finished("gated", gated, 30*time.Second)
+	if pr.GetOperation().GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || !strings.Contains(pr.GetOperation().GetMessage(), "Service "+e.ns+"/lb: still Progressing after the wave timed out (2s): waiting for the load balancer's address") {
+		t.Errorf("a wave after a Service that never gets an address: %v %q, want Failed on the wave timeout",
+			pr.GetOperation().GetPhase(), pr.GetOperation().GetMessage())
+	}
+	if e.exists(gvrCM, "after") {
+		t.Error("the wave after the unhealthy Service was applied")
+	}
+}
+
+// A Job with ttlSecondsAfterFinished (ingress-nginx's admission Jobs) is
+// deleted by the TTL controller once it finishes: that is neither a
+// failure of its wave nor drift, and self-heal does not run it again.
+func TestJobCollectedAfterTTL(t *testing.T) {
+	e := setup(t)
+	rec := e.record(gvrJob)
+	e.startSpoke()
+	ttlJob := `---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: certgen}
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    metadata: {labels: {app: certgen}}
+    spec:
+      restartPolicy: OnFailure
+      containers: [{name: main, image: example.invalid/certgen:1}]
+`
+	p := e.plan("ttl", ttlJob+cm("after", "1"), &pb.PlanOptions{SelfHeal: true}, "")
+	e.hub.Assign(p, 1)
+	e.succeeded("ttl", p, time.Minute)
+	rec.wait(t, "the TTL controller deleting the Job", 30*time.Second, deleted("Job", "certgen"))
+	if !e.exists(gvrCM, "after") {
+		t.Error("the wave after the Job was not applied")
+	}
+	e.hub.Wait(t, "Synced and Healthy with the Job gone", 30*time.Second, func(v fakehub.View) bool {
+		h, d := v.Health("ttl"), v.Drift("ttl")
+		return h.GetHealth() == pb.Health_HEALTH_HEALTHY && d.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && len(h.GetResources()) == 2
+	})
+	time.Sleep(2 * time.Second) // self-heal would act within milliseconds
+	if n := rec.count(added("Job", "certgen")); n != 1 {
+		t.Errorf("the Job was created %d times, want once (no self-heal of a collected Job)", n)
+	}
+}

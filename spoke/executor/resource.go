@@ -125,10 +125,15 @@ func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref appl
 	}
 	gen := out.GetGeneration()
 	applied := time.Now().Truncate(time.Second) // API timestamps have second precision
+	collected := health.CollectedWhenFinished(out)
 	return func(ctx context.Context) error {
 		last := h
 		_, err := e.Cluster.Wait(ctx, ref, func(u *unstructured.Unstructured) (bool, error) {
-			if u == nil {
+			switch {
+			case u == nil && collected:
+				last = health.Collected // finished before the wait saw it
+				return true, nil
+			case u == nil:
 				last = health.Result{Status: health.Missing}
 				return false, nil
 			}
@@ -146,6 +151,9 @@ func (e *Executor) healthWaiter(t *Target, st plan.Step, a plan.Action, ref appl
 		})
 		t.setHealth(st, a, ref.Name, last)
 		if err != nil && errors.Is(context.Cause(ctx), ErrWaveTimeout) {
+			if last.Message == "" {
+				return fmt.Errorf("%s: still %s after the %w", ref, last.Status, context.Cause(ctx))
+			}
 			return fmt.Errorf("%s: still %s after the %w: %s", ref, last.Status, context.Cause(ctx), last.Message)
 		}
 		return err

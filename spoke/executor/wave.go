@@ -27,9 +27,13 @@ const maxWaits = 64
 
 // runStep applies, creates and deletes the objects of one step, one kind
 // at a time (objects of a kind concurrently), then waits for all of them,
-// within the wave timeout.
+// within the wave timeout. The last step of a sync waits only for its
+// hooks, as Argo CD's does: with nothing after it, the sync is done once
+// its objects are applied, even if they later degrade (health is reported
+// on its own), so an Ingress no controller serves does not hold a sync.
 func (e *Executor) runStep(ctx context.Context, t *Target, idx int) error {
 	st := t.Plan.Steps[idx]
+	final := st.Phase != plan.SyncFail && nextStep(t.Plan, idx+1, false) < 0
 	timeout := e.waveTimeout(t)
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%w (%s)", ErrWaveTimeout, timeout))
 	defer cancel()
@@ -59,6 +63,7 @@ func (e *Executor) runStep(ctx context.Context, t *Target, idx int) error {
 			case o.wait == nil:
 			case isCRD(group[i]):
 				crds = append(crds, o.wait)
+			case final && group[i].Action != plan.Hook:
 			default:
 				waiters = append(waiters, o.wait)
 			}

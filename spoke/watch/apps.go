@@ -156,9 +156,14 @@ func (w *Watcher) recomputeLocked(app string, st *appState, k Key) {
 	live := inf.get(k)
 	s := objStatus{known: true, health: healthOf(live)}
 	r, err := diff.Compare(w.ctx, st.desired[k], live, diff.Options{Ignore: st.spec.Ignore})
-	if err != nil {
+	switch {
+	case live == nil && st.spec.Enforce && health.CollectedWhenFinished(st.desired[k]):
+		// The sync created it; the TTL controller removed it once it
+		// finished: neither drift nor anything to heal.
+		s.sync, s.health = diff.Synced, health.Collected
+	case err != nil:
 		s.sync, s.diff = diff.OutOfSync, err.Error()
-	} else {
+	default:
 		s.sync, s.diff = r.Status, r.Diff
 	}
 	if old := st.status[k]; old != s {
