@@ -1,42 +1,22 @@
 package executor_test
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
-	"github.com/flotilla-gitops/flotilla/spoke/apply"
-	"github.com/flotilla-gitops/flotilla/spoke/executor"
-	"github.com/flotilla-gitops/flotilla/spoke/guard"
-	"github.com/flotilla-gitops/flotilla/spoke/store"
 )
 
 // A live diff names exactly what a sync of the plan would change in the
 // cluster (a manual edit it would revert, a Git change, a new object, a
 // prune) with the diff from the live object, and changes nothing.
 func TestLiveDiff(t *testing.T) {
-	c, ns := localcluster.NewNamespace(t)
-	m, err := apply.New(c.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cluster := &counting{Manager: m}
-	ex := &executor.Executor{Cluster: cluster, Store: st, Guard: guard.DefaultRules(), Options: executor.DefaultOptions(),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c, ns, ex, cluster, st := newExecutor(t)
 	cm := func(name, v, annotations string) string {
 		return "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", annotations: {" + annotations + "}}\ndata: {v: '" + v + "'}\n"
 	}

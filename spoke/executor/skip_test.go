@@ -48,9 +48,10 @@ func (c *counting) Apply(ctx context.Context, u *unstructured.Unstructured, opts
 	return c.Manager.Apply(ctx, u, opts)
 }
 
-// An object nothing wrote since the spoke applied it is not sent again;
-// one written by anyone else, or changed in Git, is.
-func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
+// newExecutor returns an executor (with a store) on a new namespace of the
+// shared cluster, its requests counted.
+func newExecutor(t *testing.T) (*localcluster.Cluster, string, *executor.Executor, *counting, *store.Store) {
+	t.Helper()
 	c, ns := localcluster.NewNamespace(t)
 	m, err := apply.New(c.Config())
 	if err != nil {
@@ -64,6 +65,13 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 	cluster := &counting{Manager: m}
 	ex := &executor.Executor{Cluster: cluster, Store: st, Guard: guard.DefaultRules(), Options: executor.DefaultOptions(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return c, ns, ex, cluster, st
+}
+
+// An object nothing wrote since the spoke applied it is not sent again;
+// one written by anyone else, or changed in Git, is.
+func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
+	c, ns, ex, cluster, st := newExecutor(t)
 	// Ten ConfigMaps, a to j: enough for the executor to list their
 	// resourceVersions instead of a dry-run each.
 	cms := func(b string) string {
