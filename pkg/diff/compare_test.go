@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 )
 
 type obj = unstructured.Unstructured
@@ -286,5 +287,53 @@ func TestSecretComparedAsStored(t *testing.T) {
 	}
 	if !strings.Contains(r.Diff, "-  password: +++") || !strings.Contains(r.Diff, "+  password: +++") || strings.Contains(r.Diff, "-  user:") {
 		t.Errorf("diff should change password (masked) and keep user:\n%s", r.Diff)
+	}
+}
+
+// Only what the API server really drops is not drift: the zero values of
+// a built-in kind's omitempty fields. Pointer fields, map values, custom
+// resources and items of atomic lists it does not default keep theirs.
+func TestZeroValuesTheServerKeeps(t *testing.T) {
+	parse := func(y string) *obj {
+		t.Helper()
+		var o obj
+		if err := yaml.Unmarshal([]byte(y), &o.Object); err != nil {
+			t.Fatal(err)
+		}
+		return &o
+	}
+	for name, c := range map[string]struct {
+		desired, live string
+		want          Status
+	}{
+		"omitempty bool dropped": {
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {hostNetwork: false, containers: [{name: c, image: i}]}",
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}", Synced},
+		"pointer bool kept": {
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {automountServiceAccountToken: false, containers: [{name: c, image: i}]}",
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}", OutOfSync},
+		"empty map value kept": {
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: ''}",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {}", OutOfSync},
+		"custom resource keeps zero values": {
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {enabled: false}",
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}", OutOfSync},
+		"custom resource keeps empty lists": {
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {items: []}",
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}", OutOfSync},
+		"resourceNames removed from a ClusterRole rule": {
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{apiGroups: [''], resources: [secrets], verbs: [get]}]",
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: [{apiGroups: [''], resources: [secrets], verbs: [get], resourceNames: [one]}]", OutOfSync},
+		"empty rules read back null": {
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: []",
+			"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules: null", Synced},
+		"webhook rule scope defaulted": {
+			"apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: v}\nwebhooks: [{name: a.example.com, rules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}]",
+			"apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: v}\nwebhooks: [{name: a.example.com, rules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods], scope: '*'}]}]", Synced},
+	} {
+		r, err := Compare(context.Background(), parse(c.desired), parse(c.live), Options{})
+		if err != nil || r.Status != c.want {
+			t.Errorf("%s: %s %v, want %s\n%s", name, r.Status, err, c.want, r.Diff)
+		}
 	}
 }

@@ -141,7 +141,9 @@ func compare(ctx context.Context, desired, live *unstructured.Unstructured, ig i
 	}
 	var predicted map[string]any
 	if d != nil {
-		predicted, _ = mergeValue(d, l, "").(map[string]any) // a map merged onto anything is a map
+		var builtin bool
+		d, builtin = stored(d)
+		predicted, _ = merger{builtin: builtin}.value(d, l, "").(map[string]any) // a map merged onto anything is a map
 	}
 	if isSecret(predicted) || isSecret(l) {
 		maskSecretData(l, predicted)

@@ -3,6 +3,7 @@ package diff
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,34 +20,51 @@ var MergeKeys = []string{"name", "containerPort", "port", "mountPath", "devicePa
 // quantities written differently are not drift.
 var quantityParents = map[string]bool{"limits": true, "requests": true, "hard": true}
 
+// atomicDefaulted lists the atomic lists (by field path, without
+// indices) whose items the API server defaults: their objects are merged
+// by position onto live's when both lists are as long, so the defaults
+// (a webhook rule's scope, a volumeClaimTemplate's volumeMode, a
+// NetworkPolicy port's protocol) are not drift. Other atomic lists are
+// replaced, as server-side apply replaces them.
+var atomicDefaulted = map[string]bool{
+	"webhooks.rules":            true,
+	"spec.volumeClaimTemplates": true,
+	"spec.ingress":              true,
+	"spec.egress":               true,
+}
+
 // Predict returns what the live object would look like once desired is
 // applied with server-side apply: desired merged onto live. Maps merge
 // recursively; scalars from desired win; a null in desired leaves live's
-// value (the API server drops nulls), and so does a zero value (false, 0,
-// "", an empty list or map) where live's parent has none (the API server
-// drops them); associative lists (see MergeKeys) merge
-// element-wise by key, keeping desired's order and dropping live elements
-// desired lacks; other lists are replaced by desired's, their objects merged
-// by position onto live's when both have as many. Fields only live
-// has, such as server defaults, are kept. Neither input is modified; with a
-// nil live the result is a copy of desired without nulls.
+// value (the API server drops nulls); for a built-in kind, desired is first
+// taken as the API server stores it (see stored) and an empty list or map
+// where live's parent has none is kept out (stored as nothing). Associative
+// lists (see MergeKeys) merge element-wise by key, keeping desired's order
+// and dropping live elements desired lacks; other lists are replaced by
+// desired's (see atomicDefaulted). Fields only live has, such as server
+// defaults, are kept. Neither input is modified; with a nil live the result
+// is a copy of desired without nulls.
 func Predict(desired, live *unstructured.Unstructured) *unstructured.Unstructured {
 	if desired == nil {
 		return nil
 	}
-	d := desired.DeepCopy()
+	d, builtin := stored(desired.DeepCopy().Object)
 	var l map[string]any
 	if live != nil {
 		l = live.DeepCopy().Object
 	}
-	m, _ := mergeValue(d.Object, l, "").(map[string]any) // a map merged onto anything is a map
+	m, _ := merger{builtin: builtin}.value(d, l, "").(map[string]any) // a map merged onto anything is a map
 	return &unstructured.Unstructured{Object: m}
 }
 
-// mergeValue merges d (desired) onto l (live). name is the field holding
-// them, or "" inside lists. The result may share subtrees with d and l;
-// callers pass copies they own.
-func mergeValue(d, l any, name string) any {
+// merger merges desired onto live; builtin says the object is of a
+// built-in kind.
+type merger struct{ builtin bool }
+
+// value merges d (desired) onto l (live). path is the dotted path of the
+// field holding them (list indices left out). The result may share
+// subtrees with d and l; callers pass copies they own.
+func (m merger) value(d, l any, path string) any {
 	switch dv := d.(type) {
 	case nil:
 		return l
@@ -59,66 +77,67 @@ func mergeValue(d, l any, name string) any {
 		for k, v := range dv {
 			switch {
 			case v == nil:
-			case lm != nil && lm[k] == nil && isZero(v):
-				// The API server drops the zero values of a built-in kind's
-				// omitempty fields and stores empty lists and maps as
-				// nothing: they read back absent or null (`value: ""` of
-				// an env var, `hostNetwork: false`, a ClusterRole's
+			case v == dropped{}:
+				if lm[k] != nil {
+					delete(out, k) // stored as nothing, whatever live holds
+				}
+			case m.builtin && lm != nil && lm[k] == nil && isEmptyCollection(v):
+				// The API server stores a built-in kind's empty list or map
+				// as nothing: it reads back null or absent (a ClusterRole's
 				// `rules: []`), which is not drift. (Where live has no
 				// parent, `emptyDir: {}` and the like stay.)
-			case quantityParents[name] && sameQuantity(v, lm[k]):
+			case quantityParents[lastField(path)] && sameQuantity(v, lm[k]):
 				// keep live's canonical spelling
 			default:
-				out[k] = mergeValue(v, lm[k], k)
+				out[k] = m.value(v, lm[k], joinPath(path, k))
 			}
 		}
 		return out
 	case []any:
 		ll, _ := l.([]any)
-		return mergeList(dv, ll)
+		return m.list(dv, ll, path)
 	default:
 		return dv
 	}
 }
 
-// isZero reports whether v is a zero value: false, 0, "", or an empty
-// list or map.
-func isZero(v any) bool {
+func joinPath(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func lastField(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// isEmptyCollection reports whether v is an empty list or map.
+func isEmptyCollection(v any) bool {
 	switch x := v.(type) {
 	case []any:
 		return len(x) == 0
 	case map[string]any:
 		return len(x) == 0
-	case bool:
-		return !x
-	case string:
-		return x == ""
-	case int64:
-		return x == 0
-	case int:
-		return x == 0
-	case float64:
-		return x == 0
 	}
 	return false
 }
 
-// mergeList merges desired list d onto live list l.
-func mergeList(d, l []any) []any {
+// list merges desired list d onto live list l, the field at path.
+func (m merger) list(d, l []any, path string) []any {
 	out := make([]any, 0, len(d))
 	key := mergeKey(d, l)
 	if key == "" {
-		// An atomic list is replaced; when both sides hold as many objects,
-		// each is merged onto its live counterpart by position, keeping the
-		// fields the API server defaults inside them (a webhook rule's
-		// scope, a volumeClaimTemplate's volumeMode).
-		byIndex := len(d) == len(l) && allMaps(d) && allMaps(l)
+		byIndex := atomicDefaulted[path] && len(d) == len(l) && allMaps(d) && allMaps(l)
 		for i, e := range d {
 			var lv any
 			if byIndex {
 				lv = l[i]
 			}
-			out = append(out, mergeValue(e, lv, ""))
+			out = append(out, m.value(e, lv, path))
 		}
 		return out
 	}
@@ -137,7 +156,7 @@ func mergeList(d, l []any) []any {
 			lv = live[k][n]
 		}
 		seen[k]++
-		out = append(out, mergeValue(e, lv, ""))
+		out = append(out, m.value(e, lv, path))
 	}
 	return out
 }

@@ -59,9 +59,13 @@ func TestPredict(t *testing.T) {
 			live:    "ports: [{containerPort: 53, protocol: UDP, x: 1}, {containerPort: 53, protocol: TCP, x: 2}]",
 			want:    "ports: [{containerPort: 53, protocol: UDP, x: 1}, {containerPort: 53, protocol: TCP, x: 2}]",
 		},
-		"list of maps without a merge key, as long as live's: merged by position": {
-			desired: "rules: [{host: a, scope: x}, {host: b}]", live: "rules: [{host: a, scope: '*'}, {host: c, scope: '*'}]",
-			want: "rules: [{host: a, scope: x}, {host: b, scope: '*'}]",
+		"atomic list the server defaults, as long as live's: merged by position": {
+			desired: "webhooks: [{name: w, rules: [{host: a, scope: x}, {host: b}]}]",
+			live:    "webhooks: [{name: w, rules: [{host: a, scope: '*'}, {host: c, scope: '*'}]}]",
+			want:    "webhooks: [{name: w, rules: [{host: a, scope: x}, {host: b, scope: '*'}]}]",
+		},
+		"other atomic list of as many maps: replaced": {
+			desired: "rules: [{verbs: [get]}]", live: "rules: [{verbs: [get], resourceNames: [one]}]", want: "rules: [{verbs: [get]}]",
 		},
 		"list of maps without a merge key, of another length: replaced": {
 			desired: "rules: [{host: a}]", live: "rules: [{host: a, http: {}}, {host: b}]", want: "rules: [{host: a}]",
