@@ -178,6 +178,8 @@ func spokeTLSFlags(cfg Config, cluster string) string {
 		b.WriteString(" --insecure")
 	case cfg.CAFile != "":
 		b.WriteString(" --ca-file " + cfg.CAFile)
+	case cfg.Insecure: // the spoke always verifies: it needs the hub's CA
+		b.WriteString(" --ca-file HUB-CA.pem")
 	}
 	if cfg.TLS && cfg.CertFile != "" {
 		fmt.Fprintf(&b, " --cert-file %s.crt --key-file %s.key", cluster, cluster)

@@ -106,3 +106,52 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 		t.Errorf("plan without a spoke: %v", got.r)
 	}
 }
+
+// A run's end sets the target's health from the objects it applied (the
+// last wave is not awaited), until the spoke's next health report.
+func TestSucceededRunHealthFromResults(t *testing.T) {
+	e := start(t)
+	e.commit("first", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n"})
+	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, TargetRevision: "main", Path: "web"},
+		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}, SyncPolicy: &pb.SyncPolicy{Automated: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.connect(added.GetToken(), &pb.Hello{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sp.nextPlan().GetPlan()
+	send := func(m *pb.ConnectRequest) {
+		t.Helper()
+		if err := sp.stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	health := func() pb.Health {
+		got, err := apps.GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web"})
+		if err != nil || len(got.GetTargets()) != 1 {
+			return pb.Health_HEALTH_UNSPECIFIED
+		}
+		return got.GetTargets()[0].GetHealth()
+	}
+	send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Health{Health: &pb.HealthReport{Application: "web", Health: pb.Health_HEALTH_HEALTHY}}})
+	waitFor(t, func() bool { return health() == pb.Health_HEALTH_HEALTHY }, "Healthy before the sync")
+	ref := func(kind, name string) *pb.ObjectRef { return &pb.ObjectRef{ApiVersion: "v1", Kind: kind, Namespace: "shop", Name: name} }
+	send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Progress{Progress: &pb.SyncProgress{Application: "web", PlanHash: p.GetHash(),
+		Operation: &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, PlanHash: p.GetHash()},
+		Results: []*pb.ResourceResult{
+			{Ref: ref("ConfigMap", "web"), Action: pb.ActionType_ACTION_TYPE_APPLY, Health: pb.Health_HEALTH_HEALTHY},
+			{Ref: ref("Deployment", "web"), Action: pb.ActionType_ACTION_TYPE_APPLY, Health: pb.Health_HEALTH_PROGRESSING},
+			{Ref: ref("ConfigMap", "old"), Action: pb.ActionType_ACTION_TYPE_PRUNE, Health: pb.Health_HEALTH_MISSING},
+			{Ref: ref("Job", "migrate"), Action: pb.ActionType_ACTION_TYPE_HOOK, Health: pb.Health_HEALTH_DEGRADED},
+		}}}})
+	waitFor(t, func() bool { return health() == pb.Health_HEALTH_PROGRESSING }, "Progressing after the run (its Deployment was)")
+	send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Health{Health: &pb.HealthReport{Application: "web", Health: pb.Health_HEALTH_HEALTHY}}})
+	waitFor(t, func() bool { return health() == pb.Health_HEALTH_HEALTHY }, "Healthy after the spoke's report")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -13,23 +14,26 @@ import (
 // connected.
 var ErrNotConnected = errors.New("spoke not connected")
 
+// liveDiffIDs numbers LiveDiff requests across the hub's life, so an
+// answer to a request of an earlier stream never matches a new one.
+var liveDiffIDs atomic.Uint64
+
 // liveDiffs are the LiveDiff requests a connection waits answers for.
 type liveDiffs struct {
 	mu      sync.Mutex
-	next    uint64
 	waiting map[uint64]chan *pb.LiveDiffResult
 }
 
 func (l *liveDiffs) add() (uint64, chan *pb.LiveDiffResult) {
+	id := liveDiffIDs.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.waiting == nil {
 		l.waiting = map[uint64]chan *pb.LiveDiffResult{}
 	}
-	l.next++
 	ch := make(chan *pb.LiveDiffResult, 1)
-	l.waiting[l.next] = ch
-	return l.next, ch
+	l.waiting[id] = ch
+	return id, ch
 }
 
 func (l *liveDiffs) remove(id uint64) {

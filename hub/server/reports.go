@@ -8,6 +8,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/health"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -95,8 +97,27 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 			if d, err := h.Store.GetDesired(p.GetApplication(), cluster); err == nil && d.PlanHash == p.GetPlanHash() {
 				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
 			}
+			// The last wave is not awaited: until the spoke's next health
+			// report, the run's own results say how healthy it left things
+			// (a Deployment just rolled out is Progressing, not the
+			// Healthy of before the sync).
+			if hs, ok := resultsHealth(p.GetResults()); ok {
+				t.Health = hs
+			}
 		}
 	})
+}
+
+// resultsHealth is the worst health of the objects a run applied (hooks
+// and prunes left out).
+func resultsHealth(results []*pb.ResourceResult) (pb.Health, bool) {
+	var hs []health.Status
+	for _, r := range results {
+		if r.GetAction() == pb.ActionType_ACTION_TYPE_APPLY && r.GetHealth() != pb.Health_HEALTH_UNSPECIFIED {
+			hs = append(hs, wire.HealthFromPB(r.GetHealth()))
+		}
+	}
+	return wire.HealthToPB(health.Worst(hs...)), len(hs) > 0
 }
 
 func mergeResults(t *pb.TargetStatus, results []*pb.ResourceResult) {

@@ -146,9 +146,7 @@ func (a *Agent) Removed(_ context.Context, r *pb.TargetRemoved) {
 			log.Error("forget removed target", "err", err)
 			return
 		}
-		for _, k := range []string{"progress/", "health/", "drift/"} {
-			a.out.Drop(k + app)
-		}
+		a.out.Remove("progress/"+app, "health/"+app, "drift/"+app) // not web-api's, for web
 		log.Info("target removed", "pruned", r.GetPrune())
 	})
 }
@@ -199,8 +197,19 @@ func (a *Agent) LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDif
 		a.log.Warn("live diff", "app", msg.GetApplication(), "err", err)
 		return &pb.LiveDiffResult{Error: err.Error()}
 	}
+	size := 0
+	for _, r := range res {
+		size += len(r.GetDiff())
+	}
+	if size > maxLiveDiff {
+		return &pb.LiveDiffResult{Error: fmt.Sprintf("the diff of %d objects is %d MiB, over the %d MiB a plan preview carries", len(res), size>>20, maxLiveDiff>>20)}
+	}
 	return &pb.LiveDiffResult{Resources: res}
 }
 
-// liveDiffTimeout is under the hub's wait, so the hub gets the reason.
-const liveDiffTimeout = 25 * time.Second
+const (
+	// liveDiffTimeout is under the hub's wait, so the hub gets the reason.
+	liveDiffTimeout = 25 * time.Second
+	// maxLiveDiff bounds a live diff's text (the stream carries 64 MiB).
+	maxLiveDiff = 32 << 20
+)

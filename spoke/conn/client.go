@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -161,7 +163,10 @@ func (c *Client) stream(ctx context.Context, client pb.SpokeServiceClient) error
 	if beat <= 0 {
 		beat = 10 * time.Second
 	}
+	// Acks name the last stream's sequence numbers and live diffs its
+	// requests: neither means anything on this one.
 	c.Out.Drop("ack/")
+	c.Out.Drop("diff/")
 	c.h.Welcome(ctx, w)
 	c.connected.Store(true)
 	c.cfg.Log.Info("connected to hub", "hub", c.cfg.Addr, "heartbeat", beat)
@@ -199,6 +204,12 @@ func (c *Client) write(ctx context.Context, st pb.SpokeService_ConnectClient, be
 		es := c.Out.take()
 		for i, e := range es {
 			if err := st.Send(e.msg); err != nil {
+				if status.Code(err) == codes.ResourceExhausted {
+					// Too large to ever send: dropped, or it would end every
+					// stream ahead of what is queued behind it.
+					c.cfg.Log.Error("message dropped: too large for the hub", "key", e.key, "err", err)
+					i++
+				}
 				c.Out.putBack(es[i:])
 				return fmt.Errorf("send %s: %w", e.key, err)
 			}

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -85,6 +86,20 @@ func (o *Outbox) Drop(prefix string) {
 		kept = append(kept, k)
 	}
 	o.order = kept
+}
+
+// Remove removes the unsent messages of exactly these keys.
+func (o *Outbox) Remove(keys ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	gone := map[string]bool{}
+	for _, k := range keys {
+		if _, ok := o.pending[k]; ok {
+			gone[k] = true
+			delete(o.pending, k)
+		}
+	}
+	o.order = slices.DeleteFunc(o.order, func(k string) bool { return gone[k] })
 }
 
 // Len is the number of unsent messages.

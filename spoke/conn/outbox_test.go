@@ -53,6 +53,13 @@ func TestOutboxCoalesces(t *testing.T) {
 	if es := o.take(); len(es) != 1 || !es[0].msg.GetDrift().GetSelfHealed() {
 		t.Fatalf("merge lost the self-heal: %v", es)
 	}
+	// Remove takes exact keys: web's reports go, web-api's stay.
+	o.Put("health/web", health("web", pb.Health_HEALTH_HEALTHY))
+	o.Put("health/web-api", health("web-api", pb.Health_HEALTH_HEALTHY))
+	o.Remove("health/web", "drift/web")
+	if es := o.take(); len(es) != 1 || es[0].key != "health/web-api" {
+		t.Fatalf("after Remove(health/web): %v", es)
+	}
 }
 
 func TestBackoff(t *testing.T) {
