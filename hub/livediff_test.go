@@ -142,7 +142,9 @@ func TestSucceededRunHealthFromResults(t *testing.T) {
 	}
 	send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Health{Health: &pb.HealthReport{Application: "web", Health: pb.Health_HEALTH_HEALTHY}}})
 	waitFor(t, func() bool { return health() == pb.Health_HEALTH_HEALTHY }, "Healthy before the sync")
-	ref := func(kind, name string) *pb.ObjectRef { return &pb.ObjectRef{ApiVersion: "v1", Kind: kind, Namespace: "shop", Name: name} }
+	ref := func(kind, name string) *pb.ObjectRef {
+		return &pb.ObjectRef{ApiVersion: "v1", Kind: kind, Namespace: "shop", Name: name}
+	}
 	send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Progress{Progress: &pb.SyncProgress{Application: "web", PlanHash: p.GetHash(),
 		Operation: &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, PlanHash: p.GetHash()},
 		Results: []*pb.ResourceResult{
