@@ -202,7 +202,7 @@ func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *
 		if rt.GetState() != rtUpdating && rt.GetState() != rtBaking {
 			continue
 		}
-		ok, failed, why := c.targetState(a.GetName(), rt.GetCluster(), rt.GetPlanHash())
+		ok, failed, why := c.targetState(a.GetName(), rt.GetCluster(), rt.GetPlanHash(), false)
 		switch {
 		case failed:
 			return c.fail(a, r, rt, why)
@@ -289,8 +289,10 @@ func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *
 }
 
 // targetState reads whether a target runs plan Synced and Healthy, or has
-// failed (sync failed, or Degraded), and says why not.
-func (c *Controller) targetState(app, cluster, plan string) (ok, failed bool, why string) {
+// failed (sync failed, or Degraded), and says why not. A target reverted
+// to an earlier plan needs no Synced (it is OutOfSync with Git by design),
+// only no object drifted from that plan.
+func (c *Controller) targetState(app, cluster, plan string, reverted bool) (ok, failed bool, why string) {
 	t, err := c.store.GetTarget(app, cluster)
 	if err != nil {
 		return false, false, "no status yet"
@@ -306,8 +308,18 @@ func (c *Controller) targetState(app, cluster, plan string) (ok, failed bool, wh
 		return false, false, "syncing: " + op.GetMessage()
 	case t.GetHealth() == pb.Health_HEALTH_DEGRADED:
 		return false, true, "Degraded" + degradedResource(t)
-	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED || t.GetHealth() != pb.Health_HEALTH_HEALTHY:
+	case t.GetHealth() != pb.Health_HEALTH_HEALTHY:
 		return false, false, fmt.Sprintf("%s, %s", t.GetSync(), t.GetHealth())
+	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED && !reverted:
+		return false, false, fmt.Sprintf("%s, %s", t.GetSync(), t.GetHealth())
+	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED:
+		// A target reverted to an older plan is OutOfSync with Git by
+		// design: what counts is that nothing drifted from that plan.
+		for _, rs := range t.GetResources() {
+			if rs.GetSync() == pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC {
+				return false, false, fmt.Sprintf("%s %s drifted from plan %s", rs.GetRef().GetKind(), rs.GetRef().GetName(), short(plan))
+			}
+		}
 	}
 	return true, false, ""
 }
@@ -374,7 +386,7 @@ func (c *Controller) driveRevert(a *pb.Application, r *pb.Rollout) error {
 			if t.GetState() != rtReverting {
 				continue
 			}
-			ok, _, why := c.targetState(a.GetName(), t.GetCluster(), t.GetPreviousPlanHash())
+			ok, _, why := c.targetState(a.GetName(), t.GetCluster(), t.GetPreviousPlanHash(), true)
 			switch {
 			case ok:
 				t.State, t.Message = rtReverted, "reverted to plan "+short(t.GetPreviousPlanHash())+"; healthy"
