@@ -77,6 +77,9 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 	if err := yaml.Unmarshal(data, &kz); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	if _, ok := kz["helmCharts"]; ok {
+		return fmt.Errorf("%s: helmCharts: %w", file, ErrKustomizeHelm)
+	}
 	refuse := func(ref string) error {
 		if isRemote(ref) {
 			return fmt.Errorf("%s: %q: %w", file, ref, ErrRemoteBase)

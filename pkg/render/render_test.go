@@ -189,6 +189,11 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			src:     Source{Path: "k"},
 			wantErr: ErrRemoteBase, wantMsg: []string{"k/kustomization.yaml", "github.com/example/repo"},
 		},
+		"kustomize-helm-charts": {
+			files:   map[string]string{"k/base/kustomization.yaml": "helmCharts:\n  - {name: podinfo, repo: 'https://example.com/charts', version: 6.5.0}\n", "k/kustomization.yaml": "resources: [base]\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrKustomizeHelm, wantMsg: []string{"k/base/kustomization.yaml: helmCharts", "Helm source"},
+		},
 		"kustomize-remote-configmap-file": {
 			files:   map[string]string{"k/kustomization.yaml": "configMapGenerator:\n  - name: c\n    files: [meta=http://169.254.169.254/latest/meta-data]\n"},
 			src:     Source{Path: "k"},
