@@ -24,7 +24,7 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}}}); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := e.connect(added.GetToken(), &pb.Hello{})
+	sp, err := e.connect(added.GetToken(), &pb.Hello{Features: []string{"live-diff"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +104,17 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 	}
 	if got.r.GetLive() || !strings.Contains(got.r.GetLiveError(), "not connected") || len(got.r.GetDiffs()) != 1 {
 		t.Errorf("plan without a spoke: %v", got.r)
+	}
+
+	// An older spoke (no live-diff in its Hello) is not asked: the answer
+	// comes at once, saying why.
+	if _, err := e.connect(added.GetToken(), &pb.Hello{AgentVersion: "v0.1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got = <-getPlan()
+	if got.err != nil || got.r.GetLive() || !strings.Contains(got.r.GetLiveError(), "spoke v0.1.0 does not compare plans") || time.Since(start) > 5*time.Second {
+		t.Errorf("plan with an older spoke, after %s: %v %v", time.Since(start), got.r, got.err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -13,6 +14,9 @@ import (
 // ErrNotConnected is returned when a request needs a spoke that is not
 // connected.
 var ErrNotConnected = errors.New("spoke not connected")
+
+// featureLiveDiff is the Hello feature of spokes that answer LiveDiff.
+const featureLiveDiff = "live-diff"
 
 // liveDiffIDs numbers LiveDiff requests across the hub's life, so an
 // answer to a request of an earlier stream never matches a new one.
@@ -63,6 +67,9 @@ func (s *Spokes) LiveDiff(ctx context.Context, cluster string, p *pb.Plan) ([]*p
 	s.mu.Unlock()
 	if c == nil {
 		return nil, fmt.Errorf("cluster %q: %w", cluster, ErrNotConnected)
+	}
+	if !slices.Contains(c.hello.GetFeatures(), featureLiveDiff) {
+		return nil, fmt.Errorf("cluster %q: spoke %s does not compare plans with live objects (upgrade it)", cluster, c.hello.GetAgentVersion())
 	}
 	id, ch := c.diffs.add()
 	defer c.diffs.remove(id)

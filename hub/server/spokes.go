@@ -98,7 +98,7 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 		return status.Error(codes.InvalidArgument, "the first message must be Hello")
 	}
 	c := &conn{cluster: p.Name, store: s.store, log: s.log.With("cluster", p.Name), wake: make(chan struct{}, 1),
-		pending: map[string]*pb.ConnectResponse{}, unacked: map[string]*sent{}, done: ctx.Done()}
+		pending: map[string]*pb.ConnectResponse{}, unacked: map[string]*sent{}, done: ctx.Done(), hello: hello}
 	s.mu.Lock()
 	if old := s.conns[p.Name]; old != nil {
 		old.cancel()
@@ -219,6 +219,7 @@ type conn struct {
 	cancel    context.CancelFunc
 	wake      chan struct{}
 	done      <-chan struct{} // closed when the stream ends
+	hello     *pb.Hello
 	lastTouch time.Time
 	diffs     liveDiffs
 

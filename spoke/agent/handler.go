@@ -24,7 +24,8 @@ func (a *Agent) Hello(ctx context.Context) (*pb.Hello, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &pb.Hello{AgentVersion: version.Version, CurrentPlans: map[string]string{}, CurrentGenerations: map[string]uint64{}}
+	h := &pb.Hello{AgentVersion: version.Version, CurrentPlans: map[string]string{}, CurrentGenerations: map[string]uint64{},
+		Features: []string{FeatureLiveDiff}}
 	for _, t := range targets {
 		h.CurrentPlans[t.App], h.CurrentGenerations[t.App] = t.PlanHash, t.Generation
 	}
@@ -206,6 +207,9 @@ func (a *Agent) LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDif
 	}
 	return &pb.LiveDiffResult{Resources: res}
 }
+
+// FeatureLiveDiff says, in Hello, that the spoke answers LiveDiffRequest.
+const FeatureLiveDiff = "live-diff"
 
 const (
 	// liveDiffTimeout is under the hub's wait, so the hub gets the reason.

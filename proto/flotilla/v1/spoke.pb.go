@@ -339,8 +339,11 @@ type Hello struct {
 	CurrentPlans map[string]string `protobuf:"bytes,3,rep,name=current_plans,json=currentPlans,proto3" json:"current_plans,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Generation of each current plan (application name → generation).
 	CurrentGenerations map[string]uint64 `protobuf:"bytes,4,rep,name=current_generations,json=currentGenerations,proto3" json:"current_generations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// What the spoke can do beyond the first protocol ("live-diff"), so the
+	// hub does not ask an older spoke and wait for an answer.
+	Features      []string `protobuf:"bytes,5,rep,name=features,proto3" json:"features,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -397,6 +400,13 @@ func (x *Hello) GetCurrentPlans() map[string]string {
 func (x *Hello) GetCurrentGenerations() map[string]uint64 {
 	if x != nil {
 		return x.CurrentGenerations
+	}
+	return nil
+}
+
+func (x *Hello) GetFeatures() []string {
+	if x != nil {
+		return x.Features
 	}
 	return nil
 }
@@ -1224,12 +1234,13 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\theartbeat\x18\x04 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12.\n" +
 	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04sync\x12;\n" +
 	"\tlive_diff\x18\x06 \x01(\v2\x1c.flotilla.v1.LiveDiffRequestH\x00R\bliveDiffB\x05\n" +
-	"\x03msg\"\xff\x02\n" +
+	"\x03msg\"\x9b\x03\n" +
 	"\x05Hello\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
 	"\fkube_version\x18\x02 \x01(\tR\vkubeVersion\x12I\n" +
 	"\rcurrent_plans\x18\x03 \x03(\v2$.flotilla.v1.Hello.CurrentPlansEntryR\fcurrentPlans\x12[\n" +
-	"\x13current_generations\x18\x04 \x03(\v2*.flotilla.v1.Hello.CurrentGenerationsEntryR\x12currentGenerations\x1a?\n" +
+	"\x13current_generations\x18\x04 \x03(\v2*.flotilla.v1.Hello.CurrentGenerationsEntryR\x12currentGenerations\x12\x1a\n" +
+	"\bfeatures\x18\x05 \x03(\tR\bfeatures\x1a?\n" +
 	"\x11CurrentPlansEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aE\n" +
