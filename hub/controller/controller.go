@@ -346,6 +346,11 @@ func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) 
 		c.notify.TargetUpdated(ts)
 		return false, nil
 	}
+	if derr == nil && d.Latest != t.content {
+		if err := c.store.SetLatest(name, cl, t.content); err != nil {
+			return false, err
+		}
+	}
 	ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
 		ts.Error = ""
 		if changed {

@@ -94,7 +94,7 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 		}
 		mergeResults(t, p.GetResults())
 		if op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
-			if d, err := h.Store.GetDesired(p.GetApplication(), cluster); err == nil && d.PlanHash == p.GetPlanHash() {
+			if d, err := h.Store.GetDesired(p.GetApplication(), cluster); err == nil && d.PlanHash == p.GetPlanHash() && !d.BehindGit() {
 				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
 			}
 			// The last wave is not awaited: until the spoke's next health
@@ -165,8 +165,15 @@ func (h *Hub) Health(cluster string, r *pb.HealthReport) {
 
 // Drift implements Reports.
 func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
+	behind := false
+	if des, err := h.Store.GetDesired(d.GetApplication(), cluster); err == nil {
+		behind = des.BehindGit()
+	}
 	h.update(d.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Sync = d.GetSync()
+		if behind { // no drift from the plan, but Git has moved on
+			t.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
+		}
 		drifted := map[string]*pb.DriftedResource{}
 		for _, r := range d.GetResources() {
 			drifted[refKey(r.GetRef())] = r

@@ -21,6 +21,39 @@ type Desired struct {
 	InitiatedBy string          `json:"initiatedBy"`
 	HistoryID   uint64          `json:"historyId"`
 	Inventory   []InventoryItem `json:"inventory,omitempty"` // objects the plan applies, for the next prune set
+	// Latest is the ContentHash Git renders now ("" when never recorded):
+	// when it differs, the target is OutOfSync with Git whatever runs
+	// (a manual sync not yet made, a rollout not there yet, a revert).
+	Latest string `json:"latest,omitempty"`
+}
+
+// BehindGit reports whether Git has moved past what the target runs.
+func (d Desired) BehindGit() bool { return d.Latest != "" && d.Latest != d.ContentHash }
+
+// SetLatest records the content Git renders now for a target that has a
+// desired state (no-op otherwise, or when unchanged).
+func (s *Store) SetLatest(app, cluster, content string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDesired)
+		key := TargetKey(app, cluster)
+		v := b.Get(key)
+		if v == nil {
+			return nil
+		}
+		var d Desired
+		if err := json.Unmarshal(v, &d); err != nil {
+			return err
+		}
+		if d.Latest == content {
+			return nil
+		}
+		d.Latest = content
+		j, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, j)
+	})
 }
 
 // InventoryItem is an applied object with the annotations that decide how
@@ -86,7 +119,12 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 		if err := hb.Put(itob(id), b); err != nil {
 			return err
 		}
-		d = Desired{PlanHash: p.GetHash(), ContentHash: content, Revision: revision, Generation: d.Generation + 1, InitiatedBy: by, HistoryID: id, Inventory: inventory}
+		latest := d.Latest // a revert assigns older content: Git stays where it is
+		if latest == "" {
+			latest = content
+		}
+		d = Desired{PlanHash: p.GetHash(), ContentHash: content, Revision: revision, Generation: d.Generation + 1, InitiatedBy: by, HistoryID: id,
+			Inventory: inventory, Latest: latest}
 		j, err := json.Marshal(d)
 		if err != nil {
 			return err
