@@ -315,6 +315,9 @@ func TestZeroValuesTheServerKeeps(t *testing.T) {
 		"empty map value kept": {
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: ''}",
 			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {}", OutOfSync},
+		"a field the Go type does not know stays": {
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {futureField: on-the-newest-servers, containers: [{name: c, image: i}]}",
+			"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}", OutOfSync},
 		"custom resource keeps zero values": {
 			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {enabled: false}",
 			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {}", OutOfSync},

@@ -50,7 +50,9 @@ func markDropped(d, r any) {
 			}
 			if rv, ok := rm[k]; ok {
 				markDropped(v, rv)
-			} else if rm != nil && k != "apiVersion" && k != "kind" {
+			} else if rm != nil && isZero(v) {
+				// Only a zero value is dropped; a field the Go type does not
+				// know (a newer API) stays as desired says.
 				dv[k] = dropped{}
 			}
 		}
@@ -61,4 +63,22 @@ func markDropped(d, r any) {
 			}
 		}
 	}
+}
+
+// isZero reports whether v is a zero value: false, 0, "", or an empty list
+// or map.
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return !x
+	case string:
+		return x == ""
+	case int64:
+		return x == 0
+	case int:
+		return x == 0
+	case float64:
+		return x == 0
+	}
+	return isEmptyCollection(v)
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -106,6 +107,30 @@ func (m *Manager) Mapping(ctx context.Context, gvk schema.GroupVersionKind) (*me
 	}
 	m.mu.Unlock()
 	return m.mapper.RESTMappingWithContext(ctx, gvk.GroupKind(), gvk.Version)
+}
+
+// IsResourceGone reports whether err is the API server's 404 for a whole
+// resource (its CRD was deleted since discovery ran), not for one object
+// or its namespace: an apply creates missing objects, so only a missing
+// resource (or namespace) makes it NotFound.
+func IsResourceGone(err error) bool {
+	var st apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
+		return false
+	}
+	d := st.Status().Details
+	return d == nil || (d.Name == "" && d.Kind == "")
+}
+
+// noteGone refreshes discovery after a request found its resource gone,
+// so the next lookup of the kind sees what the cluster serves now.
+func (m *Manager) noteGone(ctx context.Context, err error) {
+	if IsResourceGone(err) {
+		m.mu.Lock()
+		m.mapper.ResetWithContext(ctx)
+		m.resets++
+		m.mu.Unlock()
+	}
 }
 
 // Namespaced says whether a kind is namespaced, and whether discovery knows

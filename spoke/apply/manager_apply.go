@@ -29,6 +29,7 @@ func (m *Manager) Apply(ctx context.Context, u *unstructured.Unstructured, opts 
 	}
 	out, err := ri.Apply(ctx, u.GetName(), u, ao)
 	if err != nil {
+		m.noteGone(ctx, err)
 		verb := "apply"
 		if opts.DryRun {
 			verb = "dry-run apply"
@@ -57,6 +58,7 @@ func (m *Manager) Create(ctx context.Context, u *unstructured.Unstructured, dryR
 	}
 	out, err := ri.Create(ctx, u, co)
 	if err != nil {
+		m.noteGone(ctx, err)
 		return nil, fmt.Errorf("%s: %s: %w", ref, verb, err)
 	}
 	return out, nil

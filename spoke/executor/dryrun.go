@@ -58,6 +58,16 @@ func (e *Executor) dryRun(ctx context.Context, t *Target) error {
 }
 
 func (e *Executor) dryRunOne(ctx context.Context, t *Target, a plan.Action, namespaces map[string]bool, crds map[schema.GroupKind]bool) error {
+	err := e.dryRunAttempt(ctx, t, a, namespaces, crds)
+	if apply.IsResourceGone(err) {
+		// Its CRD went away since discovery ran (an application deleted
+		// and created again): discovery was refreshed; look again.
+		err = e.dryRunAttempt(ctx, t, a, namespaces, crds)
+	}
+	return err
+}
+
+func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, namespaces map[string]bool, crds map[schema.GroupKind]bool) error {
 	gvk := a.Object.GroupVersionKind()
 	if _, known, err := e.Cluster.Namespaced(ctx, gvk); err != nil {
 		return fmt.Errorf("%s: %w", object.Describe(a.Object), err)
