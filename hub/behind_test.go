@@ -11,18 +11,8 @@ import (
 // yet made); a sync to Git's revision makes it Synced.
 func TestOutOfSyncWhileBehindGit(t *testing.T) {
 	e := start(t)
-	e.commit("first", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n"})
-	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apps := pb.NewApplicationServiceClient(e.conn)
-	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
-		Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, TargetRevision: "main", Path: "web"},
-		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}}}); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := e.connect(added.GetToken(), &pb.Hello{})
+	token, apps := e.webOnEast(t, nil)
+	sp, err := e.connect(token, &pb.Hello{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,11 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// app plan asks the cluster's spoke to compare the plan with its live
-// objects; when the spoke cannot answer, the diff from the current plan
-// stands and the response says why.
-func TestPlanDiffsAgainstLiveState(t *testing.T) {
-	e := start(t)
+// webOnEast commits a ConfigMap under web/, adds cluster east and creates
+// application web for it with policy; it returns east's spoke token and
+// the application client.
+func (e *env) webOnEast(t *testing.T, policy *pb.SyncPolicy) (string, pb.ApplicationServiceClient) {
+	t.Helper()
 	e.commit("first", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n"})
 	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
 	if err != nil {
@@ -21,10 +21,19 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 	apps := pb.NewApplicationServiceClient(e.conn)
 	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
 		Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, TargetRevision: "main", Path: "web"},
-		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}}}); err != nil {
+		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}, SyncPolicy: policy}}); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := e.connect(added.GetToken(), &pb.Hello{Features: []string{"live-diff"}})
+	return added.GetToken(), apps
+}
+
+// app plan asks the cluster's spoke to compare the plan with its live
+// objects; when the spoke cannot answer, the diff from the current plan
+// stands and the response says why.
+func TestPlanDiffsAgainstLiveState(t *testing.T) {
+	e := start(t)
+	token, apps := e.webOnEast(t, nil)
+	sp, err := e.connect(token, &pb.Hello{Features: []string{"live-diff"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +117,7 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 
 	// An older spoke (no live-diff in its Hello) is not asked: the answer
 	// comes at once, saying why.
-	if _, err := e.connect(added.GetToken(), &pb.Hello{AgentVersion: "v0.1.0"}); err != nil {
+	if _, err := e.connect(token, &pb.Hello{AgentVersion: "v0.1.0"}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -122,18 +131,8 @@ func TestPlanDiffsAgainstLiveState(t *testing.T) {
 // last wave is not awaited), until the spoke's next health report.
 func TestSucceededRunHealthFromResults(t *testing.T) {
 	e := start(t)
-	e.commit("first", map[string]string{"web/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: '1'}\n"})
-	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apps := pb.NewApplicationServiceClient(e.conn)
-	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
-		Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, TargetRevision: "main", Path: "web"},
-		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "shop"}, SyncPolicy: &pb.SyncPolicy{Automated: true}}}); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := e.connect(added.GetToken(), &pb.Hello{})
+	token, apps := e.webOnEast(t, &pb.SyncPolicy{Automated: true})
+	sp, err := e.connect(token, &pb.Hello{})
 	if err != nil {
 		t.Fatal(err)
 	}
