@@ -346,12 +346,11 @@ func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) 
 		c.notify.TargetUpdated(ts)
 		return false, nil
 	}
+	latest := "" // recorded only when it moved
 	if derr == nil && d.Latest != t.content {
-		if err := c.store.SetLatest(name, cl, t.content); err != nil {
-			return false, err
-		}
+		latest = t.content
 	}
-	ts, err := c.store.UpdateTarget(name, cl, func(ts *pb.TargetStatus) {
+	ts, err := c.store.Reconciled(name, cl, latest, func(ts *pb.TargetStatus) {
 		ts.Error = ""
 		if changed {
 			ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC

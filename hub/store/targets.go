@@ -30,30 +30,27 @@ type Desired struct {
 // BehindGit reports whether Git has moved past what the target runs.
 func (d Desired) BehindGit() bool { return d.Latest != "" && d.Latest != d.ContentHash }
 
-// SetLatest records the content Git renders now for a target that has a
-// desired state (no-op otherwise, or when unchanged).
-func (s *Store) SetLatest(app, cluster, content string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDesired)
-		key := TargetKey(app, cluster)
-		v := b.Get(key)
-		if v == nil {
-			return nil
-		}
-		var d Desired
-		if err := json.Unmarshal(v, &d); err != nil {
-			return err
-		}
-		if d.Latest == content {
-			return nil
-		}
-		d.Latest = content
-		j, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, j)
-	})
+// setLatest records, inside tx, the content Git renders now for a target
+// that has a desired state (no-op otherwise, or when unchanged).
+func setLatest(tx *bolt.Tx, key []byte, content string) error {
+	b := tx.Bucket(bucketDesired)
+	v := b.Get(key)
+	if v == nil {
+		return nil
+	}
+	var d Desired
+	if err := json.Unmarshal(v, &d); err != nil {
+		return err
+	}
+	if d.Latest == content {
+		return nil
+	}
+	d.Latest = content
+	j, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, j)
 }
 
 // InventoryItem is an applied object with the annotations that decide how
@@ -187,8 +184,19 @@ func (s *Store) PutTarget(t *pb.TargetStatus) error {
 // UpdateTarget changes a target's status with fn atomically (creating it).
 // Concurrent updates share a commit (bbolt Batch); fn must be idempotent.
 func (s *Store) UpdateTarget(app, cluster string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+	return s.Reconciled(app, cluster, "", fn)
+}
+
+// Reconciled is UpdateTarget that also records, when latest is set, the
+// content Git renders now (Desired.Latest), in the same transaction.
+func (s *Store) Reconciled(app, cluster, latest string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
 	var t *pb.TargetStatus
 	err := s.db.Batch(func(tx *bolt.Tx) error {
+		if latest != "" {
+			if err := setLatest(tx, TargetKey(app, cluster), latest); err != nil {
+				return err
+			}
+		}
 		t = &pb.TargetStatus{}
 		if v := tx.Bucket(bucketTargets).Get(TargetKey(app, cluster)); v != nil {
 			if err := unmarshal(v, t); err != nil {
