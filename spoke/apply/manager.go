@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -100,26 +99,19 @@ func (m *Manager) Mapping(ctx context.Context, gvk schema.GroupVersionKind) (*me
 	if err == nil || !meta.IsNoMatchError(err) {
 		return mp, err
 	}
+	m.refresh(ctx, seen)
+	return m.mapper.RESTMappingWithContext(ctx, gvk.GroupKind(), gvk.Version)
+}
+
+// refresh resets discovery unless another caller did since it saw seen
+// resets (concurrent misses share one refresh).
+func (m *Manager) refresh(ctx context.Context, seen uint64) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.resets == seen {
 		m.mapper.ResetWithContext(ctx)
 		m.resets++
 	}
-	m.mu.Unlock()
-	return m.mapper.RESTMappingWithContext(ctx, gvk.GroupKind(), gvk.Version)
-}
-
-// IsResourceGone reports whether err is the API server's 404 for a whole
-// resource (its CRD was deleted since discovery ran), not for one object
-// or its namespace: an apply creates missing objects, so only a missing
-// resource (or namespace) makes it NotFound.
-func IsResourceGone(err error) bool {
-	var st apierrors.APIStatus
-	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
-		return false
-	}
-	d := st.Status().Details
-	return d == nil || (d.Name == "" && d.Kind == "")
 }
 
 // noteGone refreshes discovery after a request found its resource gone,
@@ -127,9 +119,9 @@ func IsResourceGone(err error) bool {
 func (m *Manager) noteGone(ctx context.Context, err error) {
 	if IsResourceGone(err) {
 		m.mu.Lock()
-		m.mapper.ResetWithContext(ctx)
-		m.resets++
+		seen := m.resets
 		m.mu.Unlock()
+		m.refresh(ctx, seen)
 	}
 }
 

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -112,20 +111,11 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 			t.setPrior(apply.RefOf(obj), out)
 		}
 	}
-	if err != nil && namespaces[obj.GetNamespace()] && isNamespaceNotFound(err) {
+	if err != nil && namespaces[obj.GetNamespace()] && apply.IsNamespaceNotFound(err) {
 		t.setPrior(apply.RefOf(obj), nil) // nothing exists in a namespace that does not
 		return nil
 	}
 	return err
-}
-
-func isNamespaceNotFound(err error) bool {
-	var st apierrors.APIStatus
-	if !apierrors.IsNotFound(err) || !errors.As(err, &st) {
-		return false
-	}
-	d := st.Status().Details
-	return d != nil && d.Kind == "namespaces"
 }
 
 // loadApplied reads what the inventory says the last applies left, so
