@@ -80,12 +80,12 @@ func (a *Agent) accept(ctx context.Context, pa *pb.PlanAssignment) error {
 	if app == "" || msg.GetHash() == "" {
 		return errors.New("plan without application or hash")
 	}
-	a.mu.Lock()
-	name, runCtx := a.clusterName, a.ctx
-	a.mu.Unlock()
-	if msg.GetCluster() != "" && name != "" && msg.GetCluster() != name {
-		return fmt.Errorf("plan for cluster %q sent to cluster %q", msg.GetCluster(), name)
+	if err := a.forThisCluster(msg); err != nil {
+		return err
 	}
+	a.mu.Lock()
+	runCtx := a.ctx
+	a.mu.Unlock()
 	p, err := wire.PlanFromProto(msg)
 	if err != nil {
 		return err
@@ -111,6 +111,17 @@ func (a *Agent) accept(ctx context.Context, pa *pb.PlanAssignment) error {
 	}
 	a.log.Info("plan accepted", "app", app, "plan", short(msg.GetHash()), "revision", msg.GetRevision(), "generation", pa.GetGeneration())
 	a.runner(runCtx, app).assign(executor.NewTarget(app, pa.GetGeneration(), msg, p, run))
+	return nil
+}
+
+// forThisCluster refuses a plan made for another cluster.
+func (a *Agent) forThisCluster(msg *pb.Plan) error {
+	a.mu.Lock()
+	name := a.clusterName
+	a.mu.Unlock()
+	if msg.GetCluster() != "" && name != "" && msg.GetCluster() != name {
+		return fmt.Errorf("plan for cluster %q sent to cluster %q", msg.GetCluster(), name)
+	}
 	return nil
 }
 
@@ -183,11 +194,8 @@ func (a *Agent) LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDif
 	ctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
 	defer cancel()
 	msg := r.GetPlan()
-	a.mu.Lock()
-	name := a.clusterName
-	a.mu.Unlock()
-	if msg.GetCluster() != "" && name != "" && msg.GetCluster() != name {
-		return &pb.LiveDiffResult{Error: fmt.Sprintf("plan for cluster %q sent to cluster %q", msg.GetCluster(), name)}
+	if err := a.forThisCluster(msg); err != nil {
+		return &pb.LiveDiffResult{Error: err.Error()}
 	}
 	p, err := wire.PlanFromProto(msg)
 	if err != nil {
