@@ -25,18 +25,7 @@ func TestLiveDiff(t *testing.T) {
 		cm("kept", "1", "argocd.argoproj.io/sync-options: Prune=false")
 	execute(t, ex, st, first, opts, 1)
 
-	cs, err := c.Clientset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "edited", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live.Data["v"] = "by hand"
-	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-		t.Fatal(err)
-	}
+	cs := editByHand(t, c, ns, "edited", "by hand")
 
 	// The next revision: "changed" changes, "new" appears, "old" and
 	// "kept" are gone from Git (kept says Prune=false).

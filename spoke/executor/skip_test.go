@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
@@ -68,6 +69,25 @@ func newExecutor(t *testing.T) (*localcluster.Cluster, string, *executor.Executo
 	return c, ns, ex, cluster, st
 }
 
+// editByHand sets data.v of ConfigMap ns/name as `kubectl edit` would and
+// returns the clientset it used.
+func editByHand(t *testing.T, c *localcluster.Cluster, ns, name, v string) kubernetes.Interface {
+	t.Helper()
+	cs, err := c.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["v"] = v
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
 // An object nothing wrote since the spoke applied it is not sent again;
 // one written by anyone else, or changed in Git, is.
 func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
@@ -118,18 +138,7 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 
 	// Someone else writes b: it is dry-run and applied again (taking the
 	// field back).
-	cs, err := c.Clientset()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "b", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm.Data["v"] = "edited"
-	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-		t.Fatal(err)
-	}
+	cs := editByHand(t, c, ns, "b", "edited")
 	sync(cms("1"), 1, 1, map[string]string{"b": "configured"})
 	if cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "b", metav1.GetOptions{}); err != nil || cm.Data["v"] != "1" {
 		t.Fatalf("b after the sync: %v %v, want v=1", cm.Data, err)
