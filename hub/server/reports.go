@@ -72,7 +72,8 @@ func (h *Hub) Ack(cluster string, a *pb.PlanAck) {
 	}
 	msg := "spoke refused the plan: " + a.GetError()
 	// History first: whoever sees the status change also sees the history.
-	h.finish(a.GetApplication(), cluster, a.GetPlanHash(), pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
+	d, current := h.desired(a.GetApplication(), cluster, a.GetPlanHash())
+	h.finish(a.GetApplication(), cluster, d, current, pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
 	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(), Message: msg, FinishedAt: timestamppb.Now()}
 	})
@@ -83,9 +84,12 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 	op := p.GetOperation()
 	// History first: whoever waits for the status (app wait) then reads a
 	// finished history entry.
+	var d store.Desired
+	current := false
 	switch op.GetPhase() {
 	case pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, pb.OperationPhase_OPERATION_PHASE_FAILED:
-		h.finish(p.GetApplication(), cluster, p.GetPlanHash(), op.GetPhase(), op.GetMessage())
+		d, current = h.desired(p.GetApplication(), cluster, p.GetPlanHash())
+		h.finish(p.GetApplication(), cluster, d, current, op.GetPhase(), op.GetMessage())
 	}
 	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Operation = op
@@ -94,7 +98,7 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 		}
 		mergeResults(t, p.GetResults())
 		if op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
-			if d, err := h.Store.GetDesired(p.GetApplication(), cluster); err == nil && d.PlanHash == p.GetPlanHash() && !d.BehindGit() {
+			if current && !d.BehindGit() {
 				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
 			}
 			// The last wave is not awaited: until the spoke's next health
@@ -192,15 +196,23 @@ func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
 	})
 }
 
-// finish records the end of an operation in history and, after a failure,
-// retries with backoff when the application's retry policy allows.
-func (h *Hub) finish(app, cluster, planHash string, phase pb.OperationPhase, msg string) {
-	syncResults.WithLabelValues(phase.String()).Inc()
+// desired reads a target's desired state and whether planHash is still
+// its plan (a report about an older plan changes nothing).
+func (h *Hub) desired(app, cluster, planHash string) (store.Desired, bool) {
 	d, err := h.Store.GetDesired(app, cluster)
-	if err != nil || d.PlanHash != planHash {
+	return d, err == nil && d.PlanHash == planHash
+}
+
+// finish records the end of an operation on d, the target's desired state
+// (current: the operation ran its plan), in history and, after a failure,
+// retries with backoff when the application's retry policy allows.
+func (h *Hub) finish(app, cluster string, d store.Desired, current bool, phase pb.OperationPhase, msg string) {
+	syncResults.WithLabelValues(phase.String()).Inc()
+	if !current {
 		return
 	}
-	err = h.Store.FinishHistory(app, cluster, d.HistoryID, func(e *pb.HistoryEntry) {
+	planHash := d.PlanHash
+	err := h.Store.FinishHistory(app, cluster, d.HistoryID, func(e *pb.HistoryEntry) {
 		if e.GetResult() == pb.OperationPhase_OPERATION_PHASE_RUNNING {
 			e.Result, e.Message, e.FinishedAt = phase, msg, timestamppb.Now()
 		}
