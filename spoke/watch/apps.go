@@ -155,16 +155,18 @@ func (w *Watcher) recomputeLocked(app string, st *appState, k Key) {
 	}
 	live := inf.get(k)
 	s := objStatus{known: true, health: healthOf(live)}
-	r, err := diff.Compare(w.ctx, st.desired[k], live, diff.Options{Ignore: st.spec.Ignore})
-	switch {
-	case live == nil && st.spec.Enforce && health.CollectedWhenFinished(st.desired[k]):
+	var err error
+	if live == nil && st.spec.Enforce && health.CollectedWhenFinished(st.desired[k]) {
 		// The sync created it; the TTL controller removed it once it
 		// finished: neither drift nor anything to heal.
 		s.sync, s.health = diff.Synced, health.Collected
-	case err != nil:
-		s.sync, s.diff = diff.OutOfSync, err.Error()
-	default:
-		s.sync, s.diff = r.Status, r.Diff
+	} else {
+		var r diff.Result
+		if r, err = diff.Compare(w.ctx, st.desired[k], live, diff.Options{Ignore: st.spec.Ignore}); err != nil {
+			s.sync, s.diff = diff.OutOfSync, err.Error()
+		} else {
+			s.sync, s.diff = r.Status, r.Diff
+		}
 	}
 	if old := st.status[k]; old != s {
 		st.status[k] = s
