@@ -74,6 +74,7 @@ func (m merger) value(d, l any, path string) any {
 		for k, v := range lm {
 			out[k] = v
 		}
+		quantities := quantityParents[lastField(path)]
 		for k, v := range dv {
 			switch {
 			case v == nil:
@@ -86,7 +87,7 @@ func (m merger) value(d, l any, path string) any {
 				// as nothing: it reads back null or absent (a ClusterRole's
 				// `rules: []`), which is not drift. (Where live has no
 				// parent, `emptyDir: {}` and the like stay.)
-			case quantityParents[lastField(path)] && sameQuantity(v, lm[k]):
+			case quantities && sameQuantity(v, lm[k]):
 				// keep live's canonical spelling
 			default:
 				out[k] = m.value(v, lm[k], joinPath(path, k))
