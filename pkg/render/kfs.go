@@ -14,7 +14,11 @@ import (
 // whose root "/" is the repository root. Kustomize joins and cleans paths
 // before it asks, so "/../.." collapses to "/": nothing above the root
 // can be named, and the fs.FS (os.Root) refuses symlinks that leave it.
-type kfs struct{ repo fs.FS }
+// Every file Kustomize reads is bounded by max bytes (0: no limit).
+type kfs struct {
+	repo fs.FS
+	max  int64
+}
 
 var _ filesys.FileSystem = kfs{}
 
@@ -33,9 +37,9 @@ func (k kfs) RemoveAll(string) error              { return ErrReadOnly }
 func (k kfs) WriteFile(string, []byte) error      { return ErrReadOnly }
 
 func (k kfs) Open(p string) (filesys.File, error) {
-	b, err := fs.ReadFile(k.repo, k.rel(p))
+	b, err := readFile(k.repo, k.rel(p), k.max)
 	if err != nil {
-		return nil, explain(err)
+		return nil, err
 	}
 	fi, err := fs.Stat(k.repo, k.rel(p))
 	if err != nil {
@@ -91,8 +95,7 @@ func (k kfs) Glob(pattern string) ([]string, error) {
 }
 
 func (k kfs) ReadFile(p string) ([]byte, error) {
-	b, err := fs.ReadFile(k.repo, k.rel(p))
-	return b, explain(err)
+	return readFile(k.repo, k.rel(p), k.max)
 }
 
 func (k kfs) Walk(p string, fn filepath.WalkFunc) error {

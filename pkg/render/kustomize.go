@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,7 +28,7 @@ func renderKustomize(ctx context.Context, repo fs.FS, dir string, lim Limits) ([
 	// As the kustomize CLI: a kustomization's sortOptions, else legacy order.
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	k := krusty.MakeKustomizer(opts)
-	rm, err := k.Run(kfs{repo: repo}, "/"+strings.TrimPrefix(dir, "."))
+	rm, err := k.Run(kfs{repo: repo, max: lim.MaxFileBytes}, "/"+strings.TrimPrefix(dir, "."))
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", displayPath(dir), err)
 	}
@@ -125,7 +126,12 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
-			if fi, err := fs.Stat(repo, p); err == nil && fi.IsDir() {
+			fi, err := fs.Stat(repo, p)
+			if err != nil {
+				// Kustomize would try to clone what is not in the repository.
+				return fmt.Errorf("%s: %s: %q %w", file, f, ref, ErrMissingBase)
+			}
+			if fi.IsDir() {
 				if err := checkLocalBases(repo, p, seen); err != nil {
 					return err
 				}
@@ -154,13 +160,40 @@ func pathStrings(v any) []string {
 	return out
 }
 
+// isRemote reports whether Kustomize would fetch ref over the network
+// rather than read it from the repository: an http(s) URL (fetched as a
+// file), or any form its Git URL parser accepts and clones
+// (sigs.k8s.io/kustomize/api/internal/git.NewRepoSpecFromURL, which the
+// loader tries before it looks for a local directory). After an optional
+// "git::" prefix and without the "?query", that parser needs a scheme
+// (ssh://, https://, http://, file://), a user@ prefix (scp-like
+// "deploy@host:org/repo") or a github.com host ("github.com:org/repo");
+// each is refused here, whatever follows it. The rest are belt and braces.
 func isRemote(ref string) bool {
+	n, _, _ := strings.Cut(ref, "?")
+	n = trimPrefixFold(n, "git::")
+	for _, scheme := range []string{"ssh://", "https://", "http://", "file://"} {
+		if strings.HasPrefix(strings.ToLower(n), scheme) {
+			return true
+		}
+	}
+	lower := strings.ToLower(n)
 	switch {
-	case strings.Contains(ref, "://"), strings.HasPrefix(ref, "git@"),
-		strings.HasPrefix(ref, "github.com/"), strings.HasPrefix(ref, "gitlab.com/"),
-		strings.HasPrefix(ref, "bitbucket.org/"), strings.Contains(ref, "?ref="),
-		strings.Contains(ref, ".git//"):
+	case gitUser.MatchString(n), strings.HasPrefix(lower, "github.com/"), strings.HasPrefix(lower, "github.com:"),
+		strings.Contains(ref, "://"), strings.HasPrefix(lower, "gitlab.com/"), strings.HasPrefix(lower, "bitbucket.org/"),
+		strings.Contains(ref, "?ref="), strings.Contains(ref, ".git//"):
 		return true
 	}
 	return false
+}
+
+// gitUser is Kustomize's username pattern: "deploy@" makes the rest an
+// scp-like Git URL.
+var gitUser = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@`)
+
+func trimPrefixFold(s, prefix string) string {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):]
+	}
+	return s
 }

@@ -204,6 +204,39 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			src:     Source{Path: "k"},
 			wantErr: ErrRemoteBase, wantMsg: []string{"https://example.com/patch.yaml"},
 		},
+		// Forms Kustomize's Git URL parser accepts that the old filter let
+		// through: krusty ran git fetch with the hub's environment.
+		"kustomize-remote-scp-user": {
+			files:   map[string]string{"k/kustomization.yaml": "resources:\n  - deploy@host:org/repo\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{"k/kustomization.yaml", `"deploy@host:org/repo"`},
+		},
+		"kustomize-remote-github-scp": {
+			files:   map[string]string{"k/kustomization.yaml": "resources:\n  - github.com:org/repo\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{`"github.com:org/repo"`},
+		},
+		"kustomize-remote-forced-git": {
+			files:   map[string]string{"k/kustomization.yaml": "bases:\n  - git::user@host:org/repo\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{`"git::user@host:org/repo"`},
+		},
+		"kustomize-remote-component-uppercase-scheme": {
+			files:   map[string]string{"k/kustomization.yaml": "components:\n  - SSH://host/org/repo\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{`"SSH://host/org/repo"`},
+		},
+		"kustomize-remote-file-scheme": {
+			files:   map[string]string{"k/kustomization.yaml": "resources:\n  - file:///srv/git/repo\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{`"file:///srv/git/repo"`},
+		},
+		"kustomize-oversized-resource": { // read by Kustomize's own loader
+			files:   map[string]string{"k/kustomization.yaml": "resources: [big.yaml]\n", "k/big.yaml": fmt.Sprintf(cm, "big") + "data:\n  x: \"" + strings.Repeat("x", 4096) + "\"\n"},
+			src:     Source{Path: "k"},
+			lim:     func(l *Limits) { l.MaxFileBytes = 1024 },
+			wantErr: object.ErrTooLarge, wantMsg: []string{"k/big.yaml"},
+		},
 		"kustomize-remote-openapi": {
 			files:   map[string]string{"k/kustomization.yaml": "openapi:\n  path: https://example.com/schema.json\n"},
 			src:     Source{Path: "k"},
@@ -269,7 +302,7 @@ func TestRenderRefusesBadInput(t *testing.T) {
 		"kustomize-missing-resource": {
 			files:   map[string]string{"k/kustomization.yaml": "resources:\n  - nope.yaml\n"},
 			src:     Source{Path: "k"},
-			wantMsg: []string{"kustomize build k", "nope.yaml"},
+			wantErr: ErrMissingBase, wantMsg: []string{"k/kustomization.yaml", `"nope.yaml"`},
 		},
 	}
 	for name, tc := range tests {
