@@ -249,3 +249,24 @@ func (r *Repo) Message(commit plumbing.Hash) string {
 	first, _, _ := strings.Cut(c.Message, "\n")
 	return first
 }
+
+// Dir is the repository's directory in the cache (a bare Git repository).
+func (r *Repo) Dir() string { return r.dir }
+
+// OpenTree opens the tree of a commit of the bare repository at dir, as a
+// render worker does: it reads the hub's clone and never fetches.
+func OpenTree(dir, commit string) (*TreeFS, error) {
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	c, err := repo.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		return nil, fmt.Errorf("%s: commit %s: %w", dir, commit, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("%s: commit %s: %w", dir, commit, err)
+	}
+	return newTreeFS(repo.Storer, t, newTrees(repo.Storer)), nil
+}

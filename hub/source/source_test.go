@@ -238,3 +238,41 @@ func TestFetchesCoalesce(t *testing.T) {
 		}
 	}
 }
+
+// A blob that compresses to almost nothing is refused by its size before
+// it is inflated, naming the file, and a render of its directory fails.
+func TestTreeRefusesLargeBlob(t *testing.T) {
+	gs, url := serve(t, "", "")
+	big := strings.Replace(cm, "%s", "big", 1) + "data:\n  x: \"" + strings.Repeat("0", DefaultMaxBlobBytes+1) + "\"\n"
+	if _, err := gs.Commit("app", "main", "big", map[string]string{"app/big.yaml": big, "app/ok.yaml": strings.Replace(cm, "%s", "ok", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	repo := NewCache(t.TempDir()).Repo(url, Credentials{})
+	if err := repo.Fetch(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := repo.Tree(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ReadFile(tree, "app/ok.yaml"); err != nil {
+		t.Errorf("small file: %v", err)
+	}
+	_, err = fs.ReadFile(tree, "app/big.yaml")
+	if !errors.Is(err, ErrBlobTooLarge) || !strings.Contains(err.Error(), "app/big.yaml") {
+		t.Errorf("big blob: err = %v, want ErrBlobTooLarge naming app/big.yaml", err)
+	}
+	lim := render.DefaultLimits()
+	lim.MaxFileBytes = 0 // the tree's own limit must hold without render's
+	if _, err := render.Render(ctx(t), tree, render.Source{Path: "app"}, lim); !errors.Is(err, ErrBlobTooLarge) {
+		t.Errorf("render of the big blob's directory: %v", err)
+	}
+	tree.LimitBlobs(8)
+	if _, err := fs.ReadFile(tree, "app/ok.yaml"); !errors.Is(err, ErrBlobTooLarge) {
+		t.Errorf("LimitBlobs(8) let a %d-byte file through: %v", len(cm), err)
+	}
+}

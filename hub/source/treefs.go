@@ -28,9 +28,10 @@ const maxLinks = 40
 // resolved to ("" for a path that does not exist), so a render can be
 // re-used for a later commit in which none of them changed.
 type TreeFS struct {
-	s     storer.EncodedObjectStorer
-	root  *object.Tree
-	trees *trees
+	s       storer.EncodedObjectStorer
+	root    *object.Tree
+	trees   *trees
+	maxBlob int64
 
 	mu    sync.Mutex
 	reads map[string]string
@@ -38,8 +39,16 @@ type TreeFS struct {
 
 // newTreeFS wraps a tree; c decodes its directories (shared per repository).
 func newTreeFS(s storer.EncodedObjectStorer, root *object.Tree, c *trees) *TreeFS {
-	return &TreeFS{s: s, root: root, trees: c, reads: map[string]string{}}
+	return &TreeFS{s: s, root: root, trees: c, maxBlob: DefaultMaxBlobBytes, reads: map[string]string{}}
 }
+
+// DefaultMaxBlobBytes bounds one file read from Git: render refuses larger
+// manifests anyway (object.DefaultLimits), and a small compressed blob
+// must not inflate without bound in memory.
+const DefaultMaxBlobBytes = 16 << 20
+
+// LimitBlobs sets the largest file the tree reads, in bytes (<= 0: none).
+func (t *TreeFS) LimitBlobs(n int64) { t.maxBlob = n }
 
 // Reads returns the paths looked up so far and their hashes.
 func (t *TreeFS) Reads() map[string]string {
@@ -114,7 +123,7 @@ func (t *TreeFS) lookup(name string, follow bool) (*entry, error) {
 			if hops++; hops > maxLinks {
 				return nil, fmt.Errorf("%s: too many levels of symbolic links", name)
 			}
-			target, err := t.readBlob(next.hash)
+			target, err := t.readBlob(path.Join(dir, parts[i]), next.hash)
 			if err != nil {
 				return nil, err
 			}
@@ -143,18 +152,39 @@ func (t *TreeFS) lookup(name string, follow bool) (*entry, error) {
 	return cur, nil
 }
 
-func (t *TreeFS) readBlob(h plumbing.Hash) ([]byte, error) {
+// readBlob reads the blob of the file name, refusing one over the limit
+// before it is inflated (its size is in the object's header).
+func (t *TreeFS) readBlob(name string, h plumbing.Hash) ([]byte, error) {
+	if t.maxBlob > 0 {
+		sz, err := t.s.EncodedObjectSize(h)
+		if err != nil {
+			return nil, err
+		}
+		if sz > t.maxBlob {
+			return nil, fmt.Errorf("%s: %w: %d bytes > %d", name, ErrBlobTooLarge, sz, t.maxBlob)
+		}
+	}
 	b, err := object.GetBlob(t.s, h)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	r, err := b.Reader()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer r.Close()
-	return io.ReadAll(r)
+	if t.maxBlob <= 0 {
+		return io.ReadAll(r)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, t.maxBlob+1))
+	if err == nil && int64(len(data)) > t.maxBlob {
+		err = fmt.Errorf("%s: %w: more than %d bytes", name, ErrBlobTooLarge, t.maxBlob)
+	}
+	return data, err
 }
+
+// ErrBlobTooLarge is a file in Git larger than the tree's limit.
+var ErrBlobTooLarge = errors.New("file in Git exceeds the size limit")
 
 func (t *TreeFS) resolve(op, name string) (*entry, error) {
 	e, err := t.lookup(name, true)
@@ -178,9 +208,9 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 		}
 		return &dirFile{info: t.info(path.Base(name), e), ents: ents}, nil
 	}
-	b, err := t.readBlob(e.hash)
+	b, err := t.readBlob(name, e.hash)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, err
 	}
 	return &file{info: t.info(path.Base(name), e), r: strings.NewReader(string(b))}, nil
 }
@@ -203,7 +233,7 @@ func (t *TreeFS) ReadFile(name string) ([]byte, error) {
 	if e.mode == filemode.Dir {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
 	}
-	return t.readBlob(e.hash)
+	return t.readBlob(name, e.hash)
 }
 
 // ReadDir implements fs.ReadDirFS.
