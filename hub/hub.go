@@ -37,11 +37,14 @@ type Config struct {
 	TLSClientCA string
 	Profiling   bool // /debug/pprof on the HTTP listener
 	Controller  controller.Options
+	// SpokeLimits bound what one spoke may send (zero: the defaults).
+	SpokeLimits server.SpokeLimits
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:7443", HTTPListen: "127.0.0.1:7480", DataDir: "flotilla-hub-data", Controller: controller.DefaultOptions()}
+	return Config{Listen: "127.0.0.1:7443", HTTPListen: "127.0.0.1:7480", DataDir: "flotilla-hub-data", Controller: controller.DefaultOptions(),
+		SpokeLimits: server.DefaultSpokeLimits()}
 }
 
 // Hub is a running hub.
@@ -74,6 +77,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	events := server.NewEvents()
 	core := server.NewHub(st, events, log)
 	h.Spokes = server.NewSpokes(st, core, log)
+	if cfg.SpokeLimits != (server.SpokeLimits{}) {
+		if err := cfg.SpokeLimits.Validate(); err != nil {
+			return fail(err)
+		}
+		h.Spokes.Limits = cfg.SpokeLimits
+	}
 	core.Spokes = h.Spokes
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Kick

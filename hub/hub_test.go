@@ -42,6 +42,12 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith starts a hub whose configuration edit changed first.
+func startWith(t *testing.T, edit func(*Config)) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	gs, err := gitserver.New(t.TempDir())
 	if err != nil {
@@ -54,6 +60,9 @@ func start(t *testing.T) *env {
 	}
 	cfg := Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: t.TempDir(), WebhookSecret: secret, Controller: controller.DefaultOptions()}
 	cfg.Controller.PollInterval = time.Hour // only webhooks and refreshes fetch
+	if edit != nil {
+		edit(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := Start(ctx, cfg, log)
 	if err != nil {

@@ -37,9 +37,9 @@ func (c *Controller) SteerRollout(app string, act RolloutAction) (*pb.Rollout, e
 		switch {
 		case r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_PAUSED && r.GetPausedByUser():
 			r.Phase, r.PausedByUser, r.Message = pb.RolloutPhase_ROLLOUT_PHASE_PROGRESSING, false, "resumed"
-		case r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_HALTED:
+		case r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_HALTED && currentStep(r) != nil:
 			// Retry the failed step: failed targets go again.
-			st := r.GetSteps()[r.GetStep()]
+			st := currentStep(r)
 			st.State = stRunning
 			for _, t := range st.GetTargets() {
 				if t.GetState() == rtFailed {
@@ -51,7 +51,7 @@ func (c *Controller) SteerRollout(app string, act RolloutAction) (*pb.Rollout, e
 			return nil, fmt.Errorf("rollout of %s is %s: nothing to resume", app, phaseText(r))
 		}
 	case RolloutApprove:
-		st := r.GetSteps()[r.GetStep()]
+		st := currentStep(r) // nil once every step is done
 		if r.GetPhase() != pb.RolloutPhase_ROLLOUT_PHASE_PAUSED || st.GetState() != stAwaiting {
 			return nil, fmt.Errorf("rollout of %s is not waiting for approval (%s)", app, phaseText(r))
 		}
@@ -75,6 +75,14 @@ func (c *Controller) SteerRollout(app string, act RolloutAction) (*pb.Rollout, e
 	}
 	c.log.Info("rollout "+string(act), "app", app)
 	return r, nil
+}
+
+// currentStep is the step the rollout is at, nil when it is past the last.
+func currentStep(r *pb.Rollout) *pb.RolloutStepStatus {
+	if int(r.GetStep()) >= len(r.GetSteps()) || r.GetStep() < 0 {
+		return nil
+	}
+	return r.GetSteps()[r.GetStep()]
 }
 
 func phaseText(r *pb.Rollout) string { return enumText(r.GetPhase().String(), "ROLLOUT_PHASE_") }

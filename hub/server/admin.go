@@ -393,6 +393,7 @@ func (s *Admin) RemoveCluster(_ context.Context, r *pb.RemoveClusterRequest) (*p
 	if err := s.Hub.Store.RemoveCluster(r.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
+	s.Hub.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "cluster %s was removed", r.GetName()))
 	s.reconcileAll()
 	return &pb.RemoveClusterResponse{}, nil
 }
@@ -406,5 +407,6 @@ func (s *Admin) RotateClusterToken(_ context.Context, r *pb.RotateClusterTokenRe
 	if err := s.Hub.Store.RotateClusterToken(r.GetName(), token); err != nil {
 		return nil, grpcErr(err)
 	}
+	s.Hub.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "the token of cluster %s was rotated", r.GetName()))
 	return &pb.RotateClusterTokenResponse{Token: token}, nil
 }

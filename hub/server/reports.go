@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -50,12 +51,26 @@ func (h *Hub) TargetRemoved(cluster, app string, prune bool) {
 // TargetUpdated implements controller.Notifier.
 func (h *Hub) TargetUpdated(t *pb.TargetStatus) { h.Events.Publish(t) }
 
-func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
-	if _, err := h.Store.GetApplication(app); err != nil {
-		return // reports for a deleted application are dropped
+// maxResources bounds a target's stored resource list.
+func (h *Hub) maxResources() int {
+	if h.Spokes == nil {
+		return DefaultSpokeLimits().MaxReportItems
 	}
-	t, err := h.Store.UpdateTarget(app, cluster, fn)
-	if err != nil {
+	return h.Spokes.Limits.MaxReportItems
+}
+
+func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
+	// Only for a target assigned to this cluster: reports for a deleted
+	// application, a removed target or another cluster's are dropped.
+	t, err := h.Store.UpdateAssignedTarget(app, cluster, func(t *pb.TargetStatus) {
+		fn(t)
+		if len(t.Resources) > h.maxResources() {
+			t.Resources = t.Resources[:h.maxResources()]
+		}
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return
+	} else if err != nil {
 		h.log.Warn("update target", "app", app, "cluster", cluster, "err", err)
 		return
 	}

@@ -3,7 +3,7 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,9 +25,12 @@ type Spokes struct {
 	store   *store.Store
 	log     *slog.Logger
 	reports Reports
+	// Limits bound what one spoke may send; set before serving.
+	Limits SpokeLimits
 
-	mu    sync.Mutex
-	conns map[string]*conn
+	mu     sync.Mutex
+	conns  map[string]*conn
+	states map[string]*sync.Mutex // cluster → serialises its state changes
 }
 
 // Reports handles what spokes send; the hub's report handler implements it.
@@ -40,7 +43,7 @@ type Reports interface {
 
 // NewSpokes creates the spoke service.
 func NewSpokes(st *store.Store, r Reports, log *slog.Logger) *Spokes {
-	return &Spokes{store: st, reports: r, log: log, conns: map[string]*conn{}}
+	return &Spokes{store: st, reports: r, log: log, Limits: DefaultSpokeLimits(), conns: map[string]*conn{}, states: map[string]*sync.Mutex{}}
 }
 
 // Connected reports whether a cluster's spoke is connected.
@@ -49,6 +52,17 @@ func (s *Spokes) Connected(cluster string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.conns[cluster]
 	return ok
+}
+
+// Disconnect ends a cluster's live stream at once (the cluster was removed
+// or its token rotated); the spoke gets err as the stream's status.
+func (s *Spokes) Disconnect(cluster string, err error) {
+	s.mu.Lock()
+	c := s.conns[cluster]
+	s.mu.Unlock()
+	if c != nil {
+		c.cancel(err)
+	}
 }
 
 // DesiredChanged queues the target's current plan for its spoke (latest
@@ -80,8 +94,8 @@ func (s *Spokes) TargetRemoved(cluster, app string, prune bool) {
 
 // Connect is one spoke's stream.
 func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
-	ctx, cancel := context.WithCancel(stream.Context())
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
 	p, err := principal(ctx, s.store)
 	if err != nil {
 		return err
@@ -97,61 +111,126 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 	if hello == nil {
 		return status.Error(codes.InvalidArgument, "the first message must be Hello")
 	}
-	c := &conn{cluster: p.Name, store: s.store, log: s.log.With("cluster", p.Name), wake: make(chan struct{}, 1),
-		pending: map[string]*pb.ConnectResponse{}, unacked: map[string]*sent{}, done: ctx.Done(), hello: hello}
-	s.mu.Lock()
-	if old := s.conns[p.Name]; old != nil {
-		old.cancel()
+	c := newConn(p.Name, s.store, s.log.With("cluster", p.Name), hello, ctx, cancel, s.Limits)
+	s.register(c)
+	defer s.unregister(c)
+	// The token may have been revoked between the check above and the
+	// registration (Disconnect found no stream to end): check it again.
+	if _, err := principal(ctx, s.store); err != nil {
+		return err
 	}
-	c.cancel = cancel
-	s.conns[p.Name] = c
-	s.mu.Unlock()
-	connectedSpokes.Inc()
-	defer func() {
-		s.mu.Lock()
-		if s.conns[p.Name] == c {
-			delete(s.conns, p.Name)
-		}
-		s.mu.Unlock()
-		connectedSpokes.Dec()
-		s.setState(p.Name, pb.ConnectionState_CONNECTION_STATE_DISCONNECTED, nil)
-		c.log.Info("spoke disconnected")
-	}()
-	s.setState(p.Name, pb.ConnectionState_CONNECTION_STATE_CONNECTED, hello)
 	c.log.Info("spoke connected", "agent", hello.GetAgentVersion(), "kube", hello.GetKubeVersion())
 	c.queue("welcome", &pb.ConnectResponse{Msg: &pb.ConnectResponse_Welcome{Welcome: &pb.Welcome{Cluster: p.Name, HeartbeatSeconds: int64(Heartbeat / time.Second)}}})
 	if err := c.resync(hello); err != nil {
 		return status.Errorf(codes.Internal, "resync: %v", err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- c.writeLoop(ctx, stream) }()
+	werr := make(chan error, 1)
+	go func() { werr <- c.writeLoop(ctx, stream) }()
+	rerr := make(chan error, 1)
+	go func() { rerr <- s.readLoop(ctx, c, stream) }()
+	select {
+	case err = <-rerr:
+		cancel(err)
+	case <-ctx.Done():
+	}
+	if err := <-werr; err != nil && !errors.Is(err, context.Canceled) {
+		c.log.Debug("writer stopped", "err", err)
+	}
+	// Ended by the hub (cluster removed, token rotated, replaced by a
+	// newer stream): the spoke hears why.
+	if cause := context.Cause(ctx); status.Code(cause) != codes.Unknown && status.Code(cause) != codes.Canceled {
+		return cause
+	}
+	if status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// register makes c its cluster's current stream, ending the one before.
+func (s *Spokes) register(c *conn) {
+	l := s.stateLock(c.cluster)
+	defer l.Unlock()
+	s.mu.Lock()
+	if old := s.conns[c.cluster]; old != nil {
+		old.cancel(status.Errorf(codes.Aborted, "cluster %s: replaced by a newer stream", c.cluster))
+	}
+	s.conns[c.cluster] = c
+	s.mu.Unlock()
+	connectedSpokes.Inc()
+	s.setState(c.cluster, pb.ConnectionState_CONNECTION_STATE_CONNECTED, c.hello)
+}
+
+// unregister forgets c; only a cluster's current stream marks it
+// Disconnected (an old stream ending late leaves the new one's state).
+func (s *Spokes) unregister(c *conn) {
+	l := s.stateLock(c.cluster)
+	defer l.Unlock()
+	s.mu.Lock()
+	current := s.conns[c.cluster] == c
+	if current {
+		delete(s.conns, c.cluster)
+	}
+	s.mu.Unlock()
+	connectedSpokes.Dec()
+	if current {
+		s.setState(c.cluster, pb.ConnectionState_CONNECTION_STATE_DISCONNECTED, nil)
+	}
+	c.log.Info("spoke disconnected", "current", current)
+}
+
+// stateLock locks the cluster's state changes; the caller unlocks.
+func (s *Spokes) stateLock(cluster string) *sync.Mutex {
+	s.mu.Lock()
+	l, ok := s.states[cluster]
+	if !ok {
+		l = &sync.Mutex{}
+		s.states[cluster] = l
+	}
+	s.mu.Unlock()
+	l.Lock()
+	return l
+}
+
+// readLoop handles what the spoke sends until the stream or ctx ends.
+func (s *Spokes) readLoop(ctx context.Context, c *conn, stream pb.SpokeService_ConnectServer) error {
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
-			cancel()
-			if werr := <-errc; werr != nil && !errors.Is(werr, context.Canceled) {
-				c.log.Debug("writer stopped", "err", werr)
-			}
-			if status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled) {
-				return nil
-			}
 			return err
 		}
-		s.touch(p.Name)
-		switch m := msg.GetMsg().(type) {
-		case *pb.ConnectRequest_Ack:
-			c.acked(m.Ack)
-			s.reports.Ack(p.Name, m.Ack)
-		case *pb.ConnectRequest_Progress:
-			s.reports.Progress(p.Name, m.Progress)
-		case *pb.ConnectRequest_Health:
-			s.reports.Health(p.Name, m.Health)
-		case *pb.ConnectRequest_Drift:
-			s.reports.Drift(p.Name, m.Drift)
-		case *pb.ConnectRequest_LiveDiff:
-			c.diffs.answer(m.LiveDiff)
-		case *pb.ConnectRequest_Heartbeat, *pb.ConnectRequest_Hello:
+		if err := c.limit.Wait(ctx); err != nil {
+			return err // ended while throttled
 		}
+		if ctx.Err() != nil {
+			return ctx.Err() // nothing more from a stream the hub ended
+		}
+		s.touch(c)
+		s.dispatch(c, msg)
+	}
+}
+
+// dispatch hands one message to its handler; reports must name a target
+// assigned to this cluster and stay within the size limits.
+func (s *Spokes) dispatch(c *conn, msg *pb.ConnectRequest) {
+	if err := c.admit(msg); err != nil {
+		reportsRefused.Inc()
+		c.log.Warn("report refused", "err", err)
+		return
+	}
+	switch m := msg.GetMsg().(type) {
+	case *pb.ConnectRequest_Ack:
+		c.acked(m.Ack)
+		s.reports.Ack(c.cluster, m.Ack)
+	case *pb.ConnectRequest_Progress:
+		s.reports.Progress(c.cluster, m.Progress)
+	case *pb.ConnectRequest_Health:
+		s.reports.Health(c.cluster, m.Health)
+	case *pb.ConnectRequest_Drift:
+		s.reports.Drift(c.cluster, m.Drift)
+	case *pb.ConnectRequest_LiveDiff:
+		c.diffs.answer(m.LiveDiff)
+	case *pb.ConnectRequest_Heartbeat, *pb.ConnectRequest_Hello:
 	}
 }
 
@@ -183,192 +262,27 @@ func (s *Spokes) setState(cluster string, st pb.ConnectionState, hello *pb.Hello
 			c.AgentVersion, c.KubeVersion = hello.GetAgentVersion(), hello.GetKubeVersion()
 		}
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) { // a removed cluster has no state
 		s.log.Warn("update cluster state", "cluster", cluster, "err", err)
 	}
 }
 
-// touch records that a spoke was seen, at most every few seconds.
-func (s *Spokes) touch(cluster string) {
-	s.mu.Lock()
-	c := s.conns[cluster]
-	s.mu.Unlock()
-	if c == nil {
-		return
-	}
+// touch records that a spoke was seen, at most every few seconds, while
+// its stream is the cluster's current one.
+func (s *Spokes) touch(c *conn) {
 	c.mu.Lock()
 	stale := time.Since(c.lastTouch) >= 5*time.Second
 	if stale {
 		c.lastTouch = time.Now()
 	}
 	c.mu.Unlock()
-	if !stale {
+	s.mu.Lock()
+	current := s.conns[c.cluster] == c
+	s.mu.Unlock()
+	if !stale || !current {
 		return
 	}
-	if err := s.store.UpdateCluster(cluster, func(cl *pb.Cluster) { cl.LastSeen = timestamppb.Now() }); err != nil {
-		s.log.Warn("update last seen", "cluster", cluster, "err", err)
+	if err := s.store.UpdateCluster(c.cluster, func(cl *pb.Cluster) { cl.LastSeen = timestamppb.Now() }); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("update last seen", "cluster", c.cluster, "err", err)
 	}
-}
-
-// conn is one connected spoke: a coalescing outbox (latest per key wins)
-// drained by exactly one writer goroutine, and the plans not yet acked.
-type conn struct {
-	cluster   string
-	store     *store.Store
-	log       *slog.Logger
-	cancel    context.CancelFunc
-	wake      chan struct{}
-	done      <-chan struct{} // closed when the stream ends
-	hello     *pb.Hello
-	lastTouch time.Time
-	diffs     liveDiffs
-
-	mu      sync.Mutex
-	seq     uint64
-	order   []string
-	pending map[string]*pb.ConnectResponse
-	unacked map[string]*sent // app → last plan sent
-}
-
-type sent struct {
-	msg      *pb.ConnectResponse
-	seq      uint64
-	at       time.Time
-	attempts int
-}
-
-func (c *conn) queue(key string, m *pb.ConnectResponse) {
-	c.mu.Lock()
-	if _, ok := c.pending[key]; !ok {
-		c.order = append(c.order, key)
-	}
-	c.pending[key] = m
-	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-// queuePlan loads a target's desired plan and queues it.
-func (c *conn) queuePlan(app string) {
-	d, err := c.store.GetDesired(app, c.cluster)
-	if err != nil {
-		c.log.Warn("desired state", "app", app, "err", err)
-		return
-	}
-	p, err := c.store.GetPlan(d.PlanHash)
-	if err != nil {
-		c.log.Warn("plan", "app", app, "plan", d.PlanHash, "err", err)
-		return
-	}
-	c.queue("plan/"+app, &pb.ConnectResponse{Msg: &pb.ConnectResponse_Plan{Plan: &pb.PlanAssignment{Plan: p, Generation: d.Generation}}})
-}
-
-// resync queues every target's plan the spoke does not already run, and
-// removals for applications it runs that no longer target it.
-func (c *conn) resync(h *pb.Hello) error {
-	targets, err := c.store.ListTargets("")
-	if err != nil {
-		return err
-	}
-	mine := map[string]bool{}
-	for _, t := range targets {
-		if t.GetCluster() != c.cluster {
-			continue
-		}
-		mine[t.GetApplication()] = true
-		d, err := c.store.GetDesired(t.GetApplication(), c.cluster)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if h.GetCurrentPlans()[t.GetApplication()] == d.PlanHash && h.GetCurrentGenerations()[t.GetApplication()] >= d.Generation {
-			continue
-		}
-		c.queuePlan(t.GetApplication())
-	}
-	removals, err := c.store.Removals(c.cluster)
-	if err != nil {
-		return err
-	}
-	for app := range removals {
-		if _, runs := h.GetCurrentPlans()[app]; !runs || mine[app] {
-			if err := c.store.DeleteRemoval(c.cluster, app); err != nil { // done, or the app came back
-				return err
-			}
-		}
-	}
-	for app := range h.GetCurrentPlans() {
-		if !mine[app] {
-			c.queue("removed/"+app, &pb.ConnectResponse{Msg: &pb.ConnectResponse_Removed{Removed: &pb.TargetRemoved{Application: app, Prune: removals[app]}}})
-		}
-	}
-	return nil
-}
-
-func (c *conn) acked(a *pb.PlanAck) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.unacked[a.GetApplication()]; ok && s.seq == a.GetSeq() {
-		delete(c.unacked, a.GetApplication())
-	}
-}
-
-// writeLoop is the stream's only writer: queued messages, heartbeats and
-// resends of unacked plans with backoff.
-func (c *conn) writeLoop(ctx context.Context, stream pb.SpokeService_ConnectServer) error {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	lastBeat := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.wake:
-		case <-tick.C:
-		}
-		for _, m := range c.drain() {
-			if err := stream.Send(m); err != nil {
-				return fmt.Errorf("send: %w", err)
-			}
-			if m.GetPlan() != nil {
-				plansSent.Inc()
-			}
-		}
-		if time.Since(lastBeat) >= Heartbeat {
-			lastBeat = time.Now()
-			if err := stream.Send(&pb.ConnectResponse{Msg: &pb.ConnectResponse_Heartbeat{Heartbeat: &pb.Heartbeat{Time: timestamppb.Now()}}}); err != nil {
-				return fmt.Errorf("send heartbeat: %w", err)
-			}
-		}
-	}
-}
-
-// drain takes the pending messages in order, numbering plans and
-// remembering them until acked; unacked plans are resent with backoff.
-func (c *conn) drain() []*pb.ConnectResponse {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []*pb.ConnectResponse
-	for _, k := range c.order {
-		m := c.pending[k]
-		if pa := m.GetPlan(); pa != nil {
-			c.seq++
-			pa.Seq = c.seq
-			c.unacked[pa.GetPlan().GetApplication()] = &sent{msg: m, seq: c.seq, at: time.Now()}
-		}
-		out = append(out, m)
-	}
-	c.order, c.pending = nil, map[string]*pb.ConnectResponse{}
-	for _, s := range c.unacked {
-		backoff := min(5*time.Second<<s.attempts, time.Minute)
-		if time.Since(s.at) >= backoff {
-			s.attempts++
-			s.at = time.Now()
-			out = append(out, s.msg)
-		}
-	}
-	return out
 }

@@ -190,8 +190,22 @@ func (s *Store) UpdateTarget(app, cluster string, fn func(*pb.TargetStatus)) (*p
 // Reconciled is UpdateTarget that also records, when latest is set, the
 // content Git renders now (Desired.Latest), in the same transaction.
 func (s *Store) Reconciled(app, cluster, latest string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+	return s.updateTarget(app, cluster, latest, false, fn)
+}
+
+// UpdateAssignedTarget is UpdateTarget for a spoke's report: it changes
+// only a target the hub assigned a plan to (its desired state exists) and
+// returns ErrNotFound, creating nothing, for any other.
+func (s *Store) UpdateAssignedTarget(app, cluster string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+	return s.updateTarget(app, cluster, "", true, fn)
+}
+
+func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
 	var t *pb.TargetStatus
 	err := s.db.Batch(func(tx *bolt.Tx) error {
+		if assigned && tx.Bucket(bucketDesired).Get(TargetKey(app, cluster)) == nil {
+			return fmt.Errorf("target %s/%s: no plan assigned: %w", app, cluster, ErrNotFound)
+		}
 		if latest != "" {
 			if err := setLatest(tx, TargetKey(app, cluster), latest); err != nil {
 				return err
