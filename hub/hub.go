@@ -21,6 +21,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/server"
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/renderworker"
 	"github.com/flotilla-gitops/flotilla/internal/tlsfiles"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	Controller  controller.Options
 	// SpokeLimits bound what one spoke may send (zero: the defaults).
 	SpokeLimits server.SpokeLimits
+	// RenderLimits bound each render worker process (zero: the defaults);
+	// their wall clock is Controller.RenderTimeout.
+	RenderLimits renderworker.Limits
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
@@ -84,6 +88,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		h.Spokes.Limits = cfg.SpokeLimits
 	}
 	core.Spokes = h.Spokes
+	pool, err := startRenderPool(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	fail = func(err error) (*Hub, error) { return nil, errors.Join(err, pool.Close(), st.Close()) }
+	cfg.Controller.Renderer = pool
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Kick
 	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
@@ -143,7 +153,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 				all = append(all, e)
 			}
 		}
-		h.done <- errors.Join(append(all, herr, st.Close())...)
+		h.done <- errors.Join(append(all, herr, pool.Close(), st.Close())...)
 	}()
 	return h, nil
 }

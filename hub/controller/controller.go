@@ -35,6 +35,7 @@ type Options struct {
 	RenderWorkers int
 	RenderTimeout time.Duration
 	KubeVersion   string // Helm capabilities when a cluster reports none
+	Renderer      Renderer
 }
 
 // DefaultOptions are the hub's defaults.
@@ -657,7 +658,7 @@ func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commi
 	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
 	defer cancel()
 	start := c.now()
-	res, err := render.Render(rctx, tree, src, render.DefaultLimits())
+	res, err := c.renderTree(rctx, repo, tree, commit, src)
 	renderDuration.Observe(c.now().Sub(start).Seconds())
 	if err != nil {
 		renderTotal.WithLabelValues("error").Inc()
@@ -665,7 +666,7 @@ func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commi
 	}
 	renderTotal.WithLabelValues("ok").Inc()
 	c.Stats.add(1, 0, 0)
-	rec := &store.RenderRecord{Commit: commit, Reads: tree.Reads()}
+	rec := &store.RenderRecord{Commit: commit, Reads: res.Reads}
 	for _, u := range res.Objects {
 		b, err := json.Marshal(u.Object)
 		if err != nil {
