@@ -16,6 +16,7 @@ package renderworker
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,13 +62,13 @@ func DefaultLimits() Limits {
 func (l Limits) Validate() error {
 	switch {
 	case l.Memory < 64<<20:
-		return errors.New("memory limit must be at least 64MiB")
+		return fmt.Errorf("--render-memory-limit %s: the memory limit must be at least 64MiB", FormatSize(l.Memory))
 	case l.CPU < time.Second:
-		return errors.New("CPU time limit must be at least 1s")
+		return fmt.Errorf("--render-cpu-limit %s: the CPU time limit must be at least 1s", l.CPU)
 	case l.Wall <= 0:
-		return errors.New("render timeout must be positive")
+		return fmt.Errorf("--render-timeout %s: the render timeout must be positive", l.Wall)
 	case l.MaxOutput < 1<<20:
-		return errors.New("output limit must be at least 1MiB")
+		return fmt.Errorf("--render-max-output %s: the output limit must be at least 1MiB", FormatSize(l.MaxOutput))
 	}
 	return nil
 }
