@@ -73,3 +73,20 @@ func StopsOnSIGTERM(t *testing.T, args ...string) {
 		t.Fatalf("daemon exit: %v", err)
 	}
 }
+
+// RunMain runs the daemon with args to its end (within a minute) and
+// returns what it wrote to stderr and its exit error.
+func RunMain(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
+	cmd.Env = append(os.Environ(), envRunMain+"=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	return stderr.String(), err
+}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/flotilla-gitops/flotilla/hub"
+	"github.com/flotilla-gitops/flotilla/internal/renderworker"
 	"github.com/flotilla-gitops/flotilla/internal/version"
 )
 
@@ -28,8 +29,18 @@ func main() {
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	flag.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM): every client (spokes, CLI) must present a certificate it signed (mTLS)")
 	flag.BoolVar(&cfg.Profiling, "pprof", false, "serve /debug/pprof on the HTTP listener")
+	cfg.RenderLimits = renderworker.DefaultLimits()
+	renderMem, renderOut := renderworker.Size(cfg.RenderLimits.Memory), renderworker.Size(cfg.RenderLimits.MaxOutput)
+	flag.Var(&renderMem, "render-memory-limit", "memory one render worker may map beyond its idle footprint (e.g. 1GiB, 512MiB)")
+	flag.DurationVar(&cfg.RenderLimits.CPU, "render-cpu-limit", cfg.RenderLimits.CPU, "CPU time of one render worker")
+	flag.Var(&renderOut, "render-max-output", "largest render (JSON) the hub reads from a worker (e.g. 64MiB)")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
+	cfg.RenderLimits.Memory, cfg.RenderLimits.MaxOutput = int64(renderMem), int64(renderOut)
+	if err := checkRenderFlags(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "flotilla-hub: %v\n", err)
+		os.Exit(2)
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		fmt.Fprintf(os.Stderr, "flotilla-hub: -log-level: %v\n", err)
@@ -52,4 +63,14 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("stopped")
+}
+
+// checkRenderFlags refuses render flags that cannot work, naming the flag.
+func checkRenderFlags(cfg hub.Config) error {
+	if cfg.Controller.RenderWorkers < 1 {
+		return fmt.Errorf("--render-workers %d: at least one worker is needed", cfg.Controller.RenderWorkers)
+	}
+	lim := cfg.RenderLimits
+	lim.Wall = cfg.Controller.RenderTimeout
+	return lim.Validate()
 }

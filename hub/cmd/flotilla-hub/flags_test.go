@@ -1,0 +1,28 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/flotilla-gitops/flotilla/internal/daemontest"
+)
+
+// A render limit that cannot work stops the hub at start, naming its flag.
+func TestRenderFlagsAreChecked(t *testing.T) {
+	tests := map[string][]string{
+		"--render-memory-limit": {"-render-memory-limit", "1MiB"},
+		"--render-cpu-limit":    {"-render-cpu-limit", "0s"},
+		"--render-timeout":      {"-render-timeout", "0s"},
+		"--render-max-output":   {"-render-max-output", "100"},
+		"--render-workers":      {"-render-workers", "0"},
+		"render-memory-limit":   {"-render-memory-limit", "lots"},
+	}
+	for flag, args := range tests {
+		t.Run(flag, func(t *testing.T) {
+			stderr, err := daemontest.RunMain(t, append([]string{"-data-dir", t.TempDir(), "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0"}, args...)...)
+			if err == nil || !strings.Contains(stderr, flag) {
+				t.Errorf("%v: err = %v, stderr does not name %s:\n%s", args, err, flag, stderr)
+			}
+		})
+	}
+}
