@@ -61,13 +61,15 @@ type Controller struct {
 	sem    chan struct{}
 	now    func() time.Time
 
-	kicks      chan struct{}
-	mu         sync.Mutex
-	appLock    map[string]*sync.Mutex
-	polled     map[string]time.Time // repo URL → last fetch
-	renders    sync.Map             // render key → *renderMemo: the last render in force, decoded
-	memoSize   atomic.Int64         // keys in renders
-	renderOnce singleflight.Group   // one render per key and commit at a time
+	kicks   chan struct{}
+	mu      sync.Mutex
+	appLock map[string]*sync.Mutex
+	polled  map[string]time.Time // repo URL → last fetch
+	// rediscovered are clusters whose served kinds changed: re-plan them.
+	rediscovered map[string]bool
+	renders      sync.Map           // render key → *renderMemo: the last render in force, decoded
+	memoSize     atomic.Int64       // keys in renders
+	renderOnce   singleflight.Group // one render per key and commit at a time
 
 	Stats Stats
 }
@@ -138,6 +140,7 @@ func (c *Controller) Run(ctx context.Context) {
 		for url := range due {
 			c.Refresh(ctx, url)
 		}
+		c.replanRediscovered(ctx)
 		c.releaseWaiting()
 		c.driveRollouts()
 		select {
@@ -469,7 +472,7 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 		return nil, "", nil, err
 	}
 	pol := a.GetSyncPolicy()
-	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl)}
+	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl), RequireScope: true}
 	for k, v := range pol.GetOptions() {
 		if err := opts.SetSyncOption(k + "=" + v); err != nil {
 			return nil, "", nil, err
@@ -479,15 +482,25 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
 		live = inventoryObjects(d.Inventory)
 	}
+	disco, err := c.store.GetDiscovery(cl.GetName())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil, err
+	}
+	opts.Scope = plan.NewScope(objs, clusterScope(disco))
 	p, err := plan.Compute(objs, live, opts)
+	if errors.Is(err, plan.ErrUnknownScope) && disco == nil {
+		err = fmt.Errorf("%w (cluster %s's spoke has not reported the kinds it serves yet)", err, cl.GetName())
+	}
 	if err != nil {
 		return nil, "", nil, err
 	}
-	var applied []*unstructured.Unstructured
+	rules := wire.ProjectFromPB(proj).ForCluster(cl.GetName())
+	if err := checkPlan(rules, p, opts.Scope); err != nil {
+		return nil, "", nil, err
+	}
 	var inventory []store.InventoryItem
 	for _, act := range p.Actions() {
 		if act.Action == plan.Apply && !act.AutoCreated {
-			applied = append(applied, act.Object)
 			inventory = append(inventory, inventoryItem(act.Object))
 		}
 	}
@@ -500,9 +513,6 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 			inventory = append(inventory, inventoryItem(u))
 		}
 	}
-	if err := checkObjects(proj, cl.GetName(), applied); err != nil {
-		return nil, "", nil, err
-	}
 	msg, err := wire.PlanToProto(p)
 	if err != nil {
 		return nil, "", nil, err
@@ -510,9 +520,10 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
 	msg.Options = planOptions(a, opts)
 	msg.Ignore = a.GetIgnoreDifferences()
-	// The hash covers what the spoke does, options included, and whom for:
-	// plans are stored by hash, so two targets never share one.
-	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg.Options, msg.Ignore)
+	msg.Rules = wire.RulesToPB(rules)
+	// The hash covers what the spoke does, options and rules included, and
+	// whom for: plans are stored by hash, so two targets never share one.
+	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg)
 	return msg, contentHash(p, msg), inventory, nil
 }
 
@@ -525,13 +536,15 @@ func contentHash(p *plan.Plan, msg *pb.Plan) string {
 			fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%v;", a.Action, a.Kind, a.Namespace, a.Name, a.Hash, a.DeletePolicies)
 		}
 	}
-	return planHash(object.HashBytes([]byte(b.String())), msg.GetOptions(), msg.GetIgnore())
+	return planHash(object.HashBytes([]byte(b.String())), msg)
 }
 
 func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 	opt := a.GetSyncPolicy().GetOptions()
 	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
-		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
+		// Objects another application tracks are refused unless asked for.
+		TakeOverSharedResources: opt["FailOnSharedResource"] == "false",
+		CreateNamespace:         o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
 		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true",
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
@@ -539,12 +552,15 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 		PrunePropagationPolicy: opt["PrunePropagationPolicy"], DefaultNamespace: o.Namespace}
 }
 
-func planHash(engine string, o *pb.PlanOptions, ig []*pb.IgnoreDifference) string {
+// planHash hashes the engine's plan hash with what the hub adds: options,
+// ignore rules and project rules.
+func planHash(engine string, msg *pb.Plan) string {
 	b, err := json.Marshal(struct {
 		Engine string
 		Opts   *pb.PlanOptions
 		Ignore []*pb.IgnoreDifference
-	}{engine, o, ig})
+		Rules  *pb.ProjectRules `json:",omitempty"`
+	}{engine, msg.GetOptions(), msg.GetIgnore(), msg.GetRules()})
 	if err != nil {
 		return engine
 	}

@@ -2,7 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
@@ -74,6 +79,9 @@ func (c *Controller) Rollback(ctx context.Context, app string, id int64, cluster
 		if err != nil {
 			return fmt.Errorf("history #%d on %s: %w", id, h.GetCluster(), err)
 		}
+		if p, err = c.recheck(a, h.GetCluster(), p); err != nil {
+			return fmt.Errorf("rollback to #%d on %s: %w", id, h.GetCluster(), err)
+		}
 		t := target{cluster: &pb.Cluster{Name: h.GetCluster()}, revision: h.GetRevision(), plan: p, content: "rollback:" + p.GetHash(), inventory: inventoryOf(p)}
 		if err := c.assign(a, t, by+" (rollback to #"+fmt.Sprint(id)+")"); err != nil {
 			return err
@@ -99,4 +107,48 @@ func inventoryOf(p *pb.Plan) []store.InventoryItem {
 		}
 	}
 	return out
+}
+
+// recheck checks an earlier plan (rollback, revert) against today's rules
+// of the application's project on the cluster, and returns it carrying
+// those rules: a plan checked under rules since narrowed never runs, and
+// the spoke enforces today's rules. A plan whose rules changed gets a new
+// hash (plans are stored by hash).
+func (c *Controller) recheck(a *pb.Application, cluster string, p *pb.Plan) (*pb.Plan, error) {
+	var proj *pb.Project
+	if pn := a.GetProject(); pn != "" && pn != "default" {
+		var err error
+		if proj, err = c.store.GetProject(pn); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkSource(proj, a.GetSource().GetRepoUrl()); err != nil {
+		return nil, err
+	}
+	pl, err := wire.PlanFromProto(p)
+	if err != nil {
+		return nil, err
+	}
+	disco, err := c.store.GetDiscovery(cluster)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var objs []*unstructured.Unstructured
+	for _, act := range pl.Actions() {
+		if act.Action != plan.Prune {
+			objs = append(objs, act.Object)
+		}
+	}
+	rules := wire.ProjectFromPB(proj).ForCluster(cluster)
+	if err := checkPlan(rules, pl, plan.NewScope(objs, clusterScope(disco))); err != nil {
+		return nil, err
+	}
+	want := wire.RulesToPB(rules)
+	if proto.Equal(p.GetRules(), want) {
+		return p, nil
+	}
+	out := proto.Clone(p).(*pb.Plan)
+	out.Rules = want
+	out.Hash = planHash(p.GetHash()+"|rules", out)
+	return out, nil
 }

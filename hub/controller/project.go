@@ -1,89 +1,94 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
-	"path"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/pkg/policy"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
 // checkSource enforces the project's allowed repositories (globs; none
 // listed means none allowed, as Argo CD).
 func checkSource(p *pb.Project, repo string) error {
-	if p == nil {
-		return nil
-	}
-	for _, g := range p.GetSourceRepos() {
-		if g == "*" || glob(g, repo) {
-			return nil
-		}
-	}
-	return fmt.Errorf("project %s: repository %s is not in sourceRepos %v", p.GetName(), repo, p.GetSourceRepos())
+	return wire.ProjectFromPB(p).CheckSource(repo)
 }
 
-// checkObjects enforces destinations and kinds for one cluster: each
-// object's namespace must be an allowed destination of the cluster;
-// cluster-scoped kinds are denied unless in clusterResourceWhitelist;
-// namespaced kinds in namespaceResourceBlacklist are denied.
-func checkObjects(p *pb.Project, cluster string, objs []*unstructured.Unstructured) error {
-	if p == nil {
+// maxNamedRefusals bounds the objects one refusal names.
+const maxNamedRefusals = 10
+
+// checkPlan enforces the project's rules on every object the plan creates
+// or changes: applies, hooks of every phase, the Namespace CreateNamespace
+// adds, custom resources. scope is the cluster's (discovery, Kubernetes'
+// own kinds, the plan's CRDs). Prunes remove what an earlier plan applied
+// and are not checked here (the spoke's guardrails still are).
+func checkPlan(rules *policy.Rules, p *plan.Plan, scope plan.ScopeFunc) error {
+	if rules == nil {
 		return nil
 	}
-	for _, u := range objs {
-		gk := u.GroupVersionKind().GroupKind()
-		if u.GetNamespace() == "" {
-			if !listed(p.GetClusterResourceWhitelist(), gk.Group, gk.Kind) {
-				return fmt.Errorf("project %s: %s is cluster-scoped and %s/%s is not in clusterResourceWhitelist", p.GetName(), object.Describe(u), groupName(gk.Group), gk.Kind)
+	var errs []error
+	for _, st := range p.Steps {
+		for _, a := range st.Actions {
+			if err := checkAction(rules, st, a, scope); err != nil {
+				errs = append(errs, err)
 			}
-			continue
-		}
-		if listed(p.GetNamespaceResourceBlacklist(), gk.Group, gk.Kind) {
-			return fmt.Errorf("project %s: %s: kind %s/%s is in namespaceResourceBlacklist", p.GetName(), object.Describe(u), groupName(gk.Group), gk.Kind)
-		}
-		if !allowedDestination(p, cluster, u.GetNamespace()) {
-			return fmt.Errorf("project %s: %s: destination %s/%s is not in the project's destinations", p.GetName(), object.Describe(u), cluster, u.GetNamespace())
 		}
 	}
-	return nil
-}
-
-func allowedDestination(p *pb.Project, cluster, ns string) bool {
-	for _, d := range p.GetDestinations() {
-		if glob(orStar(d.GetCluster()), cluster) && glob(orStar(d.GetNamespace()), ns) {
-			return true
-		}
+	if len(errs) > maxNamedRefusals {
+		errs = append(errs[:maxNamedRefusals], fmt.Errorf("and %d more objects", len(errs)-maxNamedRefusals))
 	}
-	return false
+	return errors.Join(errs...)
 }
 
-func listed(gks []*pb.GroupKind, group, kind string) bool {
-	for _, gk := range gks {
-		// Group "" is the core group; "*" any group (Argo CD).
-		if (gk.GetGroup() == group || glob(gk.GetGroup(), group)) && glob(orStar(gk.GetKind()), kind) {
-			return true
-		}
+func checkAction(rules *policy.Rules, st plan.Step, a plan.Action, scope plan.ScopeFunc) error {
+	switch {
+	case a.Action == plan.Prune:
+		return nil
+	case a.AutoCreated:
+		return rules.CheckNamespace(a.Name)
 	}
-	return false
-}
-
-func glob(pattern, s string) bool {
-	ok, err := path.Match(pattern, s)
-	return err == nil && ok
-}
-
-func orStar(s string) string {
-	if s == "" {
-		return "*"
+	gk := schema.FromAPIVersionAndKind(a.APIVersion, a.Kind).GroupKind()
+	namespaced, known := scope(gk)
+	if !known {
+		namespaced = a.Namespace != ""
 	}
-	return s
+	return rules.Check(policy.Object{GroupKind: gk, Namespaced: namespaced, Namespace: a.Namespace,
+		Name: nameOrGenerate(a), What: describeAction(st, a)})
 }
 
-func groupName(g string) string {
-	if g == "" {
-		return "core"
+// describeAction names an action's object for a refusal: "PreSync hook
+// ClusterRoleBinding admin" or "Deployment team-a/web".
+func describeAction(st plan.Step, a plan.Action) string {
+	name := nameOrGenerate(a)
+	if a.Namespace != "" {
+		name = a.Namespace + "/" + name
 	}
-	return g
+	if a.Action == plan.Hook {
+		return fmt.Sprintf("%s hook %s %s", st.Phase, a.Kind, name)
+	}
+	return a.Kind + " " + name
+}
+
+func nameOrGenerate(a plan.Action) string {
+	if a.Name == "" {
+		return a.GenerateName + "*"
+	}
+	return a.Name
+}
+
+// clusterScope is the scope of kinds as the cluster's spoke reported them
+// (nil before it did).
+func clusterScope(d *pb.DiscoveryReport) plan.ScopeFunc {
+	if d == nil || len(d.GetKinds()) == 0 {
+		return nil
+	}
+	kinds := wire.KindsFromPB(d.GetKinds())
+	return func(gk schema.GroupKind) (bool, bool) {
+		ns, ok := kinds[gk]
+		return ns, ok
+	}
 }

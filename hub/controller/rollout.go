@@ -359,6 +359,11 @@ func (c *Controller) fail(a *pb.Application, r *pb.Rollout, rt *pb.RolloutTarget
 			if err != nil {
 				return err
 			}
+			if p, err = c.recheck(a, t.GetCluster(), p); err != nil {
+				t.Message += " (not reverted: " + err.Error() + ")"
+				continue
+			}
+			t.PreviousPlanHash = p.GetHash() // what it reverts to, with today's rules
 			tg := target{cluster: &pb.Cluster{Name: t.GetCluster()}, plan: p, content: "revert:" + p.GetHash(), inventory: inventoryOf(p)}
 			if d, err := c.store.GetDesired(a.GetName(), t.GetCluster()); err == nil {
 				tg.revision = d.Revision

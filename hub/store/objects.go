@@ -198,6 +198,9 @@ func (s *Store) RemoveCluster(name string) error {
 		if err := deleteTokensOf(tx, name); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketDiscovery).Delete([]byte(name)); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketClusters).Delete([]byte(name))
 	})
 }

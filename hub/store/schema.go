@@ -17,6 +17,7 @@
 //	rollouts      app → Rollout: the progress of the current rollout
 //	repos         repository URL → Repository (credentials; never returned by the API)
 //	removals      cluster "/" app → "prune"|"keep": a target removed while its spoke may not know yet
+//	discovery     cluster → DiscoveryReport: the kinds the cluster serves, with their scope (from its spoke)
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -37,10 +38,11 @@ var (
 	bucketRollouts     = []byte("rollouts")
 	bucketRepos        = []byte("repos")
 	bucketRemovals     = []byte("removals")
+	bucketDiscovery    = []byte("discovery")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

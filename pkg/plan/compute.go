@@ -21,6 +21,10 @@ type Options struct {
 	CreateNamespace bool      // create Namespace if no object declares it
 	Namespace       string    // default namespace for namespaced objects that name none
 	Scope           ScopeFunc // optional: discovery, to know which kinds are namespaced
+	// RequireScope refuses objects whose scope nothing knows (not served
+	// by the cluster, no CRD among the desired objects) instead of taking
+	// them for namespaced: the hub plans with the cluster's discovery.
+	RequireScope bool
 }
 
 // executorOptions are Argo CD sync options the executor (not the plan) acts
@@ -67,6 +71,11 @@ func (o *Options) SetSyncOption(kv string) error {
 // annotations); it yields the prune set. Inputs are not modified.
 func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, error) {
 	scope := builtinScope(desired, live, opts.Scope)
+	if opts.RequireScope {
+		if err := checkScopes(desired, scope); err != nil {
+			return nil, err
+		}
+	}
 	p := &Plan{}
 	objs := dedupe(desired, scope, opts.Namespace, p)
 	var tasks []*task

@@ -1,8 +1,13 @@
 package plan
 
 import (
+	"fmt"
+	"strings"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/pkg/object"
 )
 
 // ScopeFunc says whether objects of a group/kind are namespaced, and
@@ -89,4 +94,32 @@ func isBuiltinGroup(g string) bool {
 		return true
 	}
 	return false
+}
+
+// NewScope is the scope Compute plans with: next (the cluster's
+// discovery, may be nil), then Kubernetes' own kinds and the CRDs among
+// desired. Callers checking a plan's objects use the same answer.
+func NewScope(desired []*unstructured.Unstructured, next ScopeFunc) ScopeFunc {
+	return builtinScope(desired, nil, next)
+}
+
+// checkScopes names every kind whose scope is unknown, with an object of
+// it, in one error wrapping ErrUnknownScope.
+func checkScopes(desired []*unstructured.Unstructured, scope ScopeFunc) error {
+	var unknown []string
+	seen := map[schema.GroupKind]bool{}
+	for _, u := range desired {
+		gk := u.GroupVersionKind().GroupKind()
+		if seen[gk] {
+			continue
+		}
+		seen[gk] = true
+		if _, known := scope(gk); !known {
+			unknown = append(unknown, fmt.Sprintf("%s (kind %s)", object.Describe(u), u.GetAPIVersion()+"/"+gk.Kind))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w; held until the cluster serves it", strings.Join(unknown, ", "), ErrUnknownScope)
 }

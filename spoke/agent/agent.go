@@ -43,6 +43,7 @@ type Agent struct {
 	mu          sync.Mutex
 	ctx         context.Context
 	clusterName string
+	sentKinds   string // the served kinds the hub was told of, as a key
 	runners     map[string]*runner
 	wg          sync.WaitGroup
 }
@@ -89,6 +90,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.resume(ctx); err != nil {
 		a.log.Error("resume saved targets", "err", err)
 	}
+	wg.Go(func() { a.watchDiscovery(ctx, discoveryInterval) })
 	wg.Go(func() {
 		if err := a.client.Run(ctx); err != nil {
 			a.log.Error("hub connection", "err", err)

@@ -67,7 +67,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
 	fs.StringVar(&c.CertFile, "cert-file", "", "client certificate for mTLS")
 	fs.StringVar(&c.KeyFile, "key-file", "", "client key for mTLS")
 	namespaces := fs.String("allowed-namespaces", "", "comma-separated namespace globs the spoke may touch (default: all)")
-	fs.BoolVar(&c.Guard.AllowClusterScoped, "allow-cluster-scoped", true, "allow cluster-scoped kinds (Namespaces named by --allowed-namespaces are always allowed)")
+	fs.BoolVar(&c.Guard.AllowClusterScoped, "allow-cluster-scoped", true, "allow cluster-scoped kinds (Namespaces named by --allowed-namespaces are always allowed); false by default when --allowed-namespaces is set")
 	denied := fs.String("denied-kinds", "", "comma-separated Kind or Kind.group the spoke never touches")
 	fs.Float64Var(&c.KubeQPS, "kube-qps", 100, "API server requests per second")
 	fs.IntVar(&c.KubeBurst, "kube-burst", 200, "API server request burst")
@@ -80,6 +80,11 @@ func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
 	var err error
 	if c.Guard.AllowedNamespaces, err = guard.ParseNamespaces(*namespaces); err != nil {
 		return Config{}, err
+	}
+	if len(c.Guard.AllowedNamespaces) > 0 && !flagSet(fs, "allow-cluster-scoped") {
+		// A spoke limited to some namespaces touches nothing cluster-wide
+		// unless its operator says so.
+		c.Guard.AllowClusterScoped = false
 	}
 	if c.Guard.DeniedKinds, err = guard.ParseKinds(*denied); err != nil {
 		return Config{}, err
@@ -164,4 +169,11 @@ func Main(fs *flag.FlagSet, args []string) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// flagSet says whether the command line set the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -31,3 +31,23 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 }
+
+// A spoke limited to some namespaces touches nothing cluster-wide unless
+// --allow-cluster-scoped says so.
+func TestAllowedNamespacesImplyNoClusterScoped(t *testing.T) {
+	for args, want := range map[string]bool{
+		"":                            true,
+		"--allowed-namespaces team-a": false,
+		"--allowed-namespaces team-a --allow-cluster-scoped":       true,
+		"--allowed-namespaces team-a --allow-cluster-scoped=false": false,
+		"--allow-cluster-scoped=false":                             false,
+	} {
+		c, err := agent.ParseFlags(append([]string{"--token-file", "/t", "--insecure"}, strings.Fields(args)...), io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", args, err)
+		}
+		if c.Guard.AllowClusterScoped != want {
+			t.Errorf("%q: AllowClusterScoped %v, want %v", args, c.Guard.AllowClusterScoped, want)
+		}
+	}
+}

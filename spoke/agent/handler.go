@@ -36,6 +36,13 @@ func (a *Agent) Hello(ctx context.Context) (*pb.Hello, error) {
 	} else {
 		a.log.Warn("kube version", "err", err)
 	}
+	// The Hello carries discovery: an older report still queued is stale.
+	a.out.Remove(outboxDiscovery)
+	if kinds, _, err := a.servedKinds(vctx, false); err == nil {
+		h.Kinds = kinds
+	} else {
+		a.log.Warn("served kinds", "err", err)
+	}
 	return h, nil
 }
 
@@ -90,7 +97,7 @@ func (a *Agent) accept(ctx context.Context, pa *pb.PlanAssignment) error {
 	if err != nil {
 		return err
 	}
-	if err := a.exec.Check(ctx, p, msg.GetOptions()); err != nil {
+	if err := a.exec.Check(ctx, p, msg); err != nil {
 		return err
 	}
 	cur, _, err := a.store.Target(app)

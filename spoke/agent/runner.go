@@ -105,6 +105,9 @@ func (r *runner) loop(ctx context.Context) {
 			// after the run's result, which the hub takes as Synced), so
 			// real drift is not hidden.
 			r.a.watchTarget(ctx, t)
+			// A run may have created or deleted CRDs: the hub plans with
+			// the kinds the cluster serves.
+			r.a.reportDiscovery(ctx)
 		case !interrupted:
 			// The run could not be saved: try again later.
 			d := bo.Next()

@@ -52,6 +52,7 @@ type Manager struct {
 	dyn    dynamic.Interface
 	meta   metadata.Interface
 	disco  *discovery.DiscoveryClient
+	cached discovery.CachedDiscoveryInterface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 
 	mu     sync.Mutex
@@ -73,7 +74,7 @@ func New(cfg *rest.Config) (*Manager, error) {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(dc)
-	return &Manager{dyn: dyn, meta: md, disco: dc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
+	return &Manager{dyn: dyn, meta: md, disco: dc, cached: cached, mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached)}, nil
 }
 
 // Dynamic returns the dynamic client, for informers.

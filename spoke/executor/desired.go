@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/pkg/policy"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
 	"github.com/flotilla-gitops/flotilla/spoke/guard"
@@ -24,7 +25,7 @@ func (e *Executor) Desired(ctx context.Context, t *Target) []*unstructured.Unstr
 			if a.Action != plan.Apply || a.AutoCreated {
 				continue
 			}
-			obj, err := e.resolve(ctx, t, a.Object)
+			obj, err := e.resolve(ctx, t, a)
 			if err != nil {
 				continue
 			}
@@ -35,16 +36,16 @@ func (e *Executor) Desired(ctx context.Context, t *Target) []*unstructured.Unstr
 }
 
 // Check returns an error naming every object of the plan (applied, hook or
-// pruned) that the guardrails refuse: the spoke refuses such a plan as a
-// whole, before running anything. Other problems (an unreachable API
-// server) are left for the run to report.
-func (e *Executor) Check(ctx context.Context, p *plan.Plan, opts *pb.PlanOptions) error {
-	t := &Target{Proto: &pb.Plan{Options: opts}, results: newResults()}
+// pruned) that the guardrails or the plan's project rules refuse: the
+// spoke refuses such a plan as a whole, before running anything. Other
+// problems (an unreachable API server) are left for the run to report.
+func (e *Executor) Check(ctx context.Context, p *plan.Plan, msg *pb.Plan) error {
+	t := &Target{Proto: &pb.Plan{Options: msg.GetOptions(), Rules: msg.GetRules()}, results: newResults()}
 	var errs []error
 	for _, st := range p.Steps {
 		for _, a := range st.Actions {
 			if a.Action != plan.Prune {
-				if _, err := e.resolve(ctx, t, a.Object); errors.Is(err, guard.ErrRefused) {
+				if _, err := e.resolve(ctx, t, a); errors.Is(err, guard.ErrRefused) || errors.Is(err, policy.ErrDenied) {
 					errs = append(errs, err)
 				}
 				continue

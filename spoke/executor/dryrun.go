@@ -82,7 +82,7 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 		}
 		return fmt.Errorf("%s: %w: the cluster serves no %s in %s and the plan defines no CRD for it", object.Describe(a.Object), ErrUnknownKind, gvk.Kind, gvk.GroupVersion())
 	}
-	obj, err := e.resolve(ctx, t, a.Object)
+	obj, err := e.resolve(ctx, t, a)
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,9 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 		var out *unstructured.Unstructured
 		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
 		if err == nil {
+			err = e.checkAdopted(ctx, t, out)
+		}
+		if err == nil {
 			t.setPrior(apply.RefOf(obj), out)
 		}
 	}
@@ -126,13 +129,16 @@ func (e *Executor) loadApplied(t *Target) error {
 		return err
 	}
 	applied := map[apply.Ref]*store.Applied{}
+	inventory := make(map[string]bool, len(refs))
 	for _, r := range refs {
+		inventory[inventoryKey(schema.FromAPIVersionAndKind(r.APIVersion, r.Kind).GroupKind(), r.Namespace, r.Name)] = true
 		if r.Applied != nil {
 			applied[apply.Ref{GVK: schema.FromAPIVersionAndKind(r.APIVersion, r.Kind), Namespace: r.Namespace, Name: r.Name}] = r.Applied
 		}
 	}
 	t.mu.Lock()
 	t.applied = applied
+	t.inventory = inventory
 	t.mu.Unlock()
 	return nil
 }

@@ -18,3 +18,7 @@ var (
 
 // ErrUnknownKind: the cluster does not serve a kind of the plan.
 var ErrUnknownKind = errors.New("unknown kind")
+
+// ErrSharedResource: an object of the plan is tracked by another
+// application (or, for a hook to delete first, is not this one's).
+var ErrSharedResource = errors.New("managed by another application")

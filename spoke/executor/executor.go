@@ -90,6 +90,9 @@ type Target struct {
 	results *results
 	priors  map[apply.Ref]*unstructured.Unstructured // the dry-run's result per object (nil: it did not exist)
 	applied map[apply.Ref]*store.Applied             // the inventory's last applies, loaded with the dry-run
+	// inventory holds the objects the application applied before (keys of
+	// inventoryKey), loaded with the dry-run.
+	inventory map[string]bool
 	saveMu  sync.Mutex                               // orders saves: each writes a snapshot at least as new
 }
 

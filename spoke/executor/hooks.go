@@ -34,7 +34,7 @@ func (e *Executor) startHook(ctx context.Context, t *Target, stepIdx, actIdx int
 		t.record(st, a, prev.Name, resSucceeded, health.Healthy, "succeeded earlier in this run; not run again")
 		return outcome{}, nil
 	}
-	obj, err := e.resolve(ctx, t, a.Object)
+	obj, err := e.resolve(ctx, t, a)
 	if err != nil {
 		t.record(st, a, "", resFailed, "", err.Error())
 		return outcome{}, err
@@ -67,10 +67,19 @@ func (e *Executor) createHook(ctx context.Context, t *Target, a plan.Action, obj
 	if obj.GetName() == "" {
 		return e.Cluster.Create(ctx, obj, false)
 	}
-	if slices.Contains(a.DeletePolicies, plan.BeforeHookCreation) {
-		if err := e.deleteAndWait(ctx, apply.RefOf(obj)); err != nil {
+	live, err := e.Cluster.Get(ctx, apply.RefOf(obj))
+	if err != nil {
+		return nil, err
+	}
+	if live != nil && slices.Contains(a.DeletePolicies, plan.BeforeHookCreation) {
+		if err := checkHookOwner(t, live); err != nil {
 			return nil, err
 		}
+		if err := e.deleteAndWait(ctx, live); err != nil {
+			return nil, err
+		}
+	} else if err := checkShared(t, live); err != nil {
+		return nil, err
 	}
 	return e.Cluster.Apply(ctx, obj, apply.ApplyOptions{Force: t.Proto.GetOptions().GetForceConflicts()})
 }
@@ -174,18 +183,15 @@ func (e *Executor) setHook(t *Target, key string, h store.Hook) error {
 	return e.save(t)
 }
 
-// deleteAndWait deletes an object (BeforeHookCreation) and waits until it
-// is gone.
-func (e *Executor) deleteAndWait(ctx context.Context, ref apply.Ref) error {
-	live, err := e.Cluster.Get(ctx, ref)
-	if err != nil || live == nil {
-		return err
-	}
+// deleteAndWait deletes a live object (BeforeHookCreation) and waits
+// until it is gone.
+func (e *Executor) deleteAndWait(ctx context.Context, live *unstructured.Unstructured) error {
+	ref := apply.RefOf(live)
 	uid := live.GetUID()
 	if err := e.Cluster.Delete(ctx, ref, metav1.DeletePropagationBackground, uid); err != nil {
 		return err
 	}
-	_, err = e.Cluster.Wait(ctx, ref, func(u *unstructured.Unstructured) (bool, error) {
+	_, err := e.Cluster.Wait(ctx, ref, func(u *unstructured.Unstructured) (bool, error) {
 		return u == nil || u.GetUID() != uid, nil
 	})
 	if err != nil {

@@ -60,7 +60,7 @@ func (e *Executor) liveDiffOne(ctx context.Context, t *Target, a plan.Action) (*
 		}
 		live = l
 	} else {
-		obj, err := e.resolve(ctx, t, a.Object)
+		obj, err := e.resolve(ctx, t, a)
 		if err != nil {
 			return nil, err
 		}

@@ -9,10 +9,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
 	"github.com/flotilla-gitops/flotilla/pkg/health"
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/pkg/policy"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
 	"github.com/flotilla-gitops/flotilla/spoke/guard"
 	"github.com/flotilla-gitops/flotilla/spoke/store"
@@ -23,7 +25,7 @@ import (
 func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a plan.Action) (outcome, error) {
 	st := t.Plan.Steps[stepIdx]
 	opts := t.Proto.GetOptions()
-	obj, err := e.resolve(ctx, t, a.Object)
+	obj, err := e.resolve(ctx, t, a)
 	if err != nil {
 		t.record(st, a, "", resFailed, "", err.Error())
 		return outcome{}, err
@@ -40,7 +42,10 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 	cur, known := t.takePrior(ref)
 	var live *unstructured.Unstructured
 	if !known || opts.GetApplyOutOfSyncOnly() || opts.GetRespectIgnoreDifferences() {
-		if live, err = e.Cluster.Get(ctx, ref); err != nil {
+		if live, err = e.Cluster.Get(ctx, ref); err == nil && !t.owned(ref) {
+			err = checkShared(t, live)
+		}
+		if err != nil {
 			t.record(st, a, "", resFailed, "", err.Error())
 			return outcome{}, err
 		}
@@ -208,10 +213,12 @@ func (t *Target) setHealth(st plan.Step, a plan.Action, name string, h health.Re
 	t.record(st, a, name, result, h.Status, h.Message)
 }
 
-// resolve returns u with its namespace set from the plan's default (for a
-// namespaced kind naming none) or cleared (cluster-scoped kinds), after
-// checking the guardrails.
-func (e *Executor) resolve(ctx context.Context, t *Target, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// resolve returns the action's object with its namespace set from the
+// plan's default (for a namespaced kind naming none) or cleared
+// (cluster-scoped kinds), after checking the spoke's guardrails and the
+// project rules the plan carries, with the scope the cluster serves.
+func (e *Executor) resolve(ctx context.Context, t *Target, a plan.Action) (*unstructured.Unstructured, error) {
+	u := a.Object
 	gvk := u.GroupVersionKind()
 	namespaced, known, err := e.Cluster.Namespaced(ctx, gvk)
 	if err != nil {
@@ -235,7 +242,28 @@ func (e *Executor) resolve(ctx context.Context, t *Target, u *unstructured.Unstr
 	if err := e.checkGuard(gvk.GroupKind(), c.GetNamespace(), c.GetName(), namespaced); err != nil {
 		return nil, err
 	}
+	if err := checkRules(t, a, c, namespaced); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// checkRules checks an object against the project rules the plan carries:
+// a hub cannot widen what its project allows.
+func checkRules(t *Target, a plan.Action, c *unstructured.Unstructured, namespaced bool) error {
+	rules := wire.RulesFromPB(t.Proto.GetRules())
+	if a.AutoCreated {
+		return rules.CheckNamespace(c.GetName())
+	}
+	what := object.Describe(c)
+	if a.Action == plan.Hook {
+		what = "hook " + what
+	}
+	if err := rules.Check(policy.Object{GroupKind: c.GroupVersionKind().GroupKind(), Namespaced: namespaced,
+		Namespace: c.GetNamespace(), Name: c.GetName(), What: what}); err != nil {
+		return fmt.Errorf("%w (checked by the spoke)", err)
+	}
+	return nil
 }
 
 func (e *Executor) checkGuard(gk schema.GroupKind, ns, name string, namespaced bool) error {

@@ -59,7 +59,7 @@ func (e *Executor) skipUnchanged(ctx context.Context, t *Target, acts []plan.Act
 		if a.Action != plan.Apply || a.AutoCreated {
 			continue
 		}
-		obj, err := e.resolve(ctx, t, a.Object)
+		obj, err := e.resolve(ctx, t, a)
 		if err != nil {
 			continue // the dry-run reports it
 		}

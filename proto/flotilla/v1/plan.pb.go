@@ -139,9 +139,14 @@ type Plan struct {
 	Revision    string                 `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
 	Steps       []*PlanStep            `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty"`
 	// Objects by content hash (sha256 of canonical JSON).
-	Objects       map[string][]byte   `protobuf:"bytes,6,rep,name=objects,proto3" json:"objects,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Options       *PlanOptions        `protobuf:"bytes,7,opt,name=options,proto3" json:"options,omitempty"`
-	Ignore        []*IgnoreDifference `protobuf:"bytes,8,rep,name=ignore,proto3" json:"ignore,omitempty"`
+	Objects map[string][]byte   `protobuf:"bytes,6,rep,name=objects,proto3" json:"objects,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Options *PlanOptions        `protobuf:"bytes,7,opt,name=options,proto3" json:"options,omitempty"`
+	Ignore  []*IgnoreDifference `protobuf:"bytes,8,rep,name=ignore,proto3" json:"ignore,omitempty"`
+	// The project rules the plan was checked against at the hub. The spoke
+	// checks every object again against them (and its own guardrails)
+	// before it touches the cluster: a hub cannot widen what a project may
+	// do. Unset: the application is in no project (the default project).
+	Rules         *ProjectRules `protobuf:"bytes,9,opt,name=rules,proto3" json:"rules,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -232,6 +237,87 @@ func (x *Plan) GetIgnore() []*IgnoreDifference {
 	return nil
 }
 
+func (x *Plan) GetRules() *ProjectRules {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// ProjectRules are a project's rules for one cluster (Argo CD AppProject
+// semantics): namespaced objects only in destination namespaces of the
+// cluster, cluster-scoped kinds only when whitelisted, blacklisted
+// namespaced kinds never.
+type ProjectRules struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Project string                 `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	// Namespace globs allowed on this cluster (the project's destinations
+	// whose cluster matches it).
+	Namespaces                 []string     `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	ClusterResourceWhitelist   []*GroupKind `protobuf:"bytes,3,rep,name=cluster_resource_whitelist,json=clusterResourceWhitelist,proto3" json:"cluster_resource_whitelist,omitempty"`
+	NamespaceResourceBlacklist []*GroupKind `protobuf:"bytes,4,rep,name=namespace_resource_blacklist,json=namespaceResourceBlacklist,proto3" json:"namespace_resource_blacklist,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *ProjectRules) Reset() {
+	*x = ProjectRules{}
+	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectRules) ProtoMessage() {}
+
+func (x *ProjectRules) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectRules.ProtoReflect.Descriptor instead.
+func (*ProjectRules) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProjectRules) GetProject() string {
+	if x != nil {
+		return x.Project
+	}
+	return ""
+}
+
+func (x *ProjectRules) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *ProjectRules) GetClusterResourceWhitelist() []*GroupKind {
+	if x != nil {
+		return x.ClusterResourceWhitelist
+	}
+	return nil
+}
+
+func (x *ProjectRules) GetNamespaceResourceBlacklist() []*GroupKind {
+	if x != nil {
+		return x.NamespaceResourceBlacklist
+	}
+	return nil
+}
+
 type PlanOptions struct {
 	state                    protoimpl.MessageState `protogen:"open.v1"`
 	Prune                    bool                   `protobuf:"varint,1,opt,name=prune,proto3" json:"prune,omitempty"`
@@ -245,13 +331,16 @@ type PlanOptions struct {
 	PrunePropagationPolicy string `protobuf:"bytes,8,opt,name=prune_propagation_policy,json=prunePropagationPolicy,proto3" json:"prune_propagation_policy,omitempty"`
 	DefaultNamespace       string `protobuf:"bytes,9,opt,name=default_namespace,json=defaultNamespace,proto3" json:"default_namespace,omitempty"`
 	WaveTimeoutSeconds     int64  `protobuf:"varint,10,opt,name=wave_timeout_seconds,json=waveTimeoutSeconds,proto3" json:"wave_timeout_seconds,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Take over objects another application tracks (sync option
+	// FailOnSharedResource=false); by default such an apply is refused.
+	TakeOverSharedResources bool `protobuf:"varint,11,opt,name=take_over_shared_resources,json=takeOverSharedResources,proto3" json:"take_over_shared_resources,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *PlanOptions) Reset() {
 	*x = PlanOptions{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -263,7 +352,7 @@ func (x *PlanOptions) String() string {
 func (*PlanOptions) ProtoMessage() {}
 
 func (x *PlanOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -276,7 +365,7 @@ func (x *PlanOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanOptions.ProtoReflect.Descriptor instead.
 func (*PlanOptions) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PlanOptions) GetPrune() bool {
@@ -349,6 +438,13 @@ func (x *PlanOptions) GetWaveTimeoutSeconds() int64 {
 	return 0
 }
 
+func (x *PlanOptions) GetTakeOverSharedResources() bool {
+	if x != nil {
+		return x.TakeOverSharedResources
+	}
+	return false
+}
+
 type PlanStep struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Phase         Phase                  `protobuf:"varint,1,opt,name=phase,proto3,enum=flotilla.v1.Phase" json:"phase,omitempty"`
@@ -360,7 +456,7 @@ type PlanStep struct {
 
 func (x *PlanStep) Reset() {
 	*x = PlanStep{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +468,7 @@ func (x *PlanStep) String() string {
 func (*PlanStep) ProtoMessage() {}
 
 func (x *PlanStep) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +481,7 @@ func (x *PlanStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanStep.ProtoReflect.Descriptor instead.
 func (*PlanStep) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PlanStep) GetPhase() Phase {
@@ -430,7 +526,7 @@ type PlanAction struct {
 
 func (x *PlanAction) Reset() {
 	*x = PlanAction{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +538,7 @@ func (x *PlanAction) String() string {
 func (*PlanAction) ProtoMessage() {}
 
 func (x *PlanAction) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +551,7 @@ func (x *PlanAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAction.ProtoReflect.Descriptor instead.
 func (*PlanAction) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PlanAction) GetAction() ActionType {
@@ -525,7 +621,7 @@ var File_flotilla_v1_plan_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x16flotilla/v1/plan.proto\x12\vflotilla.v1\x1a\x17flotilla/v1/types.proto\"\x80\x03\n" +
+	"\x16flotilla/v1/plan.proto\x12\vflotilla.v1\x1a\x17flotilla/v1/types.proto\"\xb1\x03\n" +
 	"\x04Plan\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x18\n" +
@@ -534,10 +630,18 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x05steps\x18\x05 \x03(\v2\x15.flotilla.v1.PlanStepR\x05steps\x128\n" +
 	"\aobjects\x18\x06 \x03(\v2\x1e.flotilla.v1.Plan.ObjectsEntryR\aobjects\x122\n" +
 	"\aoptions\x18\a \x01(\v2\x18.flotilla.v1.PlanOptionsR\aoptions\x125\n" +
-	"\x06ignore\x18\b \x03(\v2\x1d.flotilla.v1.IgnoreDifferenceR\x06ignore\x1a:\n" +
+	"\x06ignore\x18\b \x03(\v2\x1d.flotilla.v1.IgnoreDifferenceR\x06ignore\x12/\n" +
+	"\x05rules\x18\t \x01(\v2\x19.flotilla.v1.ProjectRulesR\x05rules\x1a:\n" +
 	"\fObjectsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xbe\x03\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xf8\x01\n" +
+	"\fProjectRules\x12\x18\n" +
+	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x02 \x03(\tR\n" +
+	"namespaces\x12T\n" +
+	"\x1acluster_resource_whitelist\x18\x03 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
+	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xfb\x03\n" +
 	"\vPlanOptions\x12\x14\n" +
 	"\x05prune\x18\x01 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x02 \x01(\bR\bselfHeal\x12\x1d\n" +
@@ -550,7 +654,8 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x18prune_propagation_policy\x18\b \x01(\tR\x16prunePropagationPolicy\x12+\n" +
 	"\x11default_namespace\x18\t \x01(\tR\x10defaultNamespace\x120\n" +
 	"\x14wave_timeout_seconds\x18\n" +
-	" \x01(\x03R\x12waveTimeoutSeconds\"{\n" +
+	" \x01(\x03R\x12waveTimeoutSeconds\x12;\n" +
+	"\x1atake_over_shared_resources\x18\v \x01(\bR\x17takeOverSharedResources\"{\n" +
 	"\bPlanStep\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x12.flotilla.v1.PhaseR\x05phase\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x05R\x04wave\x121\n" +
@@ -595,30 +700,35 @@ func file_flotilla_v1_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_flotilla_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flotilla_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_flotilla_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_flotilla_v1_plan_proto_goTypes = []any{
 	(Phase)(0),               // 0: flotilla.v1.Phase
 	(ActionType)(0),          // 1: flotilla.v1.ActionType
 	(*Plan)(nil),             // 2: flotilla.v1.Plan
-	(*PlanOptions)(nil),      // 3: flotilla.v1.PlanOptions
-	(*PlanStep)(nil),         // 4: flotilla.v1.PlanStep
-	(*PlanAction)(nil),       // 5: flotilla.v1.PlanAction
-	nil,                      // 6: flotilla.v1.Plan.ObjectsEntry
-	(*IgnoreDifference)(nil), // 7: flotilla.v1.IgnoreDifference
+	(*ProjectRules)(nil),     // 3: flotilla.v1.ProjectRules
+	(*PlanOptions)(nil),      // 4: flotilla.v1.PlanOptions
+	(*PlanStep)(nil),         // 5: flotilla.v1.PlanStep
+	(*PlanAction)(nil),       // 6: flotilla.v1.PlanAction
+	nil,                      // 7: flotilla.v1.Plan.ObjectsEntry
+	(*IgnoreDifference)(nil), // 8: flotilla.v1.IgnoreDifference
+	(*GroupKind)(nil),        // 9: flotilla.v1.GroupKind
 }
 var file_flotilla_v1_plan_proto_depIdxs = []int32{
-	4, // 0: flotilla.v1.Plan.steps:type_name -> flotilla.v1.PlanStep
-	6, // 1: flotilla.v1.Plan.objects:type_name -> flotilla.v1.Plan.ObjectsEntry
-	3, // 2: flotilla.v1.Plan.options:type_name -> flotilla.v1.PlanOptions
-	7, // 3: flotilla.v1.Plan.ignore:type_name -> flotilla.v1.IgnoreDifference
-	0, // 4: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
-	5, // 5: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
-	1, // 6: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5,  // 0: flotilla.v1.Plan.steps:type_name -> flotilla.v1.PlanStep
+	7,  // 1: flotilla.v1.Plan.objects:type_name -> flotilla.v1.Plan.ObjectsEntry
+	4,  // 2: flotilla.v1.Plan.options:type_name -> flotilla.v1.PlanOptions
+	8,  // 3: flotilla.v1.Plan.ignore:type_name -> flotilla.v1.IgnoreDifference
+	3,  // 4: flotilla.v1.Plan.rules:type_name -> flotilla.v1.ProjectRules
+	9,  // 5: flotilla.v1.ProjectRules.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	9,  // 6: flotilla.v1.ProjectRules.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	0,  // 7: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
+	6,  // 8: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
+	1,  // 9: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_plan_proto_init() }
@@ -633,7 +743,7 @@ func file_flotilla_v1_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_plan_proto_rawDesc), len(file_flotilla_v1_plan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

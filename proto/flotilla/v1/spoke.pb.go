@@ -33,6 +33,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_Drift
 	//	*ConnectRequest_Heartbeat
 	//	*ConnectRequest_LiveDiff
+	//	*ConnectRequest_Discovery
 	Msg           isConnectRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -138,6 +139,15 @@ func (x *ConnectRequest) GetLiveDiff() *LiveDiffResult {
 	return nil
 }
 
+func (x *ConnectRequest) GetDiscovery() *DiscoveryReport {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectRequest_Discovery); ok {
+			return x.Discovery
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Msg interface {
 	isConnectRequest_Msg()
 }
@@ -170,6 +180,10 @@ type ConnectRequest_LiveDiff struct {
 	LiveDiff *LiveDiffResult `protobuf:"bytes,7,opt,name=live_diff,json=liveDiff,proto3,oneof"`
 }
 
+type ConnectRequest_Discovery struct {
+	Discovery *DiscoveryReport `protobuf:"bytes,8,opt,name=discovery,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_Ack) isConnectRequest_Msg() {}
@@ -183,6 +197,8 @@ func (*ConnectRequest_Drift) isConnectRequest_Msg() {}
 func (*ConnectRequest_Heartbeat) isConnectRequest_Msg() {}
 
 func (*ConnectRequest_LiveDiff) isConnectRequest_Msg() {}
+
+func (*ConnectRequest_Discovery) isConnectRequest_Msg() {}
 
 type ConnectResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -341,7 +357,10 @@ type Hello struct {
 	CurrentGenerations map[string]uint64 `protobuf:"bytes,4,rep,name=current_generations,json=currentGenerations,proto3" json:"current_generations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// What the spoke can do beyond the first protocol ("live-diff"), so the
 	// hub does not ask an older spoke and wait for an answer.
-	Features      []string `protobuf:"bytes,5,rep,name=features,proto3" json:"features,omitempty"`
+	Features []string `protobuf:"bytes,5,rep,name=features,proto3" json:"features,omitempty"`
+	// Every kind the cluster serves, with its scope (discovery): the hub
+	// plans namespaces and checks project rules with it.
+	Kinds         []*ServedKind `protobuf:"bytes,6,rep,name=kinds,proto3" json:"kinds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -411,6 +430,120 @@ func (x *Hello) GetFeatures() []string {
 	return nil
 }
 
+func (x *Hello) GetKinds() []*ServedKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+// ServedKind is one kind the cluster serves.
+type ServedKind struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Namespaced    bool                   `protobuf:"varint,3,opt,name=namespaced,proto3" json:"namespaced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServedKind) Reset() {
+	*x = ServedKind{}
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServedKind) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServedKind) ProtoMessage() {}
+
+func (x *ServedKind) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServedKind.ProtoReflect.Descriptor instead.
+func (*ServedKind) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ServedKind) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *ServedKind) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ServedKind) GetNamespaced() bool {
+	if x != nil {
+		return x.Namespaced
+	}
+	return false
+}
+
+// DiscoveryReport is sent when the kinds the cluster serves changed since
+// the Hello (a CRD was created or deleted).
+type DiscoveryReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kinds         []*ServedKind          `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiscoveryReport) Reset() {
+	*x = DiscoveryReport{}
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiscoveryReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiscoveryReport) ProtoMessage() {}
+
+func (x *DiscoveryReport) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiscoveryReport.ProtoReflect.Descriptor instead.
+func (*DiscoveryReport) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DiscoveryReport) GetKinds() []*ServedKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
 type Welcome struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Cluster          string                 `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`
@@ -421,7 +554,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[3]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +566,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[3]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +579,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Welcome) GetCluster() string {
@@ -477,7 +610,7 @@ type PlanAssignment struct {
 
 func (x *PlanAssignment) Reset() {
 	*x = PlanAssignment{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[4]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +622,7 @@ func (x *PlanAssignment) String() string {
 func (*PlanAssignment) ProtoMessage() {}
 
 func (x *PlanAssignment) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[4]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +635,7 @@ func (x *PlanAssignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAssignment.ProtoReflect.Descriptor instead.
 func (*PlanAssignment) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PlanAssignment) GetSeq() uint64 {
@@ -537,7 +670,7 @@ type TargetRemoved struct {
 
 func (x *TargetRemoved) Reset() {
 	*x = TargetRemoved{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[5]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +682,7 @@ func (x *TargetRemoved) String() string {
 func (*TargetRemoved) ProtoMessage() {}
 
 func (x *TargetRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[5]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +695,7 @@ func (x *TargetRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetRemoved.ProtoReflect.Descriptor instead.
 func (*TargetRemoved) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TargetRemoved) GetApplication() string {
@@ -590,7 +723,7 @@ type SyncCommand struct {
 
 func (x *SyncCommand) Reset() {
 	*x = SyncCommand{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[6]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -602,7 +735,7 @@ func (x *SyncCommand) String() string {
 func (*SyncCommand) ProtoMessage() {}
 
 func (x *SyncCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[6]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -615,7 +748,7 @@ func (x *SyncCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncCommand.ProtoReflect.Descriptor instead.
 func (*SyncCommand) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SyncCommand) GetApplication() string {
@@ -652,7 +785,7 @@ type LiveDiffRequest struct {
 
 func (x *LiveDiffRequest) Reset() {
 	*x = LiveDiffRequest{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +797,7 @@ func (x *LiveDiffRequest) String() string {
 func (*LiveDiffRequest) ProtoMessage() {}
 
 func (x *LiveDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[7]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +810,7 @@ func (x *LiveDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveDiffRequest.ProtoReflect.Descriptor instead.
 func (*LiveDiffRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LiveDiffRequest) GetId() uint64 {
@@ -710,7 +843,7 @@ type LiveDiffResult struct {
 
 func (x *LiveDiffResult) Reset() {
 	*x = LiveDiffResult{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +855,7 @@ func (x *LiveDiffResult) String() string {
 func (*LiveDiffResult) ProtoMessage() {}
 
 func (x *LiveDiffResult) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[8]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +868,7 @@ func (x *LiveDiffResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveDiffResult.ProtoReflect.Descriptor instead.
 func (*LiveDiffResult) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LiveDiffResult) GetId() uint64 {
@@ -768,7 +901,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +913,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +926,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Heartbeat) GetTime() *timestamppb.Timestamp {
@@ -816,7 +949,7 @@ type PlanAck struct {
 
 func (x *PlanAck) Reset() {
 	*x = PlanAck{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +961,7 @@ func (x *PlanAck) String() string {
 func (*PlanAck) ProtoMessage() {}
 
 func (x *PlanAck) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +974,7 @@ func (x *PlanAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAck.ProtoReflect.Descriptor instead.
 func (*PlanAck) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PlanAck) GetSeq() uint64 {
@@ -884,7 +1017,7 @@ type SyncProgress struct {
 
 func (x *SyncProgress) Reset() {
 	*x = SyncProgress{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +1029,7 @@ func (x *SyncProgress) String() string {
 func (*SyncProgress) ProtoMessage() {}
 
 func (x *SyncProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +1042,7 @@ func (x *SyncProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncProgress.ProtoReflect.Descriptor instead.
 func (*SyncProgress) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SyncProgress) GetApplication() string {
@@ -956,7 +1089,7 @@ type ResourceResult struct {
 
 func (x *ResourceResult) Reset() {
 	*x = ResourceResult{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1101,7 @@ func (x *ResourceResult) String() string {
 func (*ResourceResult) ProtoMessage() {}
 
 func (x *ResourceResult) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1114,7 @@ func (x *ResourceResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceResult.ProtoReflect.Descriptor instead.
 func (*ResourceResult) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResourceResult) GetRef() *ObjectRef {
@@ -1044,7 +1177,7 @@ type HealthReport struct {
 
 func (x *HealthReport) Reset() {
 	*x = HealthReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1189,7 @@ func (x *HealthReport) String() string {
 func (*HealthReport) ProtoMessage() {}
 
 func (x *HealthReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1202,7 @@ func (x *HealthReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthReport.ProtoReflect.Descriptor instead.
 func (*HealthReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *HealthReport) GetApplication() string {
@@ -1105,7 +1238,7 @@ type DriftReport struct {
 
 func (x *DriftReport) Reset() {
 	*x = DriftReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1117,7 +1250,7 @@ func (x *DriftReport) String() string {
 func (*DriftReport) ProtoMessage() {}
 
 func (x *DriftReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1130,7 +1263,7 @@ func (x *DriftReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftReport.ProtoReflect.Descriptor instead.
 func (*DriftReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DriftReport) GetApplication() string {
@@ -1171,7 +1304,7 @@ type DriftedResource struct {
 
 func (x *DriftedResource) Reset() {
 	*x = DriftedResource{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1316,7 @@ func (x *DriftedResource) String() string {
 func (*DriftedResource) ProtoMessage() {}
 
 func (x *DriftedResource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1329,7 @@ func (x *DriftedResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedResource.ProtoReflect.Descriptor instead.
 func (*DriftedResource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DriftedResource) GetRef() *ObjectRef {
@@ -1217,7 +1350,7 @@ var File_flotilla_v1_spoke_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/spoke.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x03\n" +
+	"\x17flotilla/v1/spoke.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x03\n" +
 	"\x0eConnectRequest\x12*\n" +
 	"\x05hello\x18\x01 \x01(\v2\x12.flotilla.v1.HelloH\x00R\x05hello\x12(\n" +
 	"\x03ack\x18\x02 \x01(\v2\x14.flotilla.v1.PlanAckH\x00R\x03ack\x127\n" +
@@ -1225,7 +1358,8 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\x06health\x18\x04 \x01(\v2\x19.flotilla.v1.HealthReportH\x00R\x06health\x120\n" +
 	"\x05drift\x18\x05 \x01(\v2\x18.flotilla.v1.DriftReportH\x00R\x05drift\x126\n" +
 	"\theartbeat\x18\x06 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12:\n" +
-	"\tlive_diff\x18\a \x01(\v2\x1b.flotilla.v1.LiveDiffResultH\x00R\bliveDiffB\x05\n" +
+	"\tlive_diff\x18\a \x01(\v2\x1b.flotilla.v1.LiveDiffResultH\x00R\bliveDiff\x12<\n" +
+	"\tdiscovery\x18\b \x01(\v2\x1c.flotilla.v1.DiscoveryReportH\x00R\tdiscoveryB\x05\n" +
 	"\x03msg\"\xda\x02\n" +
 	"\x0fConnectResponse\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.flotilla.v1.WelcomeH\x00R\awelcome\x121\n" +
@@ -1234,19 +1368,29 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\theartbeat\x18\x04 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12.\n" +
 	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04sync\x12;\n" +
 	"\tlive_diff\x18\x06 \x01(\v2\x1c.flotilla.v1.LiveDiffRequestH\x00R\bliveDiffB\x05\n" +
-	"\x03msg\"\x9b\x03\n" +
+	"\x03msg\"\xca\x03\n" +
 	"\x05Hello\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
 	"\fkube_version\x18\x02 \x01(\tR\vkubeVersion\x12I\n" +
 	"\rcurrent_plans\x18\x03 \x03(\v2$.flotilla.v1.Hello.CurrentPlansEntryR\fcurrentPlans\x12[\n" +
 	"\x13current_generations\x18\x04 \x03(\v2*.flotilla.v1.Hello.CurrentGenerationsEntryR\x12currentGenerations\x12\x1a\n" +
-	"\bfeatures\x18\x05 \x03(\tR\bfeatures\x1a?\n" +
+	"\bfeatures\x18\x05 \x03(\tR\bfeatures\x12-\n" +
+	"\x05kinds\x18\x06 \x03(\v2\x17.flotilla.v1.ServedKindR\x05kinds\x1a?\n" +
 	"\x11CurrentPlansEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aE\n" +
 	"\x17CurrentGenerationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"P\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"V\n" +
+	"\n" +
+	"ServedKind\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1e\n" +
+	"\n" +
+	"namespaced\x18\x03 \x01(\bR\n" +
+	"namespaced\"@\n" +
+	"\x0fDiscoveryReport\x12-\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x17.flotilla.v1.ServedKindR\x05kinds\"P\n" +
 	"\aWelcome\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x12+\n" +
 	"\x11heartbeat_seconds\x18\x02 \x01(\x03R\x10heartbeatSeconds\"i\n" +
@@ -1318,74 +1462,79 @@ func file_flotilla_v1_spoke_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_spoke_proto_rawDescData
 }
 
-var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*ConnectRequest)(nil),        // 0: flotilla.v1.ConnectRequest
 	(*ConnectResponse)(nil),       // 1: flotilla.v1.ConnectResponse
 	(*Hello)(nil),                 // 2: flotilla.v1.Hello
-	(*Welcome)(nil),               // 3: flotilla.v1.Welcome
-	(*PlanAssignment)(nil),        // 4: flotilla.v1.PlanAssignment
-	(*TargetRemoved)(nil),         // 5: flotilla.v1.TargetRemoved
-	(*SyncCommand)(nil),           // 6: flotilla.v1.SyncCommand
-	(*LiveDiffRequest)(nil),       // 7: flotilla.v1.LiveDiffRequest
-	(*LiveDiffResult)(nil),        // 8: flotilla.v1.LiveDiffResult
-	(*Heartbeat)(nil),             // 9: flotilla.v1.Heartbeat
-	(*PlanAck)(nil),               // 10: flotilla.v1.PlanAck
-	(*SyncProgress)(nil),          // 11: flotilla.v1.SyncProgress
-	(*ResourceResult)(nil),        // 12: flotilla.v1.ResourceResult
-	(*HealthReport)(nil),          // 13: flotilla.v1.HealthReport
-	(*DriftReport)(nil),           // 14: flotilla.v1.DriftReport
-	(*DriftedResource)(nil),       // 15: flotilla.v1.DriftedResource
-	nil,                           // 16: flotilla.v1.Hello.CurrentPlansEntry
-	nil,                           // 17: flotilla.v1.Hello.CurrentGenerationsEntry
-	(*Plan)(nil),                  // 18: flotilla.v1.Plan
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*Operation)(nil),             // 20: flotilla.v1.Operation
-	(*ObjectRef)(nil),             // 21: flotilla.v1.ObjectRef
-	(Phase)(0),                    // 22: flotilla.v1.Phase
-	(ActionType)(0),               // 23: flotilla.v1.ActionType
-	(Health)(0),                   // 24: flotilla.v1.Health
-	(*ResourceStatus)(nil),        // 25: flotilla.v1.ResourceStatus
-	(SyncStatus)(0),               // 26: flotilla.v1.SyncStatus
+	(*ServedKind)(nil),            // 3: flotilla.v1.ServedKind
+	(*DiscoveryReport)(nil),       // 4: flotilla.v1.DiscoveryReport
+	(*Welcome)(nil),               // 5: flotilla.v1.Welcome
+	(*PlanAssignment)(nil),        // 6: flotilla.v1.PlanAssignment
+	(*TargetRemoved)(nil),         // 7: flotilla.v1.TargetRemoved
+	(*SyncCommand)(nil),           // 8: flotilla.v1.SyncCommand
+	(*LiveDiffRequest)(nil),       // 9: flotilla.v1.LiveDiffRequest
+	(*LiveDiffResult)(nil),        // 10: flotilla.v1.LiveDiffResult
+	(*Heartbeat)(nil),             // 11: flotilla.v1.Heartbeat
+	(*PlanAck)(nil),               // 12: flotilla.v1.PlanAck
+	(*SyncProgress)(nil),          // 13: flotilla.v1.SyncProgress
+	(*ResourceResult)(nil),        // 14: flotilla.v1.ResourceResult
+	(*HealthReport)(nil),          // 15: flotilla.v1.HealthReport
+	(*DriftReport)(nil),           // 16: flotilla.v1.DriftReport
+	(*DriftedResource)(nil),       // 17: flotilla.v1.DriftedResource
+	nil,                           // 18: flotilla.v1.Hello.CurrentPlansEntry
+	nil,                           // 19: flotilla.v1.Hello.CurrentGenerationsEntry
+	(*Plan)(nil),                  // 20: flotilla.v1.Plan
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*Operation)(nil),             // 22: flotilla.v1.Operation
+	(*ObjectRef)(nil),             // 23: flotilla.v1.ObjectRef
+	(Phase)(0),                    // 24: flotilla.v1.Phase
+	(ActionType)(0),               // 25: flotilla.v1.ActionType
+	(Health)(0),                   // 26: flotilla.v1.Health
+	(*ResourceStatus)(nil),        // 27: flotilla.v1.ResourceStatus
+	(SyncStatus)(0),               // 28: flotilla.v1.SyncStatus
 }
 var file_flotilla_v1_spoke_proto_depIdxs = []int32{
 	2,  // 0: flotilla.v1.ConnectRequest.hello:type_name -> flotilla.v1.Hello
-	10, // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
-	11, // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
-	13, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
-	14, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
-	9,  // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
-	8,  // 6: flotilla.v1.ConnectRequest.live_diff:type_name -> flotilla.v1.LiveDiffResult
-	3,  // 7: flotilla.v1.ConnectResponse.welcome:type_name -> flotilla.v1.Welcome
-	4,  // 8: flotilla.v1.ConnectResponse.plan:type_name -> flotilla.v1.PlanAssignment
-	5,  // 9: flotilla.v1.ConnectResponse.removed:type_name -> flotilla.v1.TargetRemoved
-	9,  // 10: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
-	6,  // 11: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
-	7,  // 12: flotilla.v1.ConnectResponse.live_diff:type_name -> flotilla.v1.LiveDiffRequest
-	16, // 13: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
-	17, // 14: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
-	18, // 15: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
-	18, // 16: flotilla.v1.LiveDiffRequest.plan:type_name -> flotilla.v1.Plan
-	15, // 17: flotilla.v1.LiveDiffResult.resources:type_name -> flotilla.v1.DriftedResource
-	19, // 18: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	20, // 19: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
-	12, // 20: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
-	21, // 21: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
-	22, // 22: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
-	23, // 23: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
-	24, // 24: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
-	24, // 25: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
-	25, // 26: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
-	26, // 27: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
-	15, // 28: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
-	21, // 29: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
-	0,  // 30: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
-	1,  // 31: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
-	31, // [31:32] is the sub-list for method output_type
-	30, // [30:31] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	12, // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
+	13, // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
+	15, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
+	16, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
+	11, // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
+	10, // 6: flotilla.v1.ConnectRequest.live_diff:type_name -> flotilla.v1.LiveDiffResult
+	4,  // 7: flotilla.v1.ConnectRequest.discovery:type_name -> flotilla.v1.DiscoveryReport
+	5,  // 8: flotilla.v1.ConnectResponse.welcome:type_name -> flotilla.v1.Welcome
+	6,  // 9: flotilla.v1.ConnectResponse.plan:type_name -> flotilla.v1.PlanAssignment
+	7,  // 10: flotilla.v1.ConnectResponse.removed:type_name -> flotilla.v1.TargetRemoved
+	11, // 11: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
+	8,  // 12: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
+	9,  // 13: flotilla.v1.ConnectResponse.live_diff:type_name -> flotilla.v1.LiveDiffRequest
+	18, // 14: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
+	19, // 15: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
+	3,  // 16: flotilla.v1.Hello.kinds:type_name -> flotilla.v1.ServedKind
+	3,  // 17: flotilla.v1.DiscoveryReport.kinds:type_name -> flotilla.v1.ServedKind
+	20, // 18: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
+	20, // 19: flotilla.v1.LiveDiffRequest.plan:type_name -> flotilla.v1.Plan
+	17, // 20: flotilla.v1.LiveDiffResult.resources:type_name -> flotilla.v1.DriftedResource
+	21, // 21: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	22, // 22: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
+	14, // 23: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
+	23, // 24: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
+	24, // 25: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
+	25, // 26: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
+	26, // 27: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
+	26, // 28: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
+	27, // 29: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
+	28, // 30: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
+	17, // 31: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
+	23, // 32: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
+	0,  // 33: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
+	1,  // 34: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
+	34, // [34:35] is the sub-list for method output_type
+	33, // [33:34] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_spoke_proto_init() }
@@ -1403,6 +1552,7 @@ func file_flotilla_v1_spoke_proto_init() {
 		(*ConnectRequest_Drift)(nil),
 		(*ConnectRequest_Heartbeat)(nil),
 		(*ConnectRequest_LiveDiff)(nil),
+		(*ConnectRequest_Discovery)(nil),
 	}
 	file_flotilla_v1_spoke_proto_msgTypes[1].OneofWrappers = []any{
 		(*ConnectResponse_Welcome)(nil),
@@ -1418,7 +1568,7 @@ func file_flotilla_v1_spoke_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_spoke_proto_rawDesc), len(file_flotilla_v1_spoke_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
