@@ -31,6 +31,7 @@ type renderFlags struct {
 	include     []string
 	exclude     []string
 	timeout     time.Duration
+	worker      workerFlags
 }
 
 func (f *renderFlags) register(cmd *cobra.Command) {
@@ -49,6 +50,7 @@ func (f *renderFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.include, "include", nil, "directory sources: only files matching this glob (repeatable, {a,b} allowed)")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "directory sources: skip files matching this glob (repeatable)")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "render time limit")
+	f.worker.register(cmd)
 }
 
 // render renders PATH with the flags and returns its objects.
@@ -88,14 +90,7 @@ func (f *renderFlags) render(ctx context.Context, target string) ([]*unstructure
 		}
 		src.Helm.ValueFiles = append(src.Helm.ValueFiles, filepath.ToSlash(r))
 	}
-	repo, closeRoot, err := render.OpenRoot(root)
-	if err != nil {
-		return nil, err
-	}
-	defer closeRoot()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	res, err := render.Render(ctx, repo, src, render.DefaultLimits())
+	res, err := f.renderInWorker(ctx, root, src)
 	if err != nil {
 		return nil, err
 	}

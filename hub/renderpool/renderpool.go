@@ -14,13 +14,16 @@ import (
 	"github.com/flotilla-gitops/flotilla/internal/renderworker"
 )
 
-func init() { renderworker.RunIfWorker(openGit) }
+// kind tells the hub's workers from other render workers in one binary.
+const kind = "hub-git"
+
+func init() { renderworker.RunIfWorker(kind, openGit) }
 
 func openGit(dir, commit string) (fs.FS, error) { return source.OpenTree(dir, commit) }
 
 // Start starts the given number of warm workers with the given limits.
 func Start(workers int, lim renderworker.Limits) (*renderworker.Pool, error) {
-	p, err := renderworker.New(renderworker.Options{Workers: workers, Limits: lim})
+	p, err := renderworker.New(renderworker.Options{Kind: kind, Workers: workers, Limits: lim})
 	if err != nil {
 		return nil, fmt.Errorf("render workers: %w", err)
 	}

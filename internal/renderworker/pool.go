@@ -10,7 +10,8 @@ import (
 
 // Options configure a Pool.
 type Options struct {
-	Workers int // workers kept started and waiting for a job
+	Kind    string // the worker's RunIfWorker kind; default "dir"
+	Workers int    // workers kept started and waiting for a job
 	Limits  Limits
 	// Command runs a worker; the default is this executable. The worker's
 	// main must call RunIfWorker.
@@ -39,12 +40,8 @@ func New(opts Options) (*Pool, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 1
 	}
-	if opts.Command == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("render pool: %w", err)
-		}
-		opts.Command = exe
+	if err := opts.defaults(); err != nil {
+		return nil, err
 	}
 	p := &Pool{opts: opts, idle: make(chan *proc, opts.Workers)}
 	for range opts.Workers {
@@ -76,7 +73,7 @@ func (p *Pool) take() (*proc, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	return start(p.opts.Command, p.opts.Limits) // none warm: start one now
+	return start(p.opts, p.opts.Limits) // none warm: start one now
 }
 
 // refill starts a worker in the background and keeps it if there is room.
@@ -89,7 +86,7 @@ func (p *Pool) refill() {
 	p.starts.Add(1)
 	go func() {
 		defer p.starts.Done()
-		w, err := start(p.opts.Command, p.opts.Limits)
+		w, err := start(p.opts, p.opts.Limits)
 		if err != nil {
 			return // the next Render starts one itself and reports the error
 		}
@@ -121,4 +118,34 @@ func (p *Pool) Close() error {
 			return nil
 		}
 	}
+}
+
+func (o *Options) defaults() error {
+	if o.Kind == "" {
+		o.Kind = "dir"
+	}
+	if o.Command == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("render worker: %w", err)
+		}
+		o.Command = exe
+	}
+	return nil
+}
+
+// Once renders job in a fresh worker process, without keeping one warm:
+// for a command that renders once.
+func Once(ctx context.Context, opts Options, job Job) (*Result, error) {
+	if err := opts.Limits.Validate(); err != nil {
+		return nil, err
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	w, err := start(opts, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return w.run(ctx, job, opts.Limits)
 }

@@ -15,7 +15,7 @@ import (
 
 // Workers are this test binary, re-executed.
 func TestMain(m *testing.M) {
-	RunIfWorker(nil)
+	RunIfWorker("dir", nil)
 	os.Exit(m.Run())
 }
 
@@ -168,7 +168,7 @@ func TestRemoteBasesRefusedInWorker(t *testing.T) {
 }
 
 func TestWorkerEnvironmentHasNoGitOrNetwork(t *testing.T) {
-	env := strings.Join(workerEnv("/tmp/x", testLimits()), "\n")
+	env := strings.Join(workerEnv("dir", "/tmp/x", testLimits()), "\n")
 	for _, want := range []string{"\nPATH=\n", "\nHOME=/tmp/x\n", "\nTMPDIR=/tmp/x\n"} {
 		if !strings.Contains("\n"+env+"\n", want) {
 			t.Errorf("worker environment lacks %q:\n%s", strings.TrimSpace(want), env)

@@ -32,16 +32,16 @@ type proc struct {
 }
 
 // start runs a worker that limits itself and waits for its job.
-func start(command string, lim Limits) (*proc, error) {
+func start(opts Options, lim Limits) (*proc, error) {
 	tmp, err := os.MkdirTemp("", "flotilla-render-")
 	if err != nil {
 		return nil, fmt.Errorf("render worker: %w", err)
 	}
 	// A test binary without the TestMain hook runs no test with this
 	// argument; every other main calls RunIfWorker before parsing flags.
-	cmd := exec.Command(command, "-test.run=^$")
+	cmd := exec.Command(opts.Command, "-test.run=^$")
 	cmd.Dir = tmp
-	cmd.Env = workerEnv(tmp, lim)
+	cmd.Env = workerEnv(opts.Kind, tmp, lim)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = time.Second
 	w := &proc{cmd: cmd, stderr: &head{max: 8 << 10}, tmp: tmp}
@@ -53,17 +53,17 @@ func start(command string, lim Limits) (*proc, error) {
 		err = cmd.Start()
 	}
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("render worker: start %s: %w", command, err), os.RemoveAll(tmp))
+		return nil, errors.Join(fmt.Errorf("render worker: start %s: %w", opts.Command, err), os.RemoveAll(tmp))
 	}
 	return w, nil
 }
 
 // workerEnv is all a worker gets: no PATH (no git, no helm, no plugins),
 // no HOME of the hub, a private TMPDIR, proxies that go nowhere.
-func workerEnv(tmp string, lim Limits) []string {
+func workerEnv(kind, tmp string, lim Limits) []string {
 	secs := int64((lim.CPU + time.Second - 1) / time.Second)
 	return []string{
-		envWorker + "=1",
+		envWorker + "=" + kind,
 		envMemory + "=" + strconv.FormatInt(lim.Memory, 10),
 		envCPU + "=" + strconv.FormatInt(secs, 10),
 		"PATH=", "HOME=" + tmp, "TMPDIR=" + tmp, "XDG_CONFIG_HOME=" + tmp, "XDG_CACHE_HOME=" + tmp,

@@ -17,7 +17,7 @@ import (
 
 // Environment of a worker process.
 const (
-	envWorker = "FLOTILLA_RENDER_WORKER" // set: this process is a worker
+	envWorker = "FLOTILLA_RENDER_WORKER" // the kind of worker this process is
 	envMemory = "FLOTILLA_RENDER_MEMORY" // bytes
 	envCPU    = "FLOTILLA_RENDER_CPU"    // seconds
 )
@@ -27,11 +27,13 @@ const (
 type GitOpener func(dir, commit string) (fs.FS, error)
 
 // RunIfWorker returns at once unless this process was started as a render
-// worker; then it renders one job from stdin to stdout and exits. Call it
-// first in main (and in TestMain of packages whose tests use a Pool).
-// openGit may be nil where only directory jobs are sent.
-func RunIfWorker(openGit GitOpener) {
-	if os.Getenv(envWorker) == "" {
+// worker of this kind (Options.Kind); then it renders one job from stdin
+// to stdout and exits. Call it first in main or an init function (and in
+// TestMain of packages whose tests use a Pool). openGit may be nil where
+// only directory jobs are sent. Kinds keep apart the workers of binaries
+// that link more than one caller (a CLI test that starts a hub).
+func RunIfWorker(kind string, openGit GitOpener) {
+	if os.Getenv(envWorker) != kind || kind == "" {
 		return
 	}
 	os.Exit(serve(os.Stdin, os.Stdout, openGit))
