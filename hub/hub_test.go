@@ -349,7 +349,7 @@ func TestProjectRulesNameTheRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg := got.GetTargets()[0].GetError(); !strings.Contains(msg, "ClusterRole admin-all is cluster-scoped") || !strings.Contains(msg, "clusterResourceWhitelist") {
+	if msg := got.GetTargets()[0].GetError(); !strings.Contains(msg, "ClusterRole admin-all: not permitted by the project team: cluster-scoped kind rbac.authorization.k8s.io/ClusterRole is not in clusterResourceWhitelist") {
 		t.Errorf("target error = %q", msg)
 	}
 }

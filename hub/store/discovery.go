@@ -32,5 +32,8 @@ func (s *Store) PutDiscovery(cluster string, d *pb.DiscoveryReport) (bool, error
 // spoke reported them).
 func (s *Store) GetDiscovery(cluster string) (*pb.DiscoveryReport, error) {
 	d := &pb.DiscoveryReport{}
-	return d, s.db.View(func(tx *bolt.Tx) error { return get(tx, bucketDiscovery, []byte(cluster), d) })
+	if err := s.db.View(func(tx *bolt.Tx) error { return get(tx, bucketDiscovery, []byte(cluster), d) }); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
