@@ -36,10 +36,16 @@ type Config struct {
 	// TLSClientCA, when set, makes every client (spokes and CLI) present
 	// a certificate it signed (mTLS), on top of its bearer token.
 	TLSClientCA string
-	Profiling   bool // /debug/pprof on the HTTP listener
+	// PprofListen, when set, serves /debug/pprof on a listener of its own,
+	// which must be a loopback address (pprof is never on HTTPListen).
+	PprofListen string
 	Controller  controller.Options
 	// SpokeLimits bound what one spoke may send (zero: the defaults).
 	SpokeLimits server.SpokeLimits
+	// GRPCLimits bound each gRPC service (zero: the defaults).
+	GRPCLimits server.GRPCLimits
+	// AuditRetention bounds the audit log (zero: the defaults).
+	AuditRetention store.AuditRetention
 	// RenderLimits bound each render worker process (zero: the defaults);
 	// their wall clock is Controller.RenderTimeout.
 	RenderLimits renderworker.Limits
@@ -48,14 +54,15 @@ type Config struct {
 // DefaultConfig listens on loopback with Argo CD-like defaults.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:7443", HTTPListen: "127.0.0.1:7480", DataDir: "flotilla-hub-data", Controller: controller.DefaultOptions(),
-		SpokeLimits: server.DefaultSpokeLimits()}
+		SpokeLimits: server.DefaultSpokeLimits(), GRPCLimits: server.DefaultGRPCLimits(), AuditRetention: store.DefaultAuditRetention()}
 }
 
 // Hub is a running hub.
 type Hub struct {
 	GRPCAddr   net.Addr
 	HTTPAddr   net.Addr
-	AdminToken string // set when this start created it
+	PprofAddr  net.Addr // nil without Config.PprofListen
+	AdminToken string   // set when this start created it
 	Store      *store.Store
 	Controller *controller.Controller
 	Spokes     *server.Spokes
@@ -105,7 +112,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		}
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
 	}
-	gs := server.NewGRPC(core, admin, opts...)
+	gopts, err := grpcOptions(cfg, st, log)
+	if err != nil {
+		return fail(err)
+	}
+	gs := server.NewGRPC(core, admin, gopts, opts...)
 	gl, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("listen %s: %w", cfg.Listen, err))
@@ -115,7 +126,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPListen, err), gl.Close()))
 	}
 	h.GRPCAddr, h.HTTPAddr = gl.Addr(), hl.Addr()
-	hs := &http.Server{Handler: server.NewHTTP(ctx, core, h.Controller, cfg.WebhookSecret, server.Registry(), cfg.Profiling), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: server.NewHTTP(ctx, core, h.Controller, cfg.WebhookSecret, server.Registry()), ReadHeaderTimeout: 10 * time.Second}
+	if err := h.startPprof(ctx, cfg.PprofListen, log); err != nil {
+		return fail(errors.Join(err, gl.Close(), hl.Close()))
+	}
+	warnExposed(cfg, log)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	wg.Add(3)

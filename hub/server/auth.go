@@ -51,6 +51,7 @@ func adminOnly(ctx context.Context, st *store.Store, method string) (context.Con
 	if err != nil {
 		return nil, err
 	}
+	noteCaller(ctx, p)
 	if p.Kind != "admin" {
 		return nil, status.Error(codes.PermissionDenied, "admin token required")
 	}

@@ -26,15 +26,15 @@ func DefaultSpokeLimits() SpokeLimits {
 	return SpokeLimits{MessagesPerSecond: 200, MessageBurst: 2000, MaxReportItems: 10000}
 }
 
-// Validate refuses limits that would stop every spoke.
+// Validate refuses limits that would stop every spoke, naming the flag.
 func (l SpokeLimits) Validate() error {
 	switch {
 	case l.MessagesPerSecond <= 0:
-		return fmt.Errorf("spoke limits: MessagesPerSecond %v: want > 0", l.MessagesPerSecond)
+		return fmt.Errorf("--spoke-rate %v: want more than 0", l.MessagesPerSecond)
 	case l.MessageBurst < 1:
-		return fmt.Errorf("spoke limits: MessageBurst %d: want >= 1", l.MessageBurst)
+		return fmt.Errorf("--spoke-burst %d: want at least 1", l.MessageBurst)
 	case l.MaxReportItems < 1:
-		return fmt.Errorf("spoke limits: MaxReportItems %d: want >= 1", l.MaxReportItems)
+		return fmt.Errorf("--spoke-max-report-items %d: want at least 1", l.MaxReportItems)
 	}
 	return nil
 }

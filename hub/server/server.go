@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"time"
@@ -21,14 +22,24 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// NewGRPC builds the gRPC server with every service registered.
-func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
+// GRPCOptions configure the gRPC server.
+type GRPCOptions struct {
+	Limits GRPCLimits
+	Audit  *Audit // records mutating admin calls; its ListAuditEntries is served
+	Log    *slog.Logger
+}
+
+// NewGRPC builds the gRPC server with every service registered. The
+// interceptors run in this order: audit (sees every outcome), panic
+// recovery, authentication, per-service limits.
+func NewGRPC(hub *Hub, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) *grpc.Server {
+	lm := newLimiter(o.Limits)
 	s := grpc.NewServer(append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(UnaryAuth(hub.Store)),
-		grpc.ChainStreamInterceptor(StreamAuth(hub.Store)),
+		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), UnaryAuth(hub.Store), lm.unary()),
+		grpc.ChainStreamInterceptor(StreamRecover(o.Log), StreamAuth(hub.Store), lm.stream()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.MaxRecvMsgSize(64 << 20), grpc.MaxSendMsgSize(256 << 20),
+		grpc.MaxRecvMsgSize(o.Limits.maxRecv()), grpc.MaxSendMsgSize(o.Limits.MaxSendMessageBytes),
 	}, extra...)...)
 	pb.RegisterSpokeServiceServer(s, hub.Spokes)
 	pb.RegisterApplicationServiceServer(s, admin)
@@ -36,6 +47,7 @@ func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
 	pb.RegisterClusterServiceServer(s, admin)
 	pb.RegisterRolloutServiceServer(s, &Rollouts{Hub: hub, Ctrl: admin.Ctrl})
 	pb.RegisterRepositoryServiceServer(s, &Repos{Hub: hub})
+	pb.RegisterAuditServiceServer(s, o.Audit)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, hs)
@@ -43,15 +55,11 @@ func NewGRPC(hub *Hub, admin *Admin, extra ...grpc.ServerOption) *grpc.Server {
 	return s
 }
 
-// NewHTTP serves /api/webhook, /metrics and /healthz.
-func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry, profiling bool) *http.ServeMux {
+// NewHTTP serves /api/webhook, /metrics and /healthz, none of which needs
+// a token (the webhook checks its secret). pprof is never here: see
+// NewPprof.
+func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
 	mux := http.NewServeMux()
-	if profiling {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
 	mux.Handle("/api/webhook", &Webhook{Secret: secret, Hub: hub, Refresher: refresher, Background: ctx})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -63,6 +71,17 @@ func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, 
 			hub.log.Warn("healthz reply", "err", err)
 		}
 	})
+	return mux
+}
+
+// NewPprof serves /debug/pprof, for a loopback-only listener of its own.
+func NewPprof() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

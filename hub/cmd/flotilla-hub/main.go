@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the gRPC listener; plaintext without it")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	flag.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM): every client (spokes, CLI) must present a certificate it signed (mTLS)")
-	flag.BoolVar(&cfg.Profiling, "pprof", false, "serve /debug/pprof on the HTTP listener")
+	registerSecurityFlags(flag.CommandLine, &cfg)
 	cfg.RenderLimits = renderworker.DefaultLimits()
 	renderMem, renderOut := renderworker.Size(cfg.RenderLimits.Memory), renderworker.Size(cfg.RenderLimits.MaxOutput)
 	flag.Var(&renderMem, "render-memory-limit", "memory one render worker may map beyond its idle footprint (e.g. 1GiB, 512MiB)")

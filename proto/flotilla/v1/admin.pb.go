@@ -9,6 +9,7 @@ package flotillav1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -2916,11 +2917,278 @@ func (x *RotateClusterTokenResponse) GetToken() string {
 	return ""
 }
 
+// AuditEntry is one mutating admin call.
+type AuditEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id increases with every entry.
+	Id   uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// principal is who called: "admin:NAME", or "unauthenticated".
+	Principal string `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
+	// method is the full gRPC method, e.g. /flotilla.v1.ClusterService/RemoveCluster.
+	Method string `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	// kind and name are the object the call was about (application,
+	// project, cluster, repository, rollout), when the request names one.
+	Kind string `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	// code is the gRPC status code name (OK, NotFound, ...) and message its
+	// message (credentials in URLs redacted).
+	Code       string `protobuf:"bytes,7,opt,name=code,proto3" json:"code,omitempty"`
+	Message    string `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	DurationMs int64  `protobuf:"varint,9,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// peer is the caller's network address.
+	Peer          string `protobuf:"bytes,10,opt,name=peer,proto3" json:"peer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEntry) Reset() {
+	*x = AuditEntry{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEntry) ProtoMessage() {}
+
+func (x *AuditEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
+func (*AuditEntry) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *AuditEntry) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AuditEntry) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AuditEntry) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *AuditEntry) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+type ListAuditEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// since keeps entries at or after this time (unset: all kept).
+	Since *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=since,proto3" json:"since,omitempty"`
+	// limit keeps the newest N entries that match (0: 100; at most 10000).
+	Limit int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// principal, kind, name and method filter by equality when set;
+	// method also matches its last part (RemoveCluster).
+	Principal string `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
+	Kind      string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name      string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	Method    string `protobuf:"bytes,6,opt,name=method,proto3" json:"method,omitempty"`
+	// failed_only keeps calls that did not end OK.
+	FailedOnly    bool `protobuf:"varint,7,opt,name=failed_only,json=failedOnly,proto3" json:"failed_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEntriesRequest) Reset() {
+	*x = ListAuditEntriesRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEntriesRequest) ProtoMessage() {}
+
+func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListAuditEntriesRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListAuditEntriesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAuditEntriesRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *ListAuditEntriesRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ListAuditEntriesRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListAuditEntriesRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ListAuditEntriesRequest) GetFailedOnly() bool {
+	if x != nil {
+		return x.FailedOnly
+	}
+	return false
+}
+
+type ListAuditEntriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// entries, oldest first.
+	Entries       []*AuditEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEntriesResponse) Reset() {
+	*x = ListAuditEntriesResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEntriesResponse) ProtoMessage() {}
+
+func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListAuditEntriesResponse) GetEntries() []*AuditEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 var File_flotilla_v1_admin_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\"\xf1\x01\n" +
+	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x01\n" +
 	"\n" +
 	"Repository\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1a\n" +
@@ -3092,7 +3360,32 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x19RotateClusterTokenRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
 	"\x1aRotateClusterTokenResponse\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token2\x87\t\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\"\x8d\x02\n" +
+	"\n" +
+	"AuditEntry\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n" +
+	"\tprincipal\x18\x03 \x01(\tR\tprincipal\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12\x12\n" +
+	"\x04code\x18\a \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12\x1f\n" +
+	"\vduration_ms\x18\t \x01(\x03R\n" +
+	"durationMs\x12\x12\n" +
+	"\x04peer\x18\n" +
+	" \x01(\tR\x04peer\"\xe0\x01\n" +
+	"\x17ListAuditEntriesRequest\x120\n" +
+	"\x05since\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x1c\n" +
+	"\tprincipal\x18\x03 \x01(\tR\tprincipal\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x16\n" +
+	"\x06method\x18\x06 \x01(\tR\x06method\x12\x1f\n" +
+	"\vfailed_only\x18\a \x01(\bR\n" +
+	"failedOnly\"M\n" +
+	"\x18ListAuditEntriesResponse\x121\n" +
+	"\aentries\x18\x01 \x03(\v2\x17.flotilla.v1.AuditEntryR\aentries2\x87\t\n" +
 	"\x12ApplicationService\x12b\n" +
 	"\x11CreateApplication\x12%.flotilla.v1.CreateApplicationRequest\x1a&.flotilla.v1.CreateApplicationResponse\x12Y\n" +
 	"\x0eGetApplication\x12\".flotilla.v1.GetApplicationRequest\x1a#.flotilla.v1.GetApplicationResponse\x12_\n" +
@@ -3130,7 +3423,9 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"GetCluster\x12\x1e.flotilla.v1.GetClusterRequest\x1a\x1f.flotilla.v1.GetClusterResponse\x12S\n" +
 	"\fListClusters\x12 .flotilla.v1.ListClustersRequest\x1a!.flotilla.v1.ListClustersResponse\x12V\n" +
 	"\rRemoveCluster\x12!.flotilla.v1.RemoveClusterRequest\x1a\".flotilla.v1.RemoveClusterResponse\x12e\n" +
-	"\x12RotateClusterToken\x12&.flotilla.v1.RotateClusterTokenRequest\x1a'.flotilla.v1.RotateClusterTokenResponseBBZ@github.com/flotilla-gitops/flotilla/proto/flotilla/v1;flotillav1b\x06proto3"
+	"\x12RotateClusterToken\x12&.flotilla.v1.RotateClusterTokenRequest\x1a'.flotilla.v1.RotateClusterTokenResponse2o\n" +
+	"\fAuditService\x12_\n" +
+	"\x10ListAuditEntries\x12$.flotilla.v1.ListAuditEntriesRequest\x1a%.flotilla.v1.ListAuditEntriesResponseBBZ@github.com/flotilla-gitops/flotilla/proto/flotilla/v1;flotillav1b\x06proto3"
 
 var (
 	file_flotilla_v1_admin_proto_rawDescOnce sync.Once
@@ -3144,7 +3439,7 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*Repository)(nil),                  // 0: flotilla.v1.Repository
 	(*AddRepositoryRequest)(nil),        // 1: flotilla.v1.AddRepositoryRequest
@@ -3206,120 +3501,129 @@ var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*RemoveClusterResponse)(nil),       // 57: flotilla.v1.RemoveClusterResponse
 	(*RotateClusterTokenRequest)(nil),   // 58: flotilla.v1.RotateClusterTokenRequest
 	(*RotateClusterTokenResponse)(nil),  // 59: flotilla.v1.RotateClusterTokenResponse
-	nil,                                 // 60: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 61: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 62: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 63: flotilla.v1.ListClustersRequest.SelectorEntry
-	(*TargetStatus)(nil),                // 64: flotilla.v1.TargetStatus
-	(*Rollout)(nil),                     // 65: flotilla.v1.Rollout
-	(*Application)(nil),                 // 66: flotilla.v1.Application
-	(*ObjectRef)(nil),                   // 67: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 68: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 69: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 70: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 71: flotilla.v1.Project
-	(*Cluster)(nil),                     // 72: flotilla.v1.Cluster
+	(*AuditEntry)(nil),                  // 60: flotilla.v1.AuditEntry
+	(*ListAuditEntriesRequest)(nil),     // 61: flotilla.v1.ListAuditEntriesRequest
+	(*ListAuditEntriesResponse)(nil),    // 62: flotilla.v1.ListAuditEntriesResponse
+	nil,                                 // 63: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                 // 64: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                 // 65: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                 // 66: flotilla.v1.ListClustersRequest.SelectorEntry
+	(*TargetStatus)(nil),                // 67: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                     // 68: flotilla.v1.Rollout
+	(*Application)(nil),                 // 69: flotilla.v1.Application
+	(*ObjectRef)(nil),                   // 70: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                     // 71: flotilla.v1.SyncStatus
+	(*Plan)(nil),                        // 72: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                // 73: flotilla.v1.HistoryEntry
+	(*Project)(nil),                     // 74: flotilla.v1.Project
+	(*Cluster)(nil),                     // 75: flotilla.v1.Cluster
+	(*timestamppb.Timestamp)(nil),       // 76: google.protobuf.Timestamp
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: flotilla.v1.AddRepositoryRequest.repository:type_name -> flotilla.v1.Repository
 	0,  // 1: flotilla.v1.AddRepositoryResponse.repository:type_name -> flotilla.v1.Repository
 	0,  // 2: flotilla.v1.ListRepositoriesResponse.repositories:type_name -> flotilla.v1.Repository
-	64, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	65, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	65, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	65, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	65, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	65, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	66, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	66, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	66, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	64, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	60, // 13: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	67, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	68, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	68, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	68, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	68, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	68, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	69, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	69, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	69, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	67, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	63, // 13: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
 	22, // 14: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	66, // 15: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	66, // 16: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	61, // 17: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
-	64, // 18: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	67, // 19: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	68, // 20: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	69, // 15: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	69, // 16: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	64, // 17: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	67, // 18: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	70, // 19: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	71, // 20: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
 	32, // 21: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	69, // 22: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	72, // 22: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
 	32, // 23: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	70, // 24: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	64, // 25: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	64, // 26: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	71, // 27: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	71, // 28: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	71, // 29: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	71, // 30: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	62, // 31: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	72, // 32: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	72, // 33: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	63, // 34: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	72, // 35: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	19, // 36: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	21, // 37: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	23, // 38: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	25, // 39: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	27, // 40: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	29, // 41: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	31, // 42: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	34, // 43: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	36, // 44: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	38, // 45: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	40, // 46: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	7,  // 47: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	1,  // 48: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
-	3,  // 49: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
-	5,  // 50: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
-	9,  // 51: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	11, // 52: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	13, // 53: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	15, // 54: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	17, // 55: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	42, // 56: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	44, // 57: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	46, // 58: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	48, // 59: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	50, // 60: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	52, // 61: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	54, // 62: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	56, // 63: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	58, // 64: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	20, // 65: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	22, // 66: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	24, // 67: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	26, // 68: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	28, // 69: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	30, // 70: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	33, // 71: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	35, // 72: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	37, // 73: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	39, // 74: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	41, // 75: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	8,  // 76: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	2,  // 77: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
-	4,  // 78: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
-	6,  // 79: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
-	10, // 80: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	12, // 81: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	14, // 82: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	16, // 83: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	18, // 84: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	43, // 85: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	45, // 86: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	47, // 87: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	49, // 88: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	51, // 89: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	53, // 90: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	55, // 91: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	57, // 92: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	59, // 93: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	65, // [65:94] is the sub-list for method output_type
-	36, // [36:65] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	73, // 24: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	67, // 25: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	67, // 26: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	74, // 27: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	74, // 28: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	74, // 29: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	74, // 30: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	65, // 31: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	75, // 32: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	75, // 33: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	66, // 34: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	75, // 35: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	76, // 36: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	76, // 37: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
+	60, // 38: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
+	19, // 39: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	21, // 40: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	23, // 41: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	25, // 42: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	27, // 43: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	29, // 44: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	31, // 45: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	34, // 46: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	36, // 47: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	38, // 48: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	40, // 49: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 50: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	1,  // 51: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 52: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 53: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 54: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 55: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 56: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 57: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 58: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	42, // 59: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	44, // 60: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	46, // 61: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	48, // 62: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	50, // 63: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	52, // 64: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	54, // 65: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	56, // 66: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	58, // 67: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	61, // 68: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
+	20, // 69: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	22, // 70: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	24, // 71: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	26, // 72: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	28, // 73: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	30, // 74: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	33, // 75: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	35, // 76: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	37, // 77: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	39, // 78: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	41, // 79: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 80: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	2,  // 81: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 82: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 83: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 84: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 85: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 86: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 87: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 88: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	43, // 89: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	45, // 90: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	47, // 91: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	49, // 92: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	51, // 93: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	53, // 94: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	55, // 95: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	57, // 96: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	59, // 97: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	62, // 98: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
+	69, // [69:99] is the sub-list for method output_type
+	39, // [39:69] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -3335,9 +3639,9 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   64,
+			NumMessages:   67,
 			NumExtensions: 0,
-			NumServices:   5,
+			NumServices:   6,
 		},
 		GoTypes:           file_flotilla_v1_admin_proto_goTypes,
 		DependencyIndexes: file_flotilla_v1_admin_proto_depIdxs,

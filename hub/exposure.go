@@ -1,0 +1,94 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/flotilla-gitops/flotilla/hub/server"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+)
+
+// loopback reports whether a listen address only accepts local callers
+// (an empty host or 0.0.0.0 listens on every interface).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// warnExposed logs loudly what a hub reachable from other machines serves
+// without protection.
+func warnExposed(cfg Config, log *slog.Logger) {
+	if cfg.TLSCert == "" && !loopback(cfg.Listen) {
+		log.Warn("PLAINTEXT gRPC ON A NON-LOOPBACK ADDRESS: tokens, plans and Secrets in them cross the network unencrypted; set --tls-cert and --tls-key",
+			"listen", cfg.Listen)
+	}
+	if cfg.WebhookSecret == "" && !loopback(cfg.HTTPListen) {
+		log.Warn("webhook without a secret on a non-loopback address: anyone who reaches it can trigger Git fetches; set --webhook-secret",
+			"httpListen", cfg.HTTPListen)
+	}
+}
+
+// startPprof serves /debug/pprof on addr, which must be loopback; it
+// returns nil when addr is empty. The server stops when ctx ends.
+func (h *Hub) startPprof(ctx context.Context, addr string, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	if !loopback(addr) {
+		return fmt.Errorf("--pprof-listen %s: pprof is served only on a loopback address (127.0.0.1:PORT, [::1]:PORT, localhost:PORT)", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--pprof-listen %s: %w", addr, err)
+	}
+	h.PprofAddr = l.Addr()
+	ps := &http.Server{Handler: server.NewPprof(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := ps.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof listener", "addr", addr, "err", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := ps.Shutdown(sctx); err != nil {
+			log.Warn("pprof listener shutdown", "err", err)
+		}
+	}()
+	log.Info("pprof listening", "addr", h.PprofAddr.String())
+	return nil
+}
+
+// grpcOptions validates the configured limits (zero: the defaults) and
+// builds the audit log.
+func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOptions, error) {
+	o := server.GRPCOptions{Limits: server.DefaultGRPCLimits(), Log: log}
+	if cfg.GRPCLimits != (server.GRPCLimits{}) {
+		if err := cfg.GRPCLimits.Validate(); err != nil {
+			return o, err
+		}
+		o.Limits = cfg.GRPCLimits
+	}
+	keep := store.DefaultAuditRetention()
+	if cfg.AuditRetention != (store.AuditRetention{}) {
+		if cfg.AuditRetention.MaxEntries < 1 || cfg.AuditRetention.MaxAge <= 0 {
+			return o, fmt.Errorf("--audit-max-entries %d, --audit-max-age %v: want both above 0", cfg.AuditRetention.MaxEntries, cfg.AuditRetention.MaxAge)
+		}
+		keep = cfg.AuditRetention
+	}
+	o.Audit = &server.Audit{Store: st, Log: log.With("component", "audit"), Retention: keep}
+	return o, nil
+}
