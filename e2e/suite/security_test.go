@@ -152,7 +152,7 @@ func TestProjectForbidsNamespaceAndKind(t *testing.T) {
 			"--dest-namespace", allowed, "--auto-sync")
 	}
 	rules := map[string][]string{
-		byNS:   {"project " + proj, "destination", other, "not in the project's destinations"},
+		byNS:   {"project " + proj, "destination", other, "not one of the project's destinations"},
 		byKind: {"project " + proj, "ClusterRole", "clusterResourceWhitelist"},
 	}
 	for app, want := range rules {
@@ -196,6 +196,57 @@ func TestProjectForbidsNamespaceAndKind(t *testing.T) {
 		}
 		if _, ok := c.configMap(t, allowed, "fine"); !ok {
 			t.Errorf("%s: ConfigMap fine not applied once the plan is allowed", c.Name)
+		}
+	}
+}
+
+// Hooks are objects too: a PreSync ClusterRoleBinding to cluster-admin and
+// a Sync hook Job in kube-system, in an application of a project limited
+// to one namespace, are refused naming each hook, and neither reaches a
+// cluster.
+func TestProjectRulesHoldForHooks(t *testing.T) {
+	e := suite(t)
+	allowed := e.namespace(t, "proj-hooks")
+	proj := uniq("team")
+	e.must(t, "project", "create", proj, "--repo", "*", "--dest", "*:"+allowed)
+	t.Cleanup(func() { e.flotilla(t, "project", "delete", proj) })
+	crb := uniq("e2e-pwn")
+	job := uniq("e2e-escape")
+	r, _ := e.newRepo(t, map[string]string{"hooks/all.yaml": docs(
+		toYAML(map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+			"metadata": map[string]any{"name": crb, "annotations": map[string]any{"argocd.argoproj.io/hook": "PreSync"}},
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "default", "namespace": allowed}}}),
+		toYAML(map[string]any{"apiVersion": "batch/v1", "kind": "Job",
+			"metadata": map[string]any{"name": job, "namespace": "kube-system", "annotations": map[string]any{"argocd.argoproj.io/hook": "Sync"}},
+			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"restartPolicy": "Never",
+				"containers": []any{map[string]any{"name": "c", "image": "example.invalid/x:1"}}}}}}),
+		toYAML(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "fine"}}),
+	)})
+	app := uniq("proj-hooks")
+	e.createApp(t, app, "--project", proj, "--repo", r.url, "--path", "hooks", "--dest-selector", clusterLabel,
+		"--dest-namespace", allowed, "--auto-sync")
+	want := []string{"PreSync hook ClusterRoleBinding " + crb, "clusterResourceWhitelist", "Sync hook Job kube-system/" + job, `namespace "kube-system"`}
+	eventually(t, 30*time.Second, app+": every target blocked naming both hooks", func() (bool, string) {
+		v := e.appGet(t, app)
+		for _, tv := range v.Targets {
+			for _, w := range want {
+				if !strings.Contains(tv.Error, w) {
+					return false, v.String()
+				}
+			}
+		}
+		return len(v.Targets) == len(e.clusters), v.String()
+	})
+	for _, c := range e.clusters {
+		if _, err := c.kube.RbacV1().ClusterRoleBindings().Get(ctxT(t), crb, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: ClusterRoleBinding %s reached the cluster (err %v)", c.Name, crb, err)
+		}
+		if _, err := c.kube.BatchV1().Jobs("kube-system").Get(ctxT(t), job, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: Job kube-system/%s reached the cluster (err %v)", c.Name, job, err)
+		}
+		if _, ok := c.configMap(t, allowed, "fine"); ok {
+			t.Errorf("%s: ConfigMap fine applied although its plan is blocked", c.Name)
 		}
 	}
 }

@@ -91,10 +91,11 @@ func setup(t *testing.T) *env {
 	return e
 }
 
-// args are the spoke's flags for this env.
+// args are the spoke's flags for this env: limited to the test's
+// namespace, cluster-scoped kinds allowed (tests of CRDs, Namespaces).
 func (e *env) args(extra ...string) []string {
 	return append([]string{"-hub", e.hub.Addr(), "-insecure", "-token-file", e.tokenFile, "-kubeconfig", e.kubeconfig,
-		"-data-dir", e.dataDir, "-allowed-namespaces", e.ns}, extra...)
+		"-data-dir", e.dataDir, "-allowed-namespaces", e.ns, "-allow-cluster-scoped"}, extra...)
 }
 
 // startSpoke runs a spoke in this process until the test ends.
