@@ -159,3 +159,58 @@ func TestCustomKindScopeFromDiscovery(t *testing.T) {
 	want := "Widget w1: not permitted by the project team: cluster-scoped kind example.com/Widget is not in clusterResourceWhitelist"
 	waitFor(t, func() bool { return strings.Contains(targetError(t, e, "widget"), want) }, "the target refused as cluster-scoped: "+want)
 }
+
+// A rollback runs an earlier plan under today's project rules: once the
+// project no longer allows what that plan deploys, the rollback is
+// refused naming the object and the rule, and nothing is assigned.
+func TestRollbackRechecksTodaysRules(t *testing.T) {
+	e := start(t)
+	e.commit("v1", map[string]string{"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"})
+	create, _ := teamProject(t, e)
+	if got := create("web", "app", nil); got != "" {
+		t.Fatalf("target error %q", got)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	if _, err := apps.SyncApplication(e.admin, &pb.SyncApplicationRequest{Name: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := apps.ListHistory(e.admin, &pb.ListHistoryRequest{Name: "web"})
+	if err != nil || len(hist.GetEntries()) != 1 {
+		t.Fatalf("history %v %v, want one entry", hist, err)
+	}
+	id := hist.GetEntries()[0].GetId()
+	// The project moves to another namespace.
+	if _, err := pb.NewProjectServiceClient(e.conn).CreateProject(e.admin, &pb.CreateProjectRequest{Upsert: true, Project: &pb.Project{Name: "team",
+		SourceRepos: []string{"*"}, Destinations: []*pb.ProjectDestination{{Cluster: "*", Namespace: "team-b"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = apps.RollbackApplication(e.admin, &pb.RollbackApplicationRequest{Name: "web", HistoryId: id})
+	if want := `ConfigMap team-a/c: not permitted by the project team: namespace "team-a" is not one of the project's destinations [team-b]`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("rollback: %v, want refused with %q", err, want)
+	}
+	if hist, err = apps.ListHistory(e.admin, &pb.ListHistoryRequest{Name: "web"}); err != nil || len(hist.GetEntries()) != 1 {
+		t.Fatalf("history after the refused rollback: %v %v, want the one entry", hist, err)
+	}
+	// Widened again (team-*): the rollback runs, carrying today's rules.
+	if _, err := pb.NewProjectServiceClient(e.conn).CreateProject(e.admin, &pb.CreateProjectRequest{Upsert: true, Project: &pb.Project{Name: "team",
+		SourceRepos: []string{"*"}, Destinations: []*pb.ProjectDestination{{Cluster: "*", Namespace: "team-*"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.RollbackApplication(e.admin, &pb.RollbackApplicationRequest{Name: "web", HistoryId: id}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.hub.Store.GetDesired("web", "east")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assigned, err := e.hub.Store.GetPlan(d.PlanHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns := assigned.GetRules().GetNamespaces(); len(ns) != 1 || ns[0] != "team-*" {
+		t.Errorf("the rolled-back plan carries rules %v, want today's (team-*)", assigned.GetRules())
+	}
+	if d.PlanHash == hist.GetEntries()[0].GetPlanHash() {
+		t.Error("the rolled-back plan kept its hash although its rules changed")
+	}
+}
