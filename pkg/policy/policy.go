@@ -165,10 +165,11 @@ func Glob(pattern, s string) bool {
 	return err == nil && ok
 }
 
-// FormatKind renders "Kind" (core group) or "group/Kind".
+// FormatKind renders "Kind" (core group) or "group/Kind", as the CLI's
+// --allow-cluster-resource takes it.
 func FormatKind(gk schema.GroupKind) string {
 	if gk.Group == "" {
-		return "core/" + gk.Kind
+		return gk.Kind
 	}
 	return gk.Group + "/" + gk.Kind
 }
