@@ -27,6 +27,8 @@ type Spokes struct {
 	reports Reports
 	// Limits bound what one spoke may send; set before serving.
 	Limits SpokeLimits
+	// DiscoveryChanged is told when a cluster's served kinds changed.
+	DiscoveryChanged func(cluster string)
 
 	mu     sync.Mutex
 	conns  map[string]*conn
@@ -159,6 +161,7 @@ func (s *Spokes) register(c *conn) {
 	s.mu.Unlock()
 	connectedSpokes.Inc()
 	s.setState(c.cluster, pb.ConnectionState_CONNECTION_STATE_CONNECTED, c.hello)
+	s.discovered(c.cluster, c.hello.GetKinds())
 }
 
 // unregister forgets c; only a cluster's current stream marks it
@@ -230,6 +233,8 @@ func (s *Spokes) dispatch(c *conn, msg *pb.ConnectRequest) {
 		s.reports.Drift(c.cluster, m.Drift)
 	case *pb.ConnectRequest_LiveDiff:
 		c.diffs.answer(m.LiveDiff)
+	case *pb.ConnectRequest_Discovery:
+		s.discovered(c.cluster, m.Discovery.GetKinds())
 	case *pb.ConnectRequest_Heartbeat, *pb.ConnectRequest_Hello:
 	}
 }
