@@ -82,6 +82,9 @@ func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOpti
 		}
 		o.Limits = cfg.GRPCLimits
 	}
+	if cfg.Controller.FetchTimeout < 0 {
+		return o, fmt.Errorf("--git-fetch-timeout %v: want 0 (the default) or more", cfg.Controller.FetchTimeout)
+	}
 	keep := store.DefaultAuditRetention()
 	if cfg.AuditRetention != (store.AuditRetention{}) {
 		if cfg.AuditRetention.MaxEntries < 1 || cfg.AuditRetention.MaxAge <= 0 {

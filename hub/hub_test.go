@@ -321,7 +321,7 @@ func TestReflectionListsServices(t *testing.T) {
 	for _, s := range resp.GetListServicesResponse().GetService() {
 		names = append(names, s.GetName())
 	}
-	for _, want := range []string{"flotilla.v1.ApplicationService", "flotilla.v1.ClusterService", "flotilla.v1.ProjectService", "flotilla.v1.SpokeService", "grpc.health.v1.Health"} {
+	for _, want := range []string{"flotilla.v1.ApplicationService", "flotilla.v1.ClusterService", "flotilla.v1.ProjectService", "flotilla.v1.SpokeService", "flotilla.v1.AuditService", "grpc.health.v1.Health"} {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Errorf("reflection lacks %s: %v", want, names)
 		}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
@@ -36,11 +37,13 @@ type Options struct {
 	RenderTimeout time.Duration
 	KubeVersion   string // Helm capabilities when a cluster reports none
 	Renderer      Renderer
+	FetchTimeout  time.Duration // one Git fetch; a hung server stalls only its repository
 }
 
 // DefaultOptions are the hub's defaults.
 func DefaultOptions() Options {
-	return Options{PollInterval: 3 * time.Minute, RenderWorkers: 4, RenderTimeout: 2 * time.Minute, KubeVersion: render.DefaultKubeVersion}
+	return Options{PollInterval: 3 * time.Minute, RenderWorkers: 4, RenderTimeout: 2 * time.Minute, KubeVersion: render.DefaultKubeVersion,
+		FetchTimeout: 2 * time.Minute}
 }
 
 // Notifier is told when a cluster's desired state changed or an event
@@ -65,6 +68,8 @@ type Controller struct {
 	mu      sync.Mutex
 	appLock map[string]*sync.Mutex
 	polled  map[string]time.Time // repo URL → last fetch
+	// refreshes coalesces refresh requests per repository (refreshq.go).
+	refreshes workqueue.TypedInterface[string]
 	// rediscovered are clusters whose served kinds changed: re-plan them.
 	rediscovered map[string]bool
 	renders      sync.Map           // render key → *renderMemo: the last render in force, decoded
@@ -102,8 +107,12 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 	if opts.RenderWorkers <= 0 {
 		opts.RenderWorkers = 1
 	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultOptions().FetchTimeout
+	}
 	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
-		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1)}
+		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1),
+		refreshes: newRefreshQueue()}
 }
 
 func (c *Controller) lockApp(name string) func() {
@@ -123,6 +132,9 @@ func (c *Controller) lockApp(name string) func() {
 func (c *Controller) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	refreshing := make(chan struct{})
+	go func() { defer close(refreshing); c.runRefreshes(ctx, c.Refresh) }()
+	defer func() { <-refreshing }()
 	for {
 		apps, err := c.store.ListApplications()
 		if err != nil {
@@ -138,7 +150,10 @@ func (c *Controller) Run(ctx context.Context) {
 		}
 		c.mu.Unlock()
 		for url := range due {
-			c.Refresh(ctx, url)
+			c.mu.Lock()
+			c.polled[url] = c.now() // queued: not due again until the interval passed
+			c.mu.Unlock()
+			c.RefreshLater(url)
 		}
 		c.replanRediscovered(ctx)
 		c.releaseWaiting()
@@ -178,7 +193,7 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 	c.mu.Lock()
 	c.polled[repoURL] = c.now()
 	c.mu.Unlock()
-	fetchErr := c.repo(repoURL).Fetch(ctx)
+	fetchErr := c.fetch(ctx, repoURL)
 	if fetchErr != nil {
 		c.log.Warn("fetch failed", "repo", repoURL, "err", fetchErr)
 	}
@@ -219,7 +234,7 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 	c.mu.Lock()
 	c.polled[a.GetSource().GetRepoUrl()] = c.now()
 	c.mu.Unlock()
-	return c.reconcile(ctx, app, c.repo(a.GetSource().GetRepoUrl()).Fetch(ctx))
+	return c.reconcile(ctx, app, c.fetch(ctx, a.GetSource().GetRepoUrl()))
 }
 
 // Sync assigns the current plan of an application's targets (all, or the

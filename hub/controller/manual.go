@@ -32,7 +32,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	repo := c.repo(a.GetSource().GetRepoUrl())
 	commit, err := repo.Resolve(revision)
 	if err != nil {
-		if ferr := repo.Fetch(ctx); ferr != nil {
+		if ferr := c.fetch(ctx, a.GetSource().GetRepoUrl()); ferr != nil {
 			return nil, fmt.Errorf("%w (fetch: %v)", err, ferr)
 		}
 		if commit, err = repo.Resolve(revision); err != nil {

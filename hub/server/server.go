@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -58,9 +57,9 @@ func NewGRPC(hub *Hub, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) 
 // NewHTTP serves /api/webhook, /metrics and /healthz, none of which needs
 // a token (the webhook checks its secret). pprof is never here: see
 // NewPprof.
-func NewHTTP(ctx context.Context, hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
+func NewHTTP(hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/api/webhook", &Webhook{Secret: secret, Hub: hub, Refresher: refresher, Background: ctx})
+	mux.Handle("/api/webhook", &Webhook{Secret: secret, Hub: hub, Refresher: refresher})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if _, err := hub.Store.ListProjects(); err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 )
 
-// Refresher fetches a repository and reconciles its applications.
+// Refresher queues a fetch of a repository and the reconcile of its
+// applications; requests for one repository coalesce, and it never blocks.
 type Refresher interface {
-	Refresh(ctx context.Context, repoURL string)
+	RefreshLater(repoURL string)
 }
 
 // Webhook handles GitHub, GitLab and Gitea push events: POST /api/webhook.
@@ -25,8 +24,6 @@ type Webhook struct {
 	Secret    string
 	Hub       *Hub
 	Refresher Refresher
-	// Background outlives the request: refreshes run after the reply.
-	Background context.Context
 }
 
 const maxWebhookBody = 5 << 20
@@ -66,11 +63,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	matched := w.matching(urls)
 	for _, u := range matched {
-		go func(u string) {
-			ctx, cancel := context.WithTimeout(w.Background, 5*time.Minute)
-			defer cancel()
-			w.Refresher.Refresh(ctx, u)
-		}(u)
+		w.Refresher.RefreshLater(u) // coalesced per repository, bounded by the fetch timeout
 	}
 	webhooks.WithLabelValues("ok").Inc()
 	rw.Header().Set("Content-Type", "application/json")

@@ -21,6 +21,7 @@ func registerSecurityFlags(fs *flag.FlagSet, cfg *hub.Config) {
 	fs.Float64Var(&sl.MessagesPerSecond, "spoke-rate", sl.MessagesPerSecond, "messages per second the hub reads from one spoke (beyond the burst)")
 	fs.IntVar(&sl.MessageBurst, "spoke-burst", sl.MessageBurst, "messages the hub reads from one spoke at once before --spoke-rate applies")
 	fs.IntVar(&sl.MaxReportItems, "spoke-max-report-items", sl.MaxReportItems, "resources one spoke report (and a target's status) may list")
+	fs.DurationVar(&cfg.Controller.FetchTimeout, "git-fetch-timeout", cfg.Controller.FetchTimeout, "time limit of one Git fetch (0: 2m); a hung Git server stalls only its own repository")
 	fs.IntVar(&cfg.AuditRetention.MaxEntries, "audit-max-entries", cfg.AuditRetention.MaxEntries, "audit log entries kept (the oldest go first)")
 	fs.DurationVar(&cfg.AuditRetention.MaxAge, "audit-max-age", cfg.AuditRetention.MaxAge, "audit log entries older than this are dropped")
 }

@@ -20,7 +20,7 @@ func TestSecurityFlagsSetTheConfig(t *testing.T) {
 	registerSecurityFlags(fs, &cfg)
 	err := fs.Parse([]string{"-pprof-listen", "127.0.0.1:6060", "-spoke-max-message", "1", "-admin-max-message", "2", "-max-send-message", "3",
 		"-max-spoke-streams", "4", "-max-admin-calls", "5", "-spoke-rate", "6.5", "-spoke-burst", "7", "-spoke-max-report-items", "8",
-		"-audit-max-entries", "9", "-audit-max-age", "10h"})
+		"-audit-max-entries", "9", "-audit-max-age", "10h", "-git-fetch-timeout", "11s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +32,9 @@ func TestSecurityFlagsSetTheConfig(t *testing.T) {
 	}
 	if want := (server.SpokeLimits{MessagesPerSecond: 6.5, MessageBurst: 7, MaxReportItems: 8}); cfg.SpokeLimits != want {
 		t.Errorf("spoke limits %+v, want %+v", cfg.SpokeLimits, want)
+	}
+	if cfg.Controller.FetchTimeout != 11*time.Second {
+		t.Errorf("git-fetch-timeout: %v", cfg.Controller.FetchTimeout)
 	}
 	if want := (store.AuditRetention{MaxEntries: 9, MaxAge: 10 * time.Hour}); cfg.AuditRetention != want {
 		t.Errorf("audit retention %+v, want %+v", cfg.AuditRetention, want)
