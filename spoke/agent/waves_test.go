@@ -128,21 +128,21 @@ func TestWavesAppliedInOrder(t *testing.T) {
 func TestLastWaveIsNotAwaited(t *testing.T) {
 	e := setup(t)
 	e.startSpoke()
-	lb := func(wave string) string {
-		return "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  annotations: {argocd.argoproj.io/sync-wave: \"" + wave + "\"}\n" +
+	lb := func(name, wave string) string {
+		return "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\n  annotations: {argocd.argoproj.io/sync-wave: \"" + wave + "\"}\n" +
 			"spec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports: [{port: 80}]\n"
 	}
-	last := e.plan("last", lb("0")+cm("before", "-1"), nil, "")
+	last := e.plan("last", lb("lb", "0")+cm("before", "-1"), nil, "")
 	e.hub.Assign(last, 1)
 	e.succeeded("last", last, 30*time.Second)
 	e.hub.Wait(t, "the Service reported Progressing", 30*time.Second, func(v fakehub.View) bool {
 		return v.Health("last").GetHealth() == pb.Health_HEALTH_PROGRESSING
 	})
 
-	gated := e.plan("gated", lb("0")+cm("after", "1"), &pb.PlanOptions{WaveTimeoutSeconds: 2}, "")
+	gated := e.plan("gated", lb("lb2", "0")+cm("after", "1"), &pb.PlanOptions{WaveTimeoutSeconds: 2}, "")
 	e.hub.Assign(gated, 1)
 	pr := e.finished("gated", gated, 30*time.Second)
-	if pr.GetOperation().GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || !strings.Contains(pr.GetOperation().GetMessage(), "Service "+e.ns+"/lb: still Progressing after the wave timed out (2s): waiting for the load balancer's address") {
+	if pr.GetOperation().GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || !strings.Contains(pr.GetOperation().GetMessage(), "Service "+e.ns+"/lb2: still Progressing after the wave timed out (2s): waiting for the load balancer's address") {
 		t.Errorf("a wave after a Service that never gets an address: %v %q, want Failed on the wave timeout",
 			pr.GetOperation().GetPhase(), pr.GetOperation().GetMessage())
 	}
