@@ -56,6 +56,21 @@ spec: {size: 3}
 		Options: &pb.PlanOptions{CreateNamespace: true, ApplyOutOfSyncOnly: true, DefaultNamespace: target}})
 	e.hub.Assign(p, 1)
 	first := e.succeeded("crds", p, time.Minute)
+	// The hub learns the kinds the cluster serves: all of them in the
+	// Hello, and the new Widget once the run created its CRD.
+	e.hub.Read(func(v fakehub.View) {
+		if hs := v.Hellos(); len(hs) == 0 || !servesKind(hs[0].GetKinds(), "", "ConfigMap", true) || !servesKind(hs[0].GetKinds(), "rbac.authorization.k8s.io", "ClusterRole", false) {
+			t.Errorf("Hello without the cluster's kinds: %v", hs)
+		}
+	})
+	e.hub.Wait(t, "a DiscoveryReport with the new kind", 30*time.Second, func(v fakehub.View) bool {
+		for _, d := range v.Discoveries() {
+			if servesKind(d.GetKinds(), e.ns+".flotilla.dev", "Widget", true) {
+				return true
+			}
+		}
+		return false
+	})
 	widget := schema.GroupVersionResource{Group: e.ns + ".flotilla.dev", Version: "v1", Resource: "widgets"}
 	w, err := e.dyn.Resource(widget).Namespace(target).Get(context.Background(), "w", metav1.GetOptions{})
 	if err != nil {
@@ -85,4 +100,13 @@ spec: {size: 3}
 	if err != nil || again.GetResourceVersion() != w.GetResourceVersion() {
 		t.Errorf("widget rewritten by an ApplyOutOfSyncOnly run: %v", err)
 	}
+}
+
+func servesKind(kinds []*pb.ServedKind, group, kind string, namespaced bool) bool {
+	for _, k := range kinds {
+		if k.GetGroup() == group && k.GetKind() == kind {
+			return k.GetNamespaced() == namespaced
+		}
+	}
+	return false
 }

@@ -39,6 +39,7 @@ type Hub struct {
 	refused  int           // streams refused for a bad token
 	acks     []*pb.PlanAck
 	hellos   []*pb.Hello
+	kinds    []*pb.DiscoveryReport
 	progress map[string][]*pb.SyncProgress
 	health   map[string]*pb.HealthReport
 	drift    map[string][]*pb.DriftReport
@@ -246,6 +247,8 @@ func (h *Hub) record(m *pb.ConnectRequest) {
 	case *pb.ConnectRequest_Drift:
 		app := msg.Drift.GetApplication()
 		h.drift[app] = append(h.drift[app], msg.Drift)
+	case *pb.ConnectRequest_Discovery:
+		h.kinds = append(h.kinds, msg.Discovery)
 	default:
 		return
 	}

@@ -57,6 +57,9 @@ func (v View) Acks() []*pb.PlanAck { return v.h.acks }
 // Hellos returns every Hello received, one per stream.
 func (v View) Hellos() []*pb.Hello { return v.h.hellos }
 
+// Discoveries returns every DiscoveryReport received.
+func (v View) Discoveries() []*pb.DiscoveryReport { return v.h.kinds }
+
 // Refused is how many streams were refused for a bad token.
 func (v View) Refused() int { return v.h.refused }
 
