@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Kick
 	h.Spokes.DiscoveryChanged = h.Controller.DiscoveryChanged
-	admin := &server.Admin{Hub: core, Ctrl: h.Controller, Background: ctx}
+	admin := &server.Admin{Hub: core, Ctrl: h.Controller}
 	var opts []grpc.ServerOption
 	if cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSClientCA != "" {
 		tc, err := tlsfiles.Server(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)

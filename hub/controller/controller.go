@@ -68,8 +68,9 @@ type Controller struct {
 	mu      sync.Mutex
 	appLock map[string]*sync.Mutex
 	polled  map[string]time.Time // repo URL → last fetch
-	// refreshes coalesces refresh requests per repository (refreshq.go).
-	refreshes workqueue.TypedInterface[string]
+	// refreshes and reconciles coalesce requests per repository and per
+	// application (refreshq.go).
+	refreshes, reconciles workqueue.TypedInterface[string]
 	// rediscovered are clusters whose served kinds changed: re-plan them.
 	rediscovered map[string]bool
 	renders      sync.Map           // render key → *renderMemo: the last render in force, decoded
@@ -112,7 +113,7 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 	}
 	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
 		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1),
-		refreshes: newRefreshQueue()}
+		refreshes: newQueue(), reconciles: newQueue()}
 }
 
 func (c *Controller) lockApp(name string) func() {
@@ -133,7 +134,7 @@ func (c *Controller) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	refreshing := make(chan struct{})
-	go func() { defer close(refreshing); c.runRefreshes(ctx, c.Refresh) }()
+	go func() { defer close(refreshing); c.runQueues(ctx) }()
 	defer func() { <-refreshing }()
 	for {
 		apps, err := c.store.ListApplications()

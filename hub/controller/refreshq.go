@@ -4,45 +4,72 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/util/workqueue"
 )
 
-// refreshWorkers bounds the repositories refreshed at once: a hung Git
-// server holds one worker until FetchTimeout, the others go on.
-const refreshWorkers = 8
+// Background work runs from two work queues (client-go workqueue): one
+// item per key at a time, and requests for a key while it runs coalesce
+// into exactly one more run. Workers bound what runs at once.
+const (
+	// refreshWorkers bounds the repositories refreshed at once: a hung
+	// Git server holds one worker until FetchTimeout, the others go on.
+	refreshWorkers = 8
+	// reconcileWorkers bounds the applications reconciled at once for
+	// admin calls (create, update, a cluster added or removed).
+	reconcileWorkers = 4
+	// reconcileTimeout bounds one such reconcile.
+	reconcileTimeout = 5 * time.Minute
+)
 
 // RefreshLater queues a refresh of a repository (poll, webhook) and
-// returns at once. Requests for one repository coalesce: at most one
-// refresh of it runs, and requests while it runs make exactly one more.
+// returns at once.
 func (c *Controller) RefreshLater(repoURL string) { c.refreshes.Add(repoURL) }
 
-// runRefreshes runs queued refreshes with refresh (c.Refresh) until ctx
-// ends.
-func (c *Controller) runRefreshes(ctx context.Context, refresh func(context.Context, string)) {
+// ReconcileLater queues a reconcile of an application and returns at once.
+func (c *Controller) ReconcileLater(app string) { c.reconciles.Add(app) }
+
+func (c *Controller) reconcileQueued(ctx context.Context, app string) {
+	ctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
+	defer cancel()
+	if err := c.Reconcile(ctx, app); err != nil {
+		c.log.Warn("reconcile", "app", app, "err", err)
+	}
+}
+
+// runQueue runs fn on q's items with workers goroutines until ctx ends.
+func runQueue(ctx context.Context, q workqueue.TypedInterface[string], workers int, fn func(context.Context, string)) {
 	var wg sync.WaitGroup
-	for range refreshWorkers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				url, shutdown := c.refreshes.Get()
+				key, shutdown := q.Get()
 				if shutdown {
 					return
 				}
-				refresh(ctx, url)
-				c.refreshes.Done(url)
+				fn(ctx, key)
+				q.Done(key)
 			}
 		}()
 	}
 	<-ctx.Done()
-	c.refreshes.ShutDown()
+	q.ShutDown()
 	wg.Wait()
 }
 
-func newRefreshQueue() workqueue.TypedInterface[string] {
-	return workqueue.NewTypedWithConfig(workqueue.TypedQueueConfig[string]{Name: ""})
+// runQueues runs both queues until ctx ends.
+func (c *Controller) runQueues(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runQueue(ctx, c.refreshes, refreshWorkers, c.Refresh) }()
+	go func() { defer wg.Done(); runQueue(ctx, c.reconciles, reconcileWorkers, c.reconcileQueued) }()
+	wg.Wait()
 }
+
+func newQueue() workqueue.TypedInterface[string] { return workqueue.NewTyped[string]() }
 
 // fetch brings a repository up to date within FetchTimeout.
 func (c *Controller) fetch(ctx context.Context, repoURL string) error {

@@ -11,7 +11,7 @@ import (
 // Requests for a repository while its refresh runs coalesce into one more
 // refresh; a repository whose refresh hangs does not hold up another.
 func TestRefreshesCoalescePerRepository(t *testing.T) {
-	c := &Controller{refreshes: newRefreshQueue()}
+	c := &Controller{refreshes: newQueue()}
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	runs := map[string]int{}
@@ -20,7 +20,7 @@ func TestRefreshesCoalescePerRepository(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		c.runRefreshes(ctx, func(_ context.Context, url string) {
+		runQueue(ctx, c.refreshes, refreshWorkers, func(_ context.Context, url string) {
 			mu.Lock()
 			runs[url]++
 			mu.Unlock()

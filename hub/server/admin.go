@@ -25,8 +25,6 @@ type Admin struct {
 	pb.UnimplementedClusterServiceServer
 	Hub  *Hub
 	Ctrl *controller.Controller
-	// Background is the hub's lifetime context, for work that outlives a call.
-	Background context.Context
 }
 
 var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -86,15 +84,9 @@ func (s *Admin) CreateApplication(ctx context.Context, r *pb.CreateApplicationRe
 	return &pb.CreateApplicationResponse{Application: a}, nil
 }
 
-func (s *Admin) reconcileLater(app string) {
-	go func() {
-		ctx, cancel := context.WithTimeout(s.Background, 5*time.Minute)
-		defer cancel()
-		if err := s.Ctrl.Reconcile(ctx, app); err != nil {
-			s.Hub.log.Warn("reconcile", "app", app, "err", err)
-		}
-	}()
-}
+// reconcileLater queues a reconcile (coalesced per application, bounded
+// in time and in how many run at once).
+func (s *Admin) reconcileLater(app string) { s.Ctrl.ReconcileLater(app) }
 
 // GetApplication returns an application and its targets.
 func (s *Admin) GetApplication(ctx context.Context, r *pb.GetApplicationRequest) (*pb.GetApplicationResponse, error) {
