@@ -294,6 +294,7 @@ func TestFloodingSpokeIsRateLimited(t *testing.T) {
 			lastAt = time.Since(t0)
 		}
 	}
+	t.Logf("west's flood of %d applied after %v; east's one report after %v", flood, lastAt, eastAt)
 	if min := time.Duration(flood-1) * time.Second / rate; lastAt < min {
 		t.Errorf("the flood's last report was applied after %v, want ≥ %v at %d/s", lastAt, min, rate)
 	}

@@ -131,7 +131,12 @@ func (c *conn) acked(a *pb.PlanAck) {
 
 // writeLoop is the stream's only writer: queued messages, heartbeats and
 // resends of unacked plans with backoff.
-func (c *conn) writeLoop(ctx context.Context, stream pb.SpokeService_ConnectServer) error {
+func (c *conn) writeLoop(ctx context.Context, stream pb.SpokeService_ConnectServer) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked(c.log, connectMethod, v)
+		}
+	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastBeat := time.Now()

@@ -130,13 +130,19 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 	go func() { werr <- c.writeLoop(ctx, stream) }()
 	rerr := make(chan error, 1)
 	go func() { rerr <- s.readLoop(ctx, c, stream) }()
+	var writeErr error
 	select {
 	case err = <-rerr:
 		cancel(err)
+		writeErr = <-werr
+	case writeErr = <-werr: // the writer failed (send error, panic): end the stream
+		err = writeErr
+		cancel(err)
 	case <-ctx.Done():
+		writeErr = <-werr
 	}
-	if err := <-werr; err != nil && !errors.Is(err, context.Canceled) {
-		c.log.Debug("writer stopped", "err", err)
+	if writeErr != nil && !errors.Is(writeErr, context.Canceled) {
+		c.log.Debug("writer stopped", "err", writeErr)
 	}
 	// Ended by the hub (cluster removed, token rotated, replaced by a
 	// newer stream): the spoke hears why.
@@ -195,8 +201,17 @@ func (s *Spokes) stateLock(cluster string) *sync.Mutex {
 	return l
 }
 
+const connectMethod = "/flotilla.v1.SpokeService/Connect"
+
 // readLoop handles what the spoke sends until the stream or ctx ends.
-func (s *Spokes) readLoop(ctx context.Context, c *conn, stream pb.SpokeService_ConnectServer) error {
+// A panic while handling a message ends this stream with Internal, not
+// the hub (the gRPC recovery interceptor does not see this goroutine).
+func (s *Spokes) readLoop(ctx context.Context, c *conn, stream pb.SpokeService_ConnectServer) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked(c.log, connectMethod, v)
+		}
+	}()
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
