@@ -73,6 +73,7 @@ type Controller struct {
 	refreshes, reconciles workqueue.TypedInterface[string]
 	// rediscovered are clusters whose served kinds changed: re-plan them.
 	rediscovered map[string]bool
+	scopes       sync.Map           // cluster → plan.ScopeFunc of its served kinds
 	renders      sync.Map           // render key → *renderMemo: the last render in force, decoded
 	memoSize     atomic.Int64       // keys in renders
 	renderOnce   singleflight.Group // one render per key and commit at a time
@@ -498,13 +499,13 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
 		live = inventoryObjects(d.Inventory)
 	}
-	disco, err := c.store.GetDiscovery(cl.GetName())
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	served, err := c.servedScope(cl.GetName())
+	if err != nil {
 		return nil, "", nil, err
 	}
-	opts.Scope = plan.NewScope(objs, clusterScope(disco))
+	opts.Scope = plan.NewScope(objs, served)
 	p, err := plan.Compute(objs, live, opts)
-	if errors.Is(err, plan.ErrUnknownScope) && disco == nil {
+	if errors.Is(err, plan.ErrUnknownScope) && served == nil {
 		err = fmt.Errorf("%w (cluster %s's spoke has not reported the kinds it serves yet)", err, cl.GetName())
 	}
 	if err != nil {

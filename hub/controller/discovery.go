@@ -10,6 +10,7 @@ import (
 // target held on a kind the cluster did not serve yet moves on. Calls
 // coalesce and never block.
 func (c *Controller) DiscoveryChanged(cluster string) {
+	c.scopes.Delete(cluster)
 	c.mu.Lock()
 	if c.rediscovered == nil {
 		c.rediscovered = map[string]bool{}

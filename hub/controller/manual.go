@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -129,8 +128,8 @@ func (c *Controller) recheck(a *pb.Application, cluster string, p *pb.Plan) (*pb
 	if err != nil {
 		return nil, err
 	}
-	disco, err := c.store.GetDiscovery(cluster)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	served, err := c.servedScope(cluster)
+	if err != nil {
 		return nil, err
 	}
 	var objs []*unstructured.Unstructured
@@ -140,7 +139,7 @@ func (c *Controller) recheck(a *pb.Application, cluster string, p *pb.Plan) (*pb
 		}
 	}
 	rules := wire.ProjectFromPB(proj).ForCluster(cluster)
-	if err := checkPlan(rules, pl, plan.NewScope(objs, clusterScope(disco))); err != nil {
+	if err := checkPlan(rules, pl, plan.NewScope(objs, served)); err != nil {
 		return nil, err
 	}
 	want := wire.RulesToPB(rules)

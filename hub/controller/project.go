@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/pkg/policy"
@@ -80,15 +81,24 @@ func nameOrGenerate(a plan.Action) string {
 	return a.Name
 }
 
-// clusterScope is the scope of kinds as the cluster's spoke reported them
-// (nil before it did).
-func clusterScope(d *pb.DiscoveryReport) plan.ScopeFunc {
-	if d == nil || len(d.GetKinds()) == 0 {
-		return nil
+// servedScope is the scope of kinds as the cluster's spoke reported them
+// (nil before it did), decoded once per report.
+func (c *Controller) servedScope(cluster string) (plan.ScopeFunc, error) {
+	if f, ok := c.scopes.Load(cluster); ok {
+		return f.(plan.ScopeFunc), nil
+	}
+	d, err := c.store.GetDiscovery(cluster)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	kinds := wire.KindsFromPB(d.GetKinds())
-	return func(gk schema.GroupKind) (bool, bool) {
+	f := plan.ScopeFunc(func(gk schema.GroupKind) (bool, bool) {
 		ns, ok := kinds[gk]
 		return ns, ok
-	}
+	})
+	c.scopes.Store(cluster, f)
+	return f, nil
 }
