@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/flotilla-gitops/flotilla/internal/version.Version=$(VER
 BUF := $(GO) tool -modfile=tools/buf/go.mod buf
 export BUF_CACHE_DIR ?= $(shell $(GO) env GOCACHE)/buf
 
-.PHONY: all build proto lint proto-check test test-unit bench run clean k8s-bins cluster-up cluster-down
+.PHONY: all build proto lint proto-check test test-unit fuzz bench run clean k8s-bins cluster-up cluster-down
 
 all: build
 
@@ -51,8 +51,15 @@ lint:
 test-unit: k8s-bins
 	$(GO) test -timeout 20m ./...
 
-# The test command of README.md: lint, proto checks and every test.
-test: lint proto-check test-unit
+# Every fuzz target of the module (func FuzzXxx, found by tools/fuzz.sh)
+# for FUZZTIME each; their seed corpora also run in test-unit.
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) tools/fuzz.sh
+
+# The test command of README.md: lint, proto checks, every test and a
+# short fixed time of fuzzing.
+test: lint proto-check test-unit fuzz
 
 bench:
 	bench/run.sh
