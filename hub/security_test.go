@@ -231,3 +231,36 @@ func TestPlaintextOnNetworkWarns(t *testing.T) {
 		t.Errorf("a loopback hub warns:\n%s", logs)
 	}
 }
+
+// Callers without a token cannot push real entries out of the audit log:
+// beyond a burst, their calls are logged but stored at one a second.
+func TestAnonymousCallsCannotFlushTheAuditLog(t *testing.T) {
+	e := startWith(t, func(c *Config) { c.AuditRetention = store.AuditRetention{MaxEntries: 120, MaxAge: time.Hour} })
+	if _, err := pb.NewProjectServiceClient(e.conn).CreateProject(e.admin, &pb.CreateProjectRequest{Project: &pb.Project{Name: "keep"}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	clusters := pb.NewClusterServiceClient(e.conn)
+	for range 150 {
+		if _, err := clusters.RemoveCluster(context.Background(), &pb.RemoveClusterRequest{Name: "east"}); status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("remove without a token: %v", err)
+		}
+	}
+	elapsed := time.Since(t0)
+	got := e.audit(&pb.ListAuditEntriesRequest{Limit: 1000})
+	anonymous, kept := 0, false
+	for _, en := range got {
+		switch {
+		case en.GetPrincipal() == "unauthenticated":
+			anonymous++
+		case en.GetName() == "keep":
+			kept = true
+		}
+	}
+	if limit := 100 + int(elapsed/time.Second) + 1; anonymous > limit {
+		t.Errorf("%d unauthenticated entries stored in %v, want at most %d", anonymous, elapsed, limit)
+	}
+	if !kept {
+		t.Errorf("150 unauthenticated calls pushed the admin's entry out of a 120-entry log (%d anonymous stored)", anonymous)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -25,7 +27,19 @@ type Audit struct {
 	Store     *store.Store
 	Log       *slog.Logger
 	Retention store.AuditRetention
+
+	// anonymous bounds the entries unauthenticated callers may add to the
+	// store, so that they cannot push real entries out of the retention
+	// window (beyond it their calls are still logged).
+	anonymous *rate.Limiter
+	once      sync.Once
 }
+
+// Anonymous entries stored: a burst, then one a second.
+const (
+	anonymousBurst = 100
+	anonymousRate  = 1
+)
 
 // callInfo carries who a call's token authenticated from the auth
 // interceptor back out to the audit interceptor around it.
@@ -76,6 +90,13 @@ func (a *Audit) record(ctx context.Context, who, method string, req any, start t
 		Code: st.Code().String(), Message: redactText(st.Message()), DurationMs: time.Since(start).Milliseconds()}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		e.Peer = p.Addr.String()
+	}
+	a.once.Do(func() { a.anonymous = rate.NewLimiter(anonymousRate, anonymousBurst) })
+	if who == "unauthenticated" && !a.anonymous.Allow() {
+		auditDropped.Inc()
+		a.Log.Info("audit", "principal", e.Principal, "method", e.Method, "kind", e.Kind, "name", e.Name,
+			"code", e.Code, "durationMs", e.DurationMs, "peer", e.Peer, "stored", false)
+		return
 	}
 	a.Log.Info("audit", "principal", e.Principal, "method", e.Method, "kind", e.Kind, "name", e.Name,
 		"code", e.Code, "message", e.Message, "durationMs", e.DurationMs, "peer", e.Peer)

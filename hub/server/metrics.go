@@ -11,9 +11,11 @@ var (
 
 // Collectors returns the server's metrics for registration.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{connectedSpokes, plansSent, syncResults, webhooks, reportsRefused, panics}
+	return []prometheus.Collector{connectedSpokes, plansSent, syncResults, webhooks, reportsRefused, panics, auditDropped}
 }
 
 var reportsRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_hub_spoke_reports_refused_total", Help: "Spoke messages refused: a target not assigned to the cluster, or too many resources."})
 
 var panics = prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_hub_grpc_panics_total", Help: "gRPC handler panics recovered (answered Internal)."})
+
+var auditDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "flotilla_hub_audit_unauthenticated_dropped_total", Help: "Unauthenticated admin calls logged but not stored in the audit log (beyond its rate)."})
