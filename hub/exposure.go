@@ -72,8 +72,9 @@ func (h *Hub) startPprof(ctx context.Context, addr string, log *slog.Logger) err
 	return nil
 }
 
-// grpcOptions validates the configured limits (zero: the defaults) and
-// builds the audit log.
+// grpcOptions validates the configured gRPC limits and audit retention
+// (zero: the defaults) and the Git fetch timeout, and builds the audit
+// log.
 func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOptions, error) {
 	o := server.GRPCOptions{Limits: server.DefaultGRPCLimits(), Log: log}
 	if cfg.GRPCLimits != (server.GRPCLimits{}) {
