@@ -91,6 +91,18 @@ func TestRendersInWorker(t *testing.T) {
 	if res.Kind != render.Directory || len(res.Objects) != 2 || res.Objects[1].GetName() != "b" {
 		t.Fatalf("got kind %q, %d objects", res.Kind, len(res.Objects))
 	}
+	// The hub's data directory may be relative; the worker runs elsewhere.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Render(testCtx(t), Job{Dir: rel, Source: render.Source{Path: "app"}, Limits: render.DefaultLimits()}); err != nil {
+		t.Errorf("relative directory %s: %v", rel, err)
+	}
 }
 
 // Each hostile render kills its worker with an error naming the limit,

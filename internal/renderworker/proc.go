@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,6 +96,10 @@ func (w *proc) run(ctx context.Context, job Job, lim Limits) (*Result, error) {
 	name := job.Name
 	if name == "" {
 		name = job.Source.Path
+	}
+	if err := absPaths(&job); err != nil {
+		w.stop()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, lim.Wall, errWall)
 	defer cancel()
@@ -193,4 +198,20 @@ func lastLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, " / ")
+}
+
+// absPaths makes the job's paths absolute: a worker runs in its own
+// directory (the hub's data directory may be relative).
+func absPaths(job *Job) error {
+	for _, p := range []*string{&job.Dir, &job.GitDir} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return nil
 }
