@@ -117,6 +117,8 @@ func (w *proc) run(ctx context.Context, job Job, lim Limits) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w: output limit %s exceeded", name, ErrKilled, FormatSize(lim.MaxOutput))
 	case errors.Is(context.Cause(ctx), errWall):
 		return nil, fmt.Errorf("%s: %w: time limit %s exceeded", name, ErrKilled, lim.Wall)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded): // the caller's deadline came first
+		return nil, fmt.Errorf("%s: %w: time limit exceeded (%v)", name, ErrKilled, context.Cause(ctx))
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s: render: %w", name, context.Cause(ctx))
 	case waitErr != nil:
