@@ -71,6 +71,7 @@ func (s *Store) Check() error {
 			string(bucketTargets):      func() proto.Message { return &pb.TargetStatus{} },
 			string(bucketPlans):        func() proto.Message { return &pb.Plan{} },
 			string(bucketRollouts):     func() proto.Message { return &pb.Rollout{} },
+			string(bucketAudit):        func() proto.Message { return &pb.AuditEntry{} },
 		}
 		for name, mk := range decoders {
 			err := tx.Bucket([]byte(name)).ForEach(func(k, v []byte) error {
