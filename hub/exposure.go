@@ -40,6 +40,20 @@ func warnExposed(cfg Config, log *slog.Logger) {
 	}
 }
 
+// httpLimits bound every connection to the HTTP listener (webhook,
+// /metrics, /healthz): a client that sends or reads slowly is cut off.
+var httpLimits = struct {
+	ReadHeader, Read, Write, Idle time.Duration
+	MaxHeaderBytes                int
+}{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 30 * time.Second, Idle: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+
+// publicHTTPServer serves h with httpLimits.
+func publicHTTPServer(h http.Handler) *http.Server {
+	l := httpLimits
+	return &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeader, ReadTimeout: l.Read, WriteTimeout: l.Write,
+		IdleTimeout: l.Idle, MaxHeaderBytes: l.MaxHeaderBytes}
+}
+
 // startPprof serves /debug/pprof on addr, which must be loopback; it
 // returns nil when addr is empty. The server stops when ctx ends.
 func (h *Hub) startPprof(ctx context.Context, addr string, log *slog.Logger) error {

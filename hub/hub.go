@@ -127,7 +127,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPListen, err), gl.Close()))
 	}
 	h.GRPCAddr, h.HTTPAddr = gl.Addr(), hl.Addr()
-	hs := &http.Server{Handler: server.NewHTTP(core, h.Controller, cfg.WebhookSecret, server.Registry()), ReadHeaderTimeout: 10 * time.Second}
+	hs := publicHTTPServer(server.NewHTTP(core, h.Controller, cfg.WebhookSecret, server.Registry()))
 	if err := h.startPprof(ctx, cfg.PprofListen, log); err != nil {
 		return fail(errors.Join(err, gl.Close(), hl.Close()))
 	}

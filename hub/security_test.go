@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -262,5 +263,33 @@ func TestAnonymousCallsCannotFlushTheAuditLog(t *testing.T) {
 	}
 	if !kept {
 		t.Errorf("150 unauthenticated calls pushed the admin's entry out of a 120-entry log (%d anonymous stored)", anonymous)
+	}
+}
+
+// A webhook client that stops sending mid-body is cut off at the read
+// timeout instead of holding its connection (and goroutine) forever.
+func TestSlowWebhookClientIsCutOff(t *testing.T) {
+	saved := httpLimits
+	httpLimits.Read = 500 * time.Millisecond
+	t.Cleanup(func() { httpLimits = saved })
+	h, _, err := startLogged(t, baseConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", h.HTTPAddr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /api/webhook HTTP/1.1\r\nHost: hub\r\nX-GitHub-Event: push\r\nContent-Length: 1000\r\n\r\n{\"repo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = io.ReadAll(conn) // the hub answers 400 or closes; either way the connection ends
+	if err != nil {
+		t.Fatalf("the hub still holds a stalled webhook connection after %v: %v", time.Since(start), err)
 	}
 }
