@@ -159,6 +159,9 @@ func Validate(u *unstructured.Unstructured) error {
 		missing = append(missing, "metadata.name")
 	}
 	if len(missing) > 0 {
+		if _, av := u.Object["apiVersion"]; av || u.Object["kind"] != nil {
+			return fmt.Errorf("%w: missing %s", ErrIncomplete, strings.Join(missing, ", "))
+		}
 		return fmt.Errorf("%w: missing %s", ErrNotAnObject, strings.Join(missing, ", "))
 	}
 	return nil

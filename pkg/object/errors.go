@@ -15,6 +15,16 @@ var (
 	ErrUnsupportedYAML = errors.New("unsupported YAML value")
 )
 
+// ErrIncomplete is an ErrNotAnObject for a document that names an
+// apiVersion or a kind but lacks another required field (a typo such as
+// "kinds:"): it is meant as an object and is never skipped.
+var ErrIncomplete error = incomplete{}
+
+type incomplete struct{}
+
+func (incomplete) Error() string        { return ErrNotAnObject.Error() }
+func (incomplete) Is(target error) bool { return target == ErrNotAnObject }
+
 // DecodeError says which file, document (1-based) and line a decoding
 // problem was found at. Line is 0 when unknown.
 type DecodeError struct {

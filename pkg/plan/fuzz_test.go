@@ -22,7 +22,9 @@ func FuzzCompute(f *testing.F) {
 		if err != nil {
 			return
 		}
-		served := func(gk schema.GroupKind) (bool, bool) { return gk.Group != "cluster.example.com", gk.Group == "cluster.example.com" }
+		served := func(gk schema.GroupKind) (bool, bool) {
+			return gk.Group != "cluster.example.com", gk.Group == "cluster.example.com"
+		}
 		opts := Options{Prune: true, CreateNamespace: createNS, Namespace: ns, Scope: served, RequireScope: len(y)%2 == 0}
 		p1, err1 := Compute(objs, objs, opts)
 		p2, err2 := Compute(objs, objs, opts)

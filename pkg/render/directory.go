@@ -85,8 +85,7 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 		}
 		objs, err := object.Decode(p, data, lim.Limits)
 		if err != nil {
-			if looksLikeManifest(data) || errors.Is(err, object.ErrTooLarge) || errors.Is(err, object.ErrAliasBomb) ||
-				errors.Is(err, object.ErrTooDeep) || errors.Is(err, object.ErrTooManyDocs) {
+			if mustReport(data, err) {
 				return err
 			}
 			return nil // not a manifest (values.yaml, renovate.json...): ignored, as Argo CD does
@@ -105,6 +104,23 @@ func relTo(dir, p string) string {
 		return p
 	}
 	return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+}
+
+// mustReport says whether a file that failed to decode is an error rather
+// than a file that is not a manifest (values.yaml, renovate.json): limits
+// exceeded, a document meant as an object (apiVersion or kind) that lacks a
+// field, a failure after earlier documents decoded, or a file that looks
+// like a manifest (Argo CD).
+func mustReport(data []byte, err error) bool {
+	var de *object.DecodeError
+	switch {
+	case errors.Is(err, object.ErrTooLarge), errors.Is(err, object.ErrAliasBomb), errors.Is(err, object.ErrTooDeep),
+		errors.Is(err, object.ErrTooManyDocs), errors.Is(err, object.ErrIncomplete):
+		return true
+	case errors.As(err, &de) && de.Doc > 1:
+		return true
+	}
+	return looksLikeManifest(data)
 }
 
 // looksLikeManifest is Argo CD's test for a file that failed to decode:

@@ -393,6 +393,20 @@ func TestDirectoryLikeArgoCD(t *testing.T) {
 	if len(res.Objects) != 1 || res.Objects[0].GetName() != "a" {
 		t.Fatalf("objects: %v", res.Objects)
 	}
+	// A document meant as an object with a typo ("kinds:") is an error
+	// naming file, document and line, not an object silently dropped (with
+	// prune on, deleted); so is a broken document after good ones.
+	for name, y := range map[string]string{
+		"typo":       "apiVersion: v1\nkinds: ConfigMap\nmetadata: {name: x}\n",
+		"no version": "kind: ConfigMap\nmetadata: {name: x}\n",
+		"after good": fmt.Sprintf(cm, "a") + "---\nfoo: [bar\n",
+	} {
+		typo := writeTree(t, map[string]string{"app/x.yaml": y})
+		_, err := renderAt(t, typo, Source{Path: "app"})
+		if err == nil || !strings.Contains(err.Error(), "app/x.yaml: document") {
+			t.Errorf("%s: %v, want an error naming app/x.yaml and the document", name, err)
+		}
+	}
 	// A file that looks like a manifest but is broken is an error.
 	bad := writeTree(t, map[string]string{"app/x.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n"})
 	if _, err := renderAt(t, bad, Source{Path: "app"}); err == nil || !strings.Contains(err.Error(), "app/x.yaml") {
