@@ -237,6 +237,14 @@ func TestRenderRefusesBadInput(t *testing.T) {
 			lim:     func(l *Limits) { l.MaxFileBytes = 1024 },
 			wantMsg: []string{"k/big.yaml", "size limit"}, // krusty flattens the error chain
 		},
+		// Kustomize parses a base as a Git URL before it looks on disk, so a
+		// directory named like one would still be cloned.
+		"kustomize-remote-shaped-local-dir": {
+			files: map[string]string{"k/kustomization.yaml": "resources:\n  - git@host:org/repo\n",
+				"k/git@host:org/repo/kustomization.yaml": "resources: []\n"},
+			src:     Source{Path: "k"},
+			wantErr: ErrRemoteBase, wantMsg: []string{`"git@host:org/repo"`},
+		},
 		"kustomize-remote-openapi": {
 			files:   map[string]string{"k/kustomization.yaml": "openapi:\n  path: https://example.com/schema.json\n"},
 			src:     Source{Path: "k"},
