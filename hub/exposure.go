@@ -107,6 +107,6 @@ func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOpti
 		}
 		keep = cfg.AuditRetention
 	}
-	o.Audit = &server.Audit{Store: st, Log: log.With("component", "audit"), Retention: keep}
+	o.Audit = &server.Audit{Store: st, Log: log, Retention: keep}
 	return o, nil
 }
