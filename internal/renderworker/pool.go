@@ -2,7 +2,6 @@ package renderworker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -29,8 +28,6 @@ type Pool struct {
 	starts sync.WaitGroup
 }
 
-// ErrClosed is a render asked of a closed pool.
-var ErrClosed = errors.New("render pool closed")
 
 // New checks the options and starts the warm workers.
 func New(opts Options) (*Pool, error) {

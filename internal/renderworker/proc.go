@@ -18,10 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ErrKilled is a worker stopped by a limit; the error names the limit.
-var ErrKilled = errors.New("render killed")
-
-var errWall = errors.New("wall clock")
 
 // proc is one started worker process, used for one job.
 type proc struct {
