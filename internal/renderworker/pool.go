@@ -28,7 +28,6 @@ type Pool struct {
 	starts sync.WaitGroup
 }
 
-
 // New checks the options and starts the warm workers.
 func New(opts Options) (*Pool, error) {
 	if err := opts.Limits.Validate(); err != nil {

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-
 // proc is one started worker process, used for one job.
 type proc struct {
 	cmd    *exec.Cmd
