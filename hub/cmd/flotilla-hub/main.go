@@ -23,7 +23,7 @@ func main() {
 	flag.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the hub's bbolt store and Git cache")
 	flag.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("FLOTILLA_WEBHOOK_SECRET"), "secret to verify webhook deliveries (or FLOTILLA_WEBHOOK_SECRET)")
 	flag.DurationVar(&cfg.Controller.PollInterval, "poll-interval", cfg.Controller.PollInterval, "how often each repository is fetched")
-	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once")
+	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once, each in a worker process; this many are kept started")
 	flag.DurationVar(&cfg.Controller.RenderTimeout, "render-timeout", cfg.Controller.RenderTimeout, "time limit of one render")
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the gRPC listener; plaintext without it")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
