@@ -26,3 +26,10 @@ func TestRenderFlagsAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// Good render limits start the hub (their effect is tested in package hub
+// and internal/renderworker).
+func TestRenderFlagsStart(t *testing.T) {
+	daemontest.StopsOnSIGTERM(t, "-data-dir", t.TempDir(), "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0",
+		"-render-memory-limit", "512MiB", "-render-cpu-limit", "30s", "-render-max-output", "32MiB", "-render-workers", "2")
+}
