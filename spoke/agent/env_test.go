@@ -133,12 +133,19 @@ func (e *env) startSpoke(extra ...string) {
 // spokeProcess runs the spoke as a child process (the test binary).
 func (e *env) spokeProcess(extra ...string) *exec.Cmd {
 	e.t.Helper()
+	return e.spokeProcessEnv(nil, extra...)
+}
+
+// spokeProcessEnv runs the spoke as a child process with more environment
+// (e.g. a fault point).
+func (e *env) spokeProcessEnv(env []string, extra ...string) *exec.Cmd {
+	e.t.Helper()
 	raw, err := json.Marshal(e.args(extra...))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSpokeArgs+"="+string(raw))
+	cmd.Env = append(append(os.Environ(), env...), envSpokeArgs+"="+string(raw))
 	cmd.Stderr = e.t.Output()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

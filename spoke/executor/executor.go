@@ -43,6 +43,7 @@ type Cluster interface {
 	Delete(ctx context.Context, ref apply.Ref, policy metav1.DeletionPropagation, uid types.UID) error
 	Wait(ctx context.Context, ref apply.Ref, cond apply.Condition) (*unstructured.Unstructured, error)
 	Namespaced(ctx context.Context, gvk schema.GroupVersionKind) (namespaced, known bool, err error)
+	Names(ctx context.Context, gvk schema.GroupVersionKind, namespace, selector string) ([]string, error)
 	ResourceVersions(ctx context.Context, gvk schema.GroupVersionKind, namespace string) (map[string]string, error)
 }
 
@@ -93,7 +94,7 @@ type Target struct {
 	// inventory holds the objects the application applied before (keys of
 	// inventoryKey), loaded with the dry-run.
 	inventory map[string]bool
-	saveMu  sync.Mutex                               // orders saves: each writes a snapshot at least as new
+	saveMu    sync.Mutex // orders saves: each writes a snapshot at least as new
 }
 
 // NewTarget wraps a decoded plan and its saved run.

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/flotilla-gitops/flotilla/internal/fault"
 	"github.com/flotilla-gitops/flotilla/pkg/health"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
@@ -21,8 +22,11 @@ func HookKey(stepIdx, actIdx int) string { return fmt.Sprintf("%d/%d", stepIdx, 
 
 // startHook creates a hook object (after deleting the previous one under
 // BeforeHookCreation), records it in the run and returns the wait for its
-// completion. A hook this run already ran successfully is not run again;
-// one it created before a restart is waited for, not created again.
+// completion. A hook runs at most once per run, across restarts: the
+// intent to create it is saved first, and the object carries the run's
+// token (LabelHookRun), so a restart adopts what it created (by name, or
+// by token for generateName) instead of creating it again; one this run
+// already ran successfully is not run again.
 func (e *Executor) startHook(ctx context.Context, t *Target, stepIdx, actIdx int) (outcome, error) {
 	st := t.Plan.Steps[stepIdx]
 	a := st.Actions[actIdx]
@@ -39,24 +43,29 @@ func (e *Executor) startHook(ctx context.Context, t *Target, stepIdx, actIdx int
 		t.record(st, a, "", resFailed, "", err.Error())
 		return outcome{}, err
 	}
-	obj = apply.TrackHook(t.App, obj)
+	token := hookToken(t, key)
+	obj = withHookToken(apply.TrackHook(t.App, obj), token)
 	var created *unstructured.Unstructured
-	if seen && prev.Phase == store.Running && prev.Name != "" {
-		ref := apply.RefOf(obj)
-		ref.Name = prev.Name
-		if created, err = e.Cluster.Get(ctx, ref); err != nil {
+	if seen {
+		if created, err = e.adoptHook(ctx, obj, prev, token); err != nil {
 			return outcome{}, err
 		}
 	}
 	if created == nil {
+		if err := e.setHook(t, key, store.Hook{Name: obj.GetName(), Phase: store.Creating}); err != nil {
+			return outcome{}, err
+		}
+		fault.Point("hook-before-create")
 		if created, err = e.createHook(ctx, t, a, obj); err != nil {
 			t.record(st, a, "", resFailed, "", err.Error())
 			return outcome{}, err
 		}
+		fault.Point("hook-after-create")
 		if err := e.setHook(t, key, store.Hook{Name: created.GetName(), Phase: store.Running}); err != nil {
 			return outcome{}, err
 		}
 		e.log(t).Info("hook created", "phase", st.Phase, "wave", st.Wave, "hook", apply.RefOf(created).String())
+		fault.Point("hook-running")
 	}
 	t.record(st, a, created.GetName(), resRunning, health.Progressing, "")
 	e.report(t)
@@ -117,6 +126,7 @@ func (e *Executor) waitHook(ctx context.Context, t *Target, st plan.Step, a plan
 	if serr := e.setHook(t, key, store.Hook{Name: created.GetName(), Phase: phase, Message: msg}); serr != nil {
 		return serr
 	}
+	fault.Point("hook-finished")
 	t.record(st, a, created.GetName(), result, h, msg)
 	e.report(t)
 	e.log(t).Info("hook finished", "phase", st.Phase, "wave", st.Wave, "hook", ref.String(), "result", phase)

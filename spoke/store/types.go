@@ -10,6 +10,9 @@ const (
 	Running   RunPhase = "Running"
 	Succeeded RunPhase = "Succeeded"
 	Failed    RunPhase = "Failed"
+	// Creating: a hook is about to be created (saved before the request, so
+	// a restart looks for it before creating it again).
+	Creating RunPhase = "Creating"
 )
 
 // Target is one application's plan on this cluster and its current run.
