@@ -107,6 +107,7 @@ func (w *proc) run(ctx context.Context, job Job, lim Limits) (*Result, error) {
 		w.kill()
 	}
 	waitErr := w.cmd.Wait()
+	stopKill() // reaped: its pid may be reused
 	switch {
 	case over:
 		return nil, fmt.Errorf("%s: %w: output limit %s exceeded", name, ErrKilled, FormatSize(lim.MaxOutput))
