@@ -560,8 +560,9 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 	opt := a.GetSyncPolicy().GetOptions()
 	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
 		// Objects another application tracks are refused unless asked for.
-		TakeOverSharedResources: opt["FailOnSharedResource"] == "false",
-		CreateNamespace:         o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
+		TakeOverSharedResources:     opt["FailOnSharedResource"] == "false",
+		SkipDryRunOnMissingResource: o.SkipMissingResource,
+		CreateNamespace:             o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
 		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true",
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.

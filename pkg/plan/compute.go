@@ -25,13 +25,18 @@ type Options struct {
 	// by the cluster, no CRD among the desired objects) instead of taking
 	// them for namespaced: the hub plans with the cluster's discovery.
 	RequireScope bool
+	// SkipMissingResource (sync option SkipDryRunOnMissingResource=true,
+	// or the same object annotation) lets an object of an unknown kind
+	// through RequireScope, taken for namespaced: its CRD is expected to
+	// appear during the sync, and the spoke checks its real scope.
+	SkipMissingResource bool
 }
 
 // executorOptions are Argo CD sync options the executor (not the plan) acts
 // on, or that have no meaning here; accepted so Argo CD manifests work.
 var executorOptions = map[string]bool{
 	"ServerSideApply": true, "ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true, "Validate": true,
-	"Replace": true, "FailOnSharedResource": true, "SkipDryRunOnMissingResource": true, "PrunePropagationPolicy": true,
+	"Replace": true, "FailOnSharedResource": true, "PrunePropagationPolicy": true,
 	"Force": true, "ForceConflicts": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
 }
 
@@ -60,6 +65,8 @@ func (o *Options) SetSyncOption(kv string) error {
 		o.PruneLast = b
 	case "CreateNamespace":
 		o.CreateNamespace = b
+	case "SkipDryRunOnMissingResource":
+		o.SkipMissingResource = b
 	default:
 		return fmt.Errorf("sync option %q: unknown option %q", kv, k)
 	}
@@ -72,7 +79,7 @@ func (o *Options) SetSyncOption(kv string) error {
 func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, error) {
 	scope := builtinScope(desired, live, opts.Scope)
 	if opts.RequireScope {
-		if err := checkScopes(desired, scope); err != nil {
+		if err := checkScopes(desired, scope, opts.SkipMissingResource); err != nil {
 			return nil, err
 		}
 	}

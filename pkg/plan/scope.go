@@ -104,13 +104,14 @@ func NewScope(desired []*unstructured.Unstructured, next ScopeFunc) ScopeFunc {
 }
 
 // checkScopes names every kind whose scope is unknown, with an object of
-// it, in one error wrapping ErrUnknownScope.
-func checkScopes(desired []*unstructured.Unstructured, scope ScopeFunc) error {
+// it, in one error wrapping ErrUnknownScope; objects that skip the dry-run
+// on a missing resource (skipAll, or their annotation) are let through.
+func checkScopes(desired []*unstructured.Unstructured, scope ScopeFunc, skipAll bool) error {
 	var unknown []string
 	seen := map[schema.GroupKind]bool{}
 	for _, u := range desired {
 		gk := u.GroupVersionKind().GroupKind()
-		if seen[gk] {
+		if seen[gk] || skipAll || syncOption(u, "SkipDryRunOnMissingResource", "true") {
 			continue
 		}
 		seen[gk] = true

@@ -46,6 +46,7 @@ func TestScopeFromTheCluster(t *testing.T) {
 		"namespaced by the application's CRD":     {widget + "---\n" + strings.ReplaceAll(widgetCRD, "%s", "Namespaced"), nil, "apps", ""},
 		"unknown is refused, not guessed":         {widget, nil, "", "Widget w1 (kind example.com/v1/Widget)"},
 		"the cluster wins over a CRD's claim":     {widget + "---\n" + strings.ReplaceAll(widgetCRD, "%s", "Namespaced"), served(false), "", ""},
+		"unknown but skipping the dry-run":        {strings.Replace(widget, "{name: w1}", "{name: w1, annotations: {argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true}}", 1), nil, "apps", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			objs := decode(t, tc.yaml)

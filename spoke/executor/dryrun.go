@@ -71,7 +71,7 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 	if _, known, err := e.Cluster.Namespaced(ctx, gvk); err != nil {
 		return fmt.Errorf("%s: %w", object.Describe(a.Object), err)
 	} else if !known {
-		if crds[gvk.GroupKind()] {
+		if crds[gvk.GroupKind()] || skipsMissing(t, a) {
 			// No object of a kind the cluster does not serve yet exists.
 			ref := apply.RefOf(a.Object)
 			if ref.Namespace == "" {
@@ -141,4 +141,11 @@ func (e *Executor) loadApplied(t *Target) error {
 	t.inventory = inventory
 	t.mu.Unlock()
 	return nil
+}
+
+// skipsMissing says whether the dry-run passes over an object of a kind
+// the cluster does not serve (SkipDryRunOnMissingResource=true, for the
+// plan or on the object): its CRD is expected during the sync.
+func skipsMissing(t *Target, a plan.Action) bool {
+	return t.Proto.GetOptions().GetSkipDryRunOnMissingResource() || hasSyncOption(a.Object, "SkipDryRunOnMissingResource", "true")
 }

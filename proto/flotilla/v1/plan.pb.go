@@ -334,8 +334,12 @@ type PlanOptions struct {
 	// Take over objects another application tracks (sync option
 	// FailOnSharedResource=false); by default such an apply is refused.
 	TakeOverSharedResources bool `protobuf:"varint,11,opt,name=take_over_shared_resources,json=takeOverSharedResources,proto3" json:"take_over_shared_resources,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Objects of a kind the cluster does not serve yet are passed over by
+	// the dry-run (sync option SkipDryRunOnMissingResource=true; also per
+	// object by annotation): a CRD another party creates during the sync.
+	SkipDryRunOnMissingResource bool `protobuf:"varint,12,opt,name=skip_dry_run_on_missing_resource,json=skipDryRunOnMissingResource,proto3" json:"skip_dry_run_on_missing_resource,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
 }
 
 func (x *PlanOptions) Reset() {
@@ -441,6 +445,13 @@ func (x *PlanOptions) GetWaveTimeoutSeconds() int64 {
 func (x *PlanOptions) GetTakeOverSharedResources() bool {
 	if x != nil {
 		return x.TakeOverSharedResources
+	}
+	return false
+}
+
+func (x *PlanOptions) GetSkipDryRunOnMissingResource() bool {
+	if x != nil {
+		return x.SkipDryRunOnMissingResource
 	}
 	return false
 }
@@ -641,7 +652,7 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"namespaces\x18\x02 \x03(\tR\n" +
 	"namespaces\x12T\n" +
 	"\x1acluster_resource_whitelist\x18\x03 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
-	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xfb\x03\n" +
+	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xc2\x04\n" +
 	"\vPlanOptions\x12\x14\n" +
 	"\x05prune\x18\x01 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x02 \x01(\bR\bselfHeal\x12\x1d\n" +
@@ -655,7 +666,8 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x11default_namespace\x18\t \x01(\tR\x10defaultNamespace\x120\n" +
 	"\x14wave_timeout_seconds\x18\n" +
 	" \x01(\x03R\x12waveTimeoutSeconds\x12;\n" +
-	"\x1atake_over_shared_resources\x18\v \x01(\bR\x17takeOverSharedResources\"{\n" +
+	"\x1atake_over_shared_resources\x18\v \x01(\bR\x17takeOverSharedResources\x12E\n" +
+	" skip_dry_run_on_missing_resource\x18\f \x01(\bR\x1bskipDryRunOnMissingResource\"{\n" +
 	"\bPlanStep\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x12.flotilla.v1.PhaseR\x05phase\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x05R\x04wave\x121\n" +
