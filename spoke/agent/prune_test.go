@@ -56,3 +56,20 @@ func TestPruneInReverseWaveOrder(t *testing.T) {
 		t.Fatal("target removal deleted the Prune=false ConfigMap")
 	}
 }
+
+// An object marked Delete=false (Argo CD) outlives its application: the
+// target removed with prune deletes the rest and leaves it.
+func TestDeleteFalseOutlivesTheApplication(t *testing.T) {
+	e := setup(t)
+	rec := e.record(gvrCM)
+	e.startSpoke()
+	stays := "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stays\n  annotations: {argocd.argoproj.io/sync-options: Delete=false}\n"
+	p := e.plan("leaving", stays+cm("goes", ""), nil, "")
+	e.hub.Assign(p, 1)
+	e.succeeded("leaving", p, 30*time.Second)
+	e.hub.Remove("leaving", true)
+	rec.wait(t, "deletion of goes", 30*time.Second, deleted("ConfigMap", "goes"))
+	if _, ok := rec.first(deleted("ConfigMap", "stays")); ok || !e.exists(gvrCM, "stays") {
+		t.Fatal("the Delete=false ConfigMap was deleted with its application")
+	}
+}

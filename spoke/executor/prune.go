@@ -104,6 +104,10 @@ func (e *Executor) PruneAll(ctx context.Context, app string, refs []store.Ref, p
 			continue
 		case keep:
 			e.Log.Info("kept", "app", app, "object", ref.String(), "reason", why)
+		case live != nil && hasSyncOption(live, "Delete", "false"):
+			// Argo CD's resource-level Delete=false: kept when its
+			// application goes, only forgotten.
+			e.Log.Info("kept", "app", app, "object", ref.String(), "reason", "not deleted: Delete=false")
 		case live != nil:
 			if err := e.Cluster.Delete(ctx, ref, policy, live.GetUID()); err != nil {
 				errs = append(errs, err)
