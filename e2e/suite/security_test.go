@@ -156,17 +156,7 @@ func TestProjectForbidsNamespaceAndKind(t *testing.T) {
 		byKind: {"project " + proj, "ClusterRole", "clusterResourceWhitelist"},
 	}
 	for app, want := range rules {
-		eventually(t, 30*time.Second, app+": every target blocked with an error naming the rule", func() (bool, string) {
-			v := e.appGet(t, app)
-			for _, tv := range v.Targets {
-				for _, w := range want {
-					if !strings.Contains(tv.Error, w) {
-						return false, v.String()
-					}
-				}
-			}
-			return len(v.Targets) == len(e.clusters), v.String()
-		})
+		e.waitBlocked(t, app, want)
 		s := e.flotilla(t, "app", "sync", app)
 		if s.code != 1 || !strings.Contains(s.stderr, want[len(want)-1]) {
 			t.Errorf("app sync %s: want exit 1 naming the rule %q\n%s", app, want[len(want)-1], s)
@@ -227,17 +217,7 @@ func TestProjectRulesHoldForHooks(t *testing.T) {
 	e.createApp(t, app, "--project", proj, "--repo", r.url, "--path", "hooks", "--dest-selector", clusterLabel,
 		"--dest-namespace", allowed, "--auto-sync")
 	want := []string{"PreSync hook ClusterRoleBinding " + crb, "clusterResourceWhitelist", "Sync hook Job kube-system/" + job, `namespace "kube-system"`}
-	eventually(t, 30*time.Second, app+": every target blocked naming both hooks", func() (bool, string) {
-		v := e.appGet(t, app)
-		for _, tv := range v.Targets {
-			for _, w := range want {
-				if !strings.Contains(tv.Error, w) {
-					return false, v.String()
-				}
-			}
-		}
-		return len(v.Targets) == len(e.clusters), v.String()
-	})
+	e.waitBlocked(t, app, want)
 	for _, c := range e.clusters {
 		if _, err := c.kube.RbacV1().ClusterRoleBindings().Get(ctxT(t), crb, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("%s: ClusterRoleBinding %s reached the cluster (err %v)", c.Name, crb, err)
@@ -249,4 +229,21 @@ func TestProjectRulesHoldForHooks(t *testing.T) {
 			t.Errorf("%s: ConfigMap fine applied although its plan is blocked", c.Name)
 		}
 	}
+}
+
+// waitBlocked waits until every target of app has an error saying each
+// of want (a project refused its plan).
+func (e *env) waitBlocked(t *testing.T, app string, want []string) {
+	t.Helper()
+	eventually(t, 30*time.Second, app+": every target blocked with an error naming "+strings.Join(want, ", "), func() (bool, string) {
+		v := e.appGet(t, app)
+		for _, tv := range v.Targets {
+			for _, w := range want {
+				if !strings.Contains(tv.Error, w) {
+					return false, v.String()
+				}
+			}
+		}
+		return len(v.Targets) == len(e.clusters), v.String()
+	})
 }

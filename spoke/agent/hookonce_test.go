@@ -33,15 +33,7 @@ func TestHookRunsOnceAcrossKills(t *testing.T) {
 			e.spokeProcess()
 			e.succeeded("once", p, time.Minute)
 			for _, prefix := range []string{"migrate", "seed-"} {
-				n := 0
-				rec.mu.Lock()
-				for _, ev := range rec.events {
-					if addedPrefix("Job", prefix)(ev) {
-						n++
-					}
-				}
-				rec.mu.Unlock()
-				if n != 1 {
+				if n := rec.count(addedPrefix("Job", prefix)); n != 1 {
 					t.Errorf("%d %s Jobs created, want 1", n, prefix)
 				}
 			}

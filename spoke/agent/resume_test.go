@@ -95,15 +95,7 @@ func TestResumeAfterKillMidWave(t *testing.T) {
 	pr := e.succeeded("resumed", p, time.Minute)
 
 	for _, prefix := range []string{"pre-", "mid-"} {
-		n := 0
-		rec.mu.Lock()
-		for _, ev := range rec.events {
-			if addedPrefix("Job", prefix)(ev) {
-				n++
-			}
-		}
-		rec.mu.Unlock()
-		if n != 1 {
+		if n := rec.count(addedPrefix("Job", prefix)); n != 1 {
 			t.Errorf("%d %s* Jobs created, want 1: a hook that succeeded ran again", n, prefix)
 		}
 	}

@@ -40,8 +40,8 @@ func planFor(t *testing.T, app, y string, opts *pb.PlanOptions, rules *pb.Projec
 	return p, msg
 }
 
-// run executes a plan of app to its end and returns the run.
-func run(t *testing.T, ex *executor.Executor, st *store.Store, app, y string, opts *pb.PlanOptions, gen uint64) store.Run {
+// run plans y for app as the hub does, runs it to its end and returns it.
+func run(t *testing.T, ex *executor.Executor, st *store.Store, app, y string, opts *pb.PlanOptions, gen uint64) *executor.Target {
 	t.Helper()
 	p, msg := planFor(t, app, y, opts, nil)
 	raw, err := proto.Marshal(msg)
@@ -56,7 +56,7 @@ func run(t *testing.T, ex *executor.Executor, st *store.Store, app, y string, op
 	if err := ex.Execute(t.Context(), tgt); err != nil {
 		t.Fatal(err)
 	}
-	return tgt.Snapshot()
+	return tgt
 }
 
 const clusterWidgetCRD = `---
@@ -153,7 +153,7 @@ func TestBeforeHookCreationLeavesForeignObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hook\n  annotations: {argocd.argoproj.io/hook: PreSync}\ndata: {owner: app}\n"
-	r := run(t, ex, st, "app", hook, &pb.PlanOptions{DefaultNamespace: ns}, 1)
+	r := run(t, ex, st, "app", hook, &pb.PlanOptions{DefaultNamespace: ns}, 1).Snapshot()
 	if r.Phase != store.Failed || !strings.Contains(r.Message, "ConfigMap "+ns+"/hook: managed by another application: a hook of this name exists and was created by no application") {
 		t.Fatalf("run %s: %q, want Failed naming the foreign object", r.Phase, r.Message)
 	}
@@ -166,7 +166,7 @@ func TestBeforeHookCreationLeavesForeignObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for gen := uint64(2); gen <= 3; gen++ {
-		if r := run(t, ex, st, "app", hook, &pb.PlanOptions{DefaultNamespace: ns}, gen); r.Phase != store.Succeeded {
+		if r := run(t, ex, st, "app", hook, &pb.PlanOptions{DefaultNamespace: ns}, gen).Snapshot(); r.Phase != store.Succeeded {
 			t.Fatalf("run %d: %s %q", gen, r.Phase, r.Message)
 		}
 	}
@@ -178,10 +178,10 @@ func TestBeforeHookCreationLeavesForeignObjects(t *testing.T) {
 func TestSharedResourceRefused(t *testing.T) {
 	c, ns, ex, _, st := newExecutor(t)
 	cm := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared}\ndata: {v: '%s'}\n"
-	if r := run(t, ex, st, "one", strings.Replace(cm, "%s", "1", 1), &pb.PlanOptions{DefaultNamespace: ns}, 1); r.Phase != store.Succeeded {
+	if r := run(t, ex, st, "one", strings.Replace(cm, "%s", "1", 1), &pb.PlanOptions{DefaultNamespace: ns}, 1).Snapshot(); r.Phase != store.Succeeded {
 		t.Fatalf("one: %s %q", r.Phase, r.Message)
 	}
-	r := run(t, ex, st, "two", strings.Replace(cm, "%s", "2", 1)+"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: own}\n", &pb.PlanOptions{DefaultNamespace: ns}, 1)
+	r := run(t, ex, st, "two", strings.Replace(cm, "%s", "2", 1)+"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: own}\n", &pb.PlanOptions{DefaultNamespace: ns}, 1).Snapshot()
 	if r.Phase != store.Failed || !strings.Contains(r.Message, `ConfigMap `+ns+`/shared: managed by another application "one"`) || !strings.Contains(r.Message, "nothing applied") {
 		t.Fatalf("two: %s %q, want Failed naming the shared object and its application", r.Phase, r.Message)
 	}
@@ -196,7 +196,7 @@ func TestSharedResourceRefused(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "own", metav1.GetOptions{}); err == nil {
 		t.Error("the refused sync applied another object of its plan")
 	}
-	r = run(t, ex, st, "two", strings.Replace(cm, "%s", "2", 1), &pb.PlanOptions{DefaultNamespace: ns, TakeOverSharedResources: true}, 2)
+	r = run(t, ex, st, "two", strings.Replace(cm, "%s", "2", 1), &pb.PlanOptions{DefaultNamespace: ns, TakeOverSharedResources: true}, 2).Snapshot()
 	if r.Phase != store.Succeeded {
 		t.Fatalf("two with FailOnSharedResource=false: %s %q", r.Phase, r.Message)
 	}

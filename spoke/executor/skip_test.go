@@ -10,15 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
-	"github.com/flotilla-gitops/flotilla/internal/wire"
-	"github.com/flotilla-gitops/flotilla/pkg/object"
-	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
 	"github.com/flotilla-gitops/flotilla/spoke/executor"
@@ -168,31 +164,7 @@ func TestUnchangedObjectsAreNotReapplied(t *testing.T) {
 // Succeeded.
 func execute(t *testing.T, ex *executor.Executor, st *store.Store, y string, opts *pb.PlanOptions, gen uint64) *executor.Target {
 	t.Helper()
-	objs, err := object.Decode("desired.yaml", []byte(y), object.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := plan.Compute(objs, nil, plan.Options{Namespace: opts.GetDefaultNamespace(), CreateNamespace: opts.GetCreateNamespace()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, err := wire.PlanToProto(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg.Application, msg.Options = "skip", opts
-	raw, err := proto.Marshal(msg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := store.Run{Phase: store.Running, StartedAt: time.Now().UTC()}
-	if err := st.PutTarget(store.Target{App: "skip", PlanHash: msg.GetHash(), Generation: gen, Run: run}, raw); err != nil {
-		t.Fatal(err)
-	}
-	tgt := executor.NewTarget("skip", gen, msg, p, run)
-	if err := ex.Execute(t.Context(), tgt); err != nil {
-		t.Fatal(err)
-	}
+	tgt := run(t, ex, st, "skip", y, opts, gen)
 	if r := tgt.Snapshot(); r.Phase != store.Succeeded {
 		t.Fatalf("sync %d: %s: %s", gen, r.Phase, r.Message)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/flotilla-gitops/flotilla/pkg/policy"
 )
 
 // ErrRefused is wrapped by every guardrail violation.
@@ -32,24 +34,8 @@ type Rules struct {
 // DefaultRules allow everything: the hub's project rules apply alone.
 func DefaultRules() Rules { return Rules{AllowClusterScoped: true} }
 
-// Object describes what is checked.
-type Object struct {
-	GroupKind  schema.GroupKind
-	Namespace  string
-	Name       string
-	Namespaced bool
-}
-
-func (o Object) String() string {
-	kind := o.GroupKind.Kind
-	if o.GroupKind.Group != "" {
-		kind += "." + o.GroupKind.Group
-	}
-	if o.Namespace != "" {
-		return kind + " " + o.Namespace + "/" + o.Name
-	}
-	return kind + " " + o.Name
-}
+// Object describes what is checked: the same as a project's check.
+type Object = policy.Object
 
 // Check returns nil when the rules allow the object, else an error wrapping
 // ErrRefused that names the object and the rule.

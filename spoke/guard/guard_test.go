@@ -19,16 +19,16 @@ func TestCheck(t *testing.T) {
 		obj     Object
 		refused string // substring of the error; "" = allowed
 	}{
-		"default allows everything": {DefaultRules(), Object{role, "", "admin", false}, ""},
-		"allowed namespace glob":    {restricted, Object{cm, "team-a", "x", true}, ""},
-		"other namespace":           {restricted, Object{cm, "kube-system", "x", true}, `ConfigMap kube-system/x: refused by the spoke's guardrails: namespace "kube-system" is not allowed`},
-		"cluster-scoped off":        {restricted, Object{role, "", "admin", false}, "ClusterRole.rbac.authorization.k8s.io admin: refused by the spoke's guardrails: cluster-scoped kinds are not allowed"},
-		"allowed namespace object":  {restricted, Object{ns, "", "team-b", false}, ""},
-		"other namespace object":    {restricted, Object{ns, "", "kube-system", false}, `namespace "kube-system" is not allowed`},
-		"denied kind":               {restricted, Object{secret, "web", "token", true}, "kind Secret is denied"},
-		"denied kind any group":     {restricted, Object{schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "Role"}, "web", "r", true}, "kind Role.* is denied"},
-		"denied core kind only":     {restricted, Object{schema.GroupKind{Group: "example.com", Kind: "Secret"}, "web", "s", true}, ""},
-		"namespace object, no list": {Rules{}, Object{ns, "", "x", false}, "cluster-scoped kinds are not allowed"},
+		"default allows everything": {DefaultRules(), obj(role, "", "admin", false), ""},
+		"allowed namespace glob":    {restricted, obj(cm, "team-a", "x", true), ""},
+		"other namespace":           {restricted, obj(cm, "kube-system", "x", true), `ConfigMap kube-system/x: refused by the spoke's guardrails: namespace "kube-system" is not allowed`},
+		"cluster-scoped off":        {restricted, obj(role, "", "admin", false), "ClusterRole.rbac.authorization.k8s.io admin: refused by the spoke's guardrails: cluster-scoped kinds are not allowed"},
+		"allowed namespace object":  {restricted, obj(ns, "", "team-b", false), ""},
+		"other namespace object":    {restricted, obj(ns, "", "kube-system", false), `namespace "kube-system" is not allowed`},
+		"denied kind":               {restricted, obj(secret, "web", "token", true), "kind Secret is denied"},
+		"denied kind any group":     {restricted, obj(schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "Role"}, "web", "r", true), "kind Role.* is denied"},
+		"denied core kind only":     {restricted, obj(schema.GroupKind{Group: "example.com", Kind: "Secret"}, "web", "s", true), ""},
+		"namespace object, no list": {Rules{}, obj(ns, "", "x", false), "cluster-scoped kinds are not allowed"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -54,4 +54,8 @@ func TestParse(t *testing.T) {
 	if _, err := ParseNamespaces("team-[a"); err == nil {
 		t.Fatal("bad glob accepted")
 	}
+}
+
+func obj(gk schema.GroupKind, ns, name string, namespaced bool) Object {
+	return Object{GroupKind: gk, Namespace: ns, Name: name, Namespaced: namespaced}
 }
