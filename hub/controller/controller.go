@@ -562,7 +562,8 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 		// Objects another application tracks are refused unless asked for.
 		TakeOverSharedResources:     opt["FailOnSharedResource"] == "false",
 		SkipDryRunOnMissingResource: o.SkipMissingResource,
-		CreateNamespace:             o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
+		Replace:                     opt["Replace"] == "true", Force: opt["Force"] == "true",
+		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
 		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true",
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.

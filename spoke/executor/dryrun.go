@@ -105,6 +105,9 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 				}
 			}
 		}
+		if replace, force := replaces(t, a); replace {
+			return e.dryRunReplace(ctx, desired, force) // no prior: applying reads the live object
+		}
 		var out *unstructured.Unstructured
 		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
 		if err == nil {

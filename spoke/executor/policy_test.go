@@ -205,3 +205,54 @@ func TestSharedResourceRefused(t *testing.T) {
 		t.Fatalf("shared after the take-over: %v %v, want two's", live, err)
 	}
 }
+
+// Replace=true replaces the whole object (kubectl replace: a field another
+// manager added is gone, where an apply would keep it); with Force=true it
+// is deleted and created again, so a change to an immutable field (a Job's
+// template) goes through where an apply fails.
+func TestReplaceAndForce(t *testing.T) {
+	c, ns, ex, _, st := newExecutor(t)
+	cs, err := c.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n  annotations: {argocd.argoproj.io/sync-options: Replace=true}\ndata: {v: '1'}\n"
+	if r := run(t, ex, st, "rep", replaced, &pb.PlanOptions{DefaultNamespace: ns}, 1).Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("first sync: %s %q", r.Phase, r.Message)
+	}
+	editByHand(t, c, ns, "r", "1") // same value, but now also owned by kubectl-edit
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "r", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["extra"] = "by hand"
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, ex, st, "rep", strings.Replace(replaced, "v: '1'", "v: '2'", 1), &pb.PlanOptions{DefaultNamespace: ns}, 2).Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("replace: %s %q", r.Phase, r.Message)
+	}
+	cm, err = cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "r", metav1.GetOptions{})
+	if err != nil || cm.Data["v"] != "2" || cm.Data["extra"] != "" {
+		t.Fatalf("after the replace: %v %v, want v=2 and no extra key", cm.Data, err)
+	}
+
+	job := func(image string) string {
+		return "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  annotations: {argocd.argoproj.io/sync-options: 'Replace=true,Force=true'}\n" +
+			"spec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: " + image + "}]\n"
+	}
+	if r := run(t, ex, st, "job", job("example.invalid/a:1"), &pb.PlanOptions{DefaultNamespace: ns}, 1).Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("job: %s %q", r.Phase, r.Message)
+	}
+	first, err := cs.BatchV1().Jobs(ns).Get(t.Context(), "j", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, ex, st, "job", job("example.invalid/a:2"), &pb.PlanOptions{DefaultNamespace: ns}, 2).Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("job with a new template: %s %q", r.Phase, r.Message)
+	}
+	second, err := cs.BatchV1().Jobs(ns).Get(t.Context(), "j", metav1.GetOptions{})
+	if err != nil || second.UID == first.UID || second.Spec.Template.Spec.Containers[0].Image != "example.invalid/a:2" {
+		t.Fatalf("job after Force: uid %v (was %v), %v, want a new Job with the new image", second.UID, first.UID, err)
+	}
+}

@@ -83,7 +83,17 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		t.record(st, a, "", resUnchanged, h.Status, h.Message)
 		return outcome{applied: appliedRef(obj, last, prior), wait: e.healthWaiter(t, st, a, ref, cur)}, nil
 	}
-	out, err := e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
+	var out *unstructured.Unstructured
+	if replace, force := replaces(t, a); replace {
+		if live == nil && cur != nil {
+			live, err = e.Cluster.Get(ctx, ref) // the dry-run's answer is not the live object
+		}
+		if err == nil {
+			out, err = e.replace(ctx, desired, live, force)
+		}
+	} else {
+		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
+	}
 	if err != nil {
 		t.record(st, a, "", resFailed, "", err.Error())
 		return outcome{}, err

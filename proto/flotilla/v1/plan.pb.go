@@ -338,8 +338,13 @@ type PlanOptions struct {
 	// the dry-run (sync option SkipDryRunOnMissingResource=true; also per
 	// object by annotation): a CRD another party creates during the sync.
 	SkipDryRunOnMissingResource bool `protobuf:"varint,12,opt,name=skip_dry_run_on_missing_resource,json=skipDryRunOnMissingResource,proto3" json:"skip_dry_run_on_missing_resource,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// Objects are replaced (PUT) rather than applied (sync option
+	// Replace=true; also per object), and with force deleted and created
+	// again (Force=true with Replace=true): kubectl replace [--force].
+	Replace       bool `protobuf:"varint,13,opt,name=replace,proto3" json:"replace,omitempty"`
+	Force         bool `protobuf:"varint,14,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlanOptions) Reset() {
@@ -452,6 +457,20 @@ func (x *PlanOptions) GetTakeOverSharedResources() bool {
 func (x *PlanOptions) GetSkipDryRunOnMissingResource() bool {
 	if x != nil {
 		return x.SkipDryRunOnMissingResource
+	}
+	return false
+}
+
+func (x *PlanOptions) GetReplace() bool {
+	if x != nil {
+		return x.Replace
+	}
+	return false
+}
+
+func (x *PlanOptions) GetForce() bool {
+	if x != nil {
+		return x.Force
 	}
 	return false
 }
@@ -652,7 +671,7 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"namespaces\x18\x02 \x03(\tR\n" +
 	"namespaces\x12T\n" +
 	"\x1acluster_resource_whitelist\x18\x03 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
-	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xc2\x04\n" +
+	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xf2\x04\n" +
 	"\vPlanOptions\x12\x14\n" +
 	"\x05prune\x18\x01 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x02 \x01(\bR\bselfHeal\x12\x1d\n" +
@@ -667,7 +686,9 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x14wave_timeout_seconds\x18\n" +
 	" \x01(\x03R\x12waveTimeoutSeconds\x12;\n" +
 	"\x1atake_over_shared_resources\x18\v \x01(\bR\x17takeOverSharedResources\x12E\n" +
-	" skip_dry_run_on_missing_resource\x18\f \x01(\bR\x1bskipDryRunOnMissingResource\"{\n" +
+	" skip_dry_run_on_missing_resource\x18\f \x01(\bR\x1bskipDryRunOnMissingResource\x12\x18\n" +
+	"\areplace\x18\r \x01(\bR\areplace\x12\x14\n" +
+	"\x05force\x18\x0e \x01(\bR\x05force\"{\n" +
 	"\bPlanStep\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x12.flotilla.v1.PhaseR\x05phase\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x05R\x04wave\x121\n" +
