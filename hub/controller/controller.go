@@ -23,6 +23,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/keylock"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
@@ -66,7 +67,7 @@ type Controller struct {
 
 	kicks   chan struct{}
 	mu      sync.Mutex
-	appLock map[string]*sync.Mutex
+	appLock keylock.Locks        // one reconcile of an application at a time
 	polled  map[string]time.Time // repo URL → last fetch
 	// refreshes and reconciles coalesce requests per repository and per
 	// application (refreshq.go).
@@ -113,21 +114,11 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 		opts.FetchTimeout = DefaultOptions().FetchTimeout
 	}
 	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
-		now: time.Now, appLock: map[string]*sync.Mutex{}, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1),
+		now: time.Now, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1),
 		refreshes: newQueue(), reconciles: newQueue()}
 }
 
-func (c *Controller) lockApp(name string) func() {
-	c.mu.Lock()
-	l, ok := c.appLock[name]
-	if !ok {
-		l = &sync.Mutex{}
-		c.appLock[name] = l
-	}
-	c.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (c *Controller) lockApp(name string) func() { return c.appLock.Lock(name) }
 
 // Run polls every repository at the poll interval and reconciles the
 // applications that use it, until ctx ends.

@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +19,7 @@ func TestSteerFinishedRollout(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &Controller{store: st, appLock: map[string]*sync.Mutex{}, now: time.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	c := &Controller{store: st, now: time.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for name, r := range map[string]*pb.Rollout{
 		"completed": {Phase: pb.RolloutPhase_ROLLOUT_PHASE_COMPLETED, Step: 1, Steps: []*pb.RolloutStepStatus{{Name: "all", State: stDone}}},
 		"paused":    {Phase: pb.RolloutPhase_ROLLOUT_PHASE_PAUSED, Step: 1, Steps: []*pb.RolloutStepStatus{{Name: "all", State: stDone}}},

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/keylock"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -32,7 +33,7 @@ type Spokes struct {
 
 	mu     sync.Mutex
 	conns  map[string]*conn
-	states map[string]*sync.Mutex // cluster → serialises its state changes
+	states keylock.Locks // cluster → serialises its state changes
 }
 
 // Reports handles what spokes send; the hub's report handler implements it.
@@ -45,7 +46,7 @@ type Reports interface {
 
 // NewSpokes creates the spoke service.
 func NewSpokes(st *store.Store, r Reports, log *slog.Logger) *Spokes {
-	return &Spokes{store: st, reports: r, log: log, Limits: DefaultSpokeLimits(), conns: map[string]*conn{}, states: map[string]*sync.Mutex{}}
+	return &Spokes{store: st, reports: r, log: log, Limits: DefaultSpokeLimits(), conns: map[string]*conn{}}
 }
 
 // Connected reports whether a cluster's spoke is connected.
@@ -157,8 +158,7 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 
 // register makes c its cluster's current stream, ending the one before.
 func (s *Spokes) register(c *conn) {
-	l := s.stateLock(c.cluster)
-	defer l.Unlock()
+	defer s.states.Lock(c.cluster)()
 	s.mu.Lock()
 	if old := s.conns[c.cluster]; old != nil {
 		old.cancel(status.Errorf(codes.Aborted, "cluster %s: replaced by a newer stream", c.cluster))
@@ -173,8 +173,7 @@ func (s *Spokes) register(c *conn) {
 // unregister forgets c; only a cluster's current stream marks it
 // Disconnected (an old stream ending late leaves the new one's state).
 func (s *Spokes) unregister(c *conn) {
-	l := s.stateLock(c.cluster)
-	defer l.Unlock()
+	defer s.states.Lock(c.cluster)()
 	s.mu.Lock()
 	current := s.conns[c.cluster] == c
 	if current {
@@ -186,19 +185,6 @@ func (s *Spokes) unregister(c *conn) {
 		s.setState(c.cluster, pb.ConnectionState_CONNECTION_STATE_DISCONNECTED, nil)
 	}
 	c.log.Info("spoke disconnected", "current", current)
-}
-
-// stateLock locks the cluster's state changes; the caller unlocks.
-func (s *Spokes) stateLock(cluster string) *sync.Mutex {
-	s.mu.Lock()
-	l, ok := s.states[cluster]
-	if !ok {
-		l = &sync.Mutex{}
-		s.states[cluster] = l
-	}
-	s.mu.Unlock()
-	l.Lock()
-	return l
 }
 
 const connectMethod = "/flotilla.v1.SpokeService/Connect"
