@@ -6,6 +6,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 )
 
 // ApplyOptions shape one server-side apply.
@@ -18,25 +19,9 @@ type ApplyOptions struct {
 // namespaced) and returns the object the API server answered. Errors name
 // the object and carry the API server's message.
 func (m *Manager) Apply(ctx context.Context, u *unstructured.Unstructured, opts ApplyOptions) (*unstructured.Unstructured, error) {
-	ref := RefOf(u)
-	ri, err := m.resource(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	ao := metav1.ApplyOptions{FieldManager: FieldManager, Force: opts.Force}
-	if opts.DryRun {
-		ao.DryRun = []string{metav1.DryRunAll}
-	}
-	out, err := ri.Apply(ctx, u.GetName(), u, ao)
-	if err != nil {
-		m.noteGone(ctx, err)
-		verb := "apply"
-		if opts.DryRun {
-			verb = "dry-run apply"
-		}
-		return nil, fmt.Errorf("%s: %s: %w", ref, verb, err)
-	}
-	return out, nil
+	return m.write(ctx, RefOf(u), "apply", opts.DryRun, func(ri dynamic.ResourceInterface, dryRun []string) (*unstructured.Unstructured, error) {
+		return ri.Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: FieldManager, Force: opts.Force, DryRun: dryRun})
+	})
 }
 
 // Create creates u (hooks with generateName) and returns the created
@@ -46,17 +31,33 @@ func (m *Manager) Create(ctx context.Context, u *unstructured.Unstructured, dryR
 	if ref.Name == "" {
 		ref.Name = u.GetGenerateName() + "*"
 	}
+	return m.write(ctx, ref, "create", dryRun, func(ri dynamic.ResourceInterface, dry []string) (*unstructured.Unstructured, error) {
+		return ri.Create(ctx, u, metav1.CreateOptions{FieldManager: FieldManager, DryRun: dry})
+	})
+}
+
+// Update replaces the live object with u (kubectl replace: the whole
+// object, fields other managers set included), at the resourceVersion u
+// carries, and returns what the API server stored.
+func (m *Manager) Update(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	return m.write(ctx, RefOf(u), "replace", dryRun, func(ri dynamic.ResourceInterface, dry []string) (*unstructured.Unstructured, error) {
+		return ri.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager, DryRun: dry})
+	})
+}
+
+// write runs one write on ref's resource (a server-side dry-run when
+// dryRun) and names the object and the verb in its error.
+func (m *Manager) write(ctx context.Context, ref Ref, verb string, dryRun bool,
+	call func(ri dynamic.ResourceInterface, dryRun []string) (*unstructured.Unstructured, error)) (*unstructured.Unstructured, error) {
 	ri, err := m.resource(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	co := metav1.CreateOptions{FieldManager: FieldManager}
-	verb := "create"
+	var dry []string
 	if dryRun {
-		co.DryRun = []string{metav1.DryRunAll}
-		verb = "dry-run create"
+		dry, verb = []string{metav1.DryRunAll}, "dry-run "+verb
 	}
-	out, err := ri.Create(ctx, u, co)
+	out, err := call(ri, dry)
 	if err != nil {
 		m.noteGone(ctx, err)
 		return nil, fmt.Errorf("%s: %s: %w", ref, verb, err)
