@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -212,5 +215,26 @@ func TestRollbackRechecksTodaysRules(t *testing.T) {
 	}
 	if d.PlanHash == hist.GetEntries()[0].GetPlanHash() {
 		t.Error("the rolled-back plan kept its hash although its rules changed")
+	}
+}
+
+// A sync option the hub would not honour is refused when the application
+// is created or updated, naming it: never accepted and ignored.
+func TestSyncOptionsValidated(t *testing.T) {
+	e := start(t)
+	apps := pb.NewApplicationServiceClient(e.conn)
+	for kv, want := range map[string]string{
+		"Replace=banana":                  `sync option "Replace=banana": want Replace=true|false`,
+		"Frobnicate=true":                 `unknown option "Frobnicate"`,
+		"PrunePropagationPolicy=sideways": "PrunePropagationPolicy=background|foreground|orphan",
+	} {
+		k, v, _ := strings.Cut(kv, "=")
+		_, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "opts",
+			Source:      &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "app"},
+			Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "x"},
+			SyncPolicy:  &pb.SyncPolicy{Options: map[string]string{k: v}}}})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "application opts: syncPolicy.options: ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want InvalidArgument saying %q", kv, err, want)
+		}
 	}
 }

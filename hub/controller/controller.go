@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -549,17 +550,21 @@ func contentHash(p *plan.Plan, msg *pb.Plan) string {
 
 func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 	opt := a.GetSyncPolicy().GetOptions()
+	is := func(k string, want bool) bool { // options were validated: true|false
+		b, err := strconv.ParseBool(opt[k])
+		return err == nil && b == want
+	}
 	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
 		// Objects another application tracks are refused unless asked for.
-		TakeOverSharedResources:     opt["FailOnSharedResource"] == "false",
+		TakeOverSharedResources:     is("FailOnSharedResource", false),
 		SkipDryRunOnMissingResource: o.SkipMissingResource,
-		Replace:                     opt["Replace"] == "true", Force: opt["Force"] == "true",
-		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: opt["ApplyOutOfSyncOnly"] == "true",
-		RespectIgnoreDifferences: opt["RespectIgnoreDifferences"] == "true",
+		Replace:                     is("Replace", true), Force: is("Force", true),
+		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: is("ApplyOutOfSyncOnly", true),
+		RespectIgnoreDifferences: is("RespectIgnoreDifferences", true),
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
-		ForceConflicts:         opt["ForceConflicts"] != "false",
-		PrunePropagationPolicy: opt["PrunePropagationPolicy"], DefaultNamespace: o.Namespace}
+		ForceConflicts:         !is("ForceConflicts", false),
+		PrunePropagationPolicy: strings.ToLower(opt["PrunePropagationPolicy"]), DefaultNamespace: o.Namespace}
 }
 
 // planHash hashes the engine's plan hash with what the hub adds: options,

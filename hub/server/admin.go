@@ -15,6 +15,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -58,6 +59,12 @@ func validateApp(a *pb.Application) error {
 		return invalid("application %s: source.repoUrl is required", a.GetName())
 	case len(a.GetDestination().GetClusters()) == 0 && len(a.GetDestination().GetClusterSelector()) == 0:
 		return invalid("application %s: destination needs clusters or a clusterSelector", a.GetName())
+	}
+	var opts plan.Options
+	for k, v := range a.GetSyncPolicy().GetOptions() {
+		if err := opts.SetSyncOption(k + "=" + v); err != nil {
+			return invalid("application %s: syncPolicy.options: %v", a.GetName(), err)
+		}
 	}
 	return nil
 }

@@ -33,12 +33,16 @@ type Options struct {
 }
 
 // executorOptions are Argo CD sync options the executor (not the plan) acts
-// on, or that have no meaning here; accepted so Argo CD manifests work.
+// on, or that have no meaning here; accepted so Argo CD manifests work. Each
+// takes true or false, but PrunePropagationPolicy.
 var executorOptions = map[string]bool{
 	"ServerSideApply": true, "ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true, "Validate": true,
 	"Replace": true, "FailOnSharedResource": true, "PrunePropagationPolicy": true,
 	"Force": true, "ForceConflicts": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
 }
+
+// propagationPolicies are PrunePropagationPolicy's values.
+var propagationPolicies = map[string]bool{"background": true, "foreground": true, "orphan": true}
 
 // SetSyncOption applies one Argo CD-style sync option ("PruneLast=true").
 func (o *Options) SetSyncOption(kv string) error {
@@ -47,7 +51,10 @@ func (o *Options) SetSyncOption(kv string) error {
 	if !ok || k == "" {
 		return fmt.Errorf("sync option %q: want Name=value", kv)
 	}
-	if executorOptions[k] {
+	if k == "PrunePropagationPolicy" {
+		if !propagationPolicies[strings.ToLower(v)] {
+			return fmt.Errorf("sync option %q: want PrunePropagationPolicy=background|foreground|orphan", kv)
+		}
 		return nil
 	}
 	if k == "Prune" && strings.EqualFold(v, "confirm") {
@@ -57,6 +64,9 @@ func (o *Options) SetSyncOption(kv string) error {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		return fmt.Errorf("sync option %q: want %s=true|false", kv, k)
+	}
+	if executorOptions[k] {
+		return nil
 	}
 	switch k {
 	case "Prune":

@@ -359,7 +359,15 @@ func TestSetSyncOption(t *testing.T) {
 	if !o.PruneLast || !o.CreateNamespace || !o.Prune {
 		t.Errorf("options not set: %+v", o)
 	}
-	for _, bad := range []string{"PruneLast", "Bogus=true", "PruneLast=maybe"} {
+	for _, ok := range []string{"Replace=true", "FailOnSharedResource=false", "PrunePropagationPolicy=Foreground", "SkipDryRunOnMissingResource=true"} {
+		if err := o.SetSyncOption(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	if !o.SkipMissingResource {
+		t.Errorf("SkipDryRunOnMissingResource not set: %+v", o)
+	}
+	for _, bad := range []string{"PruneLast", "Bogus=true", "PruneLast=maybe", "Replace=banana", "PrunePropagationPolicy=sideways", "Force="} {
 		if err := o.SetSyncOption(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
