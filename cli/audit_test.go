@@ -9,14 +9,7 @@ import (
 
 func TestAuditVerb(t *testing.T) {
 	g, _ := startHub(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := run(t, "", append(g, args...)...)
-		if code != 0 {
-			t.Fatalf("flotilla %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	must := mustRun(t, g)
 	must("cluster", "add", "east")
 	if _, _, code := run(t, "", append(g, "cluster", "remove", "west")...); code == 0 {
 		t.Fatal("cluster remove west (not registered) succeeded")

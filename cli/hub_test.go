@@ -62,14 +62,7 @@ func startHub(t *testing.T) ([]string, string) {
 
 func TestHubVerbs(t *testing.T) {
 	g, repo := startHub(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, errOut, code := run(t, "", append(g, args...)...)
-		if code != 0 {
-			t.Fatalf("flotilla %s: exit %d: %s", strings.Join(args, " "), code, errOut)
-		}
-		return out
-	}
+	must := mustRun(t, g)
 	var added map[string]string
 	if err := json.Unmarshal([]byte(must("cluster", "add", "east", "--label", "env=prod", "-o", "json")), &added); err != nil {
 		t.Fatal(err)
@@ -194,5 +187,18 @@ func TestLoginSavesConfig(t *testing.T) {
 	_, errOut, code = run(t, "", "login", g[1], "--token", "wrong", "--config", filepath.Join(t.TempDir(), "c.json"))
 	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("login to %s", g[1])) {
 		t.Errorf("bad login: %d %q", code, errOut)
+	}
+}
+
+// mustRun returns a runner of flotilla with the global flags g that fails
+// the test on a non-zero exit and returns stdout.
+func mustRun(t *testing.T, g []string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, errOut, code := run(t, "", append(g, args...)...)
+		if code != 0 {
+			t.Fatalf("flotilla %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+		return out
 	}
 }
