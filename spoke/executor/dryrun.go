@@ -106,15 +106,16 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 			}
 		}
 		if replace, force := replaces(t, a); replace {
-			return e.dryRunReplace(ctx, desired, force) // no prior: applying reads the live object
-		}
-		var out *unstructured.Unstructured
-		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
-		if err == nil {
-			err = e.checkAdopted(ctx, t, out)
-		}
-		if err == nil {
-			t.setPrior(apply.RefOf(obj), out)
+			err = e.dryRunReplace(ctx, t, desired, force) // no prior: applying reads the live object
+		} else {
+			var out *unstructured.Unstructured
+			out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
+			if err == nil {
+				err = e.checkAdopted(ctx, t, out)
+			}
+			if err == nil {
+				t.setPrior(apply.RefOf(obj), out)
+			}
 		}
 	}
 	if err != nil && namespaces[obj.GetNamespace()] && apply.IsNamespaceNotFound(err) {

@@ -237,6 +237,12 @@ func TestReplaceAndForce(t *testing.T) {
 		t.Fatalf("after the replace: %v %v, want v=2 and no extra key", cm.Data, err)
 	}
 
+	// Into a namespace the plan creates, the dry-run passes it over as it
+	// does applied objects.
+	if r := run(t, ex, st, "rep-new", replaced, &pb.PlanOptions{DefaultNamespace: ns + "-r", CreateNamespace: true}, 1).Snapshot(); r.Phase != store.Succeeded {
+		t.Fatalf("replace into a new namespace: %s %q", r.Phase, r.Message)
+	}
+
 	job := func(image string) string {
 		return "---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  annotations: {argocd.argoproj.io/sync-options: 'Replace=true,Force=true'}\n" +
 			"spec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: " + image + "}]\n"

@@ -38,21 +38,28 @@ func (e *Executor) replace(ctx context.Context, desired, live *unstructured.Unst
 	return e.Cluster.Update(ctx, c, false)
 }
 
-// dryRunReplace validates a replaced object: as a replace of the live
-// object, or a create when there is none. One deleted and created again
-// (force) is validated when it is created: its changes may be to fields
-// the live object cannot take.
-func (e *Executor) dryRunReplace(ctx context.Context, desired *unstructured.Unstructured, force bool) error {
-	if force {
-		return nil
-	}
-	live, err := e.Cluster.Get(ctx, apply.RefOf(desired))
+// dryRunReplace validates a replaced object: as a create when there is no
+// live object, else as a replace of it; one deleted and created again
+// (force) is validated when it is created, its changes may be to fields
+// the live object cannot take. Another application's object is refused
+// here, as applied ones are.
+func (e *Executor) dryRunReplace(ctx context.Context, t *Target, desired *unstructured.Unstructured, force bool) error {
+	ref := apply.RefOf(desired)
+	live, err := e.Cluster.Get(ctx, ref)
 	if err != nil {
 		return err
 	}
-	if live == nil {
+	if !t.owned(ref) {
+		if err := checkShared(t, live); err != nil {
+			return err
+		}
+	}
+	switch {
+	case live == nil:
 		_, err = e.Cluster.Create(ctx, desired, true)
 		return err
+	case force:
+		return nil
 	}
 	c := desired.DeepCopy()
 	c.SetResourceVersion(live.GetResourceVersion())

@@ -85,12 +85,9 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 	}
 	var out *unstructured.Unstructured
 	if replace, force := replaces(t, a); replace {
-		if live == nil && cur != nil {
-			live, err = e.Cluster.Get(ctx, ref) // the dry-run's answer is not the live object
-		}
-		if err == nil {
-			out, err = e.replace(ctx, desired, live, force)
-		}
+		// The dry-run set no prior for it: live was read above (or, set to
+		// nil, the object cannot exist yet).
+		out, err = e.replace(ctx, desired, live, force)
 	} else {
 		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
 	}
