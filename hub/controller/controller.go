@@ -6,28 +6,20 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/sync/singleflight"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/keylock"
-	"github.com/flotilla-gitops/flotilla/internal/wire"
-	"github.com/flotilla-gitops/flotilla/pkg/object"
-	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -440,11 +432,9 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	if err != nil {
 		return nil, err
 	}
-	var proj *pb.Project
-	if pn := a.GetProject(); pn != "" && pn != "default" {
-		if proj, err = c.store.GetProject(pn); err != nil {
-			return nil, fmt.Errorf("application %s: %w", a.GetName(), err)
-		}
+	proj, err := c.project(a)
+	if err != nil {
+		return nil, err
 	}
 	selected := selectClusters(a, clusters)
 	out := make([]target, len(selected))
@@ -463,262 +453,6 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 			continue
 		}
 		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String())
-	}
-	return out, nil
-}
-
-// planFor returns the target's plan, the hash of its desired content
-// (everything but prunes, which depend on what ran before) and the
-// inventory it leaves behind.
-func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []store.InventoryItem, error) {
-	kube := cl.GetKubeVersion()
-	if kube == "" {
-		kube = c.opts.KubeVersion
-	}
-	src := renderSource(a, cl, kube)
-	objs, err := c.render(ctx, repo, commit, src, a.GetSource().GetRepoUrl())
-	if err != nil {
-		return nil, "", nil, err
-	}
-	pol := a.GetSyncPolicy()
-	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl), RequireScope: true}
-	for k, v := range pol.GetOptions() {
-		if err := opts.SetSyncOption(k + "=" + v); err != nil {
-			return nil, "", nil, err
-		}
-	}
-	var live []*unstructured.Unstructured
-	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
-		live = inventoryObjects(d.Inventory)
-	}
-	served, err := c.servedScope(cl.GetName())
-	if err != nil {
-		return nil, "", nil, err
-	}
-	opts.Scope = plan.NewScope(objs, served)
-	p, err := plan.Compute(objs, live, opts)
-	if errors.Is(err, plan.ErrUnknownScope) && served == nil {
-		err = fmt.Errorf("%w (cluster %s's spoke has not reported the kinds it serves yet)", err, cl.GetName())
-	}
-	if err != nil {
-		return nil, "", nil, err
-	}
-	rules := wire.ProjectFromPB(proj).ForCluster(cl.GetName())
-	if err := checkPlan(rules, p, opts.Scope); err != nil {
-		return nil, "", nil, err
-	}
-	var inventory []store.InventoryItem
-	for _, act := range p.Actions() {
-		if act.Action == plan.Apply && !act.AutoCreated {
-			inventory = append(inventory, inventoryItem(act.Object))
-		}
-	}
-	kept := map[string]bool{}
-	for _, r := range p.Extraneous {
-		kept[r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name] = true
-	}
-	for _, u := range live { // kept objects stay in the inventory, annotations and all
-		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] {
-			inventory = append(inventory, inventoryItem(u))
-		}
-	}
-	msg, err := wire.PlanToProto(p)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
-	msg.Options = planOptions(a, opts)
-	msg.Ignore = a.GetIgnoreDifferences()
-	msg.Rules = wire.RulesToPB(rules)
-	// The hash covers what the spoke does, options and rules included, and
-	// whom for: plans are stored by hash, so two targets never share one.
-	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg)
-	return msg, contentHash(p, msg), inventory, nil
-}
-
-// contentHash hashes the plan's non-prune actions with its options: it
-// changes when Git or the application changes, not when the inventory does.
-func contentHash(p *plan.Plan, msg *pb.Plan) string {
-	var b strings.Builder
-	for _, a := range p.Actions() {
-		if a.Action != plan.Prune {
-			fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%v;", a.Action, a.Kind, a.Namespace, a.Name, a.Hash, a.DeletePolicies)
-		}
-	}
-	return planHash(object.HashBytes([]byte(b.String())), msg)
-}
-
-func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
-	opt := a.GetSyncPolicy().GetOptions()
-	is := func(k string, want bool) bool { // options were validated: true|false
-		b, err := strconv.ParseBool(opt[k])
-		return err == nil && b == want
-	}
-	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
-		// Objects another application tracks are refused unless asked for.
-		TakeOverSharedResources:     is("FailOnSharedResource", false),
-		SkipDryRunOnMissingResource: o.SkipMissingResource,
-		Replace:                     is("Replace", true), Force: is("Force", true),
-		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: is("ApplyOutOfSyncOnly", true),
-		RespectIgnoreDifferences: is("RespectIgnoreDifferences", true),
-		// A sync takes Git's fields back from other managers, as Argo CD's
-		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
-		ForceConflicts:         !is("ForceConflicts", false),
-		PrunePropagationPolicy: strings.ToLower(opt["PrunePropagationPolicy"]), DefaultNamespace: o.Namespace}
-}
-
-// planHash hashes the engine's plan hash with what the hub adds: options,
-// ignore rules and project rules.
-func planHash(engine string, msg *pb.Plan) string {
-	b, err := json.Marshal(struct {
-		Engine string
-		Opts   *pb.PlanOptions
-		Ignore []*pb.IgnoreDifference
-		Rules  *pb.ProjectRules `json:",omitempty"`
-	}{engine, msg.GetOptions(), msg.GetIgnore(), msg.GetRules()})
-	if err != nil {
-		return engine
-	}
-	return object.HashBytes(b)
-}
-
-// pruneAnnotations are the annotations that decide how an object is
-// pruned; the inventory keeps them so the next plan honours them.
-var pruneAnnotations = []string{plan.AnnotationSyncWave, plan.AnnotationHelmWeight, plan.AnnotationSyncOptions,
-	plan.AnnotationHook, plan.AnnotationHelmHook}
-
-func inventoryItem(u *unstructured.Unstructured) store.InventoryItem {
-	it := store.InventoryItem{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
-	for _, k := range pruneAnnotations {
-		if v, ok := u.GetAnnotations()[k]; ok {
-			if it.Annotations == nil {
-				it.Annotations = map[string]string{}
-			}
-			it.Annotations[k] = v
-		}
-	}
-	return it
-}
-
-func inventoryObjects(items []store.InventoryItem) []*unstructured.Unstructured {
-	out := make([]*unstructured.Unstructured, 0, len(items))
-	for _, it := range items {
-		u := &unstructured.Unstructured{}
-		u.SetAPIVersion(it.APIVersion)
-		u.SetKind(it.Kind)
-		u.SetNamespace(it.Namespace)
-		u.SetName(it.Name)
-		if len(it.Annotations) > 0 {
-			u.SetAnnotations(it.Annotations)
-		}
-		out = append(out, u)
-	}
-	return out
-}
-
-func hashOf(commit string) plumbing.Hash { return plumbing.NewHash(commit) }
-
-// render renders src at commit, re-using the last render with the same
-// inputs when none of the paths it read changed.
-func (c *Controller) render(ctx context.Context, repo *source.Repo, commit string, src render.Source, url string) ([]*unstructured.Unstructured, error) {
-	key := renderKey(url, src)
-	// The targets of an application on one commit share its render: the
-	// first one finds (or makes) it, the others copy it from memory.
-	if m, ok := c.renders.Load(key); ok && m.(*renderMemo).commit == commit {
-		c.Stats.add(0, 1, 0)
-		return m.(*renderMemo).copy(), nil
-	}
-	v, err, _ := c.renderOnce.Do(key+"@"+commit, func() (any, error) {
-		objs, err := c.renderOrReuse(ctx, repo, commit, src, key)
-		if err != nil {
-			return nil, err
-		}
-		m := &renderMemo{commit: commit, objs: objs}
-		if _, loaded := c.renders.Swap(key, m); !loaded && c.memoSize.Add(1) > maxRenderMemo {
-			c.renders.Clear() // bounded: applications come and go
-			c.memoSize.Store(0)
-		}
-		return m, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*renderMemo).copy(), nil
-}
-
-// maxRenderMemo bounds the renders kept decoded in memory.
-const maxRenderMemo = 4096
-
-// renderMemo is one render key's objects at a commit. They are never
-// modified: every user gets a copy.
-type renderMemo struct {
-	commit string
-	objs   []*unstructured.Unstructured
-}
-
-func (m *renderMemo) copy() []*unstructured.Unstructured {
-	out := make([]*unstructured.Unstructured, len(m.objs))
-	for i, u := range m.objs {
-		out[i] = u.DeepCopy()
-	}
-	return out
-}
-
-// renderOrReuse returns the stored render when the commit is the same or
-// changed none of the paths it read, else renders and stores the result.
-func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commit string, src render.Source, key string) ([]*unstructured.Unstructured, error) {
-	tree, err := repo.Tree(hashOf(commit))
-	if err != nil {
-		return nil, err
-	}
-	if rec, err := c.store.GetRender(key); err == nil && (rec.Commit == commit || tree.Unchanged(rec.Reads)) {
-		objs, derr := decodeObjects(rec.Objects)
-		if derr == nil {
-			c.Stats.add(0, 1, 0)
-			return objs, nil
-		}
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-c.sem }()
-	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
-	defer cancel()
-	start := c.now()
-	res, err := c.renderTree(rctx, repo, tree, commit, src)
-	renderDuration.Observe(c.now().Sub(start).Seconds())
-	if err != nil {
-		renderTotal.WithLabelValues("error").Inc()
-		return nil, err
-	}
-	renderTotal.WithLabelValues("ok").Inc()
-	c.Stats.add(1, 0, 0)
-	rec := &store.RenderRecord{Commit: commit, Reads: res.Reads}
-	for _, u := range res.Objects {
-		b, err := json.Marshal(u.Object)
-		if err != nil {
-			return nil, err
-		}
-		rec.Objects = append(rec.Objects, b)
-	}
-	if err := c.store.PutRender(key, rec); err != nil {
-		return nil, err
-	}
-	return res.Objects, nil
-}
-
-func decodeObjects(raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
-	out := make([]*unstructured.Unstructured, 0, len(raw))
-	for _, b := range raw {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(b); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
 	}
 	return out, nil
 }

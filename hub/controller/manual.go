@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
-
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
@@ -38,11 +37,9 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 			return nil, err
 		}
 	}
-	var proj *pb.Project
-	if pn := a.GetProject(); pn != "" && pn != "default" {
-		if proj, err = c.store.GetProject(pn); err != nil {
-			return nil, err
-		}
+	proj, err := c.project(a)
+	if err != nil {
+		return nil, err
 	}
 	p, _, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String())
 	return p, err
@@ -114,12 +111,9 @@ func inventoryOf(p *pb.Plan) []store.InventoryItem {
 // the spoke enforces today's rules. A plan whose rules changed gets a new
 // hash (plans are stored by hash).
 func (c *Controller) recheck(a *pb.Application, cluster string, p *pb.Plan) (*pb.Plan, error) {
-	var proj *pb.Project
-	if pn := a.GetProject(); pn != "" && pn != "default" {
-		var err error
-		if proj, err = c.store.GetProject(pn); err != nil {
-			return nil, err
-		}
+	proj, err := c.project(a)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkSource(proj, a.GetSource().GetRepoUrl()); err != nil {
 		return nil, err

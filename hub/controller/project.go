@@ -13,6 +13,20 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
+// project returns the application's project; nil for none or "default"
+// (Argo CD's project that allows everything).
+func (c *Controller) project(a *pb.Application) (*pb.Project, error) {
+	pn := a.GetProject()
+	if pn == "" || pn == "default" {
+		return nil, nil
+	}
+	p, err := c.store.GetProject(pn)
+	if err != nil {
+		return nil, fmt.Errorf("application %s: %w", a.GetName(), err)
+	}
+	return p, nil
+}
+
 // checkSource enforces the project's allowed repositories (globs; none
 // listed means none allowed, as Argo CD).
 func checkSource(p *pb.Project, repo string) error {

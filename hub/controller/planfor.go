@@ -1,0 +1,168 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// planFor returns the target's plan, the hash of its desired content
+// (everything but prunes, which depend on what ran before) and the
+// inventory it leaves behind.
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []store.InventoryItem, error) {
+	kube := cl.GetKubeVersion()
+	if kube == "" {
+		kube = c.opts.KubeVersion
+	}
+	src := renderSource(a, cl, kube)
+	objs, err := c.render(ctx, repo, commit, src, a.GetSource().GetRepoUrl())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	pol := a.GetSyncPolicy()
+	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl), RequireScope: true}
+	for k, v := range pol.GetOptions() {
+		if err := opts.SetSyncOption(k + "=" + v); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	var live []*unstructured.Unstructured
+	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
+		live = inventoryObjects(d.Inventory)
+	}
+	served, err := c.servedScope(cl.GetName())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	opts.Scope = plan.NewScope(objs, served)
+	p, err := plan.Compute(objs, live, opts)
+	if errors.Is(err, plan.ErrUnknownScope) && served == nil {
+		err = fmt.Errorf("%w (cluster %s's spoke has not reported the kinds it serves yet)", err, cl.GetName())
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	rules := wire.ProjectFromPB(proj).ForCluster(cl.GetName())
+	if err := checkPlan(rules, p, opts.Scope); err != nil {
+		return nil, "", nil, err
+	}
+	var inventory []store.InventoryItem
+	for _, act := range p.Actions() {
+		if act.Action == plan.Apply && !act.AutoCreated {
+			inventory = append(inventory, inventoryItem(act.Object))
+		}
+	}
+	kept := map[string]bool{}
+	for _, r := range p.Extraneous {
+		kept[r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name] = true
+	}
+	for _, u := range live { // kept objects stay in the inventory, annotations and all
+		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] {
+			inventory = append(inventory, inventoryItem(u))
+		}
+	}
+	msg, err := wire.PlanToProto(p)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	msg.Application, msg.Cluster, msg.Revision = a.GetName(), cl.GetName(), commit
+	msg.Options = planOptions(a, opts)
+	msg.Ignore = a.GetIgnoreDifferences()
+	msg.Rules = wire.RulesToPB(rules)
+	// The hash covers what the spoke does, options and rules included, and
+	// whom for: plans are stored by hash, so two targets never share one.
+	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg)
+	return msg, contentHash(p, msg), inventory, nil
+}
+
+// contentHash hashes the plan's non-prune actions with its options: it
+// changes when Git or the application changes, not when the inventory does.
+func contentHash(p *plan.Plan, msg *pb.Plan) string {
+	var b strings.Builder
+	for _, a := range p.Actions() {
+		if a.Action != plan.Prune {
+			fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%v;", a.Action, a.Kind, a.Namespace, a.Name, a.Hash, a.DeletePolicies)
+		}
+	}
+	return planHash(object.HashBytes([]byte(b.String())), msg)
+}
+
+func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
+	opt := a.GetSyncPolicy().GetOptions()
+	is := func(k string, want bool) bool { // options were validated: true|false
+		b, err := strconv.ParseBool(opt[k])
+		return err == nil && b == want
+	}
+	return &pb.PlanOptions{Prune: o.Prune, SelfHeal: a.GetSyncPolicy().GetSelfHeal(), PruneLast: o.PruneLast,
+		// Objects another application tracks are refused unless asked for.
+		TakeOverSharedResources:     is("FailOnSharedResource", false),
+		SkipDryRunOnMissingResource: o.SkipMissingResource,
+		Replace:                     is("Replace", true), Force: is("Force", true),
+		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: is("ApplyOutOfSyncOnly", true),
+		RespectIgnoreDifferences: is("RespectIgnoreDifferences", true),
+		// A sync takes Git's fields back from other managers, as Argo CD's
+		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
+		ForceConflicts:         !is("ForceConflicts", false),
+		PrunePropagationPolicy: strings.ToLower(opt["PrunePropagationPolicy"]), DefaultNamespace: o.Namespace}
+}
+
+// planHash hashes the engine's plan hash with what the hub adds: options,
+// ignore rules and project rules.
+func planHash(engine string, msg *pb.Plan) string {
+	b, err := json.Marshal(struct {
+		Engine string
+		Opts   *pb.PlanOptions
+		Ignore []*pb.IgnoreDifference
+		Rules  *pb.ProjectRules `json:",omitempty"`
+	}{engine, msg.GetOptions(), msg.GetIgnore(), msg.GetRules()})
+	if err != nil {
+		return engine
+	}
+	return object.HashBytes(b)
+}
+
+// pruneAnnotations are the annotations that decide how an object is
+// pruned; the inventory keeps them so the next plan honours them.
+var pruneAnnotations = []string{plan.AnnotationSyncWave, plan.AnnotationHelmWeight, plan.AnnotationSyncOptions,
+	plan.AnnotationHook, plan.AnnotationHelmHook}
+
+func inventoryItem(u *unstructured.Unstructured) store.InventoryItem {
+	it := store.InventoryItem{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
+	for _, k := range pruneAnnotations {
+		if v, ok := u.GetAnnotations()[k]; ok {
+			if it.Annotations == nil {
+				it.Annotations = map[string]string{}
+			}
+			it.Annotations[k] = v
+		}
+	}
+	return it
+}
+
+func inventoryObjects(items []store.InventoryItem) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, 0, len(items))
+	for _, it := range items {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(it.APIVersion)
+		u.SetKind(it.Kind)
+		u.SetNamespace(it.Namespace)
+		u.SetName(it.Name)
+		if len(it.Annotations) > 0 {
+			u.SetAnnotations(it.Annotations)
+		}
+		out = append(out, u)
+	}
+	return out
+}

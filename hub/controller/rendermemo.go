@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/render"
+)
+
+func hashOf(commit string) plumbing.Hash { return plumbing.NewHash(commit) }
+
+// render renders src at commit, re-using the last render with the same
+// inputs when none of the paths it read changed.
+func (c *Controller) render(ctx context.Context, repo *source.Repo, commit string, src render.Source, url string) ([]*unstructured.Unstructured, error) {
+	key := renderKey(url, src)
+	// The targets of an application on one commit share its render: the
+	// first one finds (or makes) it, the others copy it from memory.
+	if m, ok := c.renders.Load(key); ok && m.(*renderMemo).commit == commit {
+		c.Stats.add(0, 1, 0)
+		return m.(*renderMemo).copy(), nil
+	}
+	v, err, _ := c.renderOnce.Do(key+"@"+commit, func() (any, error) {
+		objs, err := c.renderOrReuse(ctx, repo, commit, src, key)
+		if err != nil {
+			return nil, err
+		}
+		m := &renderMemo{commit: commit, objs: objs}
+		if _, loaded := c.renders.Swap(key, m); !loaded && c.memoSize.Add(1) > maxRenderMemo {
+			c.renders.Clear() // bounded: applications come and go
+			c.memoSize.Store(0)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*renderMemo).copy(), nil
+}
+
+// maxRenderMemo bounds the renders kept decoded in memory.
+const maxRenderMemo = 4096
+
+// renderMemo is one render key's objects at a commit. They are never
+// modified: every user gets a copy.
+type renderMemo struct {
+	commit string
+	objs   []*unstructured.Unstructured
+}
+
+func (m *renderMemo) copy() []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(m.objs))
+	for i, u := range m.objs {
+		out[i] = u.DeepCopy()
+	}
+	return out
+}
+
+// renderOrReuse returns the stored render when the commit is the same or
+// changed none of the paths it read, else renders and stores the result.
+func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commit string, src render.Source, key string) ([]*unstructured.Unstructured, error) {
+	tree, err := repo.Tree(hashOf(commit))
+	if err != nil {
+		return nil, err
+	}
+	if rec, err := c.store.GetRender(key); err == nil && (rec.Commit == commit || tree.Unchanged(rec.Reads)) {
+		objs, derr := decodeObjects(rec.Objects)
+		if derr == nil {
+			c.Stats.add(0, 1, 0)
+			return objs, nil
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.sem }()
+	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
+	defer cancel()
+	start := c.now()
+	res, err := c.renderTree(rctx, repo, tree, commit, src)
+	renderDuration.Observe(c.now().Sub(start).Seconds())
+	if err != nil {
+		renderTotal.WithLabelValues("error").Inc()
+		return nil, err
+	}
+	renderTotal.WithLabelValues("ok").Inc()
+	c.Stats.add(1, 0, 0)
+	rec := &store.RenderRecord{Commit: commit, Reads: res.Reads}
+	for _, u := range res.Objects {
+		b, err := json.Marshal(u.Object)
+		if err != nil {
+			return nil, err
+		}
+		rec.Objects = append(rec.Objects, b)
+	}
+	if err := c.store.PutRender(key, rec); err != nil {
+		return nil, err
+	}
+	return res.Objects, nil
+}
+
+func decodeObjects(raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, 0, len(raw))
+	for _, b := range raw {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(b); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
