@@ -1,10 +1,8 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/flotilla-gitops/flotilla/hub/store"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -67,10 +65,12 @@ func (c *conn) admit(m *pb.ConnectRequest) error {
 	if !report {
 		return nil
 	}
-	if _, err := c.store.GetDesired(app, c.cluster); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("cluster %s: report for application %q, which the hub did not assign to it", c.cluster, app)
-	} else if err != nil {
+	assigned, err := c.store.Assigned(app, c.cluster)
+	switch {
+	case err != nil:
 		return fmt.Errorf("cluster %s: application %q: %w", c.cluster, app, err)
+	case !assigned:
+		return fmt.Errorf("cluster %s: report for application %q, which the hub did not assign to it", c.cluster, app)
 	}
 	return nil
 }

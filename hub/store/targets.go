@@ -76,6 +76,17 @@ func (s *Store) GetDesired(app, cluster string) (Desired, error) {
 	return d, err
 }
 
+// Assigned says whether the hub assigned a plan to a target (its desired
+// state exists), without decoding it: a check on every spoke report.
+func (s *Store) Assigned(app, cluster string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketDesired).Get(TargetKey(app, cluster)) != nil
+		return nil
+	})
+	return ok, err
+}
+
 // Assign makes plan the desired state of a target and records a history
 // entry, atomically. It returns the new Desired.
 func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by string, inventory []InventoryItem, now func() *pb.HistoryEntry) (Desired, error) {
