@@ -60,6 +60,9 @@ func validateApp(a *pb.Application) error {
 	case len(a.GetDestination().GetClusters()) == 0 && len(a.GetDestination().GetClusterSelector()) == 0:
 		return invalid("application %s: destination needs clusters or a clusterSelector", a.GetName())
 	}
+	if f := unsupportedApp(a); f != "" {
+		return invalid("application %s: %s is not supported yet", a.GetName(), f)
+	}
 	var opts plan.Options
 	for k, v := range a.GetSyncPolicy().GetOptions() {
 		if err := opts.SetSyncOption(k + "=" + v); err != nil {
@@ -176,8 +179,8 @@ func (s *Admin) DeleteApplication(_ context.Context, r *pb.DeleteApplicationRequ
 
 // SyncApplication assigns the current plan now (manual sync).
 func (s *Admin) SyncApplication(ctx context.Context, r *pb.SyncApplicationRequest) (*pb.SyncApplicationResponse, error) {
-	if r.GetDryRun() || r.GetRevision() != "" || r.GetPrune() || len(r.GetOptions()) > 0 {
-		return nil, invalid("sync overrides (dryRun, revision, prune, options) are not supported yet: use GetPlan to preview, UpdateApplication to change the source")
+	if r.GetDryRun() || r.GetRevision() != "" || r.GetPrune() || len(r.GetOptions()) > 0 || len(r.GetResources()) > 0 || r.GetConfirmPrune() {
+		return nil, invalid("sync overrides (dryRun, revision, prune, options, resources, confirmPrune) are not supported yet: use GetPlan to preview, UpdateApplication to change the source")
 	}
 	ts, err := s.Ctrl.Sync(ctx, r.GetName(), r.GetClusters(), who(ctx))
 	if err != nil {
@@ -295,6 +298,9 @@ func (s *Admin) CreateProject(_ context.Context, r *pb.CreateProjectRequest) (*p
 	p := r.GetProject()
 	if p == nil || !dnsName.MatchString(p.GetName()) {
 		return nil, invalid("project name %q: want a DNS label", p.GetName())
+	}
+	if f := unsupportedProject(p); f != "" {
+		return nil, invalid("project %s: %s is not supported yet", p.GetName(), f)
 	}
 	if err := s.Hub.Store.PutProject(p, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)

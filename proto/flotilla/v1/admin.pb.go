@@ -1070,9 +1070,10 @@ func (x *GetApplicationRequest) GetRefresh() bool {
 }
 
 type GetApplicationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Application   *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
-	Targets       []*TargetStatus        `protobuf:"bytes,2,rep,name=targets,proto3" json:"targets,omitempty"`
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Application   *Application            `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Targets       []*TargetStatus         `protobuf:"bytes,2,rep,name=targets,proto3" json:"targets,omitempty"`
+	Conditions    []*ApplicationCondition `protobuf:"bytes,3,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1117,6 +1118,13 @@ func (x *GetApplicationResponse) GetApplication() *Application {
 func (x *GetApplicationResponse) GetTargets() []*TargetStatus {
 	if x != nil {
 		return x.Targets
+	}
+	return nil
+}
+
+func (x *GetApplicationResponse) GetConditions() []*ApplicationCondition {
+	if x != nil {
+		return x.Conditions
 	}
 	return nil
 }
@@ -1398,11 +1406,24 @@ type SyncApplicationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Clusters to sync; all targets when empty.
-	Clusters      []string          `protobuf:"bytes,2,rep,name=clusters,proto3" json:"clusters,omitempty"`
-	Revision      string            `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	Prune         bool              `protobuf:"varint,4,opt,name=prune,proto3" json:"prune,omitempty"`
-	DryRun        bool              `protobuf:"varint,5,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	Options       map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Clusters []string `protobuf:"bytes,2,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	// Sync at this revision instead of the application's (only when
+	// automated sync is off, as in Argo CD).
+	Revision string `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Prune objects no longer in Git for this sync even if the sync policy
+	// does not.
+	Prune bool `protobuf:"varint,4,opt,name=prune,proto3" json:"prune,omitempty"`
+	// Compute the plan and compare it with the live objects (a server-side
+	// dry run by the spoke); nothing is assigned.
+	DryRun bool `protobuf:"varint,5,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Sync options for this sync only, over the application's
+	// (CreateNamespace=true, PruneLast=true, Replace=true, ...).
+	Options map[string]string `protobuf:"bytes,6,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Sync only these resources (Argo CD's selective sync): the others are
+	// left as they are and nothing is pruned but what is named.
+	Resources []*SyncResource `protobuf:"bytes,7,rep,name=resources,proto3" json:"resources,omitempty"`
+	// Run the prunes of objects marked Prune=confirm.
+	ConfirmPrune  bool `protobuf:"varint,8,opt,name=confirm_prune,json=confirmPrune,proto3" json:"confirm_prune,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1479,6 +1500,90 @@ func (x *SyncApplicationRequest) GetOptions() map[string]string {
 	return nil
 }
 
+func (x *SyncApplicationRequest) GetResources() []*SyncResource {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *SyncApplicationRequest) GetConfirmPrune() bool {
+	if x != nil {
+		return x.ConfirmPrune
+	}
+	return false
+}
+
+// SyncResource names a resource for a selective sync; an empty group is
+// the core group, an empty namespace any namespace.
+type SyncResource struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Namespace     string                 `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncResource) Reset() {
+	*x = SyncResource{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncResource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncResource) ProtoMessage() {}
+
+func (x *SyncResource) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncResource.ProtoReflect.Descriptor instead.
+func (*SyncResource) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SyncResource) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *SyncResource) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SyncResource) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *SyncResource) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 type SyncApplicationResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Targets       []*TargetStatus        `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
@@ -1488,7 +1593,7 @@ type SyncApplicationResponse struct {
 
 func (x *SyncApplicationResponse) Reset() {
 	*x = SyncApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1605,7 @@ func (x *SyncApplicationResponse) String() string {
 func (*SyncApplicationResponse) ProtoMessage() {}
 
 func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1618,7 @@ func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationResponse.ProtoReflect.Descriptor instead.
 func (*SyncApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SyncApplicationResponse) GetTargets() []*TargetStatus {
@@ -1534,7 +1639,7 @@ type DiffApplicationRequest struct {
 
 func (x *DiffApplicationRequest) Reset() {
 	*x = DiffApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1546,7 +1651,7 @@ func (x *DiffApplicationRequest) String() string {
 func (*DiffApplicationRequest) ProtoMessage() {}
 
 func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1559,7 +1664,7 @@ func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DiffApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DiffApplicationRequest) GetName() string {
@@ -1595,7 +1700,7 @@ type ObjectDiff struct {
 
 func (x *ObjectDiff) Reset() {
 	*x = ObjectDiff{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1607,7 +1712,7 @@ func (x *ObjectDiff) String() string {
 func (*ObjectDiff) ProtoMessage() {}
 
 func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1620,7 +1725,7 @@ func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDiff.ProtoReflect.Descriptor instead.
 func (*ObjectDiff) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ObjectDiff) GetCluster() string {
@@ -1660,7 +1765,7 @@ type DiffApplicationResponse struct {
 
 func (x *DiffApplicationResponse) Reset() {
 	*x = DiffApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1672,7 +1777,7 @@ func (x *DiffApplicationResponse) String() string {
 func (*DiffApplicationResponse) ProtoMessage() {}
 
 func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1685,7 +1790,7 @@ func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DiffApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DiffApplicationResponse) GetDiffs() []*ObjectDiff {
@@ -1706,7 +1811,7 @@ type GetPlanRequest struct {
 
 func (x *GetPlanRequest) Reset() {
 	*x = GetPlanRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1823,7 @@ func (x *GetPlanRequest) String() string {
 func (*GetPlanRequest) ProtoMessage() {}
 
 func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1836,7 @@ func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetPlanRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetPlanRequest) GetName() string {
@@ -1774,7 +1879,7 @@ type GetPlanResponse struct {
 
 func (x *GetPlanResponse) Reset() {
 	*x = GetPlanResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1891,7 @@ func (x *GetPlanResponse) String() string {
 func (*GetPlanResponse) ProtoMessage() {}
 
 func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1904,7 @@ func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetPlanResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetPlanResponse) GetPlan() *Plan {
@@ -1847,7 +1952,7 @@ type ListHistoryRequest struct {
 
 func (x *ListHistoryRequest) Reset() {
 	*x = ListHistoryRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1859,7 +1964,7 @@ func (x *ListHistoryRequest) String() string {
 func (*ListHistoryRequest) ProtoMessage() {}
 
 func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1872,7 +1977,7 @@ func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListHistoryRequest) GetName() string {
@@ -1898,7 +2003,7 @@ type ListHistoryResponse struct {
 
 func (x *ListHistoryResponse) Reset() {
 	*x = ListHistoryResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2015,7 @@ func (x *ListHistoryResponse) String() string {
 func (*ListHistoryResponse) ProtoMessage() {}
 
 func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2028,7 @@ func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1944,7 +2049,7 @@ type RollbackApplicationRequest struct {
 
 func (x *RollbackApplicationRequest) Reset() {
 	*x = RollbackApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2061,7 @@ func (x *RollbackApplicationRequest) String() string {
 func (*RollbackApplicationRequest) ProtoMessage() {}
 
 func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2074,7 @@ func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RollbackApplicationRequest) GetName() string {
@@ -2002,7 +2107,7 @@ type RollbackApplicationResponse struct {
 
 func (x *RollbackApplicationResponse) Reset() {
 	*x = RollbackApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2119,7 @@ func (x *RollbackApplicationResponse) String() string {
 func (*RollbackApplicationResponse) ProtoMessage() {}
 
 func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2132,7 @@ func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RollbackApplicationResponse) GetTargets() []*TargetStatus {
@@ -2046,7 +2151,7 @@ type WatchApplicationsRequest struct {
 
 func (x *WatchApplicationsRequest) Reset() {
 	*x = WatchApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2163,7 @@ func (x *WatchApplicationsRequest) String() string {
 func (*WatchApplicationsRequest) ProtoMessage() {}
 
 func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2176,7 @@ func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WatchApplicationsRequest) GetName() string {
@@ -2090,7 +2195,7 @@ type WatchApplicationsResponse struct {
 
 func (x *WatchApplicationsResponse) Reset() {
 	*x = WatchApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2102,7 +2207,7 @@ func (x *WatchApplicationsResponse) String() string {
 func (*WatchApplicationsResponse) ProtoMessage() {}
 
 func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2115,7 +2220,7 @@ func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
@@ -2135,7 +2240,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +2252,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +2265,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -2186,7 +2291,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2303,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2316,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -2230,7 +2335,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2242,7 +2347,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2255,7 +2360,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -2274,7 +2379,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2286,7 +2391,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2299,7 +2404,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -2317,7 +2422,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2434,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2447,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 type ListProjectsResponse struct {
@@ -2354,7 +2459,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +2471,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2484,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -2398,7 +2503,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2410,7 +2515,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2423,7 +2528,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -2441,7 +2546,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2453,7 +2558,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2466,7 +2571,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 type AddClusterRequest struct {
@@ -2479,7 +2584,7 @@ type AddClusterRequest struct {
 
 func (x *AddClusterRequest) Reset() {
 	*x = AddClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2596,7 @@ func (x *AddClusterRequest) String() string {
 func (*AddClusterRequest) ProtoMessage() {}
 
 func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2609,7 @@ func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterRequest.ProtoReflect.Descriptor instead.
 func (*AddClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *AddClusterRequest) GetName() string {
@@ -2531,7 +2636,7 @@ type AddClusterResponse struct {
 
 func (x *AddClusterResponse) Reset() {
 	*x = AddClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2648,7 @@ func (x *AddClusterResponse) String() string {
 func (*AddClusterResponse) ProtoMessage() {}
 
 func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,7 +2661,7 @@ func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterResponse.ProtoReflect.Descriptor instead.
 func (*AddClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AddClusterResponse) GetCluster() *Cluster {
@@ -2582,7 +2687,7 @@ type GetClusterRequest struct {
 
 func (x *GetClusterRequest) Reset() {
 	*x = GetClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2699,7 @@ func (x *GetClusterRequest) String() string {
 func (*GetClusterRequest) ProtoMessage() {}
 
 func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2712,7 @@ func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *GetClusterRequest) GetName() string {
@@ -2626,7 +2731,7 @@ type GetClusterResponse struct {
 
 func (x *GetClusterResponse) Reset() {
 	*x = GetClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2638,7 +2743,7 @@ func (x *GetClusterResponse) String() string {
 func (*GetClusterResponse) ProtoMessage() {}
 
 func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2651,7 +2756,7 @@ func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterResponse.ProtoReflect.Descriptor instead.
 func (*GetClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetClusterResponse) GetCluster() *Cluster {
@@ -2670,7 +2775,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2787,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2800,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListClustersRequest) GetSelector() map[string]string {
@@ -2714,7 +2819,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2726,7 +2831,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2739,7 +2844,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -2758,7 +2863,7 @@ type RemoveClusterRequest struct {
 
 func (x *RemoveClusterRequest) Reset() {
 	*x = RemoveClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2770,7 +2875,7 @@ func (x *RemoveClusterRequest) String() string {
 func (*RemoveClusterRequest) ProtoMessage() {}
 
 func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2783,7 +2888,7 @@ func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterRequest.ProtoReflect.Descriptor instead.
 func (*RemoveClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RemoveClusterRequest) GetName() string {
@@ -2801,7 +2906,7 @@ type RemoveClusterResponse struct {
 
 func (x *RemoveClusterResponse) Reset() {
 	*x = RemoveClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2918,7 @@ func (x *RemoveClusterResponse) String() string {
 func (*RemoveClusterResponse) ProtoMessage() {}
 
 func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2931,7 @@ func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterResponse.ProtoReflect.Descriptor instead.
 func (*RemoveClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 type RotateClusterTokenRequest struct {
@@ -2838,7 +2943,7 @@ type RotateClusterTokenRequest struct {
 
 func (x *RotateClusterTokenRequest) Reset() {
 	*x = RotateClusterTokenRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2850,7 +2955,7 @@ func (x *RotateClusterTokenRequest) String() string {
 func (*RotateClusterTokenRequest) ProtoMessage() {}
 
 func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2863,7 +2968,7 @@ func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RotateClusterTokenRequest) GetName() string {
@@ -2882,7 +2987,7 @@ type RotateClusterTokenResponse struct {
 
 func (x *RotateClusterTokenResponse) Reset() {
 	*x = RotateClusterTokenResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2894,7 +2999,7 @@ func (x *RotateClusterTokenResponse) String() string {
 func (*RotateClusterTokenResponse) ProtoMessage() {}
 
 func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2907,7 +3012,7 @@ func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *RotateClusterTokenResponse) GetToken() string {
@@ -2944,7 +3049,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2956,7 +3061,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2969,7 +3074,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AuditEntry) GetId() uint64 {
@@ -3062,7 +3167,7 @@ type ListAuditEntriesRequest struct {
 
 func (x *ListAuditEntriesRequest) Reset() {
 	*x = ListAuditEntriesRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3179,7 @@ func (x *ListAuditEntriesRequest) String() string {
 func (*ListAuditEntriesRequest) ProtoMessage() {}
 
 func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3192,7 @@ func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListAuditEntriesRequest) GetSince() *timestamppb.Timestamp {
@@ -3149,7 +3254,7 @@ type ListAuditEntriesResponse struct {
 
 func (x *ListAuditEntriesResponse) Reset() {
 	*x = ListAuditEntriesResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3266,7 @@ func (x *ListAuditEntriesResponse) String() string {
 func (*ListAuditEntriesResponse) ProtoMessage() {}
 
 func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3279,7 @@ func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListAuditEntriesResponse) GetEntries() []*AuditEntry {
@@ -3248,10 +3353,13 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"E\n" +
 	"\x15GetApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\arefresh\x18\x02 \x01(\bR\arefresh\"\x89\x01\n" +
+	"\arefresh\x18\x02 \x01(\bR\arefresh\"\xcc\x01\n" +
 	"\x16GetApplicationResponse\x12:\n" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x123\n" +
-	"\atargets\x18\x02 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\"\xc0\x01\n" +
+	"\atargets\x18\x02 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\x12A\n" +
+	"\n" +
+	"conditions\x18\x03 \x03(\v2!.flotilla.v1.ApplicationConditionR\n" +
+	"conditions\"\xc0\x01\n" +
 	"\x17ListApplicationsRequest\x12N\n" +
 	"\bselector\x18\x01 \x03(\v22.flotilla.v1.ListApplicationsRequest.SelectorEntryR\bselector\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x1a;\n" +
@@ -3267,17 +3375,24 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x18DeleteApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acascade\x18\x02 \x01(\bR\acascade\"\x1b\n" +
-	"\x19DeleteApplicationResponse\"\x9b\x02\n" +
+	"\x19DeleteApplicationResponse\"\xf9\x02\n" +
 	"\x16SyncApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bclusters\x18\x02 \x03(\tR\bclusters\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\tR\brevision\x12\x14\n" +
 	"\x05prune\x18\x04 \x01(\bR\x05prune\x12\x17\n" +
 	"\adry_run\x18\x05 \x01(\bR\x06dryRun\x12J\n" +
-	"\aoptions\x18\x06 \x03(\v20.flotilla.v1.SyncApplicationRequest.OptionsEntryR\aoptions\x1a:\n" +
+	"\aoptions\x18\x06 \x03(\v20.flotilla.v1.SyncApplicationRequest.OptionsEntryR\aoptions\x127\n" +
+	"\tresources\x18\a \x03(\v2\x19.flotilla.v1.SyncResourceR\tresources\x12#\n" +
+	"\rconfirm_prune\x18\b \x01(\bR\fconfirmPrune\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
+	"\fSyncResource\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"N\n" +
 	"\x17SyncApplicationResponse\x123\n" +
 	"\atargets\x18\x01 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\"d\n" +
 	"\x16DiffApplicationRequest\x12\x12\n" +
@@ -3439,7 +3554,7 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*Repository)(nil),                  // 0: flotilla.v1.Repository
 	(*AddRepositoryRequest)(nil),        // 1: flotilla.v1.AddRepositoryRequest
@@ -3471,159 +3586,163 @@ var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*DeleteApplicationRequest)(nil),    // 27: flotilla.v1.DeleteApplicationRequest
 	(*DeleteApplicationResponse)(nil),   // 28: flotilla.v1.DeleteApplicationResponse
 	(*SyncApplicationRequest)(nil),      // 29: flotilla.v1.SyncApplicationRequest
-	(*SyncApplicationResponse)(nil),     // 30: flotilla.v1.SyncApplicationResponse
-	(*DiffApplicationRequest)(nil),      // 31: flotilla.v1.DiffApplicationRequest
-	(*ObjectDiff)(nil),                  // 32: flotilla.v1.ObjectDiff
-	(*DiffApplicationResponse)(nil),     // 33: flotilla.v1.DiffApplicationResponse
-	(*GetPlanRequest)(nil),              // 34: flotilla.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 35: flotilla.v1.GetPlanResponse
-	(*ListHistoryRequest)(nil),          // 36: flotilla.v1.ListHistoryRequest
-	(*ListHistoryResponse)(nil),         // 37: flotilla.v1.ListHistoryResponse
-	(*RollbackApplicationRequest)(nil),  // 38: flotilla.v1.RollbackApplicationRequest
-	(*RollbackApplicationResponse)(nil), // 39: flotilla.v1.RollbackApplicationResponse
-	(*WatchApplicationsRequest)(nil),    // 40: flotilla.v1.WatchApplicationsRequest
-	(*WatchApplicationsResponse)(nil),   // 41: flotilla.v1.WatchApplicationsResponse
-	(*CreateProjectRequest)(nil),        // 42: flotilla.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil),       // 43: flotilla.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),           // 44: flotilla.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),          // 45: flotilla.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),         // 46: flotilla.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),        // 47: flotilla.v1.ListProjectsResponse
-	(*DeleteProjectRequest)(nil),        // 48: flotilla.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil),       // 49: flotilla.v1.DeleteProjectResponse
-	(*AddClusterRequest)(nil),           // 50: flotilla.v1.AddClusterRequest
-	(*AddClusterResponse)(nil),          // 51: flotilla.v1.AddClusterResponse
-	(*GetClusterRequest)(nil),           // 52: flotilla.v1.GetClusterRequest
-	(*GetClusterResponse)(nil),          // 53: flotilla.v1.GetClusterResponse
-	(*ListClustersRequest)(nil),         // 54: flotilla.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),        // 55: flotilla.v1.ListClustersResponse
-	(*RemoveClusterRequest)(nil),        // 56: flotilla.v1.RemoveClusterRequest
-	(*RemoveClusterResponse)(nil),       // 57: flotilla.v1.RemoveClusterResponse
-	(*RotateClusterTokenRequest)(nil),   // 58: flotilla.v1.RotateClusterTokenRequest
-	(*RotateClusterTokenResponse)(nil),  // 59: flotilla.v1.RotateClusterTokenResponse
-	(*AuditEntry)(nil),                  // 60: flotilla.v1.AuditEntry
-	(*ListAuditEntriesRequest)(nil),     // 61: flotilla.v1.ListAuditEntriesRequest
-	(*ListAuditEntriesResponse)(nil),    // 62: flotilla.v1.ListAuditEntriesResponse
-	nil,                                 // 63: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 64: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 65: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 66: flotilla.v1.ListClustersRequest.SelectorEntry
-	(*TargetStatus)(nil),                // 67: flotilla.v1.TargetStatus
-	(*Rollout)(nil),                     // 68: flotilla.v1.Rollout
-	(*Application)(nil),                 // 69: flotilla.v1.Application
-	(*ObjectRef)(nil),                   // 70: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 71: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 72: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 73: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 74: flotilla.v1.Project
-	(*Cluster)(nil),                     // 75: flotilla.v1.Cluster
-	(*timestamppb.Timestamp)(nil),       // 76: google.protobuf.Timestamp
+	(*SyncResource)(nil),                // 30: flotilla.v1.SyncResource
+	(*SyncApplicationResponse)(nil),     // 31: flotilla.v1.SyncApplicationResponse
+	(*DiffApplicationRequest)(nil),      // 32: flotilla.v1.DiffApplicationRequest
+	(*ObjectDiff)(nil),                  // 33: flotilla.v1.ObjectDiff
+	(*DiffApplicationResponse)(nil),     // 34: flotilla.v1.DiffApplicationResponse
+	(*GetPlanRequest)(nil),              // 35: flotilla.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),             // 36: flotilla.v1.GetPlanResponse
+	(*ListHistoryRequest)(nil),          // 37: flotilla.v1.ListHistoryRequest
+	(*ListHistoryResponse)(nil),         // 38: flotilla.v1.ListHistoryResponse
+	(*RollbackApplicationRequest)(nil),  // 39: flotilla.v1.RollbackApplicationRequest
+	(*RollbackApplicationResponse)(nil), // 40: flotilla.v1.RollbackApplicationResponse
+	(*WatchApplicationsRequest)(nil),    // 41: flotilla.v1.WatchApplicationsRequest
+	(*WatchApplicationsResponse)(nil),   // 42: flotilla.v1.WatchApplicationsResponse
+	(*CreateProjectRequest)(nil),        // 43: flotilla.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),       // 44: flotilla.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),           // 45: flotilla.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),          // 46: flotilla.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),         // 47: flotilla.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),        // 48: flotilla.v1.ListProjectsResponse
+	(*DeleteProjectRequest)(nil),        // 49: flotilla.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),       // 50: flotilla.v1.DeleteProjectResponse
+	(*AddClusterRequest)(nil),           // 51: flotilla.v1.AddClusterRequest
+	(*AddClusterResponse)(nil),          // 52: flotilla.v1.AddClusterResponse
+	(*GetClusterRequest)(nil),           // 53: flotilla.v1.GetClusterRequest
+	(*GetClusterResponse)(nil),          // 54: flotilla.v1.GetClusterResponse
+	(*ListClustersRequest)(nil),         // 55: flotilla.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),        // 56: flotilla.v1.ListClustersResponse
+	(*RemoveClusterRequest)(nil),        // 57: flotilla.v1.RemoveClusterRequest
+	(*RemoveClusterResponse)(nil),       // 58: flotilla.v1.RemoveClusterResponse
+	(*RotateClusterTokenRequest)(nil),   // 59: flotilla.v1.RotateClusterTokenRequest
+	(*RotateClusterTokenResponse)(nil),  // 60: flotilla.v1.RotateClusterTokenResponse
+	(*AuditEntry)(nil),                  // 61: flotilla.v1.AuditEntry
+	(*ListAuditEntriesRequest)(nil),     // 62: flotilla.v1.ListAuditEntriesRequest
+	(*ListAuditEntriesResponse)(nil),    // 63: flotilla.v1.ListAuditEntriesResponse
+	nil,                                 // 64: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                 // 65: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                 // 66: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                 // 67: flotilla.v1.ListClustersRequest.SelectorEntry
+	(*TargetStatus)(nil),                // 68: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                     // 69: flotilla.v1.Rollout
+	(*Application)(nil),                 // 70: flotilla.v1.Application
+	(*ApplicationCondition)(nil),        // 71: flotilla.v1.ApplicationCondition
+	(*ObjectRef)(nil),                   // 72: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                     // 73: flotilla.v1.SyncStatus
+	(*Plan)(nil),                        // 74: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                // 75: flotilla.v1.HistoryEntry
+	(*Project)(nil),                     // 76: flotilla.v1.Project
+	(*Cluster)(nil),                     // 77: flotilla.v1.Cluster
+	(*timestamppb.Timestamp)(nil),       // 78: google.protobuf.Timestamp
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: flotilla.v1.AddRepositoryRequest.repository:type_name -> flotilla.v1.Repository
 	0,  // 1: flotilla.v1.AddRepositoryResponse.repository:type_name -> flotilla.v1.Repository
 	0,  // 2: flotilla.v1.ListRepositoriesResponse.repositories:type_name -> flotilla.v1.Repository
-	67, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	68, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	68, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	68, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	68, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	68, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	69, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	69, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	69, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	67, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	63, // 13: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
-	22, // 14: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	69, // 15: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	69, // 16: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	64, // 17: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
-	67, // 18: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	70, // 19: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	71, // 20: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
-	32, // 21: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	72, // 22: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	32, // 23: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	73, // 24: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	67, // 25: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	67, // 26: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	74, // 27: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	74, // 28: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	74, // 29: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	74, // 30: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	65, // 31: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	75, // 32: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	75, // 33: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	66, // 34: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	75, // 35: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	76, // 36: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	76, // 37: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
-	60, // 38: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
-	19, // 39: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	21, // 40: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	23, // 41: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	25, // 42: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	27, // 43: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	29, // 44: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	31, // 45: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	34, // 46: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	36, // 47: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	38, // 48: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	40, // 49: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	7,  // 50: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	1,  // 51: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
-	3,  // 52: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
-	5,  // 53: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
-	9,  // 54: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	11, // 55: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	13, // 56: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	15, // 57: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	17, // 58: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	42, // 59: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	44, // 60: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	46, // 61: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	48, // 62: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	50, // 63: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	52, // 64: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	54, // 65: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	56, // 66: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	58, // 67: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	61, // 68: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
-	20, // 69: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	22, // 70: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	24, // 71: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	26, // 72: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	28, // 73: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	30, // 74: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	33, // 75: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	35, // 76: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	37, // 77: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	39, // 78: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	41, // 79: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	8,  // 80: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	2,  // 81: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
-	4,  // 82: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
-	6,  // 83: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
-	10, // 84: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	12, // 85: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	14, // 86: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	16, // 87: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	18, // 88: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	43, // 89: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	45, // 90: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	47, // 91: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	49, // 92: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	51, // 93: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	53, // 94: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	55, // 95: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	57, // 96: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	59, // 97: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	62, // 98: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
-	69, // [69:99] is the sub-list for method output_type
-	39, // [39:69] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	68, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	69, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	69, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	69, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	69, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	69, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	70, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	70, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	70, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	68, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	71, // 13: flotilla.v1.GetApplicationResponse.conditions:type_name -> flotilla.v1.ApplicationCondition
+	64, // 14: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	22, // 15: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
+	70, // 16: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	70, // 17: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	65, // 18: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	30, // 19: flotilla.v1.SyncApplicationRequest.resources:type_name -> flotilla.v1.SyncResource
+	68, // 20: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	72, // 21: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	73, // 22: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	33, // 23: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	74, // 24: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	33, // 25: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	75, // 26: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	68, // 27: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	68, // 28: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	76, // 29: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	76, // 30: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	76, // 31: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	76, // 32: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	66, // 33: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	77, // 34: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	77, // 35: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	67, // 36: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	77, // 37: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	78, // 38: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	78, // 39: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
+	61, // 40: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
+	19, // 41: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	21, // 42: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	23, // 43: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	25, // 44: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	27, // 45: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	29, // 46: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	32, // 47: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	35, // 48: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	37, // 49: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	39, // 50: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	41, // 51: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 52: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	1,  // 53: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 54: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 55: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 56: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 57: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 58: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 59: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 60: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	43, // 61: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	45, // 62: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	47, // 63: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	49, // 64: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	51, // 65: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	53, // 66: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	55, // 67: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	57, // 68: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	59, // 69: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	62, // 70: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
+	20, // 71: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	22, // 72: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	24, // 73: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	26, // 74: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	28, // 75: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	31, // 76: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	34, // 77: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	36, // 78: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	38, // 79: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	40, // 80: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	42, // 81: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 82: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	2,  // 83: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 84: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 85: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 86: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 87: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 88: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 89: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 90: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	44, // 91: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	46, // 92: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	48, // 93: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	50, // 94: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	52, // 95: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	54, // 96: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	56, // 97: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	58, // 98: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	60, // 99: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	63, // 100: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
+	71, // [71:101] is the sub-list for method output_type
+	41, // [41:71] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -3639,7 +3758,7 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   67,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   6,
 		},

@@ -372,9 +372,12 @@ type Application struct {
 	Labels    map[string]string      `protobuf:"bytes,8,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// How a new revision moves across the targets; all at once when unset.
-	Rollout       *RolloutStrategy `protobuf:"bytes,10,opt,name=rollout,proto3" json:"rollout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Rollout *RolloutStrategy `protobuf:"bytes,10,opt,name=rollout,proto3" json:"rollout,omitempty"`
+	// History entries kept per target (Argo CD's revisionHistoryLimit);
+	// 0 means the default, 10.
+	RevisionHistoryLimit int32 `protobuf:"varint,11,opt,name=revision_history_limit,json=revisionHistoryLimit,proto3" json:"revision_history_limit,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Application) Reset() {
@@ -475,6 +478,13 @@ func (x *Application) GetRollout() *RolloutStrategy {
 		return x.Rollout
 	}
 	return nil
+}
+
+func (x *Application) GetRevisionHistoryLimit() int32 {
+	if x != nil {
+		return x.RevisionHistoryLimit
+	}
+	return 0
 }
 
 // RolloutStrategy moves a new revision across an application's targets
@@ -890,12 +900,24 @@ func (x *HelmSource) GetSkipCrds() bool {
 	return false
 }
 
+// KustomizeSource overrides a kustomization as Argo CD's
+// spec.source.kustomize does (kustomize edit set ... before the build).
 type KustomizeSource struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	NamePrefix    string                 `protobuf:"bytes,1,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
-	NameSuffix    string                 `protobuf:"bytes,2,opt,name=name_suffix,json=nameSuffix,proto3" json:"name_suffix,omitempty"`
-	CommonLabels  map[string]string      `protobuf:"bytes,3,rep,name=common_labels,json=commonLabels,proto3" json:"common_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Images        []string               `protobuf:"bytes,4,rep,name=images,proto3" json:"images,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	NamePrefix   string                 `protobuf:"bytes,1,opt,name=name_prefix,json=namePrefix,proto3" json:"name_prefix,omitempty"`
+	NameSuffix   string                 `protobuf:"bytes,2,opt,name=name_suffix,json=nameSuffix,proto3" json:"name_suffix,omitempty"`
+	CommonLabels map[string]string      `protobuf:"bytes,3,rep,name=common_labels,json=commonLabels,proto3" json:"common_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Image overrides: NAME=NEW_NAME:TAG, NAME:TAG, NAME@DIGEST or
+	// NAME=NEW_NAME@DIGEST (kustomize edit set image).
+	Images []string `protobuf:"bytes,4,rep,name=images,proto3" json:"images,omitempty"`
+	// Namespace of every namespaced object (kustomize's namespace).
+	Namespace         string            `protobuf:"bytes,5,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	CommonAnnotations map[string]string `protobuf:"bytes,6,rep,name=common_annotations,json=commonAnnotations,proto3" json:"common_annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Patches (strategic merge or JSON 6902), applied after the
+	// kustomization's own.
+	Patches []*KustomizePatch `protobuf:"bytes,7,rep,name=patches,proto3" json:"patches,omitempty"`
+	// Replica counts by Deployment/StatefulSet/ReplicaSet name.
+	Replicas      []*KustomizeReplica `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -958,6 +980,240 @@ func (x *KustomizeSource) GetImages() []string {
 	return nil
 }
 
+func (x *KustomizeSource) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *KustomizeSource) GetCommonAnnotations() map[string]string {
+	if x != nil {
+		return x.CommonAnnotations
+	}
+	return nil
+}
+
+func (x *KustomizeSource) GetPatches() []*KustomizePatch {
+	if x != nil {
+		return x.Patches
+	}
+	return nil
+}
+
+func (x *KustomizeSource) GetReplicas() []*KustomizeReplica {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+type KustomizePatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Inline patch (YAML or JSON); or path, a file inside the repository
+	// relative to the kustomization.
+	Patch         string             `protobuf:"bytes,1,opt,name=patch,proto3" json:"patch,omitempty"`
+	Path          string             `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Target        *KustomizeSelector `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KustomizePatch) Reset() {
+	*x = KustomizePatch{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KustomizePatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KustomizePatch) ProtoMessage() {}
+
+func (x *KustomizePatch) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KustomizePatch.ProtoReflect.Descriptor instead.
+func (*KustomizePatch) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *KustomizePatch) GetPatch() string {
+	if x != nil {
+		return x.Patch
+	}
+	return ""
+}
+
+func (x *KustomizePatch) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *KustomizePatch) GetTarget() *KustomizeSelector {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+type KustomizeSelector struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Group              string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Version            string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Kind               string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name               string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Namespace          string                 `protobuf:"bytes,5,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	LabelSelector      string                 `protobuf:"bytes,6,opt,name=label_selector,json=labelSelector,proto3" json:"label_selector,omitempty"`
+	AnnotationSelector string                 `protobuf:"bytes,7,opt,name=annotation_selector,json=annotationSelector,proto3" json:"annotation_selector,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *KustomizeSelector) Reset() {
+	*x = KustomizeSelector{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KustomizeSelector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KustomizeSelector) ProtoMessage() {}
+
+func (x *KustomizeSelector) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KustomizeSelector.ProtoReflect.Descriptor instead.
+func (*KustomizeSelector) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *KustomizeSelector) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetLabelSelector() string {
+	if x != nil {
+		return x.LabelSelector
+	}
+	return ""
+}
+
+func (x *KustomizeSelector) GetAnnotationSelector() string {
+	if x != nil {
+		return x.AnnotationSelector
+	}
+	return ""
+}
+
+type KustomizeReplica struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KustomizeReplica) Reset() {
+	*x = KustomizeReplica{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KustomizeReplica) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KustomizeReplica) ProtoMessage() {}
+
+func (x *KustomizeReplica) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KustomizeReplica.ProtoReflect.Descriptor instead.
+func (*KustomizeReplica) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *KustomizeReplica) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KustomizeReplica) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 type Destination struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Cluster names; or a label selector; both may be set.
@@ -971,7 +1227,7 @@ type Destination struct {
 
 func (x *Destination) Reset() {
 	*x = Destination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1239,7 @@ func (x *Destination) String() string {
 func (*Destination) ProtoMessage() {}
 
 func (x *Destination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1252,7 @@ func (x *Destination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destination.ProtoReflect.Descriptor instead.
 func (*Destination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Destination) GetClusters() []string {
@@ -1031,14 +1287,20 @@ type SyncPolicy struct {
 	Options map[string]string `protobuf:"bytes,4,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Retry   *RetryPolicy      `protobuf:"bytes,5,opt,name=retry,proto3" json:"retry,omitempty"`
 	// "required": a new plan waits for `flotilla app approve NAME --plan HASH`.
-	Approval      string `protobuf:"bytes,6,opt,name=approval,proto3" json:"approval,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Approval string `protobuf:"bytes,6,opt,name=approval,proto3" json:"approval,omitempty"`
+	// Automated sync may prune every object when the source renders
+	// nothing (Argo CD's allowEmpty); by default such a plan is held.
+	AllowEmpty bool `protobuf:"varint,7,opt,name=allow_empty,json=allowEmpty,proto3" json:"allow_empty,omitempty"`
+	// Longest a sync wave may take to become healthy before the sync fails
+	// (0: no limit).
+	WaveTimeoutSeconds int64 `protobuf:"varint,8,opt,name=wave_timeout_seconds,json=waveTimeoutSeconds,proto3" json:"wave_timeout_seconds,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *SyncPolicy) Reset() {
 	*x = SyncPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1312,7 @@ func (x *SyncPolicy) String() string {
 func (*SyncPolicy) ProtoMessage() {}
 
 func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1325,7 @@ func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncPolicy.ProtoReflect.Descriptor instead.
 func (*SyncPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SyncPolicy) GetAutomated() bool {
@@ -1108,6 +1370,20 @@ func (x *SyncPolicy) GetApproval() string {
 	return ""
 }
 
+func (x *SyncPolicy) GetAllowEmpty() bool {
+	if x != nil {
+		return x.AllowEmpty
+	}
+	return false
+}
+
+func (x *SyncPolicy) GetWaveTimeoutSeconds() int64 {
+	if x != nil {
+		return x.WaveTimeoutSeconds
+	}
+	return 0
+}
+
 type RetryPolicy struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Limit             int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
@@ -1120,7 +1396,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1132,7 +1408,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1145,7 +1421,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RetryPolicy) GetLimit() int32 {
@@ -1192,7 +1468,7 @@ type IgnoreDifference struct {
 
 func (x *IgnoreDifference) Reset() {
 	*x = IgnoreDifference{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1204,7 +1480,7 @@ func (x *IgnoreDifference) String() string {
 func (*IgnoreDifference) ProtoMessage() {}
 
 func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1217,7 +1493,7 @@ func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IgnoreDifference.ProtoReflect.Descriptor instead.
 func (*IgnoreDifference) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *IgnoreDifference) GetGroup() string {
@@ -1285,7 +1561,7 @@ type Project struct {
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1573,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1586,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Project) GetName() string {
@@ -1372,7 +1648,7 @@ type ProjectDestination struct {
 
 func (x *ProjectDestination) Reset() {
 	*x = ProjectDestination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1660,7 @@ func (x *ProjectDestination) String() string {
 func (*ProjectDestination) ProtoMessage() {}
 
 func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1673,7 @@ func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectDestination.ProtoReflect.Descriptor instead.
 func (*ProjectDestination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProjectDestination) GetCluster() string {
@@ -1424,7 +1700,7 @@ type GroupKind struct {
 
 func (x *GroupKind) Reset() {
 	*x = GroupKind{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1712,7 @@ func (x *GroupKind) String() string {
 func (*GroupKind) ProtoMessage() {}
 
 func (x *GroupKind) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1725,7 @@ func (x *GroupKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupKind.ProtoReflect.Descriptor instead.
 func (*GroupKind) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GroupKind) GetGroup() string {
@@ -1471,17 +1747,23 @@ type SyncWindow struct {
 	// allow or deny
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// Cron schedule of the window start and its duration, e.g. "1h".
-	Schedule      string   `protobuf:"bytes,2,opt,name=schedule,proto3" json:"schedule,omitempty"`
-	Duration      string   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
-	Applications  []string `protobuf:"bytes,4,rep,name=applications,proto3" json:"applications,omitempty"`
-	Clusters      []string `protobuf:"bytes,5,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	Schedule     string   `protobuf:"bytes,2,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	Duration     string   `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	Applications []string `protobuf:"bytes,4,rep,name=applications,proto3" json:"applications,omitempty"`
+	Clusters     []string `protobuf:"bytes,5,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	Namespaces   []string `protobuf:"bytes,6,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	// A deny window (or the time outside allow windows) still lets manual
+	// syncs through.
+	ManualSync bool `protobuf:"varint,7,opt,name=manual_sync,json=manualSync,proto3" json:"manual_sync,omitempty"`
+	// IANA time zone of the schedule (default UTC).
+	TimeZone      string `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncWindow) Reset() {
 	*x = SyncWindow{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1775,7 @@ func (x *SyncWindow) String() string {
 func (*SyncWindow) ProtoMessage() {}
 
 func (x *SyncWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1788,7 @@ func (x *SyncWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncWindow.ProtoReflect.Descriptor instead.
 func (*SyncWindow) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SyncWindow) GetKind() string {
@@ -1544,6 +1826,27 @@ func (x *SyncWindow) GetClusters() []string {
 	return nil
 }
 
+func (x *SyncWindow) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *SyncWindow) GetManualSync() bool {
+	if x != nil {
+		return x.ManualSync
+	}
+	return false
+}
+
+func (x *SyncWindow) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
 type Cluster struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -1559,7 +1862,7 @@ type Cluster struct {
 
 func (x *Cluster) Reset() {
 	*x = Cluster{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +1874,7 @@ func (x *Cluster) String() string {
 func (*Cluster) ProtoMessage() {}
 
 func (x *Cluster) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +1887,7 @@ func (x *Cluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
 func (*Cluster) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Cluster) GetName() string {
@@ -1648,7 +1951,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1963,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1976,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ObjectRef) GetApiVersion() string {
@@ -1720,7 +2023,7 @@ type ResourceStatus struct {
 
 func (x *ResourceStatus) Reset() {
 	*x = ResourceStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +2035,7 @@ func (x *ResourceStatus) String() string {
 func (*ResourceStatus) ProtoMessage() {}
 
 func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +2048,7 @@ func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceStatus.ProtoReflect.Descriptor instead.
 func (*ResourceStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResourceStatus) GetRef() *ObjectRef {
@@ -1814,7 +2117,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +2129,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2142,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Operation) GetPhase() OperationPhase {
@@ -1920,7 +2223,7 @@ type TargetStatus struct {
 
 func (x *TargetStatus) Reset() {
 	*x = TargetStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2235,7 @@ func (x *TargetStatus) String() string {
 func (*TargetStatus) ProtoMessage() {}
 
 func (x *TargetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2248,7 @@ func (x *TargetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetStatus.ProtoReflect.Descriptor instead.
 func (*TargetStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TargetStatus) GetApplication() string {
@@ -2036,7 +2339,7 @@ type Rollout struct {
 
 func (x *Rollout) Reset() {
 	*x = Rollout{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2351,7 @@ func (x *Rollout) String() string {
 func (*Rollout) ProtoMessage() {}
 
 func (x *Rollout) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2364,7 @@ func (x *Rollout) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rollout.ProtoReflect.Descriptor instead.
 func (*Rollout) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Rollout) GetApplication() string {
@@ -2140,7 +2443,7 @@ type RolloutStepStatus struct {
 
 func (x *RolloutStepStatus) Reset() {
 	*x = RolloutStepStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2455,7 @@ func (x *RolloutStepStatus) String() string {
 func (*RolloutStepStatus) ProtoMessage() {}
 
 func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2468,7 @@ func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutStepStatus.ProtoReflect.Descriptor instead.
 func (*RolloutStepStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RolloutStepStatus) GetName() string {
@@ -2212,7 +2515,7 @@ type RolloutTarget struct {
 
 func (x *RolloutTarget) Reset() {
 	*x = RolloutTarget{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2224,7 +2527,7 @@ func (x *RolloutTarget) String() string {
 func (*RolloutTarget) ProtoMessage() {}
 
 func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2237,7 +2540,7 @@ func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutTarget.ProtoReflect.Descriptor instead.
 func (*RolloutTarget) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RolloutTarget) GetCluster() string {
@@ -2289,6 +2592,80 @@ func (x *RolloutTarget) GetHealthySince() *timestamppb.Timestamp {
 	return nil
 }
 
+// ApplicationCondition is a problem that keeps an application (or one of
+// its targets) from being compared or synced, with Argo CD's types:
+// InvalidSpecError (no cluster matches the destination, the project
+// refuses it), ComparisonError (repository unreachable, revision or path
+// not found, render failed), SyncError.
+type ApplicationCondition struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Type    string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The target's cluster; "" when the condition is the application's.
+	Cluster            string                 `protobuf:"bytes,3,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	LastTransitionTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_transition_time,json=lastTransitionTime,proto3" json:"last_transition_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ApplicationCondition) Reset() {
+	*x = ApplicationCondition{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplicationCondition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplicationCondition) ProtoMessage() {}
+
+func (x *ApplicationCondition) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplicationCondition.ProtoReflect.Descriptor instead.
+func (*ApplicationCondition) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ApplicationCondition) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *ApplicationCondition) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ApplicationCondition) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *ApplicationCondition) GetLastTransitionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastTransitionTime
+	}
+	return nil
+}
+
 type HistoryEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2306,7 +2683,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2695,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2708,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HistoryEntry) GetId() int64 {
@@ -2401,7 +2778,7 @@ var File_flotilla_v1_types_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x04\n" +
+	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x04\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x126\n" +
@@ -2416,7 +2793,8 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x126\n" +
 	"\arollout\x18\n" +
-	" \x01(\v2\x1c.flotilla.v1.RolloutStrategyR\arollout\x1a9\n" +
+	" \x01(\v2\x1c.flotilla.v1.RolloutStrategyR\arollout\x124\n" +
+	"\x16revision_history_limit\x18\v \x01(\x05R\x14revisionHistoryLimit\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
@@ -2459,24 +2837,46 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"parameters\x12!\n" +
 	"\fkube_version\x18\x05 \x01(\tR\vkubeVersion\x12!\n" +
 	"\fapi_versions\x18\x06 \x03(\tR\vapiVersions\x12\x1b\n" +
-	"\tskip_crds\x18\a \x01(\bR\bskipCrds\"\x81\x02\n" +
+	"\tskip_crds\x18\a \x01(\bR\bskipCrds\"\xbb\x04\n" +
 	"\x0fKustomizeSource\x12\x1f\n" +
 	"\vname_prefix\x18\x01 \x01(\tR\n" +
 	"namePrefix\x12\x1f\n" +
 	"\vname_suffix\x18\x02 \x01(\tR\n" +
 	"nameSuffix\x12S\n" +
 	"\rcommon_labels\x18\x03 \x03(\v2..flotilla.v1.KustomizeSource.CommonLabelsEntryR\fcommonLabels\x12\x16\n" +
-	"\x06images\x18\x04 \x03(\tR\x06images\x1a?\n" +
+	"\x06images\x18\x04 \x03(\tR\x06images\x12\x1c\n" +
+	"\tnamespace\x18\x05 \x01(\tR\tnamespace\x12b\n" +
+	"\x12common_annotations\x18\x06 \x03(\v23.flotilla.v1.KustomizeSource.CommonAnnotationsEntryR\x11commonAnnotations\x125\n" +
+	"\apatches\x18\a \x03(\v2\x1b.flotilla.v1.KustomizePatchR\apatches\x129\n" +
+	"\breplicas\x18\b \x03(\v2\x1d.flotilla.v1.KustomizeReplicaR\breplicas\x1a?\n" +
 	"\x11CommonLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe5\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
+	"\x16CommonAnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"r\n" +
+	"\x0eKustomizePatch\x12\x14\n" +
+	"\x05patch\x18\x01 \x01(\tR\x05patch\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x126\n" +
+	"\x06target\x18\x03 \x01(\v2\x1e.flotilla.v1.KustomizeSelectorR\x06target\"\xe1\x01\n" +
+	"\x11KustomizeSelector\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x1c\n" +
+	"\tnamespace\x18\x05 \x01(\tR\tnamespace\x12%\n" +
+	"\x0elabel_selector\x18\x06 \x01(\tR\rlabelSelector\x12/\n" +
+	"\x13annotation_selector\x18\a \x01(\tR\x12annotationSelector\"<\n" +
+	"\x10KustomizeReplica\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\xe5\x01\n" +
 	"\vDestination\x12\x1a\n" +
 	"\bclusters\x18\x01 \x03(\tR\bclusters\x12X\n" +
 	"\x10cluster_selector\x18\x02 \x03(\v2-.flotilla.v1.Destination.ClusterSelectorEntryR\x0fclusterSelector\x12\x1c\n" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x1aB\n" +
 	"\x14ClusterSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa5\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x02\n" +
 	"\n" +
 	"SyncPolicy\x12\x1c\n" +
 	"\tautomated\x18\x01 \x01(\bR\tautomated\x12\x14\n" +
@@ -2484,7 +2884,10 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tself_heal\x18\x03 \x01(\bR\bselfHeal\x12>\n" +
 	"\aoptions\x18\x04 \x03(\v2$.flotilla.v1.SyncPolicy.OptionsEntryR\aoptions\x12.\n" +
 	"\x05retry\x18\x05 \x01(\v2\x18.flotilla.v1.RetryPolicyR\x05retry\x12\x1a\n" +
-	"\bapproval\x18\x06 \x01(\tR\bapproval\x1a:\n" +
+	"\bapproval\x18\x06 \x01(\tR\bapproval\x12\x1f\n" +
+	"\vallow_empty\x18\a \x01(\bR\n" +
+	"allowEmpty\x120\n" +
+	"\x14wave_timeout_seconds\x18\b \x01(\x03R\x12waveTimeoutSeconds\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
@@ -2514,14 +2917,20 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"5\n" +
 	"\tGroupKind\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\"\x98\x01\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"\xf6\x01\n" +
 	"\n" +
 	"SyncWindow\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
 	"\bschedule\x18\x02 \x01(\tR\bschedule\x12\x1a\n" +
 	"\bduration\x18\x03 \x01(\tR\bduration\x12\"\n" +
 	"\fapplications\x18\x04 \x03(\tR\fapplications\x12\x1a\n" +
-	"\bclusters\x18\x05 \x03(\tR\bclusters\"\x82\x03\n" +
+	"\bclusters\x18\x05 \x03(\tR\bclusters\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x06 \x03(\tR\n" +
+	"namespaces\x12\x1f\n" +
+	"\vmanual_sync\x18\a \x01(\bR\n" +
+	"manualSync\x12\x1b\n" +
+	"\ttime_zone\x18\b \x01(\tR\btimeZone\"\x82\x03\n" +
 	"\aCluster\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x128\n" +
 	"\x06labels\x18\x02 \x03(\v2 .flotilla.v1.Cluster.LabelsEntryR\x06labels\x122\n" +
@@ -2598,7 +3007,12 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\amessage\x18\x05 \x01(\tR\amessage\x129\n" +
 	"\n" +
 	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12?\n" +
-	"\rhealthy_since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fhealthySince\"\xdb\x02\n" +
+	"\rhealthy_since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fhealthySince\"\xac\x01\n" +
+	"\x14ApplicationCondition\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x18\n" +
+	"\acluster\x18\x03 \x01(\tR\acluster\x12L\n" +
+	"\x14last_transition_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\"\xdb\x02\n" +
 	"\fHistoryEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
@@ -2663,7 +3077,7 @@ func file_flotilla_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_flotilla_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_flotilla_v1_types_proto_goTypes = []any{
 	(SourceKind)(0),               // 0: flotilla.v1.SourceKind
 	(ConnectionState)(0),          // 1: flotilla.v1.ConnectionState
@@ -2678,83 +3092,93 @@ var file_flotilla_v1_types_proto_goTypes = []any{
 	(*DirectorySource)(nil),       // 10: flotilla.v1.DirectorySource
 	(*HelmSource)(nil),            // 11: flotilla.v1.HelmSource
 	(*KustomizeSource)(nil),       // 12: flotilla.v1.KustomizeSource
-	(*Destination)(nil),           // 13: flotilla.v1.Destination
-	(*SyncPolicy)(nil),            // 14: flotilla.v1.SyncPolicy
-	(*RetryPolicy)(nil),           // 15: flotilla.v1.RetryPolicy
-	(*IgnoreDifference)(nil),      // 16: flotilla.v1.IgnoreDifference
-	(*Project)(nil),               // 17: flotilla.v1.Project
-	(*ProjectDestination)(nil),    // 18: flotilla.v1.ProjectDestination
-	(*GroupKind)(nil),             // 19: flotilla.v1.GroupKind
-	(*SyncWindow)(nil),            // 20: flotilla.v1.SyncWindow
-	(*Cluster)(nil),               // 21: flotilla.v1.Cluster
-	(*ObjectRef)(nil),             // 22: flotilla.v1.ObjectRef
-	(*ResourceStatus)(nil),        // 23: flotilla.v1.ResourceStatus
-	(*Operation)(nil),             // 24: flotilla.v1.Operation
-	(*TargetStatus)(nil),          // 25: flotilla.v1.TargetStatus
-	(*Rollout)(nil),               // 26: flotilla.v1.Rollout
-	(*RolloutStepStatus)(nil),     // 27: flotilla.v1.RolloutStepStatus
-	(*RolloutTarget)(nil),         // 28: flotilla.v1.RolloutTarget
-	(*HistoryEntry)(nil),          // 29: flotilla.v1.HistoryEntry
-	nil,                           // 30: flotilla.v1.Application.LabelsEntry
-	nil,                           // 31: flotilla.v1.RolloutStep.SelectorEntry
-	nil,                           // 32: flotilla.v1.KustomizeSource.CommonLabelsEntry
-	nil,                           // 33: flotilla.v1.Destination.ClusterSelectorEntry
-	nil,                           // 34: flotilla.v1.SyncPolicy.OptionsEntry
-	nil,                           // 35: flotilla.v1.Cluster.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 36: google.protobuf.Timestamp
+	(*KustomizePatch)(nil),        // 13: flotilla.v1.KustomizePatch
+	(*KustomizeSelector)(nil),     // 14: flotilla.v1.KustomizeSelector
+	(*KustomizeReplica)(nil),      // 15: flotilla.v1.KustomizeReplica
+	(*Destination)(nil),           // 16: flotilla.v1.Destination
+	(*SyncPolicy)(nil),            // 17: flotilla.v1.SyncPolicy
+	(*RetryPolicy)(nil),           // 18: flotilla.v1.RetryPolicy
+	(*IgnoreDifference)(nil),      // 19: flotilla.v1.IgnoreDifference
+	(*Project)(nil),               // 20: flotilla.v1.Project
+	(*ProjectDestination)(nil),    // 21: flotilla.v1.ProjectDestination
+	(*GroupKind)(nil),             // 22: flotilla.v1.GroupKind
+	(*SyncWindow)(nil),            // 23: flotilla.v1.SyncWindow
+	(*Cluster)(nil),               // 24: flotilla.v1.Cluster
+	(*ObjectRef)(nil),             // 25: flotilla.v1.ObjectRef
+	(*ResourceStatus)(nil),        // 26: flotilla.v1.ResourceStatus
+	(*Operation)(nil),             // 27: flotilla.v1.Operation
+	(*TargetStatus)(nil),          // 28: flotilla.v1.TargetStatus
+	(*Rollout)(nil),               // 29: flotilla.v1.Rollout
+	(*RolloutStepStatus)(nil),     // 30: flotilla.v1.RolloutStepStatus
+	(*RolloutTarget)(nil),         // 31: flotilla.v1.RolloutTarget
+	(*ApplicationCondition)(nil),  // 32: flotilla.v1.ApplicationCondition
+	(*HistoryEntry)(nil),          // 33: flotilla.v1.HistoryEntry
+	nil,                           // 34: flotilla.v1.Application.LabelsEntry
+	nil,                           // 35: flotilla.v1.RolloutStep.SelectorEntry
+	nil,                           // 36: flotilla.v1.KustomizeSource.CommonLabelsEntry
+	nil,                           // 37: flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	nil,                           // 38: flotilla.v1.Destination.ClusterSelectorEntry
+	nil,                           // 39: flotilla.v1.SyncPolicy.OptionsEntry
+	nil,                           // 40: flotilla.v1.Cluster.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
 }
 var file_flotilla_v1_types_proto_depIdxs = []int32{
 	9,  // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
-	13, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
-	14, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
-	16, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
-	30, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
-	36, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
+	16, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
+	17, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
+	19, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
+	34, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
+	41, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
 	7,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
 	8,  // 7: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
-	31, // 8: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
+	35, // 8: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
 	0,  // 9: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
 	10, // 10: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
 	11, // 11: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
 	12, // 12: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
-	32, // 13: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
-	33, // 14: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
-	34, // 15: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
-	15, // 16: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
-	18, // 17: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
-	19, // 18: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	19, // 19: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	20, // 20: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
-	35, // 21: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
-	1,  // 22: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
-	36, // 23: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
-	36, // 24: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	22, // 25: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
-	3,  // 26: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 27: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
-	4,  // 28: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
-	36, // 29: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
-	36, // 30: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	3,  // 31: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 32: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	24, // 33: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	23, // 34: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	5,  // 35: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
-	27, // 36: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
-	36, // 37: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
-	36, // 38: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
-	28, // 39: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
-	36, // 40: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
-	36, // 41: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
-	36, // 42: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
-	4,  // 43: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	36, // 44: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	36, // 45: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	46, // [46:46] is the sub-list for method output_type
-	46, // [46:46] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	36, // 13: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
+	37, // 14: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	13, // 15: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
+	15, // 16: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
+	14, // 17: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
+	38, // 18: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
+	39, // 19: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
+	18, // 20: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
+	21, // 21: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
+	22, // 22: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	22, // 23: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	23, // 24: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
+	40, // 25: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
+	1,  // 26: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
+	41, // 27: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
+	41, // 28: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	25, // 29: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
+	3,  // 30: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 31: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
+	4,  // 32: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
+	41, // 33: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
+	41, // 34: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
+	3,  // 35: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 36: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	27, // 37: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	26, // 38: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 39: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	30, // 40: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	41, // 41: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	41, // 42: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	31, // 43: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	41, // 44: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	41, // 45: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	41, // 46: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	41, // 47: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	4,  // 48: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	41, // 49: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	41, // 50: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }
@@ -2768,7 +3192,7 @@ func file_flotilla_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_types_proto_rawDesc), len(file_flotilla_v1_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   30,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
