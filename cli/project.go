@@ -11,7 +11,7 @@ import (
 
 func newProjectCmd(hf *hubFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "project", Aliases: []string{"projects", "proj"}, Short: "Manage projects (what applications may deploy where)"}
-	cmd.AddCommand(newProjectCreateCmd(hf), newProjectListCmd(hf), newProjectGetCmd(hf), newProjectDeleteCmd(hf))
+	cmd.AddCommand(newProjectCreateCmd(hf), newProjectListCmd(hf), newProjectGetCmd(hf), newProjectDeleteCmd(hf), newProjectWindowsCmd(hf))
 	return cmd
 }
 

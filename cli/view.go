@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -14,6 +17,15 @@ type appView struct {
 	Repo    string       `json:"repo"`
 	Path    string       `json:"path"`
 	Targets []targetView `json:"targets"`
+	// Spec is the whole application as the API has it (protojson).
+	Spec       json.RawMessage `json:"spec,omitempty"`
+	Conditions []conditionView `json:"conditions,omitempty"`
+}
+
+type conditionView struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+	Cluster string `json:"cluster,omitempty"`
 }
 
 type targetView struct {
@@ -23,7 +35,11 @@ type targetView struct {
 	Health    string         `json:"health"`
 	Operation *operationView `json:"operation,omitempty"`
 	Error     string         `json:"error,omitempty"`
-	Resources []resourceView `json:"resources"`
+	// Waiting says why the newest plan is not assigned yet (approval,
+	// rollout step, sync window, dependency) and PendingPlan which it is.
+	Waiting     string         `json:"waiting,omitempty"`
+	PendingPlan string         `json:"pendingPlan,omitempty"`
+	Resources   []resourceView `json:"resources"`
 }
 
 type operationView struct {
@@ -41,6 +57,10 @@ type resourceView struct {
 	Sync       string `json:"sync"`
 	Health     string `json:"health"`
 	Message    string `json:"message"`
+	Hook       bool   `json:"hook,omitempty"`
+	// RequiresPruning: live, no longer in Git, kept (prune off, Prune=false
+	// or waiting for confirmation).
+	RequiresPruning bool `json:"requiresPruning,omitempty"`
 }
 
 func syncName(s pb.SyncStatus) string {
@@ -79,16 +99,23 @@ func enumName(s, prefix string) string {
 func viewApp(r *pb.GetApplicationResponse) appView {
 	a := r.GetApplication()
 	v := appView{Name: a.GetName(), Project: a.GetProject(), Repo: a.GetSource().GetRepoUrl(), Path: a.GetSource().GetPath(), Targets: []targetView{}}
+	if b, err := protojson.Marshal(a); err == nil {
+		v.Spec = b
+	}
+	for _, c := range r.GetConditions() {
+		v.Conditions = append(v.Conditions, conditionView{Type: c.GetType(), Message: c.GetMessage(), Cluster: c.GetCluster()})
+	}
 	for _, t := range r.GetTargets() {
 		tv := targetView{Cluster: t.GetCluster(), Revision: t.GetRevision(), Sync: syncName(t.GetSync()), Health: healthName(t.GetHealth()),
-			Error: t.GetError(), Resources: []resourceView{}}
+			Error: t.GetError(), Waiting: t.GetWaiting(), PendingPlan: t.GetPendingPlanHash(), Resources: []resourceView{}}
 		if op := t.GetOperation(); op != nil && op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_UNSPECIFIED {
 			tv.Operation = &operationView{Phase: phaseName(op.GetPhase()), Message: op.GetMessage(), Step: op.GetStep(), Steps: op.GetTotalSteps()}
 		}
 		for _, rs := range t.GetResources() {
 			ref := rs.GetRef()
 			tv.Resources = append(tv.Resources, resourceView{APIVersion: ref.GetApiVersion(), Kind: ref.GetKind(), Namespace: ref.GetNamespace(),
-				Name: ref.GetName(), Sync: syncName(rs.GetSync()), Health: healthName(rs.GetHealth()), Message: rs.GetMessage()})
+				Name: ref.GetName(), Sync: syncName(rs.GetSync()), Health: healthName(rs.GetHealth()), Message: rs.GetMessage(),
+				Hook: rs.GetHook(), RequiresPruning: rs.GetRequiresPruning()})
 		}
 		v.Targets = append(v.Targets, tv)
 	}

@@ -90,6 +90,7 @@ type targetView struct {
 		Message string `json:"message"`
 	} `json:"operation"`
 	Error     string         `json:"error"`
+	Waiting   string         `json:"waiting"`
 	Resources []resourceView `json:"resources"`
 }
 

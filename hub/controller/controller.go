@@ -239,18 +239,12 @@ func (c *Controller) Sync(ctx context.Context, app string, clusters []string, by
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]bool{}
-	for _, n := range clusters {
-		want[n] = true
+	chosen, err := c.manualTargets(a, targets, clusters)
+	if err != nil {
+		return nil, err
 	}
 	var out []*pb.TargetStatus
-	for _, t := range targets {
-		if len(want) > 0 && !want[t.cluster.GetName()] {
-			continue
-		}
-		if t.err != nil {
-			return nil, fmt.Errorf("%s on %s: %w", app, t.cluster.GetName(), t.err)
-		}
+	for _, t := range chosen {
 		if err := c.assign(a, t, by); err != nil {
 			return nil, err
 		}
@@ -260,8 +254,32 @@ func (c *Controller) Sync(ctx context.Context, app string, clusters []string, by
 		}
 		out = append(out, ts)
 	}
+	return out, nil
+}
+
+// manualTargets picks the targets a manual sync names (all when none) and
+// checks, before any is assigned, that each has a plan and that no sync
+// window holds it.
+func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters []string) ([]target, error) {
+	want := map[string]bool{}
+	for _, n := range clusters {
+		want[n] = true
+	}
+	var out []target
+	for _, t := range targets {
+		if len(want) > 0 && !want[t.cluster.GetName()] {
+			continue
+		}
+		if t.err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", a.GetName(), t.cluster.GetName(), t.err)
+		}
+		if err := c.checkManualWindow(a, t.cluster.GetName()); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
 	if len(want) > 0 && len(out) != len(want) {
-		return nil, fmt.Errorf("%s: some of the clusters %v are not targets of the application", app, clusters)
+		return nil, fmt.Errorf("%s: some of the clusters %v are not targets of the application", a.GetName(), clusters)
 	}
 	return out, nil
 }

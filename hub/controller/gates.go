@@ -10,17 +10,19 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// A new plan for an automated application passes three gates before it is
+// A new plan for an automated application passes four gates before it is
 // assigned: approval (syncPolicy.approval: required), the rollout strategy
-// (which targets go when), and dependencies (dependsOn: on each cluster,
-// after the named applications are Synced and Healthy there). Until then
-// it waits as a Pending plan and the target says why.
+// (which targets go when), the project's sync windows (windows.go), and
+// dependencies (dependsOn: on each cluster, after the named applications
+// are Synced and Healthy there). Until then it waits as a Pending plan and
+// the target says why.
 
 // offer records a target's new plan as pending and lets it through the
 // gates it can pass now. Rollouts are driven separately (driveRollouts).
 func (c *Controller) offer(a *pb.Application, t target) error {
 	cl := t.cluster.GetName()
-	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 {
+	held := c.windowHolds(a, cl)
+	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 && held == "" {
 		return c.assign(a, t, "automated") // no gate: no pending record either
 	}
 	pend := store.Pending{PlanHash: t.plan.GetHash(), ContentHash: t.content, Revision: t.revision, Inventory: t.inventory}
@@ -45,14 +47,18 @@ func needsApproval(a *pb.Application) bool {
 
 func hasRollout(a *pb.Application) bool { return a.GetRollout() != nil }
 
-// release assigns a target's pending plan once its dependencies are ready
-// on that cluster; otherwise the target waits.
+// release assigns a target's pending plan once no sync window holds it
+// and its dependencies are ready on that cluster; otherwise the target
+// waits.
 func (c *Controller) release(a *pb.Application, cluster string) error {
 	pend, err := c.store.GetPending(a.GetName(), cluster)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if why := c.windowHolds(a, cluster); why != "" {
+		return c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
 	}
 	if why := c.dependencyWait(a, cluster); why != "" {
 		return c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)

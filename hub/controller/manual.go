@@ -71,6 +71,9 @@ func (c *Controller) Rollback(ctx context.Context, app string, id int64, cluster
 		if h.GetId() != id || (len(want) > 0 && !want[h.GetCluster()]) {
 			continue
 		}
+		if err := c.checkManualWindow(a, h.GetCluster()); err != nil {
+			return err
+		}
 		p, err := c.store.GetPlan(h.GetPlanHash())
 		if err != nil {
 			return fmt.Errorf("history #%d on %s: %w", id, h.GetCluster(), err)

@@ -245,6 +245,10 @@ func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *
 			rt.Message = "waiting for approval of plan " + short(pend.PlanHash)
 			continue
 		}
+		if why := c.windowHolds(a, rt.GetCluster()); why != "" {
+			rt.Message = "waiting: " + why
+			continue
+		}
 		if why := c.dependencyWait(a, rt.GetCluster()); why != "" {
 			rt.Message = "waiting for " + why
 			continue

@@ -299,8 +299,8 @@ func (s *Admin) CreateProject(_ context.Context, r *pb.CreateProjectRequest) (*p
 	if p == nil || !dnsName.MatchString(p.GetName()) {
 		return nil, invalid("project name %q: want a DNS label", p.GetName())
 	}
-	if f := unsupportedProject(p); f != "" {
-		return nil, invalid("project %s: %s is not supported yet", p.GetName(), f)
+	if err := validateProject(p); err != nil {
+		return nil, err
 	}
 	if err := s.Hub.Store.PutProject(p, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
