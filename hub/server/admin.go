@@ -60,6 +60,9 @@ func validateApp(a *pb.Application) error {
 	case len(a.GetDestination().GetClusters()) == 0 && len(a.GetDestination().GetClusterSelector()) == 0:
 		return invalid("application %s: destination needs clusters or a clusterSelector", a.GetName())
 	}
+	if err := validateHistoryLimit(a); err != nil {
+		return err
+	}
 	if f := unsupportedApp(a); f != "" {
 		return invalid("application %s: %s is not supported yet", a.GetName(), f)
 	}

@@ -30,38 +30,27 @@ func (s *Store) ListApplications() ([]*pb.Application, error) {
 	return list(s, bucketApplications, func() *pb.Application { return &pb.Application{} })
 }
 
-// DeleteApplication removes an application with its targets, desired
-// state and history, in one transaction.
+// DeleteApplication removes an application with its rollout and its
+// targets (status, desired state, pending plan, history), in one
+// transaction; the plans and renders only it used go at the next GC.
 func (s *Store) DeleteApplication(name string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketApplications).Get([]byte(name)) == nil {
 			return fmt.Errorf("application %q: %w", name, ErrNotFound)
 		}
 		if err := tx.Bucket(bucketApplications).Delete([]byte(name)); err != nil {
 			return err
 		}
-		prefix := []byte(name + "/")
 		if err := tx.Bucket(bucketRollouts).Delete([]byte(name)); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketTargets, bucketDesired, bucketPending} {
-			if err := deletePrefix(tx.Bucket(b), prefix); err != nil {
-				return err
-			}
-		}
-		h := tx.Bucket(bucketHistory)
-		var nested [][]byte
-		c := h.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-			nested = append(nested, append([]byte(nil), k...))
-		}
-		for _, k := range nested {
-			if err := h.DeleteBucket(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := deleteTargetsWhere(tx, func(app, _ string) bool { return app == name })
+		return err
 	})
+	if err == nil {
+		s.signalFreed()
+	}
+	return err
 }
 
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {
@@ -189,9 +178,11 @@ func (s *Store) ListClusters() ([]*pb.Cluster, error) {
 	return list(s, bucketClusters, func() *pb.Cluster { return &pb.Cluster{} })
 }
 
-// RemoveCluster deletes a cluster and its tokens.
+// RemoveCluster deletes a cluster with its tokens, discovery, pending
+// removals and its targets of every application (status, desired state,
+// pending plan, history), in one transaction.
 func (s *Store) RemoveCluster(name string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketClusters).Get([]byte(name)) == nil {
 			return fmt.Errorf("cluster %q: %w", name, ErrNotFound)
 		}
@@ -201,8 +192,18 @@ func (s *Store) RemoveCluster(name string) error {
 		if err := tx.Bucket(bucketDiscovery).Delete([]byte(name)); err != nil {
 			return err
 		}
+		if err := deletePrefix(tx.Bucket(bucketRemovals), []byte(name+"/")); err != nil {
+			return err
+		}
+		if _, err := deleteTargetsWhere(tx, func(_, cluster string) bool { return cluster == name }); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketClusters).Delete([]byte(name))
 	})
+	if err == nil {
+		s.signalFreed()
+	}
+	return err
 }
 
 // PutPlan stores a plan by its hash (idempotent).

@@ -25,14 +25,24 @@ var (
 )
 
 // Store is the hub's bbolt database.
-type Store struct{ db *bolt.DB }
+type Store struct {
+	db        *bolt.DB
+	compacted CompactStats
+	freed     chan struct{} // an application, cluster or target was deleted
+}
 
-// Open opens (creating if needed) DIR/hub.db.
+// Open opens (creating if needed) DIR/hub.db, compacting it first when
+// more than half of the file is free (Compaction says what it did).
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(dir, "hub.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	path := filepath.Join(dir, "hub.db")
+	cs, err := compactIfSparse(path)
+	if err != nil {
+		return nil, fmt.Errorf("compact store %s: %w", dir, err)
+	}
+	db, err := bolt.Open(path, 0o600, boltOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -51,11 +61,27 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, compacted: cs, freed: make(chan struct{}, 1)}, nil
 }
+
+func boltOptions() *bolt.Options { return &bolt.Options{Timeout: 5 * time.Second} }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
+
+// Compaction says whether Open compacted the file, with its sizes.
+func (s *Store) Compaction() CompactStats { return s.compacted }
+
+// Freed is signalled (coalescing, never blocking) when an application, a
+// cluster or a target was deleted: what it referenced may be garbage now.
+func (s *Store) Freed() <-chan struct{} { return s.freed }
+
+func (s *Store) signalFreed() {
+	select {
+	case s.freed <- struct{}{}:
+	default:
+	}
+}
 
 // Check verifies the database's internal consistency (bbolt's tx.Check)
 // and that every record decodes.

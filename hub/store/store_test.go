@@ -174,8 +174,8 @@ func TestSurvivesKill9(t *testing.T) {
 				t.Errorf("round %d: %s: desired plan %s missing: %v", round, a.GetName(), d.PlanHash, err)
 			}
 			h, _ := s.ListHistory(a.GetName(), "east")
-			if uint64(len(h)) != d.HistoryID {
-				t.Errorf("round %d: %s: %d history entries, desired names #%d", round, a.GetName(), len(h), d.HistoryID)
+			if want := min(d.HistoryID, DefaultHistoryLimit); uint64(len(h)) != want || h[len(h)-1].GetId() != int64(d.HistoryID) {
+				t.Errorf("round %d: %s: %d history entries, want the last %d up to #%d named by the desired state", round, a.GetName(), len(h), want, d.HistoryID)
 			}
 		}
 		if err := s.Close(); err != nil {

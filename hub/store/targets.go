@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -127,6 +126,9 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 		if err := hb.Put(itob(id), b); err != nil {
 			return err
 		}
+		if err := trimHistory(tx, hb, app, id); err != nil {
+			return err
+		}
 		latest := d.Latest // a revert assigns older content: Git stays where it is
 		if latest == "" {
 			latest = content
@@ -140,49 +142,6 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 		return tx.Bucket(bucketDesired).Put(key, j)
 	})
 	return d, err
-}
-
-// FinishHistory records the result of a history entry.
-func (s *Store) FinishHistory(app, cluster string, id uint64, fn func(*pb.HistoryEntry)) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
-		hb := tx.Bucket(bucketHistory).Bucket(TargetKey(app, cluster))
-		if hb == nil || hb.Get(itob(id)) == nil {
-			return fmt.Errorf("history %s/%s #%d: %w", app, cluster, id, ErrNotFound)
-		}
-		h := &pb.HistoryEntry{}
-		if err := unmarshal(hb.Get(itob(id)), h); err != nil {
-			return err
-		}
-		fn(h)
-		b, err := marshal(h)
-		if err != nil {
-			return err
-		}
-		return hb.Put(itob(id), b)
-	})
-}
-
-// ListHistory returns a target's history, oldest first; cluster "" means
-// every target of the application.
-func (s *Store) ListHistory(app, cluster string) ([]*pb.HistoryEntry, error) {
-	var out []*pb.HistoryEntry
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHistory).ForEachBucket(func(k []byte) error {
-			a, c, _ := strings.Cut(string(k), "/")
-			if a != app || (cluster != "" && c != cluster) {
-				return nil
-			}
-			return tx.Bucket(bucketHistory).Bucket(k).ForEach(func(_, v []byte) error {
-				h := &pb.HistoryEntry{}
-				if err := unmarshal(v, h); err != nil {
-					return err
-				}
-				out = append(out, h)
-				return nil
-			})
-		})
-	})
-	return out, err
 }
 
 // PutTarget stores a target's status.
@@ -250,16 +209,17 @@ func (s *Store) ListTargets(app string) ([]*pb.TargetStatus, error) {
 	return out, nil
 }
 
-// DeleteTarget forgets a target (its cluster left the destination).
+// DeleteTarget forgets a target (its cluster left the destination): its
+// status, desired state, pending plan and history.
 func (s *Store) DeleteTarget(app, cluster string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketTargets, bucketDesired} {
-			if err := tx.Bucket(b).Delete(TargetKey(app, cluster)); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := deleteTarget(tx, TargetKey(app, cluster))
+		return err
 	})
+	if err == nil {
+		s.signalFreed()
+	}
+	return err
 }
 
 // RenderRecord is a cached render: the paths it read with their Git
