@@ -92,34 +92,6 @@ type waitOpts struct {
 	watch        bool // print progress lines
 }
 
-func newAppSyncCmd(hf *hubFlags) *cobra.Command {
-	var clusters []string
-	w := waitOpts{sync: true, health: true}
-	cmd := &cobra.Command{
-		Use: "sync NAME", Short: "Sync an application now", Args: cobra.ExactArgs(1),
-		Example: "  flotilla app sync guestbook --watch\n  flotilla app sync guestbook --cluster east",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(hf, func(c *client) error {
-				r, err := c.apps.SyncApplication(c.ctx(cmd.Context()), &pb.SyncApplicationRequest{Name: args[0], Clusters: clusters})
-				if err != nil {
-					return rpcErr(err)
-				}
-				for _, t := range r.GetTargets() {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: sync of %s started (plan %s)\n", t.GetCluster(), shortRev(t.GetRevision()), shortRev(t.GetOperation().GetPlanHash()))
-				}
-				if !w.watch {
-					return nil
-				}
-				return waitApp(cmd, c, args[0], w)
-			})
-		},
-	}
-	cmd.Flags().StringArrayVar(&clusters, "cluster", nil, "only these clusters (repeatable)")
-	cmd.Flags().BoolVar(&w.watch, "watch", false, "follow the sync until every target is Synced and Healthy")
-	cmd.Flags().DurationVar(&w.timeout, "timeout", 5*time.Minute, "with --watch: give up after this long")
-	return cmd
-}
-
 func newAppWaitCmd(hf *hubFlags) *cobra.Command {
 	var w waitOpts
 	cmd := &cobra.Command{

@@ -223,67 +223,6 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 	return c.reconcile(ctx, app, c.fetch(ctx, a.GetSource().GetRepoUrl()))
 }
 
-// Sync assigns the current plan of an application's targets (all, or the
-// named clusters) whatever its sync policy: a manual sync.
-func (c *Controller) Sync(ctx context.Context, app string, clusters []string, by string) ([]*pb.TargetStatus, error) {
-	if err := c.Reconcile(ctx, app); err != nil {
-		return nil, err
-	}
-	unlock := c.lockApp(app)
-	defer unlock()
-	a, err := c.store.GetApplication(app)
-	if err != nil {
-		return nil, err
-	}
-	targets, err := c.targets(ctx, a, nil)
-	if err != nil {
-		return nil, err
-	}
-	chosen, err := c.manualTargets(a, targets, clusters)
-	if err != nil {
-		return nil, err
-	}
-	var out []*pb.TargetStatus
-	for _, t := range chosen {
-		if err := c.assign(a, t, by); err != nil {
-			return nil, err
-		}
-		ts, err := c.store.GetTarget(app, t.cluster.GetName())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ts)
-	}
-	return out, nil
-}
-
-// manualTargets picks the targets a manual sync names (all when none) and
-// checks, before any is assigned, that each has a plan and that no sync
-// window holds it.
-func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters []string) ([]target, error) {
-	want := map[string]bool{}
-	for _, n := range clusters {
-		want[n] = true
-	}
-	var out []target
-	for _, t := range targets {
-		if len(want) > 0 && !want[t.cluster.GetName()] {
-			continue
-		}
-		if t.err != nil {
-			return nil, fmt.Errorf("%s on %s: %w", a.GetName(), t.cluster.GetName(), t.err)
-		}
-		if err := c.checkManualWindow(a, t.cluster.GetName()); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	if len(want) > 0 && len(out) != len(want) {
-		return nil, fmt.Errorf("%s: some of the clusters %v are not targets of the application", a.GetName(), clusters)
-	}
-	return out, nil
-}
-
 // target is one cluster's computed state for an application.
 type target struct {
 	cluster   *pb.Cluster
@@ -301,7 +240,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	if err != nil {
 		return err
 	}
-	targets, err := c.targets(ctx, a, fetchErr)
+	targets, err := c.targets(ctx, a, fetchErr, planMods{})
 	if err != nil {
 		return err
 	}
@@ -445,7 +384,7 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 }
 
 // targets computes the plan of every target cluster of a.
-func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error) ([]target, error) {
+func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error, mods planMods) ([]target, error) {
 	clusters, err := c.store.ListClusters()
 	if err != nil {
 		return nil, err
@@ -470,7 +409,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		if rerr != nil {
 			continue
 		}
-		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String())
+		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String(), mods)
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	if err != nil {
 		return nil, err
 	}
-	p, _, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String())
+	p, _, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String(), planMods{})
 	return p, err
 }
 

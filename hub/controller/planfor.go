@@ -21,7 +21,7 @@ import (
 // planFor returns the target's plan, the hash of its desired content
 // (everything but prunes, which depend on what ran before) and the
 // inventory it leaves behind.
-func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string) (*pb.Plan, string, []store.InventoryItem, error) {
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
 	kube := cl.GetKubeVersion()
 	if kube == "" {
 		kube = c.opts.KubeVersion
@@ -38,6 +38,7 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 			return nil, "", nil, err
 		}
 	}
+	opts.Only, opts.PruneConfirmed = mods.only, mods.confirmPrune
 	var live []*unstructured.Unstructured
 	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
 		live = inventoryObjects(d.Inventory)
@@ -69,7 +70,7 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 		kept[r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name] = true
 	}
 	for _, u := range live { // kept objects stay in the inventory, annotations and all
-		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] {
+		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] || !plan.Selected(mods.only, object.IDOf(u)) {
 			inventory = append(inventory, inventoryItem(u))
 		}
 	}

@@ -180,18 +180,6 @@ func (s *Admin) DeleteApplication(_ context.Context, r *pb.DeleteApplicationRequ
 	return &pb.DeleteApplicationResponse{}, nil
 }
 
-// SyncApplication assigns the current plan now (manual sync).
-func (s *Admin) SyncApplication(ctx context.Context, r *pb.SyncApplicationRequest) (*pb.SyncApplicationResponse, error) {
-	if r.GetDryRun() || r.GetRevision() != "" || r.GetPrune() || len(r.GetOptions()) > 0 || len(r.GetResources()) > 0 || r.GetConfirmPrune() {
-		return nil, invalid("sync overrides (dryRun, revision, prune, options, resources, confirmPrune) are not supported yet: use GetPlan to preview, UpdateApplication to change the source")
-	}
-	ts, err := s.Ctrl.Sync(ctx, r.GetName(), r.GetClusters(), who(ctx))
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &pb.SyncApplicationResponse{Targets: ts}, nil
-}
-
 // DiffApplication returns the drift the spokes reported.
 func (s *Admin) DiffApplication(_ context.Context, r *pb.DiffApplicationRequest) (*pb.DiffApplicationResponse, error) {
 	v, err := s.appView(r.GetName())

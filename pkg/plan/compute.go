@@ -30,6 +30,12 @@ type Options struct {
 	// through RequireScope, taken for namespaced: its CRD is expected to
 	// appear during the sync, and the spoke checks its real scope.
 	SkipMissingResource bool
+	// PruneConfirmed runs the prunes that Prune=confirm holds: the user
+	// confirmed them (flotilla app sync --confirm-prune).
+	PruneConfirmed bool
+	// Only makes a selective sync: just these resources are applied or
+	// pruned, no hook runs, everything else is left as it is.
+	Only []Selector
 }
 
 // executorOptions are Argo CD sync options the executor (not the plan) acts
@@ -94,9 +100,15 @@ func Compute(desired, live []*unstructured.Unstructured, opts Options) (*Plan, e
 		}
 	}
 	p := &Plan{}
-	objs := dedupe(desired, scope, opts.Namespace, p)
+	objs, kept, err := selectObjects(dedupe(desired, scope, opts.Namespace, p), live, opts.Only, p)
+	if err != nil {
+		return nil, err
+	}
 	var tasks []*task
-	want := map[object.ID]bool{} // desired identities: never pruned
+	want := kept // desired identities and objects a selective sync leaves alone: never pruned
+	if want == nil {
+		want = map[object.ID]bool{}
+	}
 	hasNS := map[string]bool{}
 	for _, u := range objs {
 		isHook, skip, phases := hookInfo(u)
@@ -257,7 +269,7 @@ func pruneSet(live []*unstructured.Unstructured, want map[object.ID]bool, opts O
 		switch {
 		case syncOption(e.u, "Prune", "false"):
 			reason = "Prune=false"
-		case syncOption(e.u, "Prune", "confirm") || opts.PruneConfirm:
+		case (syncOption(e.u, "Prune", "confirm") || opts.PruneConfirm) && !opts.PruneConfirmed:
 			reason = "Prune=confirm: needs confirmation"
 		case !opts.Prune:
 			reason = "pruning disabled"

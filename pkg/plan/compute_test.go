@@ -267,6 +267,20 @@ func TestToleratedLikeArgoCD(t *testing.T) {
 			want:    []string{"Sync/2 apply ConfigMap ns/c"},
 			warn:    "ConfigMap/ns/c: declared more than once in the desired state; the last one is used",
 		},
+		"confirmed prunes run": {
+			live: obj("v1", "ConfigMap", "ns", "a", AnnotationSyncOptions, "Prune=confirm") + obj("v1", "ConfigMap", "ns", "b"),
+			opts: Options{Prune: true, PruneConfirm: true, PruneConfirmed: true},
+			want: []string{"Sync/0 prune ConfigMap ns/a", "Sync/0 prune ConfigMap ns/b"},
+		},
+		"selective sync applies and prunes only what it names, runs no hook": {
+			desired: obj("v1", "ConfigMap", "ns", "pick") + obj("v1", "ConfigMap", "ns", "other") +
+				obj("batch/v1", "Job", "ns", "pre", AnnotationHook, "PreSync") + obj("apps/v1", "Deployment", "ns", "pick"),
+			live: obj("v1", "ConfigMap", "ns", "gone") + obj("v1", "Secret", "ns", "gone-too") + obj("v1", "ConfigMap", "ns", "other"),
+			opts: Options{Prune: true, Only: []Selector{{Kind: "ConfigMap", Name: "pick"}, {Kind: "configmap", Namespace: "ns", Name: "gone"},
+				{Group: "batch", Kind: "Job", Name: "pre"}}},
+			want:    []string{"Sync/0 prune ConfigMap ns/gone", "Sync/0 apply ConfigMap ns/pick"},
+			skipped: []string{"Job/pre hook: not run in a selective sync"},
+		},
 		"Prune=confirm waits for confirmation": {
 			live:  obj("v1", "ConfigMap", "ns", "a", AnnotationSyncOptions, "Prune=confirm") + obj("v1", "ConfigMap", "ns", "b"),
 			opts:  Options{Prune: true},
@@ -407,5 +421,12 @@ func TestGoldenJSON(t *testing.T) {
 	}
 	if string(want) != string(got)+"\n" {
 		t.Errorf("plan JSON differs from %s:\n%s", file, got)
+	}
+}
+
+func TestSelectiveSyncNamesWhatIsMissing(t *testing.T) {
+	_, err := Compute(decode(t, obj("v1", "ConfigMap", "ns", "a")), nil, Options{Only: []Selector{{Group: "apps", Kind: "Deployment", Namespace: "ns", Name: "web"}}})
+	if err == nil || !strings.Contains(err.Error(), "apps:Deployment:ns/web") {
+		t.Fatalf("got %v, want an error naming apps:Deployment:ns/web", err)
 	}
 }
