@@ -39,9 +39,9 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 		}
 	}
 	opts.Only, opts.PruneConfirmed = mods.only, mods.confirmPrune
-	var live []*unstructured.Unstructured
-	if d, err := c.store.GetDesired(a.GetName(), cl.GetName()); err == nil {
-		live = inventoryObjects(d.Inventory)
+	live, err := c.previousInventory(a.GetName(), cl.GetName())
+	if err != nil {
+		return nil, "", nil, err
 	}
 	served, err := c.servedScope(cl.GetName())
 	if err != nil {
@@ -86,6 +86,21 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 	// whom for: plans are stored by hash, so two targets never share one.
 	msg.Hash = planHash(p.Hash+"|"+a.GetName()+"|"+cl.GetName()+"|"+commit, msg)
 	return msg, contentHash(p, msg), inventory, nil
+}
+
+// previousInventory returns the objects the target's current plan applies:
+// none before its first plan. Any other store error fails the planning
+// (the last good plan stays): a plan made without the inventory would
+// prune nothing and forget what runs.
+func (c *Controller) previousInventory(app, cluster string) ([]*unstructured.Unstructured, error) {
+	d, err := c.store.GetDesired(app, cluster)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s on %s: previous inventory: %w", app, cluster, err)
+	}
+	return inventoryObjects(d.Inventory), nil
 }
 
 // contentHash hashes the plan's non-prune actions with its options: it
