@@ -49,12 +49,16 @@ type Config struct {
 	// RenderLimits bound each render worker process (zero: the defaults);
 	// their wall clock is Controller.RenderTimeout.
 	RenderLimits renderworker.Limits
+	// GCInterval is how often the store's unreferenced plans and renders
+	// are deleted (also after a deletion); 0 disables it.
+	GCInterval time.Duration
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:7443", HTTPListen: "127.0.0.1:7480", DataDir: "flotilla-hub-data", Controller: controller.DefaultOptions(),
-		SpokeLimits: server.DefaultSpokeLimits(), GRPCLimits: server.DefaultGRPCLimits(), AuditRetention: store.DefaultAuditRetention()}
+		SpokeLimits: server.DefaultSpokeLimits(), GRPCLimits: server.DefaultGRPCLimits(), AuditRetention: store.DefaultAuditRetention(),
+		GCInterval: DefaultGCInterval}
 }
 
 // Hub is a running hub.
@@ -79,6 +83,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	if cs := st.Compaction(); cs.Compacted {
+		log.Info("store compacted", "dataDir", cfg.DataDir, "bytesBefore", cs.Before, "bytesAfter", cs.After)
 	}
 	h := &Hub{Store: st, done: make(chan error, 1)}
 	fail := func(err error) (*Hub, error) { return nil, errors.Join(err, st.Close()) }
@@ -134,7 +141,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	warnExposed(cfg, log)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		if err := gs.Serve(gl); !errors.Is(err, grpc.ErrServerStopped) {
@@ -148,6 +155,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		}
 	}()
 	go func() { defer wg.Done(); h.Controller.Run(ctx) }()
+	go func() { defer wg.Done(); collectGarbage(ctx, st, h.Controller, cfg.GCInterval, log) }()
 	log.Info("hub started", "grpc", h.GRPCAddr.String(), "http", h.HTTPAddr.String(), "dataDir", cfg.DataDir)
 	go func() {
 		<-ctx.Done()

@@ -22,12 +22,7 @@ import (
 // (everything but prunes, which depend on what ran before) and the
 // inventory it leaves behind.
 func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
-	kube := cl.GetKubeVersion()
-	if kube == "" {
-		kube = c.opts.KubeVersion
-	}
-	src := renderSource(a, cl, kube)
-	objs, err := c.render(ctx, repo, commit, src, a.GetSource().GetRepoUrl())
+	objs, err := c.render(ctx, repo, commit, c.targetSource(a, cl), a.GetSource().GetRepoUrl())
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ func main() {
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	flag.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM): every client (spokes, CLI) must present a certificate it signed (mTLS)")
 	registerSecurityFlags(flag.CommandLine, &cfg)
+	registerStoreFlags(flag.CommandLine, &cfg)
 	cfg.RenderLimits = renderworker.DefaultLimits()
 	renderMem, renderOut := renderworker.Size(cfg.RenderLimits.Memory), renderworker.Size(cfg.RenderLimits.MaxOutput)
 	flag.Var(&renderMem, "render-memory-limit", "memory one render worker may map beyond its idle footprint (e.g. 1GiB, 512MiB)")
@@ -37,7 +39,7 @@ func main() {
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
 	cfg.RenderLimits.Memory, cfg.RenderLimits.MaxOutput = int64(renderMem), int64(renderOut)
-	if err := checkRenderFlags(cfg); err != nil {
+	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg)); err != nil {
 		fmt.Fprintf(os.Stderr, "flotilla-hub: %v\n", err)
 		os.Exit(2)
 	}
