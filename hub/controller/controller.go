@@ -312,8 +312,13 @@ func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) 
 	if derr == nil && d.Latest != t.content {
 		latest = t.content
 	}
+	auto := a.GetSyncPolicy().GetAutomated() && changed
+	refused := ""
+	if auto {
+		refused = emptyRefusal(a, t.plan)
+	}
 	ts, err := c.store.Reconciled(name, cl, latest, func(ts *pb.TargetStatus) {
-		ts.Error = ""
+		ts.Error = refused
 		if changed {
 			ts.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
 		}
@@ -326,7 +331,9 @@ func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) 
 	}
 	c.notify.TargetUpdated(ts)
 	switch {
-	case a.GetSyncPolicy().GetAutomated() && changed:
+	case auto && refused != "":
+		return false, nil
+	case auto:
 		return true, c.offer(a, t)
 	case !changed && ts.GetWaiting() != "":
 		// Git went back to what runs: nothing waits any more.

@@ -126,7 +126,8 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.
 		ForceConflicts:         !is("ForceConflicts", false),
-		PrunePropagationPolicy: strings.ToLower(opt["PrunePropagationPolicy"]), DefaultNamespace: o.Namespace}
+		PrunePropagationPolicy: strings.ToLower(opt["PrunePropagationPolicy"]), DefaultNamespace: o.Namespace,
+		WaveTimeoutSeconds: a.GetSyncPolicy().GetWaveTimeoutSeconds()}
 }
 
 // planHash hashes the engine's plan hash with what the hub adds: options,

@@ -63,6 +63,9 @@ func validateApp(a *pb.Application) error {
 	if err := validateHistoryLimit(a); err != nil {
 		return err
 	}
+	if err := validateSyncPolicy(a); err != nil {
+		return err
+	}
 	if f := unsupportedApp(a); f != "" {
 		return invalid("application %s: %s is not supported yet", a.GetName(), f)
 	}

@@ -8,15 +8,10 @@ import (
 // yet; the API refuses it rather than store a setting that does nothing.
 func unsupportedApp(a *pb.Application) string {
 	k := a.GetSource().GetKustomize()
-	sp := a.GetSyncPolicy()
 	switch {
 	case k.GetNamePrefix() != "" || k.GetNameSuffix() != "" || len(k.GetCommonLabels()) > 0 || len(k.GetImages()) > 0 ||
 		k.GetNamespace() != "" || len(k.GetCommonAnnotations()) > 0 || len(k.GetPatches()) > 0 || len(k.GetReplicas()) > 0:
 		return "source.kustomize"
-	case sp.GetAllowEmpty():
-		return "syncPolicy.allowEmpty"
-	case sp.GetWaveTimeoutSeconds() != 0:
-		return "syncPolicy.waveTimeoutSeconds"
 	}
 	return ""
 }
