@@ -20,6 +20,7 @@ type appFlags struct {
 	rolloutFile                                                                     string
 	autoSync, prune, selfHeal, recurse, requireApproval                             bool
 	retryLimit                                                                      int32
+	kustomize                                                                       kustomizeFlags
 }
 
 func (f *appFlags) register(cmd *cobra.Command) {
@@ -47,6 +48,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.Int32Var(&f.retryLimit, "retry-limit", 0, "retries after a failed sync")
 	fl.StringVar(&f.rolloutFile, "rollout", "", "YAML file of the rollout strategy (steps, maxUnavailable, progressDeadlineSeconds, onFailure)")
 	fl.BoolVar(&f.requireApproval, "require-approval", false, "new plans wait for `flotilla app approve`")
+	f.kustomize.register(cmd)
 }
 
 func parseKV(list []string, what string) (map[string]string, error) {
@@ -129,6 +131,14 @@ func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 		set("release-name", func() { s.Helm.ReleaseName = f.release })
 	}
 	set("directory-recurse", func() { s.Directory = &pb.DirectorySource{Recurse: f.recurse} })
+	if f.kustomize.changed(cmd) {
+		if s.Kustomize == nil {
+			s.Kustomize = &pb.KustomizeSource{}
+		}
+		if err := f.kustomize.apply(ch, s.Kustomize); err != nil {
+			return err
+		}
+	}
 	set("require-approval", func() { a.SyncPolicy.Approval = map[bool]string{true: "required", false: ""}[f.requireApproval] })
 	if ch("rollout") {
 		strat, err := readRollout(f.rolloutFile)

@@ -32,6 +32,7 @@ type renderFlags struct {
 	exclude     []string
 	timeout     time.Duration
 	worker      workerFlags
+	kustomize   kustomizeFlags
 }
 
 func (f *renderFlags) register(cmd *cobra.Command) {
@@ -51,6 +52,7 @@ func (f *renderFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "directory sources: skip files matching this glob (repeatable)")
 	fl.DurationVar(&f.timeout, "timeout", 2*time.Minute, "render time limit")
 	f.worker.register(cmd)
+	f.kustomize.register(cmd)
 }
 
 // render renders PATH with the flags and returns its objects.
@@ -75,6 +77,9 @@ func (f *renderFlags) render(ctx context.Context, target string) ([]*unstructure
 		Directory: render.DirectoryOptions{Recurse: f.recurse, Include: f.include, Exclude: f.exclude},
 		Helm: render.HelmOptions{ReleaseName: f.release, Namespace: f.namespace, Set: f.set,
 			KubeVersion: f.kubeVersion, APIVersions: f.apiVersions, IncludeCRDs: f.includeCRDs, SkipTests: f.skipTests},
+	}
+	if src.Kustomize, err = f.kustomize.options(); err != nil {
+		return nil, err
 	}
 	for _, v := range f.values {
 		va, err := filepath.Abs(v)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -55,8 +56,13 @@ func renderSource(a *pb.Application, c *pb.Cluster, kubeVersion string) render.S
 	for _, p := range h.GetParameters() {
 		src.Helm.Set = append(src.Helm.Set, expand(p, c))
 	}
+	src.Kustomize = wire.KustomizeFromPB(s.GetKustomize(), func(v string) string { return expand(v, c) })
 	return src
 }
+
+// ExpandSample replaces every cluster reference in s with a sample value,
+// to check a value before any cluster expands it.
+func ExpandSample(s string) string { return clusterRef.ReplaceAllString(s, "x") }
 
 // renderKey identifies a render: the repository and every input after
 // expansion, so clusters with the same parameters share one render.

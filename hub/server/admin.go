@@ -69,6 +69,9 @@ func validateApp(a *pb.Application) error {
 	if f := unsupportedApp(a); f != "" {
 		return invalid("application %s: %s is not supported yet", a.GetName(), f)
 	}
+	if err := validateKustomize(a); err != nil {
+		return err
+	}
 	var opts plan.Options
 	for k, v := range a.GetSyncPolicy().GetOptions() {
 		if err := opts.SetSyncOption(k + "=" + v); err != nil {

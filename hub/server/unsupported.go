@@ -6,12 +6,8 @@ import (
 
 // unsupportedApp names the first field of a that the hub does not act on
 // yet; the API refuses it rather than store a setting that does nothing.
-func unsupportedApp(a *pb.Application) string {
-	k := a.GetSource().GetKustomize()
-	switch {
-	case k.GetNamePrefix() != "" || k.GetNameSuffix() != "" || len(k.GetCommonLabels()) > 0 || len(k.GetImages()) > 0 ||
-		k.GetNamespace() != "" || len(k.GetCommonAnnotations()) > 0 || len(k.GetPatches()) > 0 || len(k.GetReplicas()) > 0:
-		return "source.kustomize"
-	}
+// Every field of an Application takes effect now: a new field the hub does
+// not act on yet belongs here.
+func unsupportedApp(_ *pb.Application) string {
 	return ""
 }

@@ -17,7 +17,15 @@ import (
 
 // renderKustomize runs krusty on dir with Kustomize's defaults (load
 // restrictions: root only; no exec or Helm plugins), as `kustomize build`.
-func renderKustomize(ctx context.Context, repo fs.FS, dir string, lim Limits) ([]*unstructured.Unstructured, error) {
+// Overrides (Argo CD's spec.source.kustomize) are written into the
+// kustomization of dir first, as Argo CD's kustomize edit does.
+func renderKustomize(ctx context.Context, repo fs.FS, dir string, o KustomizeOptions, lim Limits) ([]*unstructured.Unstructured, error) {
+	if !o.IsZero() {
+		var err error
+		if repo, err = withOverrides(repo, dir, o, lim); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkLocalBases(repo, dir, map[string]bool{}); err != nil {
 		return nil, err
 	}

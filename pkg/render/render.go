@@ -30,6 +30,9 @@ type Source struct {
 	Kind      Kind
 	Directory DirectoryOptions
 	Helm      HelmOptions
+	// Kustomize overrides a Kustomize source (left out of the JSON when
+	// empty, so render keys made before it existed stay the same).
+	Kustomize KustomizeOptions `json:",omitzero"`
 }
 
 // DirectoryOptions select the files of a directory source. Globs match the
@@ -85,12 +88,15 @@ func Render(ctx context.Context, repo fs.FS, src Source, lim Limits) (*Result, e
 	if kind == Auto {
 		kind = Detect(repo, dir)
 	}
+	if err := checkKustomizeOptions(src.Kustomize, kind, dir); err != nil {
+		return nil, err
+	}
 	var objs []*unstructured.Unstructured
 	switch kind {
 	case Directory:
 		objs, err = renderDirectory(ctx, repo, dir, src.Directory, lim)
 	case Kustomize:
-		objs, err = renderKustomize(ctx, repo, dir, lim)
+		objs, err = renderKustomize(ctx, repo, dir, src.Kustomize, lim)
 	case Helm:
 		objs, err = renderHelm(ctx, repo, dir, src.Helm, lim)
 	default:

@@ -1,0 +1,28 @@
+package server
+
+import (
+	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// validateKustomize refuses Kustomize overrides that could never render
+// (InvalidArgument naming the field): invalid values, with cluster
+// references standing for a valid sample value (each cluster's own is
+// checked again when it renders), and overrides of a source whose kind is
+// explicitly Directory or Helm.
+func validateKustomize(a *pb.Application) error {
+	o := wire.KustomizeFromPB(a.GetSource().GetKustomize(), controller.ExpandSample)
+	if o.IsZero() {
+		return nil
+	}
+	switch a.GetSource().GetKind() {
+	case pb.SourceKind_SOURCE_KIND_DIRECTORY, pb.SourceKind_SOURCE_KIND_HELM:
+		return invalid("application %s: source.kustomize: the overrides apply to Kustomize sources only, and source.kind is %s",
+			a.GetName(), a.GetSource().GetKind())
+	}
+	if err := o.Validate(); err != nil {
+		return invalid("application %s: %v", a.GetName(), err)
+	}
+	return nil
+}
