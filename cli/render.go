@@ -37,7 +37,7 @@ type renderFlags struct {
 
 func (f *renderFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", "", "repository root that nothing may escape (default: the Git work tree holding PATH, else PATH)")
+	fl.StringVar(&f.root, "root", "", "repository root that nothing may escape (default: the Git work tree holding PATH, else the current directory if PATH is in it, else PATH)")
 	fl.StringVar(&f.kind, "kind", "", "source kind: Directory, Kustomize or Helm (default: detect)")
 	fl.StringArrayVarP(&f.values, "values", "f", nil, "Helm values file (repeatable; must be inside the root)")
 	fl.StringArrayVar(&f.set, "set", nil, "Helm value key=value (repeatable)")
@@ -63,7 +63,7 @@ func (f *renderFlags) render(ctx context.Context, target string) ([]*unstructure
 	}
 	root := f.root
 	if root == "" {
-		root = gitRoot(abs)
+		root = defaultRoot(abs)
 	}
 	if root, err = filepath.Abs(root); err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (f *renderFlags) render(ctx context.Context, target string) ([]*unstructure
 	}
 	res, err := f.renderInWorker(ctx, root, src)
 	if err != nil {
-		return nil, err
+		return nil, rootHint(err, root, f.root != "")
 	}
 	return res.Objects, nil
 }
@@ -116,14 +116,14 @@ func normalizeKind(k string) string {
 	return k // rejected by render with the list of kinds
 }
 
-// gitRoot returns the Git work tree holding dir, else dir.
-func gitRoot(dir string) string {
+// gitRoot returns the Git work tree holding dir, if there is one.
+func gitRoot(dir string) (string, bool) {
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
+			return d, true
 		}
 		if filepath.Dir(d) == d {
-			return dir
+			return "", false
 		}
 	}
 }
