@@ -41,12 +41,19 @@ func newAppGetCmd(hf *hubFlags) *cobra.Command {
 				}
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "Name:     %s\nRepo:     %s\nPath:     %s\n\n", v.Name, v.Repo, orDash(v.Path))
+				printConditions(w, v.Conditions, output == "wide")
 				rows := [][]string{{"CLUSTER", "REVISION", "SYNC", "HEALTH", "OPERATION"}}
 				for _, t := range v.Targets {
 					rows = append(rows, []string{t.Cluster, shortRev(t.Revision), t.Sync, t.Health, opText(t, output == "wide")})
 				}
 				if err := table(w, rows); err != nil {
 					return err
+				}
+				if rows := waitingRows(v, output == "wide"); len(rows) > 1 {
+					fmt.Fprintln(w)
+					if err := table(w, rows); err != nil {
+						return err
+					}
 				}
 				rows = [][]string{{"CLUSTER", "KIND", "NAMESPACE", "NAME", "SYNC", "HEALTH", "MESSAGE"}}
 				for _, t := range v.Targets {
@@ -170,6 +177,9 @@ func timedOut(ctx context.Context, err error) bool {
 
 // evaluate says whether the wait is over, why not, and whether it failed.
 func evaluate(v appView, w waitOpts) (done bool, reason string, failed bool) {
+	if len(v.Conditions) > 0 {
+		return false, conditionsText(v.Conditions), true
+	}
 	if len(v.Targets) == 0 {
 		return false, "the application has no targets (no cluster matches its destination)", false
 	}

@@ -76,8 +76,13 @@ func (e *env) must(t testing.TB, args ...string) string {
 
 // The JSON of `app get -o json` (the CLI's stable scripting interface).
 type appView struct {
-	Name    string       `json:"name"`
-	Targets []targetView `json:"targets"`
+	Name       string       `json:"name"`
+	Targets    []targetView `json:"targets"`
+	Conditions []struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+		Cluster string `json:"cluster"`
+	} `json:"conditions"`
 }
 
 type targetView struct {

@@ -240,7 +240,8 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	if err != nil {
 		return err
 	}
-	targets, err := c.targets(ctx, a, fetchErr, planMods{})
+	targets, srcErr, err := c.targets(ctx, a, fetchErr, planMods{})
+	c.recordConditions(a, conditionsOf(a, targets, srcErr, err, c.now()))
 	if err != nil {
 		return err
 	}
@@ -391,14 +392,17 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 }
 
 // targets computes the plan of every target cluster of a.
-func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error, mods planMods) ([]target, error) {
+// srcErr is why the source cannot be read (repository unreachable,
+// revision not found, repository not allowed), also when no cluster is
+// selected.
+func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error, mods planMods) (_ []target, srcErr, err error) {
 	clusters, err := c.store.ListClusters()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	proj, err := c.project(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	selected := selectClusters(a, clusters)
 	out := make([]target, len(selected))
@@ -418,7 +422,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		}
 		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String(), mods)
 	}
-	return out, nil
+	return out, rerr, nil
 }
 
 func short(h string) string {

@@ -90,7 +90,7 @@ func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error)
 	if err != nil {
 		return nil, err
 	}
-	targets, err := c.targets(ctx, eff, nil, mods)
+	targets, _, err := c.targets(ctx, eff, nil, mods)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error)
 	}
 	if !r.changesContent() {
 		// The same objects as Git's, synced another way: Synced with Git.
-		normal, err := c.targets(ctx, a, nil, planMods{})
+		normal, _, err := c.targets(ctx, a, nil, planMods{})
 		if err != nil {
 			return nil, err
 		}

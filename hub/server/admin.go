@@ -126,7 +126,11 @@ func (s *Admin) appView(name string) (*pb.GetApplicationResponse, error) {
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	return &pb.GetApplicationResponse{Application: a, Targets: ts}, nil
+	conds, err := s.Ctrl.Conditions(name)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	return &pb.GetApplicationResponse{Application: a, Targets: ts, Conditions: conds}, nil
 }
 
 // ListApplications lists applications matching a label selector/project.

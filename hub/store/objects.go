@@ -44,6 +44,9 @@ func (s *Store) DeleteApplication(name string) error {
 		if err := tx.Bucket(bucketRollouts).Delete([]byte(name)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketConditions).Delete([]byte(name)); err != nil {
+			return err
+		}
 		_, err := deleteTargetsWhere(tx, func(app, _ string) bool { return app == name })
 		return err
 	})

@@ -18,6 +18,7 @@
 //	repos         repository URL → Repository (credentials; never returned by the API)
 //	removals      cluster "/" app → "prune"|"keep": a target removed while its spoke may not know yet
 //	discovery     cluster → DiscoveryReport: the kinds the cluster serves, with their scope (from its spoke)
+//	conditions    app → []Condition (JSON): why the application cannot be compared or synced
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -39,10 +40,11 @@ var (
 	bucketRepos        = []byte("repos")
 	bucketRemovals     = []byte("removals")
 	bucketDiscovery    = []byte("discovery")
+	bucketConditions   = []byte("conditions")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery, bucketConditions}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }
