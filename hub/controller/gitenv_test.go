@@ -26,6 +26,8 @@ type gitEnv struct {
 	cacheDir string
 	st       *store.Store
 	c        *Controller
+	// compactions are those the store's opens made.
+	compactions []store.CompactStats
 }
 
 func newGitEnv(t *testing.T, clusters ...string) *gitEnv {
@@ -63,6 +65,9 @@ func (e *gitEnv) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if cs := st.Compaction(); cs.Compacted {
+		e.compactions = append(e.compactions, cs)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.st, e.c = st, New(st, source.NewCache(e.cacheDir), nopNotifier{}, log, DefaultOptions())
 }
@@ -71,6 +76,13 @@ func (e *gitEnv) open() {
 // (with a new controller): a fault injected under the store's API.
 func (e *gitEnv) edit(fn func(tx *bolt.Tx) error) {
 	e.t.Helper()
+	e.offline(func(db *bolt.DB) error { return db.Update(fn) })
+}
+
+// offline closes the store, runs fn on its bbolt file and opens it again
+// (with a new controller).
+func (e *gitEnv) offline(fn func(db *bolt.DB) error) {
+	e.t.Helper()
 	if err := e.st.Close(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -78,7 +90,7 @@ func (e *gitEnv) edit(fn func(tx *bolt.Tx) error) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := db.Update(fn); err != nil {
+	if err := fn(db); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
