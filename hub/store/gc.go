@@ -66,7 +66,7 @@ func (s *Store) GC(opts GCOptions) (GCStats, error) {
 }
 
 // sweepOrphans deletes, inside tx, what is kept for an application or a
-// cluster that no longer exists. Removals of a deleted application stay
+// cluster that no longer exists (targets, rollouts, conditions, discovery). Removals of a deleted application stay
 // (its spokes must still drop it); those of a removed cluster go.
 func sweepOrphans(tx *bolt.Tx) (freed, error) {
 	apps, clusters := keySet(tx.Bucket(bucketApplications)), keySet(tx.Bucket(bucketClusters))
@@ -79,6 +79,7 @@ func sweepOrphans(tx *bolt.Tx) (freed, error) {
 		live   func(k string) bool
 	}{
 		{bucketRollouts, func(k string) bool { return apps[k] }},
+		{bucketConditions, func(k string) bool { return apps[k] }},
 		{bucketDiscovery, func(k string) bool { return clusters[k] }},
 		{bucketRemovals, func(k string) bool { c, _, _ := strings.Cut(k, "/"); return clusters[c] }},
 	} {

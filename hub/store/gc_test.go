@@ -185,12 +185,12 @@ func TestGCSweepsOrphans(t *testing.T) {
 	assignN(t, s, "ghost", "east", 2)  // no such application
 	assignN(t, s, "web", "nowhere", 1) // no such cluster
 	mustPut(t, s.PutRollout(&pb.Rollout{Application: "ghost"}))
+	_, err := s.SetConditions("ghost", []Condition{{Type: "ComparisonError", Message: "late"}})
+	mustPut(t, err)
 	mustPut(t, s.PutRemoval("nowhere", "web", true))
 	mustPut(t, s.PutRemoval("east", "ghost", true)) // east's spoke must still drop ghost
 	st, err := s.GC(GCOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, err)
 	for _, w := range []string{"ghost", "nowhere"} {
 		for _, k := range mentioning(t, s, w) {
 			if k != "removals/east/ghost" {
@@ -201,10 +201,10 @@ func TestGCSweepsOrphans(t *testing.T) {
 	if got := bucketKeys(t, s, "plans"); !slices.Equal(got, []string{"web/east/plan-0"}) {
 		t.Errorf("plans %v, want only web/east's", got)
 	}
-	// ghost: desired + 2 history; web/nowhere: desired + 1 history; the
-	// rollout; the removal of nowhere.
-	if st.Orphans != 7 {
-		t.Errorf("orphans %d, want 7", st.Orphans)
+	// ghost: desired + 2 history, its rollout and conditions; web/nowhere:
+	// desired + 1 history; the removal of nowhere.
+	if st.Orphans != 8 {
+		t.Errorf("orphans %d, want 8", st.Orphans)
 	}
 }
 
