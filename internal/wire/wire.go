@@ -74,6 +74,10 @@ func PlanToProto(p *plan.Plan) (*pb.Plan, error) {
 		}
 		out.Steps = append(out.Steps, st)
 	}
+	for _, r := range p.Extraneous {
+		out.Extraneous = append(out.Extraneous, &pb.ExtraneousObject{Reason: r.Reason,
+			Ref: &pb.ObjectRef{ApiVersion: r.APIVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}})
+	}
 	return out, nil
 }
 
@@ -129,6 +133,10 @@ func PlanFromProto(in *pb.Plan) (*plan.Plan, error) {
 			s.Actions = append(s.Actions, a)
 		}
 		out.Steps = append(out.Steps, s)
+	}
+	for _, x := range in.GetExtraneous() {
+		r := x.GetRef()
+		out.Extraneous = append(out.Extraneous, plan.Ref{APIVersion: r.GetApiVersion(), Kind: r.GetKind(), Namespace: r.GetNamespace(), Name: r.GetName(), Reason: x.GetReason()})
 	}
 	return out, nil
 }

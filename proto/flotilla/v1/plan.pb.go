@@ -146,7 +146,12 @@ type Plan struct {
 	// checks every object again against them (and its own guardrails)
 	// before it touches the cluster: a hub cannot widen what a project may
 	// do. Unset: the application is in no project (the default project).
-	Rules         *ProjectRules `protobuf:"bytes,9,opt,name=rules,proto3" json:"rules,omitempty"`
+	Rules *ProjectRules `protobuf:"bytes,9,opt,name=rules,proto3" json:"rules,omitempty"`
+	// Objects the target ran before that Git no longer has and that the
+	// plan keeps (Prune=false, Prune=confirm awaiting confirmation, pruning
+	// off): while one exists, the spoke reports it requiring pruning and the
+	// target OutOfSync, as Argo CD does.
+	Extraneous    []*ExtraneousObject `protobuf:"bytes,10,rep,name=extraneous,proto3" json:"extraneous,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -244,6 +249,66 @@ func (x *Plan) GetRules() *ProjectRules {
 	return nil
 }
 
+func (x *Plan) GetExtraneous() []*ExtraneousObject {
+	if x != nil {
+		return x.Extraneous
+	}
+	return nil
+}
+
+type ExtraneousObject struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ref   *ObjectRef             `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	// Why it is kept: "Prune=false", "pruning disabled", ...
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtraneousObject) Reset() {
+	*x = ExtraneousObject{}
+	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtraneousObject) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtraneousObject) ProtoMessage() {}
+
+func (x *ExtraneousObject) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtraneousObject.ProtoReflect.Descriptor instead.
+func (*ExtraneousObject) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ExtraneousObject) GetRef() *ObjectRef {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+func (x *ExtraneousObject) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // ProjectRules are a project's rules for one cluster (Argo CD AppProject
 // semantics): namespaced objects only in destination namespaces of the
 // cluster, cluster-scoped kinds only when whitelisted, blacklisted
@@ -262,7 +327,7 @@ type ProjectRules struct {
 
 func (x *ProjectRules) Reset() {
 	*x = ProjectRules{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -274,7 +339,7 @@ func (x *ProjectRules) String() string {
 func (*ProjectRules) ProtoMessage() {}
 
 func (x *ProjectRules) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[1]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -287,7 +352,7 @@ func (x *ProjectRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectRules.ProtoReflect.Descriptor instead.
 func (*ProjectRules) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ProjectRules) GetProject() string {
@@ -349,7 +414,7 @@ type PlanOptions struct {
 
 func (x *PlanOptions) Reset() {
 	*x = PlanOptions{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +426,7 @@ func (x *PlanOptions) String() string {
 func (*PlanOptions) ProtoMessage() {}
 
 func (x *PlanOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[2]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +439,7 @@ func (x *PlanOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanOptions.ProtoReflect.Descriptor instead.
 func (*PlanOptions) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PlanOptions) GetPrune() bool {
@@ -486,7 +551,7 @@ type PlanStep struct {
 
 func (x *PlanStep) Reset() {
 	*x = PlanStep{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +563,7 @@ func (x *PlanStep) String() string {
 func (*PlanStep) ProtoMessage() {}
 
 func (x *PlanStep) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[3]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +576,7 @@ func (x *PlanStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanStep.ProtoReflect.Descriptor instead.
 func (*PlanStep) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PlanStep) GetPhase() Phase {
@@ -556,7 +621,7 @@ type PlanAction struct {
 
 func (x *PlanAction) Reset() {
 	*x = PlanAction{}
-	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +633,7 @@ func (x *PlanAction) String() string {
 func (*PlanAction) ProtoMessage() {}
 
 func (x *PlanAction) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_plan_proto_msgTypes[4]
+	mi := &file_flotilla_v1_plan_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -581,7 +646,7 @@ func (x *PlanAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAction.ProtoReflect.Descriptor instead.
 func (*PlanAction) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_plan_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PlanAction) GetAction() ActionType {
@@ -651,7 +716,7 @@ var File_flotilla_v1_plan_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\n" +
-	"\x16flotilla/v1/plan.proto\x12\vflotilla.v1\x1a\x17flotilla/v1/types.proto\"\xb1\x03\n" +
+	"\x16flotilla/v1/plan.proto\x12\vflotilla.v1\x1a\x17flotilla/v1/types.proto\"\xf0\x03\n" +
 	"\x04Plan\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12 \n" +
 	"\vapplication\x18\x02 \x01(\tR\vapplication\x12\x18\n" +
@@ -661,10 +726,17 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\aobjects\x18\x06 \x03(\v2\x1e.flotilla.v1.Plan.ObjectsEntryR\aobjects\x122\n" +
 	"\aoptions\x18\a \x01(\v2\x18.flotilla.v1.PlanOptionsR\aoptions\x125\n" +
 	"\x06ignore\x18\b \x03(\v2\x1d.flotilla.v1.IgnoreDifferenceR\x06ignore\x12/\n" +
-	"\x05rules\x18\t \x01(\v2\x19.flotilla.v1.ProjectRulesR\x05rules\x1a:\n" +
+	"\x05rules\x18\t \x01(\v2\x19.flotilla.v1.ProjectRulesR\x05rules\x12=\n" +
+	"\n" +
+	"extraneous\x18\n" +
+	" \x03(\v2\x1d.flotilla.v1.ExtraneousObjectR\n" +
+	"extraneous\x1a:\n" +
 	"\fObjectsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"\xf8\x01\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"T\n" +
+	"\x10ExtraneousObject\x12(\n" +
+	"\x03ref\x18\x01 \x01(\v2\x16.flotilla.v1.ObjectRefR\x03ref\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xf8\x01\n" +
 	"\fProjectRules\x12\x18\n" +
 	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1e\n" +
 	"\n" +
@@ -733,35 +805,39 @@ func file_flotilla_v1_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_flotilla_v1_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_flotilla_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_flotilla_v1_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_flotilla_v1_plan_proto_goTypes = []any{
 	(Phase)(0),               // 0: flotilla.v1.Phase
 	(ActionType)(0),          // 1: flotilla.v1.ActionType
 	(*Plan)(nil),             // 2: flotilla.v1.Plan
-	(*ProjectRules)(nil),     // 3: flotilla.v1.ProjectRules
-	(*PlanOptions)(nil),      // 4: flotilla.v1.PlanOptions
-	(*PlanStep)(nil),         // 5: flotilla.v1.PlanStep
-	(*PlanAction)(nil),       // 6: flotilla.v1.PlanAction
-	nil,                      // 7: flotilla.v1.Plan.ObjectsEntry
-	(*IgnoreDifference)(nil), // 8: flotilla.v1.IgnoreDifference
-	(*GroupKind)(nil),        // 9: flotilla.v1.GroupKind
+	(*ExtraneousObject)(nil), // 3: flotilla.v1.ExtraneousObject
+	(*ProjectRules)(nil),     // 4: flotilla.v1.ProjectRules
+	(*PlanOptions)(nil),      // 5: flotilla.v1.PlanOptions
+	(*PlanStep)(nil),         // 6: flotilla.v1.PlanStep
+	(*PlanAction)(nil),       // 7: flotilla.v1.PlanAction
+	nil,                      // 8: flotilla.v1.Plan.ObjectsEntry
+	(*IgnoreDifference)(nil), // 9: flotilla.v1.IgnoreDifference
+	(*ObjectRef)(nil),        // 10: flotilla.v1.ObjectRef
+	(*GroupKind)(nil),        // 11: flotilla.v1.GroupKind
 }
 var file_flotilla_v1_plan_proto_depIdxs = []int32{
-	5,  // 0: flotilla.v1.Plan.steps:type_name -> flotilla.v1.PlanStep
-	7,  // 1: flotilla.v1.Plan.objects:type_name -> flotilla.v1.Plan.ObjectsEntry
-	4,  // 2: flotilla.v1.Plan.options:type_name -> flotilla.v1.PlanOptions
-	8,  // 3: flotilla.v1.Plan.ignore:type_name -> flotilla.v1.IgnoreDifference
-	3,  // 4: flotilla.v1.Plan.rules:type_name -> flotilla.v1.ProjectRules
-	9,  // 5: flotilla.v1.ProjectRules.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	9,  // 6: flotilla.v1.ProjectRules.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	0,  // 7: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
-	6,  // 8: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
-	1,  // 9: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	6,  // 0: flotilla.v1.Plan.steps:type_name -> flotilla.v1.PlanStep
+	8,  // 1: flotilla.v1.Plan.objects:type_name -> flotilla.v1.Plan.ObjectsEntry
+	5,  // 2: flotilla.v1.Plan.options:type_name -> flotilla.v1.PlanOptions
+	9,  // 3: flotilla.v1.Plan.ignore:type_name -> flotilla.v1.IgnoreDifference
+	4,  // 4: flotilla.v1.Plan.rules:type_name -> flotilla.v1.ProjectRules
+	3,  // 5: flotilla.v1.Plan.extraneous:type_name -> flotilla.v1.ExtraneousObject
+	10, // 6: flotilla.v1.ExtraneousObject.ref:type_name -> flotilla.v1.ObjectRef
+	11, // 7: flotilla.v1.ProjectRules.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	11, // 8: flotilla.v1.ProjectRules.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	0,  // 9: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
+	7,  // 10: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
+	1,  // 11: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_plan_proto_init() }
@@ -776,7 +852,7 @@ func file_flotilla_v1_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_plan_proto_rawDesc), len(file_flotilla_v1_plan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
