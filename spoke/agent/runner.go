@@ -124,13 +124,15 @@ func (r *runner) loop(ctx context.Context) {
 	}
 }
 
-// watchTarget hands the target's desired objects to the watcher; it
-// enforces them (self-heal, when the plan enables it) only once the plan
+// watchTarget hands the target's desired objects, and the objects its
+// plan keeps although Git no longer has them, to the watcher; it enforces
+// them (self-heal, when the plan enables it) only once the plan
 // ran successfully.
 func (a *Agent) watchTarget(ctx context.Context, t *executor.Target) {
 	opts := t.Proto.GetOptions()
 	spec := watch.Spec{
 		Objects:        a.exec.Desired(ctx, t),
+		Extraneous:     t.Plan.Extraneous,
 		Ignore:         executor.IgnoreRules(t),
 		Enforce:        t.Snapshot().Phase == store.Succeeded,
 		SelfHeal:       opts.GetSelfHeal(),

@@ -23,6 +23,10 @@ type appState struct {
 	gvrs    map[schema.GroupVersionResource]bool
 	status  map[Key]objStatus
 	healed  bool // a heal happened since the last drift report
+	// extra are the objects the plan keeps although Git no longer has
+	// them, in the plan's order.
+	extra      map[Key]*extraObj
+	extraOrder []Key
 }
 
 type objStatus struct {
@@ -33,11 +37,12 @@ type objStatus struct {
 }
 
 // SetTarget sets what an application wants, starting informers for kinds
-// it newly uses and stopping those no application uses any more. Objects
-// of kinds the cluster does not serve are reported Missing.
+// it newly uses (its extraneous objects' too) and stopping those no
+// application uses any more. Objects of kinds the cluster does not serve
+// are reported Missing.
 func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 	st := &appState{spec: spec, desired: map[Key]*unstructured.Unstructured{}, gvr: map[Key]schema.GroupVersionResource{},
-		gvrs: map[schema.GroupVersionResource]bool{}, status: map[Key]objStatus{}}
+		gvrs: map[schema.GroupVersionResource]bool{}, status: map[Key]objStatus{}, extra: map[Key]*extraObj{}}
 	var errs []error
 	for _, u := range spec.Objects {
 		k := KeyOf(u)
@@ -55,6 +60,7 @@ func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 		st.gvr[k] = m.Resource
 		st.gvrs[m.Resource] = true
 	}
+	errs = append(errs, w.addExtraneous(ctx, st, spec.Extraneous)...)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ctx == nil {
@@ -72,9 +78,15 @@ func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 	for _, k := range st.order {
 		w.owners[k] = append(w.owners[k], app)
 	}
+	for _, k := range st.extraOrder {
+		w.keepers[k] = append(w.keepers[k], app)
+	}
 	w.apps[app] = st
 	for _, k := range st.order {
 		w.recomputeLocked(app, st, k)
+	}
+	for _, k := range st.extraOrder {
+		w.recomputeExtraLocked(app, st, k)
 	}
 	w.markDirty(app)
 	if len(errs) > 0 {
@@ -97,12 +109,10 @@ func (w *Watcher) dropLocked(app string) {
 		return
 	}
 	for _, k := range old.order {
-		owners := slices.DeleteFunc(w.owners[k], func(a string) bool { return a == app })
-		if len(owners) == 0 {
-			delete(w.owners, k)
-		} else {
-			w.owners[k] = owners
-		}
+		forget(w.owners, k, app)
+	}
+	for _, k := range old.extraOrder {
+		forget(w.keepers, k, app)
 	}
 	for gvr := range old.gvrs {
 		if inf := w.informers[gvr]; inf != nil {
@@ -113,6 +123,15 @@ func (w *Watcher) dropLocked(app string) {
 		}
 	}
 	delete(w.apps, app)
+}
+
+// forget removes app from the applications of k.
+func forget(apps map[Key][]string, k Key, app string) {
+	if rest := slices.DeleteFunc(apps[k], func(a string) bool { return a == app }); len(rest) > 0 {
+		apps[k] = rest
+	} else {
+		delete(apps, k)
+	}
 }
 
 // observe handles an informer event.
@@ -128,6 +147,9 @@ func (w *Watcher) observe(obj any, _ bool) {
 	for _, app := range w.owners[k] {
 		w.recomputeLocked(app, w.apps[app], k)
 	}
+	for _, app := range w.keepers[k] {
+		w.recomputeExtraLocked(app, w.apps[app], k)
+	}
 }
 
 // resync recomputes every object of a resource once its cache synced, so
@@ -140,6 +162,11 @@ func (w *Watcher) resyncLocked(gvr schema.GroupVersionResource) {
 		for _, k := range st.order {
 			if st.gvr[k] == gvr {
 				w.recomputeLocked(app, st, k)
+			}
+		}
+		for _, k := range st.extraOrder {
+			if st.extra[k].gvr == gvr {
+				w.recomputeExtraLocked(app, st, k)
 			}
 		}
 		w.markDirty(app)
@@ -225,6 +252,7 @@ func (w *Watcher) Reports(app string) (hr *pb.HealthReport, dr *pb.DriftReport, 
 		}
 		hr.Resources = append(hr.Resources, rs)
 	}
+	healths = append(healths, extraReportsLocked(st, hr, dr)...)
 	hr.Health = wire.HealthToPB(health.Worst(healths...))
 	if len(dr.Resources) > 0 {
 		dr.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC

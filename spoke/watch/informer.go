@@ -56,7 +56,10 @@ func (w *Watcher) startInformer(gvr schema.GroupVersionResource) *kindInformer {
 			return ri.Watch(ctx, o)
 		},
 	}
-	inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{}, cache.SharedIndexInformerOptions{
+	// A client that cannot stream lists (a fake) says so: the informer
+	// then lists and watches instead.
+	lws := cache.ToListWatcherWithWatchListSemantics(lw, w.dyn)
+	inf := cache.NewSharedIndexInformerWithOptions(lws, &unstructured.Unstructured{}, cache.SharedIndexInformerOptions{
 		ObjectDescription: gvr.String(),
 	})
 	if err := inf.SetTransform(dropLastApplied); err != nil {

@@ -3,7 +3,9 @@
 // own objects of those kinds), the health and drift of every desired
 // object, and self-heal: a managed object edited or deleted by hand is
 // applied again at once, with exponential backoff when something keeps
-// changing it back (a fight with another controller).
+// changing it back (a fight with another controller). Objects a plan keeps
+// although Git no longer has them are watched too, and reported requiring
+// pruning (extraneous.go).
 package watch
 
 import (
@@ -19,6 +21,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/spoke/apply"
 )
 
@@ -64,7 +67,13 @@ type Spec struct {
 	// Objects as applied: namespace resolved, tracking annotation and
 	// managed label set.
 	Objects []*unstructured.Unstructured
-	Ignore  []diff.IgnoreRule
+	// Extraneous are the objects the plan keeps although Git no longer
+	// has them (Prune=false, Prune=confirm awaiting confirmation, pruning
+	// off): each one that exists is reported requiring pruning and makes
+	// the application OutOfSync, as in Argo CD. They are watched only:
+	// never diffed, healed or applied.
+	Extraneous []plan.Ref
+	Ignore     []diff.IgnoreRule
 	// Enforce: the plan ran successfully; with SelfHeal, drift is reverted.
 	Enforce        bool
 	SelfHeal       bool
@@ -93,6 +102,7 @@ type Watcher struct {
 	informers map[schema.GroupVersionResource]*kindInformer
 	apps      map[string]*appState
 	owners    map[Key][]string // object → applications desiring it
+	keepers   map[Key][]string // object → applications keeping it although Git no longer has it
 	dirty     map[string]bool
 	fights    map[Key]fight // heal history, for fight detection
 }
@@ -102,7 +112,7 @@ func New(dyn dynamic.Interface, cluster Cluster, events EventSink, log *slog.Log
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[Key](opts.FightBackoff, opts.MaxFightBackoff))
 	return &Watcher{dyn: dyn, cluster: cluster, events: events, log: log, opts: opts, changed: changed, queue: q,
 		ready: make(chan struct{}), wake: make(chan struct{}, 1), informers: map[schema.GroupVersionResource]*kindInformer{},
-		apps: map[string]*appState{}, owners: map[Key][]string{}, dirty: map[string]bool{}, fights: map[Key]fight{}}
+		apps: map[string]*appState{}, owners: map[Key][]string{}, keepers: map[Key][]string{}, dirty: map[string]bool{}, fights: map[Key]fight{}}
 }
 
 // Run runs the report loop and the heal workers until ctx ends, then
