@@ -252,9 +252,10 @@ func (w *Watcher) Reports(app string) (hr *pb.HealthReport, dr *pb.DriftReport, 
 		}
 		hr.Resources = append(hr.Resources, rs)
 	}
-	healths = append(healths, extraReportsLocked(st, hr, dr)...)
-	hr.Health = wire.HealthToPB(health.Worst(healths...))
-	if len(dr.Resources) > 0 {
+	drifted := len(dr.Resources) > 0
+	extraHealths, extraOutOfSync := extraReportsLocked(st, hr, dr)
+	hr.Health = wire.HealthToPB(health.Worst(append(healths, extraHealths...)...))
+	if drifted || extraOutOfSync {
 		dr.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
 	}
 	return hr, dr, true

@@ -103,10 +103,10 @@ func hasCompareOption(u *unstructured.Unstructured, opt string) bool {
 
 // extraReportsLocked adds the application's live extraneous objects to its
 // reports: OutOfSync, requiring pruning, with their health (which counts in
-// the application's, as in Argo CD); each makes the application OutOfSync
-// unless it is marked IgnoreExtraneous.
-func extraReportsLocked(st *appState, hr *pb.HealthReport, dr *pb.DriftReport) []health.Status {
-	var healths []health.Status
+// the application's, as in Argo CD). Each is listed as drifted (so the hub
+// shows it OutOfSync); outOfSync says whether any makes the application
+// OutOfSync: all but those marked IgnoreExtraneous.
+func extraReportsLocked(st *appState, hr *pb.HealthReport, dr *pb.DriftReport) (healths []health.Status, outOfSync bool) {
 	for _, k := range st.extraOrder {
 		x := st.extra[k]
 		if !x.known || !x.live {
@@ -122,10 +122,9 @@ func extraReportsLocked(st *appState, hr *pb.HealthReport, dr *pb.DriftReport) [
 		}
 		hr.Resources = append(hr.Resources, &pb.ResourceStatus{Ref: ref, Sync: pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC,
 			Health: wire.HealthToPB(x.health.Status), Message: msg, RequiresPruning: true})
+		dr.Resources = append(dr.Resources, &pb.DriftedResource{Ref: ref})
 		healths = append(healths, x.health.Status)
-		if !x.ignored {
-			dr.Resources = append(dr.Resources, &pb.DriftedResource{Ref: ref})
-		}
+		outOfSync = outOfSync || !x.ignored
 	}
-	return healths
+	return healths, outOfSync
 }

@@ -172,8 +172,8 @@ func TestExtraneousObjectsRequirePruning(t *testing.T) {
 	for _, r := range dr.GetResources() {
 		drifted = append(drifted, r.GetRef().GetName())
 	}
-	if dr.GetSync() != pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC || strings.Join(drifted, ",") != "kept,old-web" {
-		t.Errorf("drift: %v %v; want OutOfSync for kept and old-web (not ignored)", dr.GetSync(), drifted)
+	if dr.GetSync() != pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC || strings.Join(drifted, ",") != "kept,ignored,old-web" {
+		t.Errorf("drift: %v %v; want OutOfSync, listing every object requiring pruning", dr.GetSync(), drifted)
 	}
 
 	// Deleted by hand, they no longer count: only the ignored one is left.
@@ -183,11 +183,16 @@ func TestExtraneousObjectsRequirePruning(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hr, _ = e.waitReports(t, "the application Synced once they are gone", "shop", func(_ *pb.HealthReport, dr *pb.DriftReport) bool {
+	hr, dr = e.waitReports(t, "the application Synced once they are gone", "shop", func(_ *pb.HealthReport, dr *pb.DriftReport) bool {
 		return dr.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED
 	})
 	if len(hr.GetResources()) != 2 || !resourceNamed(hr, "ignored").GetRequiresPruning() || hr.GetHealth() != pb.Health_HEALTH_HEALTHY {
 		t.Errorf("after the deletions: %v", hr)
+	}
+	// Still listed, so that the hub shows it OutOfSync; it alone does not
+	// make the application OutOfSync.
+	if len(dr.GetResources()) != 1 || dr.GetResources()[0].GetRef().GetName() != "ignored" {
+		t.Errorf("drift after the deletions: %v", dr)
 	}
 }
 
