@@ -105,7 +105,13 @@ func newAppWaitCmd(hf *hubFlags) *cobra.Command {
 		Use: "wait NAME", Short: "Wait until every target is Synced and/or Healthy", Args: cobra.ExactArgs(1),
 		Long: `Wait exits 0 once every target of the application is Synced (--sync) and
 Healthy (--health); with neither flag, both. It exits 1 with the reason when
-a sync fails or the timeout passes.`,
+a sync fails or the timeout passes.
+
+A target OutOfSync only because of objects requiring pruning (no longer in
+Git but kept: Prune=false, Prune=confirm awaiting confirmation, pruning off)
+counts as Synced for the wait, which says so on stderr: nothing but
+pruning them (app sync --prune [--confirm-prune], or deleting them) would
+make it Synced, and Argo CD's wait would hang there.`,
 		Example: "  flotilla app wait guestbook --health --timeout 2m",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !w.sync && !w.health {
@@ -150,6 +156,9 @@ func waitApp(cmd *cobra.Command, c *client, name string, w waitOpts) error {
 		}
 		done, reason, failed := evaluate(v, w)
 		if done {
+			if reason != "" { // done, with a caveat
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", name, reason)
+			}
 			if w.watch {
 				p.summary(v)
 			}
@@ -175,7 +184,8 @@ func timedOut(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded
 }
 
-// evaluate says whether the wait is over, why not, and whether it failed.
+// evaluate says whether the wait is over, why not (or, when over, what it
+// let pass), and whether it failed.
 func evaluate(v appView, w waitOpts) (done bool, reason string, failed bool) {
 	if len(v.Conditions) > 0 {
 		return false, conditionsText(v.Conditions), true
@@ -183,26 +193,52 @@ func evaluate(v appView, w waitOpts) (done bool, reason string, failed bool) {
 	if len(v.Targets) == 0 {
 		return false, "the application has no targets (no cluster matches its destination)", false
 	}
-	var pending []string
+	var pending, prunable []string
 	for _, t := range v.Targets {
 		if t.Operation != nil && t.Operation.Phase == "Failed" && t.Sync != "Synced" {
 			return false, fmt.Sprintf("sync failed on %s: %s", t.Cluster, t.Operation.Message), true
 		}
+		kept := requiringPruning(t)
 		switch {
 		case t.Error != "":
 			pending = append(pending, t.Cluster+": "+t.Error)
-		case w.sync && t.Sync != "Synced":
+		case w.sync && t.Sync != "Synced" && len(kept) == 0:
 			pending = append(pending, t.Cluster+" is "+t.Sync)
 		case w.sync && t.Operation != nil && t.Operation.Phase == "Running":
 			pending = append(pending, t.Cluster+" is syncing")
 		case w.health && t.Health != "Healthy":
 			pending = append(pending, t.Cluster+" is "+t.Health+unhealthy(t))
 		}
+		for _, k := range kept {
+			prunable = append(prunable, t.Cluster+": "+k)
+		}
 	}
-	if len(pending) == 0 {
-		return true, "", false
+	if len(pending) > 0 {
+		return false, strings.Join(pending, "; "), false
 	}
-	return false, strings.Join(pending, "; "), false
+	if w.sync && len(prunable) > 0 {
+		return true, "OutOfSync only by objects requiring pruning, taken as Synced: " + strings.Join(prunable, "; "), false
+	}
+	return true, "", false
+}
+
+// requiringPruning names the objects requiring pruning of a target
+// OutOfSync only because of them; nil when anything else is OutOfSync.
+func requiringPruning(t targetView) []string {
+	if t.Sync != "OutOfSync" {
+		return nil
+	}
+	var names []string
+	for _, r := range t.Resources {
+		switch {
+		case r.Sync != "OutOfSync":
+		case !r.RequiresPruning:
+			return nil
+		default:
+			names = append(names, fmt.Sprintf("%s %s (%s)", r.Kind, r.Name, r.Message))
+		}
+	}
+	return names
 }
 
 func unhealthy(t targetView) string {
