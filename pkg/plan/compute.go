@@ -38,13 +38,25 @@ type Options struct {
 	Only []Selector
 }
 
-// executorOptions are Argo CD sync options the executor (not the plan) acts
-// on, or that have no meaning here; accepted so Argo CD manifests work. Each
-// takes true or false, but PrunePropagationPolicy.
+// executorOptions are Argo CD sync options the spoke (not the plan) acts
+// on: the hub passes them in the plan's options. Each takes true or false,
+// but PrunePropagationPolicy.
 var executorOptions = map[string]bool{
-	"ServerSideApply": true, "ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true, "Validate": true,
+	"ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true,
 	"Replace": true, "FailOnSharedResource": true, "PrunePropagationPolicy": true,
-	"Force": true, "ForceConflicts": true, "ClientSideApplyMigration": true, "SkipSchemaValidation": true, "Delete": true,
+	"Force": true, "ForceConflicts": true, "Delete": true,
+}
+
+// defaultOnly are options whose true is what Flotilla does anyway; false
+// is refused, for the reason given.
+var defaultOnly = map[string]string{
+	"ServerSideApply": "Flotilla always applies server-side (Replace=true replaces the object whole)",
+	// Strict field validation and the migration are the defaults; an
+	// object may turn either off with its own sync options annotation.
+	"Validate": "not supported for a whole application yet: set it on the objects, " +
+		"with the annotation argocd.argoproj.io/sync-options: Validate=false",
+	"ClientSideApplyMigration": "not supported for a whole application yet: set it on the objects, " +
+		"with the annotation argocd.argoproj.io/sync-options: ClientSideApplyMigration=false",
 }
 
 // propagationPolicies are PrunePropagationPolicy's values.
@@ -56,6 +68,10 @@ func (o *Options) SetSyncOption(kv string) error {
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 	if !ok || k == "" {
 		return fmt.Errorf("sync option %q: want Name=value", kv)
+	}
+	if k == "SkipSchemaValidation" {
+		return fmt.Errorf("sync option %q: not a sync option (Argo CD's skipSchemaValidation is a field of Helm sources, "+
+			"helm template --skip-schema-validation, which Flotilla does not have)", kv)
 	}
 	if k == "PrunePropagationPolicy" {
 		if !propagationPolicies[strings.ToLower(v)] {
@@ -72,6 +88,12 @@ func (o *Options) SetSyncOption(kv string) error {
 		return fmt.Errorf("sync option %q: want %s=true|false", kv, k)
 	}
 	if executorOptions[k] {
+		return nil
+	}
+	if why, ok := defaultOnly[k]; ok {
+		if !b {
+			return fmt.Errorf("sync option %q: %s", kv, why)
+		}
 		return nil
 	}
 	switch k {

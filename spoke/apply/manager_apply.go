@@ -6,6 +6,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -19,8 +20,14 @@ type ApplyOptions struct {
 // namespaced) and returns the object the API server answered. Errors name
 // the object and carry the API server's message.
 func (m *Manager) Apply(ctx context.Context, u *unstructured.Unstructured, opts ApplyOptions) (*unstructured.Unstructured, error) {
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("%s: apply: %w", RefOf(u), err)
+	}
 	return m.write(ctx, RefOf(u), "apply", opts.DryRun, func(ri dynamic.ResourceInterface, dryRun []string) (*unstructured.Unstructured, error) {
-		return ri.Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: FieldManager, Force: opts.Force, DryRun: dryRun})
+		// A patch, not ri.Apply: ApplyOptions cannot carry fieldValidation.
+		return ri.Patch(ctx, u.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager,
+			Force: &opts.Force, DryRun: dryRun, FieldValidation: fieldValidation(u)})
 	})
 }
 
@@ -32,7 +39,7 @@ func (m *Manager) Create(ctx context.Context, u *unstructured.Unstructured, dryR
 		ref.Name = u.GetGenerateName() + "*"
 	}
 	return m.write(ctx, ref, "create", dryRun, func(ri dynamic.ResourceInterface, dry []string) (*unstructured.Unstructured, error) {
-		return ri.Create(ctx, u, metav1.CreateOptions{FieldManager: FieldManager, DryRun: dry})
+		return ri.Create(ctx, u, metav1.CreateOptions{FieldManager: FieldManager, DryRun: dry, FieldValidation: fieldValidation(u)})
 	})
 }
 
@@ -41,7 +48,7 @@ func (m *Manager) Create(ctx context.Context, u *unstructured.Unstructured, dryR
 // carries, and returns what the API server stored.
 func (m *Manager) Update(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
 	return m.write(ctx, RefOf(u), "replace", dryRun, func(ri dynamic.ResourceInterface, dry []string) (*unstructured.Unstructured, error) {
-		return ri.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager, DryRun: dry})
+		return ri.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager, DryRun: dry, FieldValidation: fieldValidation(u)})
 	})
 }
 

@@ -9,13 +9,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Propagation parses a prune propagation policy: "background" (also ""),
-// "foreground" or "orphan".
+// Propagation parses a prune propagation policy: "foreground" (also "",
+// Argo CD's default: the object goes only once its dependents are gone),
+// "background" or "orphan".
 func Propagation(s string) (metav1.DeletionPropagation, error) {
 	switch s {
-	case "", "background", "Background":
+	case "background", "Background":
 		return metav1.DeletePropagationBackground, nil
-	case "foreground", "Foreground":
+	case "", "foreground", "Foreground":
 		return metav1.DeletePropagationForeground, nil
 	case "orphan", "Orphan":
 		return metav1.DeletePropagationOrphan, nil

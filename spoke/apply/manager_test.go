@@ -144,7 +144,7 @@ spec:
 }
 
 func TestPropagation(t *testing.T) {
-	for in, want := range map[string]metav1.DeletionPropagation{"": metav1.DeletePropagationBackground,
+	for in, want := range map[string]metav1.DeletionPropagation{"": metav1.DeletePropagationForeground, "background": metav1.DeletePropagationBackground,
 		"foreground": metav1.DeletePropagationForeground, "orphan": metav1.DeletePropagationOrphan} {
 		if got, err := apply.Propagation(in); err != nil || got != want {
 			t.Errorf("Propagation(%q) = %v, %v", in, got, err)

@@ -43,6 +43,9 @@ func (e *Executor) dryRun(ctx context.Context, t *Target) error {
 			}
 		}
 	}
+	if err := refuseOptions(acts); err != nil {
+		return fmt.Errorf("%w (nothing applied): %w", ErrDryRun, err)
+	}
 	if err := e.loadApplied(t); err != nil {
 		return err
 	}
@@ -151,5 +154,5 @@ func (e *Executor) loadApplied(t *Target) error {
 // the cluster does not serve (SkipDryRunOnMissingResource=true, for the
 // plan or on the object): its CRD is expected during the sync.
 func skipsMissing(t *Target, a plan.Action) bool {
-	return t.Proto.GetOptions().GetSkipDryRunOnMissingResource() || hasSyncOption(a.Object, "SkipDryRunOnMissingResource", "true")
+	return t.Proto.GetOptions().GetSkipDryRunOnMissingResource() || apply.HasSyncOption(a.Object, "SkipDryRunOnMissingResource", "true")
 }

@@ -22,3 +22,6 @@ var ErrUnknownKind = errors.New("unknown kind")
 // ErrSharedResource: an object of the plan is tracked by another
 // application (or, for a hook to delete first, is not this one's).
 var ErrSharedResource = errors.New("managed by another application")
+
+// ErrClientSideApply: an object's sync options say ServerSideApply=false.
+var ErrClientSideApply = errors.New("sync option ServerSideApply=false: Flotilla always applies server-side (Replace=true replaces the object whole)")

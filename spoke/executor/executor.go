@@ -40,6 +40,7 @@ type Cluster interface {
 	Apply(ctx context.Context, u *unstructured.Unstructured, opts apply.ApplyOptions) (*unstructured.Unstructured, error)
 	Create(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
 	Update(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
+	MigrateClientSideApply(ctx context.Context, ref apply.Ref) (bool, error)
 	Get(ctx context.Context, ref apply.Ref) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, ref apply.Ref, policy metav1.DeletionPropagation, uid types.UID) error
 	Wait(ctx context.Context, ref apply.Ref, cond apply.Condition) (*unstructured.Unstructured, error)

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/spoke/apply"
 )
 
 func obj(t *testing.T, y string) *unstructured.Unstructured {
@@ -78,7 +79,21 @@ func TestJoinErrors(t *testing.T) {
 
 func TestHasSyncOption(t *testing.T) {
 	u := obj(t, "metadata: {annotations: {argocd.argoproj.io/sync-options: 'PruneLast=true, Prune=False'}}")
-	if !hasSyncOption(u, "Prune", "false") || hasSyncOption(u, "Prune", "confirm") || !hasSyncOption(u, "PruneLast", "true") {
+	if !apply.HasSyncOption(u, "Prune", "false") || apply.HasSyncOption(u, "Prune", "confirm") || !apply.HasSyncOption(u, "PruneLast", "true") {
 		t.Fatal("sync options misread")
+	}
+}
+
+// An object asking for client-side apply is refused before anything is
+// applied, naming it; ServerSideApply=true is what the spoke does anyway.
+func TestRefuseClientSideApply(t *testing.T) {
+	ok := obj(t, "{apiVersion: v1, kind: ConfigMap, metadata: {name: ok, annotations: {argocd.argoproj.io/sync-options: ServerSideApply=true}}}")
+	csa := obj(t, "{apiVersion: v1, kind: ConfigMap, metadata: {name: csa, namespace: ns, annotations: {argocd.argoproj.io/sync-options: 'Replace=false,ServerSideApply=false'}}}")
+	if err := refuseOptions([]plan.Action{{Object: ok}}); err != nil {
+		t.Errorf("ServerSideApply=true refused: %v", err)
+	}
+	err := refuseOptions([]plan.Action{{Object: ok}, {Object: csa}})
+	if !errors.Is(err, ErrClientSideApply) || !strings.Contains(err.Error(), "ConfigMap ns/csa") || strings.Contains(err.Error(), "/ok") {
+		t.Errorf("err = %v, want ErrClientSideApply naming ConfigMap ns/csa only", err)
 	}
 }

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -74,7 +73,7 @@ func (e *Executor) prunable(ctx context.Context, app string, ref apply.Ref) (liv
 	if live == nil {
 		return nil, false, "already gone", nil
 	}
-	if hasSyncOption(live, "Prune", "false") {
+	if apply.HasSyncOption(live, "Prune", "false") {
 		return live, true, "not pruned: Prune=false", nil
 	}
 	if owner, ok := apply.TrackedBy(live); !ok || owner != app {
@@ -104,7 +103,7 @@ func (e *Executor) PruneAll(ctx context.Context, app string, refs []store.Ref, p
 			continue
 		case keep:
 			e.Log.Info("kept", "app", app, "object", ref.String(), "reason", why)
-		case live != nil && hasSyncOption(live, "Delete", "false"):
+		case live != nil && apply.HasSyncOption(live, "Delete", "false"):
 			// Argo CD's resource-level Delete=false: kept when its
 			// application goes, only forgotten.
 			e.Log.Info("kept", "app", app, "object", ref.String(), "reason", "not deleted: Delete=false")
@@ -121,16 +120,4 @@ func (e *Executor) PruneAll(ctx context.Context, app string, refs []store.Ref, p
 		errs = append(errs, err)
 	}
 	return joinErrors(errs)
-}
-
-// hasSyncOption reports whether the sync-options annotation holds
-// key=value (case-insensitive value), as Argo CD reads it.
-func hasSyncOption(u *unstructured.Unstructured, key, value string) bool {
-	for _, kv := range strings.Split(u.GetAnnotations()[plan.AnnotationSyncOptions], ",") {
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.TrimSpace(k) == key && strings.EqualFold(strings.TrimSpace(v), value) {
-			return true
-		}
-	}
-	return false
 }

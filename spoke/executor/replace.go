@@ -15,8 +15,8 @@ import (
 // [--force], for objects too large to apply or with immutable fields.
 func replaces(t *Target, a plan.Action) (replace, force bool) {
 	opts := t.Proto.GetOptions()
-	replace = opts.GetReplace() || hasSyncOption(a.Object, "Replace", "true")
-	force = replace && (opts.GetForce() || hasSyncOption(a.Object, "Force", "true"))
+	replace = opts.GetReplace() || apply.HasSyncOption(a.Object, "Replace", "true")
+	force = replace && (opts.GetForce() || apply.HasSyncOption(a.Object, "Force", "true"))
 	return replace, force
 }
 

@@ -88,7 +88,7 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 		// The dry-run set no prior for it: live was read above (or, set to
 		// nil, the object cannot exist yet).
 		out, err = e.replace(ctx, desired, live, force)
-	} else {
+	} else if err = e.migrateClientSideApply(ctx, t, obj, cur); err == nil {
 		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
 	}
 	if err != nil {
