@@ -109,7 +109,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	fail = func(err error) (*Hub, error) { return nil, errors.Join(err, pool.Close(), st.Close()) }
 	cfg.Controller.Renderer = pool
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
-	core.Changed = h.Controller.Kick
+	core.Changed = h.Controller.Poke
 	h.Spokes.DiscoveryChanged = h.Controller.DiscoveryChanged
 	admin := &server.Admin{Hub: core, Ctrl: h.Controller}
 	var opts []grpc.ServerOption

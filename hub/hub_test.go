@@ -12,7 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +51,6 @@ func start(t *testing.T) *env {
 // startWith starts a hub whose configuration edit changed first.
 func startWith(t *testing.T, edit func(*Config)) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	gs, err := gitserver.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -63,27 +65,47 @@ func startWith(t *testing.T, edit func(*Config)) *env {
 	if edit != nil {
 		edit(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, err := Start(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, stop := launch(t, cfg, gs, srv.URL+"/apps.git")
 	t.Cleanup(func() {
-		cancel()
-		if err := h.Wait(); err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("hub stopped with: %v", err)
 		}
 	})
+	return e
+}
+
+// launch starts a hub with cfg; stop ends it (once) and returns how it
+// ended.
+func launch(t *testing.T, cfg Config, gs *gitserver.Server, repoURL string) (*env, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := Start(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() { cancel(); stopErr = h.Wait() })
+		return stopErr
+	}
 	conn, err := grpc.NewClient(h.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if h.AdminToken == "" {
-		t.Fatal("first start created no admin token")
+	token := h.AdminToken
+	if token == "" { // a restart: the first start wrote it
+		b, err := os.ReadFile(filepath.Join(cfg.DataDir, AdminTokenFile))
+		if err != nil {
+			t.Fatalf("no admin token: %v", err)
+		}
+		token = strings.TrimSpace(string(b))
 	}
-	admin := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+h.AdminToken)
-	return &env{t: t, hub: h, git: gs, repoURL: srv.URL + "/apps.git", conn: conn, admin: admin}
+	admin := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+	return &env{t: t, hub: h, git: gs, repoURL: repoURL, conn: conn, admin: admin}, stop
 }
 
 func (e *env) commit(msg string, files map[string]string) string {

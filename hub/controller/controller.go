@@ -58,19 +58,22 @@ type Controller struct {
 	sem    chan struct{}
 	now    func() time.Time
 
-	kicks   chan struct{}
 	mu      sync.Mutex
 	appLock keylock.Locks        // one reconcile of an application at a time
 	polled  map[string]time.Time // repo URL → last fetch
+	// nextPoll is when a repository's poll may next be due; a new
+	// application's repository is polled when it is created (Reconcile).
+	nextPoll time.Time
 	// refreshes and reconciles coalesce requests per repository and per
 	// application (refreshq.go).
 	refreshes, reconciles workqueue.TypedInterface[string]
-	// rediscovered are clusters whose served kinds changed: re-plan them.
-	rediscovered map[string]bool
-	scopes       sync.Map           // cluster → plan.ScopeFunc of its served kinds
-	renders      sync.Map           // render key → *renderMemo: the last render in force, decoded
-	memoSize     atomic.Int64       // keys in renders
-	renderOnce   singleflight.Group // one render per key and commit at a time
+	// work advances gates, rollouts and retries per application (work.go).
+	work       workQueue
+	deps       dependents
+	scopes     sync.Map           // cluster → plan.ScopeFunc of its served kinds
+	renders    sync.Map           // render key → *renderMemo: the last render in force, decoded
+	memoSize   atomic.Int64       // keys in renders
+	renderOnce singleflight.Group // one render per key and commit at a time
 
 	Stats Stats
 }
@@ -107,50 +110,69 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 		opts.FetchTimeout = DefaultOptions().FetchTimeout
 	}
 	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
-		now: time.Now, polled: map[string]time.Time{}, kicks: make(chan struct{}, 1),
-		refreshes: newQueue(), reconciles: newQueue()}
+		now: time.Now, polled: map[string]time.Time{},
+		refreshes: newQueue(), reconciles: newQueue(), work: newWorkQueue()}
 }
 
 func (c *Controller) lockApp(name string) func() { return c.appLock.Lock(name) }
 
 // Run polls every repository at the poll interval and reconciles the
-// applications that use it, until ctx ends.
+// applications that use it, and advances gates, rollouts and retries
+// (work.go), until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.runQueues(ctx) }()
+	go func() { defer wg.Done(); c.runWork(ctx) }()
+	defer wg.Wait()
+	c.pokeAll()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	refreshing := make(chan struct{})
-	go func() { defer close(refreshing); c.runQueues(ctx) }()
-	defer func() { <-refreshing }()
 	for {
-		apps, err := c.store.ListApplications()
-		if err != nil {
-			c.log.Error("list applications", "err", err)
-		}
-		due := map[string]bool{}
-		c.mu.Lock()
-		for _, a := range apps {
-			url := a.GetSource().GetRepoUrl()
-			if c.now().Sub(c.polled[url]) >= c.opts.PollInterval {
-				due[url] = true
-			}
-		}
-		c.mu.Unlock()
-		for url := range due {
-			c.mu.Lock()
-			c.polled[url] = c.now() // queued: not due again until the interval passed
-			c.mu.Unlock()
-			c.RefreshLater(url)
-		}
-		c.replanRediscovered(ctx)
-		c.releaseWaiting()
-		c.driveRollouts()
+		c.pollDue()
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case <-c.kicks:
 		}
 	}
+}
+
+// pollDue queues a refresh of every repository whose poll interval passed.
+// It reads the store only when one may be due.
+func (c *Controller) pollDue() {
+	c.mu.Lock()
+	due := c.nextPoll.IsZero() || !c.now().Before(c.nextPoll)
+	c.mu.Unlock()
+	if !due {
+		return
+	}
+	apps, err := c.store.ListApplications()
+	if err != nil {
+		c.log.Error("list applications", "err", err)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := c.now().Add(c.opts.PollInterval)
+	for _, a := range apps {
+		url := a.GetSource().GetRepoUrl()
+		at := c.polled[url].Add(c.opts.PollInterval)
+		if !c.now().Before(at) {
+			c.polled[url] = c.now() // queued: not due again until the interval passed
+			c.RefreshLater(url)
+			at = c.now().Add(c.opts.PollInterval)
+		}
+		next = minTime(next, at)
+	}
+	c.nextPoll = next
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // repo returns the cached repository for url with its stored credentials.
@@ -162,15 +184,6 @@ func (c *Controller) repo(url string) *source.Repo {
 		c.log.Warn("repository credentials", "repo", url, "err", err)
 	}
 	return c.git.Repo(url, cr)
-}
-
-// Kick asks the loop to re-check gates and rollouts now (a target's status
-// changed); kicks coalesce and never block.
-func (c *Controller) Kick() {
-	select {
-	case c.kicks <- struct{}{}:
-	default:
-	}
 }
 
 // Refresh fetches a repository now (webhook, refresh request) and
@@ -231,6 +244,7 @@ type target struct {
 	content   string // hash of what is desired, prunes aside
 	inventory []store.InventoryItem
 	err       error
+	retry     int32 // the attempt, when this assignment retries a failed sync
 }
 
 func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error) error {
@@ -240,6 +254,8 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	if err != nil {
 		return err
 	}
+	c.deps.note(a)
+	defer c.work.Add(name) // gates and rollouts look at what changed
 	targets, srcErr, err := c.targets(ctx, a, fetchErr, planMods{})
 	c.recordConditions(a, conditionsOf(a, targets, srcErr, err, c.now()))
 	if err != nil {
@@ -379,7 +395,8 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 		// Health is of the new plan from now on: nothing stale gates a rollout.
 		ts.Health = pb.Health_HEALTH_PROGRESSING
 		ts.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_RUNNING, PlanHash: t.plan.GetHash(),
-			Revision: t.revision, StartedAt: timestamppb.New(c.now()), TotalSteps: int32(len(t.plan.GetSteps())), Message: "waiting for the spoke"}
+			Revision: t.revision, StartedAt: timestamppb.New(c.now()), TotalSteps: int32(len(t.plan.GetSteps())), Message: "waiting for the spoke",
+			RetryCount: t.retry}
 	})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package controller
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
@@ -18,7 +17,7 @@ import (
 // the target says why.
 
 // offer records a target's new plan as pending and lets it through the
-// gates it can pass now. Rollouts are driven separately (driveRollouts).
+// gates it can pass now. Rollouts are driven separately (work.go).
 func (c *Controller) offer(a *pb.Application, t target) error {
 	cl := t.cluster.GetName()
 	held := c.windowHolds(a, cl)
@@ -125,33 +124,6 @@ func (c *Controller) dependencyWait(a *pb.Application, cluster string) string {
 		}
 	}
 	return ""
-}
-
-// releaseWaiting retries pending plans held only by dependencies.
-func (c *Controller) releaseWaiting() {
-	pending, err := c.store.ListPending()
-	if err != nil {
-		c.log.Warn("list pending", "err", err)
-		return
-	}
-	keys := make([]string, 0, len(pending))
-	for k := range pending {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		app, cluster := store.SplitTargetKey(k)
-		a, err := c.store.GetApplication(app)
-		if err != nil || !a.GetSyncPolicy().GetAutomated() || hasRollout(a) || (needsApproval(a) && !pending[k].Approved) {
-			continue
-		}
-		unlock := c.lockApp(app)
-		err = c.release(a, cluster)
-		unlock()
-		if err != nil {
-			c.log.Warn("release", "app", app, "cluster", cluster, "err", err)
-		}
-	}
 }
 
 // Approve approves pending plans (by hash, or all) and lets them through.

@@ -129,26 +129,6 @@ func stepDef(s *pb.RolloutStrategy, i int) *pb.RolloutStep {
 	return &pb.RolloutStep{}
 }
 
-// driveRollouts advances every active rollout by what the targets report.
-func (c *Controller) driveRollouts() {
-	rs, err := c.store.ListRollouts()
-	if err != nil {
-		c.log.Warn("list rollouts", "err", err)
-		return
-	}
-	for _, r := range rs {
-		if !active(r) && r.GetPhase() != pb.RolloutPhase_ROLLOUT_PHASE_HALTED {
-			continue
-		}
-		unlock := c.lockApp(r.GetApplication())
-		err := c.drive(r.GetApplication())
-		unlock()
-		if err != nil {
-			c.log.Warn("rollout", "app", r.GetApplication(), "err", err)
-		}
-	}
-}
-
 // drive is one re-entrant step of a rollout: it reads the rollout and the
 // targets' status from the store and acts on what changed.
 func (c *Controller) drive(app string) error {

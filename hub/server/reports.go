@@ -2,9 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
-	"sync"
-	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -22,12 +19,9 @@ type Hub struct {
 	Events *Events
 	log    logger
 
-	mu      sync.Mutex
-	retries map[string]int // target + plan → failed attempts
-
-	// Changed is called after a spoke's report changed a target (the
-	// controller re-checks rollouts and dependencies).
-	Changed func()
+	// Changed is called after a spoke's report changed a target of app (the
+	// controller advances its gates, rollout and retries).
+	Changed func(app string)
 }
 
 type logger interface {
@@ -37,7 +31,7 @@ type logger interface {
 
 // NewHub wires a hub; call SetSpokes before serving.
 func NewHub(st *store.Store, ev *Events, log logger) *Hub {
-	return &Hub{Store: st, Events: ev, log: log, retries: map[string]int{}}
+	return &Hub{Store: st, Events: ev, log: log}
 }
 
 // DesiredChanged implements controller.Notifier.
@@ -76,7 +70,7 @@ func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
 	}
 	h.Events.Publish(t)
 	if h.Changed != nil {
-		h.Changed()
+		h.Changed(app)
 	}
 }
 
@@ -107,6 +101,9 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 		h.finish(p.GetApplication(), cluster, d, current, op.GetPhase(), op.GetMessage())
 	}
 	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
+		if old := t.GetOperation(); old.GetPlanHash() == op.GetPlanHash() {
+			op.RetryCount = old.GetRetryCount() // the hub counts retries (controller/retry.go)
+		}
 		t.Operation = op
 		if op.GetRevision() != "" {
 			t.Revision = op.GetRevision()
@@ -219,14 +216,13 @@ func (h *Hub) desired(app, cluster, planHash string) (store.Desired, bool) {
 }
 
 // finish records the end of an operation on d, the target's desired state
-// (current: the operation ran its plan), in history and, after a failure,
-// retries with backoff when the application's retry policy allows.
+// (current: the operation ran its plan), in history; the controller
+// retries a failure (controller/retry.go).
 func (h *Hub) finish(app, cluster string, d store.Desired, current bool, phase pb.OperationPhase, msg string) {
 	syncResults.WithLabelValues(phase.String()).Inc()
 	if !current {
 		return
 	}
-	planHash := d.PlanHash
 	err := h.Store.FinishHistory(app, cluster, d.HistoryID, func(e *pb.HistoryEntry) {
 		if e.GetResult() == pb.OperationPhase_OPERATION_PHASE_RUNNING {
 			e.Result, e.Message, e.FinishedAt = phase, msg, timestamppb.Now()
@@ -235,71 +231,4 @@ func (h *Hub) finish(app, cluster string, d store.Desired, current bool, phase p
 	if err != nil {
 		h.log.Warn("history", "app", app, "cluster", cluster, "err", err)
 	}
-	key := app + "/" + cluster + "/" + planHash
-	if phase != pb.OperationPhase_OPERATION_PHASE_FAILED {
-		h.mu.Lock()
-		delete(h.retries, key)
-		h.mu.Unlock()
-		return
-	}
-	a, err := h.Store.GetApplication(app)
-	if err != nil {
-		return
-	}
-	r := a.GetSyncPolicy().GetRetry()
-	h.mu.Lock()
-	attempt := h.retries[key]
-	if int(r.GetLimit()) <= attempt {
-		h.mu.Unlock()
-		return
-	}
-	h.retries[key] = attempt + 1
-	h.mu.Unlock()
-	delay := retryDelay(r, attempt)
-	h.log.Info("sync failed; retrying", "app", app, "cluster", cluster, "attempt", attempt+1, "limit", r.GetLimit(), "after", delay)
-	time.AfterFunc(delay, func() { h.retry(app, cluster, planHash, attempt+1) })
-}
-
-// retryDelay is backoff × factor^attempt, capped (Argo CD defaults: 5s, 2, 3m).
-func retryDelay(r *pb.RetryPolicy, attempt int) time.Duration {
-	base := time.Duration(r.GetBackoffSeconds()) * time.Second
-	if base <= 0 {
-		base = 5 * time.Second
-	}
-	factor := int64(r.GetFactor())
-	if factor <= 0 {
-		factor = 2
-	}
-	max := time.Duration(r.GetMaxBackoffSeconds()) * time.Second
-	if max <= 0 {
-		max = 3 * time.Minute
-	}
-	d := base
-	for range attempt {
-		d *= time.Duration(factor)
-		if d >= max {
-			return max
-		}
-	}
-	return min(d, max)
-}
-
-func (h *Hub) retry(app, cluster, planHash string, attempt int) {
-	d, err := h.Store.GetDesired(app, cluster)
-	if err != nil || d.PlanHash != planHash {
-		return // superseded
-	}
-	p, err := h.Store.GetPlan(planHash)
-	if err != nil {
-		h.log.Warn("retry", "app", app, "err", err)
-		return
-	}
-	_, err = h.Store.Assign(app, cluster, p, d.ContentHash, d.Revision, fmt.Sprintf("retry %d", attempt), d.Inventory, func() *pb.HistoryEntry {
-		return &pb.HistoryEntry{StartedAt: timestamppb.Now()}
-	})
-	if err != nil {
-		h.log.Warn("retry", "app", app, "err", err)
-		return
-	}
-	h.Spokes.DesiredChanged(cluster, app)
 }

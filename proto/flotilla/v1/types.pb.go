@@ -2109,8 +2109,12 @@ type Operation struct {
 	StartedAt  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
 	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
 	// Index of the plan step being run.
-	Step          int32 `protobuf:"varint,7,opt,name=step,proto3" json:"step,omitempty"`
-	TotalSteps    int32 `protobuf:"varint,8,opt,name=total_steps,json=totalSteps,proto3" json:"total_steps,omitempty"`
+	Step       int32 `protobuf:"varint,7,opt,name=step,proto3" json:"step,omitempty"`
+	TotalSteps int32 `protobuf:"varint,8,opt,name=total_steps,json=totalSteps,proto3" json:"total_steps,omitempty"`
+	// Retries of this plan after failures (syncPolicy.retry), and when the
+	// next one runs; kept in the store, so they survive a hub restart.
+	RetryCount    int32                  `protobuf:"varint,9,opt,name=retry_count,json=retryCount,proto3" json:"retry_count,omitempty"`
+	NextRetryAt   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=next_retry_at,json=nextRetryAt,proto3" json:"next_retry_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2199,6 +2203,20 @@ func (x *Operation) GetTotalSteps() int32 {
 		return x.TotalSteps
 	}
 	return 0
+}
+
+func (x *Operation) GetRetryCount() int32 {
+	if x != nil {
+		return x.RetryCount
+	}
+	return 0
+}
+
+func (x *Operation) GetNextRetryAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextRetryAt
+	}
+	return nil
 }
 
 type TargetStatus struct {
@@ -2956,7 +2974,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12\x12\n" +
 	"\x04hook\x18\x05 \x01(\bR\x04hook\x12)\n" +
 	"\x10requires_pruning\x18\x06 \x01(\bR\x0frequiresPruning\x12\x12\n" +
-	"\x04diff\x18\a \x01(\tR\x04diff\"\xbe\x02\n" +
+	"\x04diff\x18\a \x01(\tR\x04diff\"\x9f\x03\n" +
 	"\tOperation\x121\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x1b.flotilla.v1.OperationPhaseR\x05phase\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1b\n" +
@@ -2968,7 +2986,11 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"finishedAt\x12\x12\n" +
 	"\x04step\x18\a \x01(\x05R\x04step\x12\x1f\n" +
 	"\vtotal_steps\x18\b \x01(\x05R\n" +
-	"totalSteps\"\x8d\x03\n" +
+	"totalSteps\x12\x1f\n" +
+	"\vretry_count\x18\t \x01(\x05R\n" +
+	"retryCount\x12>\n" +
+	"\rnext_retry_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vnextRetryAt\"\x8d\x03\n" +
 	"\fTargetStatus\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
@@ -3158,27 +3180,28 @@ var file_flotilla_v1_types_proto_depIdxs = []int32{
 	4,  // 32: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
 	41, // 33: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
 	41, // 34: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	3,  // 35: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 36: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	27, // 37: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	26, // 38: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	5,  // 39: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
-	30, // 40: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
-	41, // 41: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
-	41, // 42: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 43: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
-	41, // 44: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
-	41, // 45: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
-	41, // 46: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
-	41, // 47: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	4,  // 48: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	41, // 49: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	41, // 50: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	41, // 35: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
+	3,  // 36: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 37: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	27, // 38: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	26, // 39: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 40: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	30, // 41: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	41, // 42: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	41, // 43: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	31, // 44: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	41, // 45: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	41, // 46: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	41, // 47: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	41, // 48: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	4,  // 49: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	41, // 50: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	41, // 51: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	52, // [52:52] is the sub-list for method output_type
+	52, // [52:52] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }

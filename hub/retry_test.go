@@ -1,0 +1,154 @@
+package hub
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/internal/gitserver"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+func TestRetryDelay(t *testing.T) {
+	for _, tc := range []struct {
+		r       *pb.RetryPolicy
+		attempt int
+		want    time.Duration
+	}{
+		{&pb.RetryPolicy{}, 0, 5 * time.Second},
+		{&pb.RetryPolicy{}, 1, 10 * time.Second},
+		{&pb.RetryPolicy{}, 10, 3 * time.Minute},
+		{&pb.RetryPolicy{BackoffSeconds: 1, Factor: 3, MaxBackoffSeconds: 20}, 2, 9 * time.Second},
+		{&pb.RetryPolicy{BackoffSeconds: 1, Factor: 3, MaxBackoffSeconds: 20}, 3, 20 * time.Second},
+	} {
+		if got := controller.RetryDelay(tc.r, tc.attempt); got != tc.want {
+			t.Errorf("%v attempt %d: %s, want %s", tc.r, tc.attempt, got, tc.want)
+		}
+	}
+}
+
+// A failed sync is retried as syncPolicy.retry says, through the one
+// assign path (history, status, a new generation), and the retry waiting
+// in its backoff survives a hub restart; after the last retry nothing
+// more is scheduled.
+func TestRetriesSurviveRestart(t *testing.T) {
+	gs, err := gitserver.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gs)
+	t.Cleanup(srv.Close)
+	if err := gs.Create("apps"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: t.TempDir(), WebhookSecret: secret, Controller: controller.DefaultOptions()}
+	cfg.Controller.PollInterval = time.Hour
+	e, stop := launch(t, cfg, gs, srv.URL+"/apps.git")
+	t.Cleanup(func() { stop() })
+	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1")})
+	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	_, err = apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source: &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "web"}, Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "web"},
+		SyncPolicy: &pb.SyncPolicy{Automated: true, Retry: &pb.RetryPolicy{Limit: 2, BackoffSeconds: 2, Factor: 1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.connect(added.GetToken(), &pb.Hello{AgentVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sp.nextPlan()
+	fail(t, sp, first)
+	op := e.waitOperation("web", "east", func(op *pb.Operation) bool { return op.GetNextRetryAt() != nil })
+	if op.GetRetryCount() != 0 || op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED {
+		t.Fatalf("after the first failure: %v", op)
+	}
+
+	// The hub stops during the backoff and starts again on the same store.
+	sp.close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e, stop = launch(t, cfg, gs, srv.URL+"/apps.git")
+	sp, err = e.connect(added.GetToken(), &pb.Hello{AgentVersion: "test", CurrentPlans: map[string]string{"web": first.GetPlan().GetHash()},
+		CurrentGenerations: map[string]uint64{"web": first.GetGeneration()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := sp.nextPlan()
+	if retry.GetPlan().GetHash() != first.GetPlan().GetHash() || retry.GetGeneration() <= first.GetGeneration() {
+		t.Fatalf("retry: plan %s generation %d, want plan %s at a generation after %d", retry.GetPlan().GetHash(), retry.GetGeneration(),
+			first.GetPlan().GetHash(), first.GetGeneration())
+	}
+	if op := e.target("web", "east").GetOperation(); op.GetRetryCount() != 1 {
+		t.Errorf("after the restart's retry: %v, want retry 1", op)
+	}
+	fail(t, sp, retry)
+	last := sp.nextPlan()
+	fail(t, sp, last)
+	op = e.waitOperation("web", "east", func(op *pb.Operation) bool {
+		return op.GetRetryCount() == 2 && op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_FAILED
+	})
+	if op.GetNextRetryAt() != nil {
+		t.Errorf("a retry scheduled past the limit: %v", op)
+	}
+	hist, err := pb.NewApplicationServiceClient(e.conn).ListHistory(e.admin, &pb.ListHistoryRequest{Name: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var by []string
+	for _, h := range hist.GetEntries() {
+		by = append(by, h.GetInitiatedBy())
+	}
+	if got := strings.Join(by, ","); got != "automated,retry 1,retry 2" {
+		t.Errorf("history initiated by %s, want automated,retry 1,retry 2", got)
+	}
+}
+
+// fail reports the plan's sync as failed.
+func fail(t *testing.T, sp *spoke, pa *pb.PlanAssignment) {
+	t.Helper()
+	p := pa.GetPlan()
+	err := sp.stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Progress{Progress: &pb.SyncProgress{Application: p.GetApplication(), PlanHash: p.GetHash(),
+		Operation: &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: p.GetHash(), Message: "apply failed (test)"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) target(app, cluster string) *pb.TargetStatus {
+	e.t.Helper()
+	r, err := pb.NewApplicationServiceClient(e.conn).GetApplication(e.admin, &pb.GetApplicationRequest{Name: app})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, t := range r.GetTargets() {
+		if t.GetCluster() == cluster {
+			return t
+		}
+	}
+	return nil
+}
+
+// waitOperation waits until the target's operation satisfies ok.
+func (e *env) waitOperation(app, cluster string, ok func(*pb.Operation) bool) *pb.Operation {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		op := e.target(app, cluster).GetOperation()
+		if ok(op) {
+			return op
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s on %s: operation %v", app, cluster, op)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
