@@ -37,6 +37,9 @@ func (s *Admin) reconcileLater(app string) { s.Ctrl.ReconcileLater(app) }
 
 // GetApplication returns an application and its targets.
 func (s *Admin) GetApplication(ctx context.Context, r *pb.GetApplicationRequest) (*pb.GetApplicationResponse, error) {
+	if r.GetHardRefresh() {
+		return nil, invalid("hardRefresh is not supported yet")
+	}
 	if r.GetRefresh() {
 		if err := s.Ctrl.Reconcile(ctx, r.GetName()); err != nil {
 			return nil, grpcErr(err)

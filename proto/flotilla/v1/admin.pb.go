@@ -1020,7 +1020,10 @@ type GetApplicationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Re-read the source now instead of waiting for the poll.
-	Refresh       bool `protobuf:"varint,2,opt,name=refresh,proto3" json:"refresh,omitempty"`
+	Refresh bool `protobuf:"varint,2,opt,name=refresh,proto3" json:"refresh,omitempty"`
+	// Render again, ignoring renders kept from earlier (Argo CD's hard
+	// refresh); implies refresh.
+	HardRefresh   bool `protobuf:"varint,3,opt,name=hard_refresh,json=hardRefresh,proto3" json:"hard_refresh,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1065,6 +1068,13 @@ func (x *GetApplicationRequest) GetName() string {
 func (x *GetApplicationRequest) GetRefresh() bool {
 	if x != nil {
 		return x.Refresh
+	}
+	return false
+}
+
+func (x *GetApplicationRequest) GetHardRefresh() bool {
+	if x != nil {
+		return x.HardRefresh
 	}
 	return false
 }
@@ -1584,6 +1594,102 @@ func (x *SyncResource) GetName() string {
 	return ""
 }
 
+type TerminateOperationRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Clusters      []string               `protobuf:"bytes,2,rep,name=clusters,proto3" json:"clusters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminateOperationRequest) Reset() {
+	*x = TerminateOperationRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminateOperationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminateOperationRequest) ProtoMessage() {}
+
+func (x *TerminateOperationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminateOperationRequest.ProtoReflect.Descriptor instead.
+func (*TerminateOperationRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TerminateOperationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TerminateOperationRequest) GetClusters() []string {
+	if x != nil {
+		return x.Clusters
+	}
+	return nil
+}
+
+type TerminateOperationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Targets       []*TargetStatus        `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminateOperationResponse) Reset() {
+	*x = TerminateOperationResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminateOperationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminateOperationResponse) ProtoMessage() {}
+
+func (x *TerminateOperationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminateOperationResponse.ProtoReflect.Descriptor instead.
+func (*TerminateOperationResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *TerminateOperationResponse) GetTargets() []*TargetStatus {
+	if x != nil {
+		return x.Targets
+	}
+	return nil
+}
+
 type SyncApplicationResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Targets       []*TargetStatus        `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
@@ -1593,7 +1699,7 @@ type SyncApplicationResponse struct {
 
 func (x *SyncApplicationResponse) Reset() {
 	*x = SyncApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1711,7 @@ func (x *SyncApplicationResponse) String() string {
 func (*SyncApplicationResponse) ProtoMessage() {}
 
 func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1724,7 @@ func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationResponse.ProtoReflect.Descriptor instead.
 func (*SyncApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SyncApplicationResponse) GetTargets() []*TargetStatus {
@@ -1639,7 +1745,7 @@ type DiffApplicationRequest struct {
 
 func (x *DiffApplicationRequest) Reset() {
 	*x = DiffApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1757,7 @@ func (x *DiffApplicationRequest) String() string {
 func (*DiffApplicationRequest) ProtoMessage() {}
 
 func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1770,7 @@ func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DiffApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DiffApplicationRequest) GetName() string {
@@ -1700,7 +1806,7 @@ type ObjectDiff struct {
 
 func (x *ObjectDiff) Reset() {
 	*x = ObjectDiff{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1818,7 @@ func (x *ObjectDiff) String() string {
 func (*ObjectDiff) ProtoMessage() {}
 
 func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1831,7 @@ func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDiff.ProtoReflect.Descriptor instead.
 func (*ObjectDiff) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ObjectDiff) GetCluster() string {
@@ -1765,7 +1871,7 @@ type DiffApplicationResponse struct {
 
 func (x *DiffApplicationResponse) Reset() {
 	*x = DiffApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1883,7 @@ func (x *DiffApplicationResponse) String() string {
 func (*DiffApplicationResponse) ProtoMessage() {}
 
 func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1896,7 @@ func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DiffApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DiffApplicationResponse) GetDiffs() []*ObjectDiff {
@@ -1811,7 +1917,7 @@ type GetPlanRequest struct {
 
 func (x *GetPlanRequest) Reset() {
 	*x = GetPlanRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1929,7 @@ func (x *GetPlanRequest) String() string {
 func (*GetPlanRequest) ProtoMessage() {}
 
 func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1942,7 @@ func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetPlanRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetPlanRequest) GetName() string {
@@ -1879,7 +1985,7 @@ type GetPlanResponse struct {
 
 func (x *GetPlanResponse) Reset() {
 	*x = GetPlanResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1891,7 +1997,7 @@ func (x *GetPlanResponse) String() string {
 func (*GetPlanResponse) ProtoMessage() {}
 
 func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +2010,7 @@ func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetPlanResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetPlanResponse) GetPlan() *Plan {
@@ -1952,7 +2058,7 @@ type ListHistoryRequest struct {
 
 func (x *ListHistoryRequest) Reset() {
 	*x = ListHistoryRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2070,7 @@ func (x *ListHistoryRequest) String() string {
 func (*ListHistoryRequest) ProtoMessage() {}
 
 func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2083,7 @@ func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListHistoryRequest) GetName() string {
@@ -2003,7 +2109,7 @@ type ListHistoryResponse struct {
 
 func (x *ListHistoryResponse) Reset() {
 	*x = ListHistoryResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2121,7 @@ func (x *ListHistoryResponse) String() string {
 func (*ListHistoryResponse) ProtoMessage() {}
 
 func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2134,7 @@ func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListHistoryResponse) GetEntries() []*HistoryEntry {
@@ -2049,7 +2155,7 @@ type RollbackApplicationRequest struct {
 
 func (x *RollbackApplicationRequest) Reset() {
 	*x = RollbackApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2061,7 +2167,7 @@ func (x *RollbackApplicationRequest) String() string {
 func (*RollbackApplicationRequest) ProtoMessage() {}
 
 func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2074,7 +2180,7 @@ func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RollbackApplicationRequest) GetName() string {
@@ -2107,7 +2213,7 @@ type RollbackApplicationResponse struct {
 
 func (x *RollbackApplicationResponse) Reset() {
 	*x = RollbackApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2225,7 @@ func (x *RollbackApplicationResponse) String() string {
 func (*RollbackApplicationResponse) ProtoMessage() {}
 
 func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2238,7 @@ func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RollbackApplicationResponse) GetTargets() []*TargetStatus {
@@ -2151,7 +2257,7 @@ type WatchApplicationsRequest struct {
 
 func (x *WatchApplicationsRequest) Reset() {
 	*x = WatchApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2269,7 @@ func (x *WatchApplicationsRequest) String() string {
 func (*WatchApplicationsRequest) ProtoMessage() {}
 
 func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2282,7 @@ func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WatchApplicationsRequest) GetName() string {
@@ -2195,7 +2301,7 @@ type WatchApplicationsResponse struct {
 
 func (x *WatchApplicationsResponse) Reset() {
 	*x = WatchApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2313,7 @@ func (x *WatchApplicationsResponse) String() string {
 func (*WatchApplicationsResponse) ProtoMessage() {}
 
 func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2326,7 @@ func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
@@ -2240,7 +2346,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2252,7 +2358,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2265,7 +2371,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -2291,7 +2397,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2409,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2422,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -2335,7 +2441,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2453,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2466,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -2379,7 +2485,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2497,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2510,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -2422,7 +2528,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2434,7 +2540,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2447,7 +2553,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 type ListProjectsResponse struct {
@@ -2459,7 +2565,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2471,7 +2577,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2484,7 +2590,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -2503,7 +2609,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2515,7 +2621,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2528,7 +2634,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -2546,7 +2652,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2558,7 +2664,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2571,7 +2677,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 type AddClusterRequest struct {
@@ -2584,7 +2690,7 @@ type AddClusterRequest struct {
 
 func (x *AddClusterRequest) Reset() {
 	*x = AddClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2596,7 +2702,7 @@ func (x *AddClusterRequest) String() string {
 func (*AddClusterRequest) ProtoMessage() {}
 
 func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2609,7 +2715,7 @@ func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterRequest.ProtoReflect.Descriptor instead.
 func (*AddClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AddClusterRequest) GetName() string {
@@ -2636,7 +2742,7 @@ type AddClusterResponse struct {
 
 func (x *AddClusterResponse) Reset() {
 	*x = AddClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2754,7 @@ func (x *AddClusterResponse) String() string {
 func (*AddClusterResponse) ProtoMessage() {}
 
 func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2767,7 @@ func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterResponse.ProtoReflect.Descriptor instead.
 func (*AddClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AddClusterResponse) GetCluster() *Cluster {
@@ -2687,7 +2793,7 @@ type GetClusterRequest struct {
 
 func (x *GetClusterRequest) Reset() {
 	*x = GetClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2699,7 +2805,7 @@ func (x *GetClusterRequest) String() string {
 func (*GetClusterRequest) ProtoMessage() {}
 
 func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2712,7 +2818,7 @@ func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetClusterRequest) GetName() string {
@@ -2731,7 +2837,7 @@ type GetClusterResponse struct {
 
 func (x *GetClusterResponse) Reset() {
 	*x = GetClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2743,7 +2849,7 @@ func (x *GetClusterResponse) String() string {
 func (*GetClusterResponse) ProtoMessage() {}
 
 func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2756,7 +2862,7 @@ func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterResponse.ProtoReflect.Descriptor instead.
 func (*GetClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetClusterResponse) GetCluster() *Cluster {
@@ -2775,7 +2881,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2787,7 +2893,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2800,7 +2906,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListClustersRequest) GetSelector() map[string]string {
@@ -2819,7 +2925,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2937,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +2950,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -2863,7 +2969,7 @@ type RemoveClusterRequest struct {
 
 func (x *RemoveClusterRequest) Reset() {
 	*x = RemoveClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +2981,7 @@ func (x *RemoveClusterRequest) String() string {
 func (*RemoveClusterRequest) ProtoMessage() {}
 
 func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +2994,7 @@ func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterRequest.ProtoReflect.Descriptor instead.
 func (*RemoveClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RemoveClusterRequest) GetName() string {
@@ -2906,7 +3012,7 @@ type RemoveClusterResponse struct {
 
 func (x *RemoveClusterResponse) Reset() {
 	*x = RemoveClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3024,7 @@ func (x *RemoveClusterResponse) String() string {
 func (*RemoveClusterResponse) ProtoMessage() {}
 
 func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3037,113 @@ func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterResponse.ProtoReflect.Descriptor instead.
 func (*RemoveClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+type UpdateClusterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Labels set (added or changed).
+	SetLabels map[string]string `protobuf:"bytes,2,rep,name=set_labels,json=setLabels,proto3" json:"set_labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Label keys removed.
+	RemoveLabels  []string `protobuf:"bytes,3,rep,name=remove_labels,json=removeLabels,proto3" json:"remove_labels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateClusterRequest) Reset() {
+	*x = UpdateClusterRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateClusterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateClusterRequest) ProtoMessage() {}
+
+func (x *UpdateClusterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateClusterRequest.ProtoReflect.Descriptor instead.
+func (*UpdateClusterRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *UpdateClusterRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateClusterRequest) GetSetLabels() map[string]string {
+	if x != nil {
+		return x.SetLabels
+	}
+	return nil
+}
+
+func (x *UpdateClusterRequest) GetRemoveLabels() []string {
+	if x != nil {
+		return x.RemoveLabels
+	}
+	return nil
+}
+
+type UpdateClusterResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cluster       *Cluster               `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateClusterResponse) Reset() {
+	*x = UpdateClusterResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateClusterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateClusterResponse) ProtoMessage() {}
+
+func (x *UpdateClusterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateClusterResponse.ProtoReflect.Descriptor instead.
+func (*UpdateClusterResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *UpdateClusterResponse) GetCluster() *Cluster {
+	if x != nil {
+		return x.Cluster
+	}
+	return nil
 }
 
 type RotateClusterTokenRequest struct {
@@ -2943,7 +3155,7 @@ type RotateClusterTokenRequest struct {
 
 func (x *RotateClusterTokenRequest) Reset() {
 	*x = RotateClusterTokenRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3167,7 @@ func (x *RotateClusterTokenRequest) String() string {
 func (*RotateClusterTokenRequest) ProtoMessage() {}
 
 func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3180,7 @@ func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RotateClusterTokenRequest) GetName() string {
@@ -2987,7 +3199,7 @@ type RotateClusterTokenResponse struct {
 
 func (x *RotateClusterTokenResponse) Reset() {
 	*x = RotateClusterTokenResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2999,7 +3211,7 @@ func (x *RotateClusterTokenResponse) String() string {
 func (*RotateClusterTokenResponse) ProtoMessage() {}
 
 func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3012,7 +3224,7 @@ func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RotateClusterTokenResponse) GetToken() string {
@@ -3049,7 +3261,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3061,7 +3273,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3074,7 +3286,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *AuditEntry) GetId() uint64 {
@@ -3167,7 +3379,7 @@ type ListAuditEntriesRequest struct {
 
 func (x *ListAuditEntriesRequest) Reset() {
 	*x = ListAuditEntriesRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3179,7 +3391,7 @@ func (x *ListAuditEntriesRequest) String() string {
 func (*ListAuditEntriesRequest) ProtoMessage() {}
 
 func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3192,7 +3404,7 @@ func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ListAuditEntriesRequest) GetSince() *timestamppb.Timestamp {
@@ -3254,7 +3466,7 @@ type ListAuditEntriesResponse struct {
 
 func (x *ListAuditEntriesResponse) Reset() {
 	*x = ListAuditEntriesResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3266,7 +3478,7 @@ func (x *ListAuditEntriesResponse) String() string {
 func (*ListAuditEntriesResponse) ProtoMessage() {}
 
 func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3279,7 +3491,7 @@ func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListAuditEntriesResponse) GetEntries() []*AuditEntry {
@@ -3350,10 +3562,11 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x12\x16\n" +
 	"\x06upsert\x18\x02 \x01(\bR\x06upsert\"W\n" +
 	"\x19CreateApplicationResponse\x12:\n" +
-	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"E\n" +
+	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"h\n" +
 	"\x15GetApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\arefresh\x18\x02 \x01(\bR\arefresh\"\xcc\x01\n" +
+	"\arefresh\x18\x02 \x01(\bR\arefresh\x12!\n" +
+	"\fhard_refresh\x18\x03 \x01(\bR\vhardRefresh\"\xcc\x01\n" +
 	"\x16GetApplicationResponse\x12:\n" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x123\n" +
 	"\atargets\x18\x02 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\x12A\n" +
@@ -3392,7 +3605,12 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name\"N\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"K\n" +
+	"\x19TerminateOperationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bclusters\x18\x02 \x03(\tR\bclusters\"Q\n" +
+	"\x1aTerminateOperationResponse\x123\n" +
+	"\atargets\x18\x01 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\"N\n" +
 	"\x17SyncApplicationResponse\x123\n" +
 	"\atargets\x18\x01 \x03(\v2\x19.flotilla.v1.TargetStatusR\atargets\"d\n" +
 	"\x16DiffApplicationRequest\x12\x12\n" +
@@ -3471,7 +3689,17 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\bclusters\x18\x01 \x03(\v2\x14.flotilla.v1.ClusterR\bclusters\"*\n" +
 	"\x14RemoveClusterRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x17\n" +
-	"\x15RemoveClusterResponse\"/\n" +
+	"\x15RemoveClusterResponse\"\xde\x01\n" +
+	"\x14UpdateClusterRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12O\n" +
+	"\n" +
+	"set_labels\x18\x02 \x03(\v20.flotilla.v1.UpdateClusterRequest.SetLabelsEntryR\tsetLabels\x12#\n" +
+	"\rremove_labels\x18\x03 \x03(\tR\fremoveLabels\x1a<\n" +
+	"\x0eSetLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"G\n" +
+	"\x15UpdateClusterResponse\x12.\n" +
+	"\acluster\x18\x01 \x01(\v2\x14.flotilla.v1.ClusterR\acluster\"/\n" +
 	"\x19RotateClusterTokenRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"2\n" +
 	"\x1aRotateClusterTokenResponse\x12\x14\n" +
@@ -3500,7 +3728,7 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vfailed_only\x18\a \x01(\bR\n" +
 	"failedOnly\"M\n" +
 	"\x18ListAuditEntriesResponse\x121\n" +
-	"\aentries\x18\x01 \x03(\v2\x17.flotilla.v1.AuditEntryR\aentries2\x87\t\n" +
+	"\aentries\x18\x01 \x03(\v2\x17.flotilla.v1.AuditEntryR\aentries2\xee\t\n" +
 	"\x12ApplicationService\x12b\n" +
 	"\x11CreateApplication\x12%.flotilla.v1.CreateApplicationRequest\x1a&.flotilla.v1.CreateApplicationResponse\x12Y\n" +
 	"\x0eGetApplication\x12\".flotilla.v1.GetApplicationRequest\x1a#.flotilla.v1.GetApplicationResponse\x12_\n" +
@@ -3513,7 +3741,8 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vListHistory\x12\x1f.flotilla.v1.ListHistoryRequest\x1a .flotilla.v1.ListHistoryResponse\x12h\n" +
 	"\x13RollbackApplication\x12'.flotilla.v1.RollbackApplicationRequest\x1a(.flotilla.v1.RollbackApplicationResponse\x12d\n" +
 	"\x11WatchApplications\x12%.flotilla.v1.WatchApplicationsRequest\x1a&.flotilla.v1.WatchApplicationsResponse0\x01\x12e\n" +
-	"\x12ApproveApplication\x12&.flotilla.v1.ApproveApplicationRequest\x1a'.flotilla.v1.ApproveApplicationResponse2\xad\x02\n" +
+	"\x12ApproveApplication\x12&.flotilla.v1.ApproveApplicationRequest\x1a'.flotilla.v1.ApproveApplicationResponse\x12e\n" +
+	"\x12TerminateOperation\x12&.flotilla.v1.TerminateOperationRequest\x1a'.flotilla.v1.TerminateOperationResponse2\xad\x02\n" +
 	"\x11RepositoryService\x12V\n" +
 	"\rAddRepository\x12!.flotilla.v1.AddRepositoryRequest\x1a\".flotilla.v1.AddRepositoryResponse\x12_\n" +
 	"\x10ListRepositories\x12$.flotilla.v1.ListRepositoriesRequest\x1a%.flotilla.v1.ListRepositoriesResponse\x12_\n" +
@@ -3530,7 +3759,7 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"GetProject\x12\x1e.flotilla.v1.GetProjectRequest\x1a\x1f.flotilla.v1.GetProjectResponse\x12S\n" +
 	"\fListProjects\x12 .flotilla.v1.ListProjectsRequest\x1a!.flotilla.v1.ListProjectsResponse\x12V\n" +
-	"\rDeleteProject\x12!.flotilla.v1.DeleteProjectRequest\x1a\".flotilla.v1.DeleteProjectResponse2\xc2\x03\n" +
+	"\rDeleteProject\x12!.flotilla.v1.DeleteProjectRequest\x1a\".flotilla.v1.DeleteProjectResponse2\x9a\x04\n" +
 	"\x0eClusterService\x12M\n" +
 	"\n" +
 	"AddCluster\x12\x1e.flotilla.v1.AddClusterRequest\x1a\x1f.flotilla.v1.AddClusterResponse\x12M\n" +
@@ -3538,7 +3767,8 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"GetCluster\x12\x1e.flotilla.v1.GetClusterRequest\x1a\x1f.flotilla.v1.GetClusterResponse\x12S\n" +
 	"\fListClusters\x12 .flotilla.v1.ListClustersRequest\x1a!.flotilla.v1.ListClustersResponse\x12V\n" +
 	"\rRemoveCluster\x12!.flotilla.v1.RemoveClusterRequest\x1a\".flotilla.v1.RemoveClusterResponse\x12e\n" +
-	"\x12RotateClusterToken\x12&.flotilla.v1.RotateClusterTokenRequest\x1a'.flotilla.v1.RotateClusterTokenResponse2o\n" +
+	"\x12RotateClusterToken\x12&.flotilla.v1.RotateClusterTokenRequest\x1a'.flotilla.v1.RotateClusterTokenResponse\x12V\n" +
+	"\rUpdateCluster\x12!.flotilla.v1.UpdateClusterRequest\x1a\".flotilla.v1.UpdateClusterResponse2o\n" +
 	"\fAuditService\x12_\n" +
 	"\x10ListAuditEntries\x12$.flotilla.v1.ListAuditEntriesRequest\x1a%.flotilla.v1.ListAuditEntriesResponseBBZ@github.com/flotilla-gitops/flotilla/proto/flotilla/v1;flotillav1b\x06proto3"
 
@@ -3554,7 +3784,7 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*Repository)(nil),                  // 0: flotilla.v1.Repository
 	(*AddRepositoryRequest)(nil),        // 1: flotilla.v1.AddRepositoryRequest
@@ -3587,162 +3817,174 @@ var file_flotilla_v1_admin_proto_goTypes = []any{
 	(*DeleteApplicationResponse)(nil),   // 28: flotilla.v1.DeleteApplicationResponse
 	(*SyncApplicationRequest)(nil),      // 29: flotilla.v1.SyncApplicationRequest
 	(*SyncResource)(nil),                // 30: flotilla.v1.SyncResource
-	(*SyncApplicationResponse)(nil),     // 31: flotilla.v1.SyncApplicationResponse
-	(*DiffApplicationRequest)(nil),      // 32: flotilla.v1.DiffApplicationRequest
-	(*ObjectDiff)(nil),                  // 33: flotilla.v1.ObjectDiff
-	(*DiffApplicationResponse)(nil),     // 34: flotilla.v1.DiffApplicationResponse
-	(*GetPlanRequest)(nil),              // 35: flotilla.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 36: flotilla.v1.GetPlanResponse
-	(*ListHistoryRequest)(nil),          // 37: flotilla.v1.ListHistoryRequest
-	(*ListHistoryResponse)(nil),         // 38: flotilla.v1.ListHistoryResponse
-	(*RollbackApplicationRequest)(nil),  // 39: flotilla.v1.RollbackApplicationRequest
-	(*RollbackApplicationResponse)(nil), // 40: flotilla.v1.RollbackApplicationResponse
-	(*WatchApplicationsRequest)(nil),    // 41: flotilla.v1.WatchApplicationsRequest
-	(*WatchApplicationsResponse)(nil),   // 42: flotilla.v1.WatchApplicationsResponse
-	(*CreateProjectRequest)(nil),        // 43: flotilla.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil),       // 44: flotilla.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),           // 45: flotilla.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),          // 46: flotilla.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),         // 47: flotilla.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),        // 48: flotilla.v1.ListProjectsResponse
-	(*DeleteProjectRequest)(nil),        // 49: flotilla.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil),       // 50: flotilla.v1.DeleteProjectResponse
-	(*AddClusterRequest)(nil),           // 51: flotilla.v1.AddClusterRequest
-	(*AddClusterResponse)(nil),          // 52: flotilla.v1.AddClusterResponse
-	(*GetClusterRequest)(nil),           // 53: flotilla.v1.GetClusterRequest
-	(*GetClusterResponse)(nil),          // 54: flotilla.v1.GetClusterResponse
-	(*ListClustersRequest)(nil),         // 55: flotilla.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),        // 56: flotilla.v1.ListClustersResponse
-	(*RemoveClusterRequest)(nil),        // 57: flotilla.v1.RemoveClusterRequest
-	(*RemoveClusterResponse)(nil),       // 58: flotilla.v1.RemoveClusterResponse
-	(*RotateClusterTokenRequest)(nil),   // 59: flotilla.v1.RotateClusterTokenRequest
-	(*RotateClusterTokenResponse)(nil),  // 60: flotilla.v1.RotateClusterTokenResponse
-	(*AuditEntry)(nil),                  // 61: flotilla.v1.AuditEntry
-	(*ListAuditEntriesRequest)(nil),     // 62: flotilla.v1.ListAuditEntriesRequest
-	(*ListAuditEntriesResponse)(nil),    // 63: flotilla.v1.ListAuditEntriesResponse
-	nil,                                 // 64: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 65: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 66: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 67: flotilla.v1.ListClustersRequest.SelectorEntry
-	(*TargetStatus)(nil),                // 68: flotilla.v1.TargetStatus
-	(*Rollout)(nil),                     // 69: flotilla.v1.Rollout
-	(*Application)(nil),                 // 70: flotilla.v1.Application
-	(*ApplicationCondition)(nil),        // 71: flotilla.v1.ApplicationCondition
-	(*ObjectRef)(nil),                   // 72: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 73: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 74: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 75: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 76: flotilla.v1.Project
-	(*Cluster)(nil),                     // 77: flotilla.v1.Cluster
-	(*timestamppb.Timestamp)(nil),       // 78: google.protobuf.Timestamp
+	(*TerminateOperationRequest)(nil),   // 31: flotilla.v1.TerminateOperationRequest
+	(*TerminateOperationResponse)(nil),  // 32: flotilla.v1.TerminateOperationResponse
+	(*SyncApplicationResponse)(nil),     // 33: flotilla.v1.SyncApplicationResponse
+	(*DiffApplicationRequest)(nil),      // 34: flotilla.v1.DiffApplicationRequest
+	(*ObjectDiff)(nil),                  // 35: flotilla.v1.ObjectDiff
+	(*DiffApplicationResponse)(nil),     // 36: flotilla.v1.DiffApplicationResponse
+	(*GetPlanRequest)(nil),              // 37: flotilla.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),             // 38: flotilla.v1.GetPlanResponse
+	(*ListHistoryRequest)(nil),          // 39: flotilla.v1.ListHistoryRequest
+	(*ListHistoryResponse)(nil),         // 40: flotilla.v1.ListHistoryResponse
+	(*RollbackApplicationRequest)(nil),  // 41: flotilla.v1.RollbackApplicationRequest
+	(*RollbackApplicationResponse)(nil), // 42: flotilla.v1.RollbackApplicationResponse
+	(*WatchApplicationsRequest)(nil),    // 43: flotilla.v1.WatchApplicationsRequest
+	(*WatchApplicationsResponse)(nil),   // 44: flotilla.v1.WatchApplicationsResponse
+	(*CreateProjectRequest)(nil),        // 45: flotilla.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),       // 46: flotilla.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),           // 47: flotilla.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),          // 48: flotilla.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),         // 49: flotilla.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),        // 50: flotilla.v1.ListProjectsResponse
+	(*DeleteProjectRequest)(nil),        // 51: flotilla.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),       // 52: flotilla.v1.DeleteProjectResponse
+	(*AddClusterRequest)(nil),           // 53: flotilla.v1.AddClusterRequest
+	(*AddClusterResponse)(nil),          // 54: flotilla.v1.AddClusterResponse
+	(*GetClusterRequest)(nil),           // 55: flotilla.v1.GetClusterRequest
+	(*GetClusterResponse)(nil),          // 56: flotilla.v1.GetClusterResponse
+	(*ListClustersRequest)(nil),         // 57: flotilla.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),        // 58: flotilla.v1.ListClustersResponse
+	(*RemoveClusterRequest)(nil),        // 59: flotilla.v1.RemoveClusterRequest
+	(*RemoveClusterResponse)(nil),       // 60: flotilla.v1.RemoveClusterResponse
+	(*UpdateClusterRequest)(nil),        // 61: flotilla.v1.UpdateClusterRequest
+	(*UpdateClusterResponse)(nil),       // 62: flotilla.v1.UpdateClusterResponse
+	(*RotateClusterTokenRequest)(nil),   // 63: flotilla.v1.RotateClusterTokenRequest
+	(*RotateClusterTokenResponse)(nil),  // 64: flotilla.v1.RotateClusterTokenResponse
+	(*AuditEntry)(nil),                  // 65: flotilla.v1.AuditEntry
+	(*ListAuditEntriesRequest)(nil),     // 66: flotilla.v1.ListAuditEntriesRequest
+	(*ListAuditEntriesResponse)(nil),    // 67: flotilla.v1.ListAuditEntriesResponse
+	nil,                                 // 68: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                 // 69: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                 // 70: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                 // 71: flotilla.v1.ListClustersRequest.SelectorEntry
+	nil,                                 // 72: flotilla.v1.UpdateClusterRequest.SetLabelsEntry
+	(*TargetStatus)(nil),                // 73: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                     // 74: flotilla.v1.Rollout
+	(*Application)(nil),                 // 75: flotilla.v1.Application
+	(*ApplicationCondition)(nil),        // 76: flotilla.v1.ApplicationCondition
+	(*ObjectRef)(nil),                   // 77: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                     // 78: flotilla.v1.SyncStatus
+	(*Plan)(nil),                        // 79: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                // 80: flotilla.v1.HistoryEntry
+	(*Project)(nil),                     // 81: flotilla.v1.Project
+	(*Cluster)(nil),                     // 82: flotilla.v1.Cluster
+	(*timestamppb.Timestamp)(nil),       // 83: google.protobuf.Timestamp
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: flotilla.v1.AddRepositoryRequest.repository:type_name -> flotilla.v1.Repository
 	0,  // 1: flotilla.v1.AddRepositoryResponse.repository:type_name -> flotilla.v1.Repository
 	0,  // 2: flotilla.v1.ListRepositoriesResponse.repositories:type_name -> flotilla.v1.Repository
-	68, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	69, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	69, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	69, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	69, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	69, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	70, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	70, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	70, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	68, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	71, // 13: flotilla.v1.GetApplicationResponse.conditions:type_name -> flotilla.v1.ApplicationCondition
-	64, // 14: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	73, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	74, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	74, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	74, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	74, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	74, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	75, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	75, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	75, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	73, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	76, // 13: flotilla.v1.GetApplicationResponse.conditions:type_name -> flotilla.v1.ApplicationCondition
+	68, // 14: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
 	22, // 15: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	70, // 16: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	70, // 17: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	65, // 18: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	75, // 16: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	75, // 17: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	69, // 18: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
 	30, // 19: flotilla.v1.SyncApplicationRequest.resources:type_name -> flotilla.v1.SyncResource
-	68, // 20: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	72, // 21: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	73, // 22: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
-	33, // 23: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	74, // 24: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	33, // 25: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	75, // 26: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	68, // 27: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	68, // 28: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	76, // 29: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	76, // 30: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	76, // 31: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	76, // 32: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	66, // 33: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	77, // 34: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	77, // 35: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	67, // 36: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	77, // 37: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	78, // 38: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	78, // 39: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
-	61, // 40: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
-	19, // 41: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	21, // 42: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	23, // 43: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	25, // 44: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	27, // 45: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	29, // 46: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	32, // 47: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	35, // 48: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	37, // 49: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	39, // 50: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	41, // 51: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	7,  // 52: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	1,  // 53: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
-	3,  // 54: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
-	5,  // 55: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
-	9,  // 56: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	11, // 57: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	13, // 58: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	15, // 59: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	17, // 60: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	43, // 61: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	45, // 62: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	47, // 63: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	49, // 64: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	51, // 65: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	53, // 66: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	55, // 67: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	57, // 68: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	59, // 69: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	62, // 70: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
-	20, // 71: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	22, // 72: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	24, // 73: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	26, // 74: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	28, // 75: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	31, // 76: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	34, // 77: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	36, // 78: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	38, // 79: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	40, // 80: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	42, // 81: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	8,  // 82: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	2,  // 83: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
-	4,  // 84: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
-	6,  // 85: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
-	10, // 86: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	12, // 87: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	14, // 88: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	16, // 89: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	18, // 90: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	44, // 91: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	46, // 92: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	48, // 93: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	50, // 94: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	52, // 95: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	54, // 96: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	56, // 97: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	58, // 98: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	60, // 99: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	63, // 100: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
-	71, // [71:101] is the sub-list for method output_type
-	41, // [41:71] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	73, // 20: flotilla.v1.TerminateOperationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	73, // 21: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	77, // 22: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	78, // 23: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	35, // 24: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	79, // 25: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	35, // 26: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	80, // 27: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	73, // 28: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	73, // 29: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	81, // 30: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	81, // 31: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	81, // 32: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	81, // 33: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	70, // 34: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	82, // 35: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	82, // 36: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	71, // 37: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	82, // 38: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	72, // 39: flotilla.v1.UpdateClusterRequest.set_labels:type_name -> flotilla.v1.UpdateClusterRequest.SetLabelsEntry
+	82, // 40: flotilla.v1.UpdateClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	83, // 41: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	83, // 42: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
+	65, // 43: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
+	19, // 44: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	21, // 45: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	23, // 46: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	25, // 47: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	27, // 48: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	29, // 49: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	34, // 50: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	37, // 51: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	39, // 52: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	41, // 53: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	43, // 54: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 55: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	31, // 56: flotilla.v1.ApplicationService.TerminateOperation:input_type -> flotilla.v1.TerminateOperationRequest
+	1,  // 57: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 58: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 59: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 60: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 61: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 62: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 63: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 64: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	45, // 65: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	47, // 66: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	49, // 67: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	51, // 68: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	53, // 69: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	55, // 70: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	57, // 71: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	59, // 72: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	63, // 73: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	61, // 74: flotilla.v1.ClusterService.UpdateCluster:input_type -> flotilla.v1.UpdateClusterRequest
+	66, // 75: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
+	20, // 76: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	22, // 77: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	24, // 78: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	26, // 79: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	28, // 80: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	33, // 81: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	36, // 82: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	38, // 83: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	40, // 84: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	42, // 85: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	44, // 86: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 87: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	32, // 88: flotilla.v1.ApplicationService.TerminateOperation:output_type -> flotilla.v1.TerminateOperationResponse
+	2,  // 89: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 90: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 91: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 92: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 93: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 94: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 95: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 96: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	46, // 97: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	48, // 98: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	50, // 99: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	52, // 100: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	54, // 101: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	56, // 102: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	58, // 103: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	60, // 104: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	64, // 105: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	62, // 106: flotilla.v1.ClusterService.UpdateCluster:output_type -> flotilla.v1.UpdateClusterResponse
+	67, // 107: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
+	76, // [76:108] is the sub-list for method output_type
+	44, // [44:76] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -3758,7 +4000,7 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   6,
 		},

@@ -31,6 +31,7 @@ const (
 	ApplicationService_RollbackApplication_FullMethodName = "/flotilla.v1.ApplicationService/RollbackApplication"
 	ApplicationService_WatchApplications_FullMethodName   = "/flotilla.v1.ApplicationService/WatchApplications"
 	ApplicationService_ApproveApplication_FullMethodName  = "/flotilla.v1.ApplicationService/ApproveApplication"
+	ApplicationService_TerminateOperation_FullMethodName  = "/flotilla.v1.ApplicationService/TerminateOperation"
 )
 
 // ApplicationServiceClient is the client API for ApplicationService service.
@@ -53,6 +54,10 @@ type ApplicationServiceClient interface {
 	WatchApplications(ctx context.Context, in *WatchApplicationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchApplicationsResponse], error)
 	// ApproveApplication assigns pending plans (syncPolicy.approval: required).
 	ApproveApplication(ctx context.Context, in *ApproveApplicationRequest, opts ...grpc.CallOption) (*ApproveApplicationResponse, error)
+	// TerminateOperation stops the running syncs of an application's
+	// targets (all, or the named clusters): the spoke stops at once, the
+	// operation fails saying who terminated it, and it is not retried.
+	TerminateOperation(ctx context.Context, in *TerminateOperationRequest, opts ...grpc.CallOption) (*TerminateOperationResponse, error)
 }
 
 type applicationServiceClient struct {
@@ -192,6 +197,16 @@ func (c *applicationServiceClient) ApproveApplication(ctx context.Context, in *A
 	return out, nil
 }
 
+func (c *applicationServiceClient) TerminateOperation(ctx context.Context, in *TerminateOperationRequest, opts ...grpc.CallOption) (*TerminateOperationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TerminateOperationResponse)
+	err := c.cc.Invoke(ctx, ApplicationService_TerminateOperation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ApplicationServiceServer is the server API for ApplicationService service.
 // All implementations must embed UnimplementedApplicationServiceServer
 // for forward compatibility.
@@ -212,6 +227,10 @@ type ApplicationServiceServer interface {
 	WatchApplications(*WatchApplicationsRequest, grpc.ServerStreamingServer[WatchApplicationsResponse]) error
 	// ApproveApplication assigns pending plans (syncPolicy.approval: required).
 	ApproveApplication(context.Context, *ApproveApplicationRequest) (*ApproveApplicationResponse, error)
+	// TerminateOperation stops the running syncs of an application's
+	// targets (all, or the named clusters): the spoke stops at once, the
+	// operation fails saying who terminated it, and it is not retried.
+	TerminateOperation(context.Context, *TerminateOperationRequest) (*TerminateOperationResponse, error)
 	mustEmbedUnimplementedApplicationServiceServer()
 }
 
@@ -257,6 +276,9 @@ func (UnimplementedApplicationServiceServer) WatchApplications(*WatchApplication
 }
 func (UnimplementedApplicationServiceServer) ApproveApplication(context.Context, *ApproveApplicationRequest) (*ApproveApplicationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveApplication not implemented")
+}
+func (UnimplementedApplicationServiceServer) TerminateOperation(context.Context, *TerminateOperationRequest) (*TerminateOperationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TerminateOperation not implemented")
 }
 func (UnimplementedApplicationServiceServer) mustEmbedUnimplementedApplicationServiceServer() {}
 func (UnimplementedApplicationServiceServer) testEmbeddedByValue()                            {}
@@ -488,6 +510,24 @@ func _ApplicationService_ApproveApplication_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ApplicationService_TerminateOperation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TerminateOperationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationServiceServer).TerminateOperation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationService_TerminateOperation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationServiceServer).TerminateOperation(ctx, req.(*TerminateOperationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ApplicationService_ServiceDesc is the grpc.ServiceDesc for ApplicationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -538,6 +578,10 @@ var ApplicationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApproveApplication",
 			Handler:    _ApplicationService_ApproveApplication_Handler,
+		},
+		{
+			MethodName: "TerminateOperation",
+			Handler:    _ApplicationService_TerminateOperation_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
@@ -1220,6 +1264,7 @@ const (
 	ClusterService_ListClusters_FullMethodName       = "/flotilla.v1.ClusterService/ListClusters"
 	ClusterService_RemoveCluster_FullMethodName      = "/flotilla.v1.ClusterService/RemoveCluster"
 	ClusterService_RotateClusterToken_FullMethodName = "/flotilla.v1.ClusterService/RotateClusterToken"
+	ClusterService_UpdateCluster_FullMethodName      = "/flotilla.v1.ClusterService/UpdateCluster"
 )
 
 // ClusterServiceClient is the client API for ClusterService service.
@@ -1234,6 +1279,9 @@ type ClusterServiceClient interface {
 	ListClusters(ctx context.Context, in *ListClustersRequest, opts ...grpc.CallOption) (*ListClustersResponse, error)
 	RemoveCluster(ctx context.Context, in *RemoveClusterRequest, opts ...grpc.CallOption) (*RemoveClusterResponse, error)
 	RotateClusterToken(ctx context.Context, in *RotateClusterTokenRequest, opts ...grpc.CallOption) (*RotateClusterTokenResponse, error)
+	// UpdateCluster changes a cluster's labels (applications selecting
+	// clusters by label are planned again).
+	UpdateCluster(ctx context.Context, in *UpdateClusterRequest, opts ...grpc.CallOption) (*UpdateClusterResponse, error)
 }
 
 type clusterServiceClient struct {
@@ -1294,6 +1342,16 @@ func (c *clusterServiceClient) RotateClusterToken(ctx context.Context, in *Rotat
 	return out, nil
 }
 
+func (c *clusterServiceClient) UpdateCluster(ctx context.Context, in *UpdateClusterRequest, opts ...grpc.CallOption) (*UpdateClusterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateClusterResponse)
+	err := c.cc.Invoke(ctx, ClusterService_UpdateCluster_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServiceServer is the server API for ClusterService service.
 // All implementations must embed UnimplementedClusterServiceServer
 // for forward compatibility.
@@ -1306,6 +1364,9 @@ type ClusterServiceServer interface {
 	ListClusters(context.Context, *ListClustersRequest) (*ListClustersResponse, error)
 	RemoveCluster(context.Context, *RemoveClusterRequest) (*RemoveClusterResponse, error)
 	RotateClusterToken(context.Context, *RotateClusterTokenRequest) (*RotateClusterTokenResponse, error)
+	// UpdateCluster changes a cluster's labels (applications selecting
+	// clusters by label are planned again).
+	UpdateCluster(context.Context, *UpdateClusterRequest) (*UpdateClusterResponse, error)
 	mustEmbedUnimplementedClusterServiceServer()
 }
 
@@ -1330,6 +1391,9 @@ func (UnimplementedClusterServiceServer) RemoveCluster(context.Context, *RemoveC
 }
 func (UnimplementedClusterServiceServer) RotateClusterToken(context.Context, *RotateClusterTokenRequest) (*RotateClusterTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateClusterToken not implemented")
+}
+func (UnimplementedClusterServiceServer) UpdateCluster(context.Context, *UpdateClusterRequest) (*UpdateClusterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCluster not implemented")
 }
 func (UnimplementedClusterServiceServer) mustEmbedUnimplementedClusterServiceServer() {}
 func (UnimplementedClusterServiceServer) testEmbeddedByValue()                        {}
@@ -1442,6 +1506,24 @@ func _ClusterService_RotateClusterToken_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClusterService_UpdateCluster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateClusterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServiceServer).UpdateCluster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClusterService_UpdateCluster_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServiceServer).UpdateCluster(ctx, req.(*UpdateClusterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ClusterService_ServiceDesc is the grpc.ServiceDesc for ClusterService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1468,6 +1550,10 @@ var ClusterService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateClusterToken",
 			Handler:    _ClusterService_RotateClusterToken_Handler,
+		},
+		{
+			MethodName: "UpdateCluster",
+			Handler:    _ClusterService_UpdateCluster_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

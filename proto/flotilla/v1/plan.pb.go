@@ -392,7 +392,7 @@ type PlanOptions struct {
 	ApplyOutOfSyncOnly       bool                   `protobuf:"varint,5,opt,name=apply_out_of_sync_only,json=applyOutOfSyncOnly,proto3" json:"apply_out_of_sync_only,omitempty"`
 	RespectIgnoreDifferences bool                   `protobuf:"varint,6,opt,name=respect_ignore_differences,json=respectIgnoreDifferences,proto3" json:"respect_ignore_differences,omitempty"`
 	ForceConflicts           bool                   `protobuf:"varint,7,opt,name=force_conflicts,json=forceConflicts,proto3" json:"force_conflicts,omitempty"`
-	// background (default), foreground or orphan.
+	// foreground (default, as Argo CD), background or orphan.
 	PrunePropagationPolicy string `protobuf:"bytes,8,opt,name=prune_propagation_policy,json=prunePropagationPolicy,proto3" json:"prune_propagation_policy,omitempty"`
 	DefaultNamespace       string `protobuf:"bytes,9,opt,name=default_namespace,json=defaultNamespace,proto3" json:"default_namespace,omitempty"`
 	WaveTimeoutSeconds     int64  `protobuf:"varint,10,opt,name=wave_timeout_seconds,json=waveTimeoutSeconds,proto3" json:"wave_timeout_seconds,omitempty"`
@@ -406,10 +406,16 @@ type PlanOptions struct {
 	// Objects are replaced (PUT) rather than applied (sync option
 	// Replace=true; also per object), and with force deleted and created
 	// again (Force=true with Replace=true): kubectl replace [--force].
-	Replace       bool `protobuf:"varint,13,opt,name=replace,proto3" json:"replace,omitempty"`
-	Force         bool `protobuf:"varint,14,opt,name=force,proto3" json:"force,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replace bool `protobuf:"varint,13,opt,name=replace,proto3" json:"replace,omitempty"`
+	Force   bool `protobuf:"varint,14,opt,name=force,proto3" json:"force,omitempty"`
+	// Sync option Validate=false: writes use fieldValidation=Ignore instead
+	// of Strict (kubectl apply --validate=false).
+	DisableValidation bool `protobuf:"varint,15,opt,name=disable_validation,json=disableValidation,proto3" json:"disable_validation,omitempty"`
+	// Sync option ClientSideApplyMigration=false: fields owned by kubectl's
+	// client-side apply are not moved to the spoke's field manager.
+	DisableClientSideApplyMigration bool `protobuf:"varint,16,opt,name=disable_client_side_apply_migration,json=disableClientSideApplyMigration,proto3" json:"disable_client_side_apply_migration,omitempty"`
+	unknownFields                   protoimpl.UnknownFields
+	sizeCache                       protoimpl.SizeCache
 }
 
 func (x *PlanOptions) Reset() {
@@ -536,6 +542,20 @@ func (x *PlanOptions) GetReplace() bool {
 func (x *PlanOptions) GetForce() bool {
 	if x != nil {
 		return x.Force
+	}
+	return false
+}
+
+func (x *PlanOptions) GetDisableValidation() bool {
+	if x != nil {
+		return x.DisableValidation
+	}
+	return false
+}
+
+func (x *PlanOptions) GetDisableClientSideApplyMigration() bool {
+	if x != nil {
+		return x.DisableClientSideApplyMigration
 	}
 	return false
 }
@@ -743,7 +763,7 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"namespaces\x18\x02 \x03(\tR\n" +
 	"namespaces\x12T\n" +
 	"\x1acluster_resource_whitelist\x18\x03 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
-	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xf2\x04\n" +
+	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xef\x05\n" +
 	"\vPlanOptions\x12\x14\n" +
 	"\x05prune\x18\x01 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x02 \x01(\bR\bselfHeal\x12\x1d\n" +
@@ -760,7 +780,9 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x1atake_over_shared_resources\x18\v \x01(\bR\x17takeOverSharedResources\x12E\n" +
 	" skip_dry_run_on_missing_resource\x18\f \x01(\bR\x1bskipDryRunOnMissingResource\x12\x18\n" +
 	"\areplace\x18\r \x01(\bR\areplace\x12\x14\n" +
-	"\x05force\x18\x0e \x01(\bR\x05force\"{\n" +
+	"\x05force\x18\x0e \x01(\bR\x05force\x12-\n" +
+	"\x12disable_validation\x18\x0f \x01(\bR\x11disableValidation\x12L\n" +
+	"#disable_client_side_apply_migration\x18\x10 \x01(\bR\x1fdisableClientSideApplyMigration\"{\n" +
 	"\bPlanStep\x12(\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x12.flotilla.v1.PhaseR\x05phase\x12\x12\n" +
 	"\x04wave\x18\x02 \x01(\x05R\x04wave\x121\n" +

@@ -210,6 +210,7 @@ type ConnectResponse struct {
 	//	*ConnectResponse_Heartbeat
 	//	*ConnectResponse_Sync
 	//	*ConnectResponse_LiveDiff
+	//	*ConnectResponse_Terminate
 	Msg           isConnectResponse_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -306,6 +307,15 @@ func (x *ConnectResponse) GetLiveDiff() *LiveDiffRequest {
 	return nil
 }
 
+func (x *ConnectResponse) GetTerminate() *TerminateOperation {
+	if x != nil {
+		if x, ok := x.Msg.(*ConnectResponse_Terminate); ok {
+			return x.Terminate
+		}
+	}
+	return nil
+}
+
 type isConnectResponse_Msg interface {
 	isConnectResponse_Msg()
 }
@@ -334,6 +344,10 @@ type ConnectResponse_LiveDiff struct {
 	LiveDiff *LiveDiffRequest `protobuf:"bytes,6,opt,name=live_diff,json=liveDiff,proto3,oneof"`
 }
 
+type ConnectResponse_Terminate struct {
+	Terminate *TerminateOperation `protobuf:"bytes,7,opt,name=terminate,proto3,oneof"`
+}
+
 func (*ConnectResponse_Welcome) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_Plan) isConnectResponse_Msg() {}
@@ -345,6 +359,8 @@ func (*ConnectResponse_Heartbeat) isConnectResponse_Msg() {}
 func (*ConnectResponse_Sync) isConnectResponse_Msg() {}
 
 func (*ConnectResponse_LiveDiff) isConnectResponse_Msg() {}
+
+func (*ConnectResponse_Terminate) isConnectResponse_Msg() {}
 
 type Hello struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -774,6 +790,69 @@ func (x *SyncCommand) GetInitiatedBy() string {
 
 // LiveDiffRequest asks the spoke what a plan would change in its cluster,
 // without changing anything (flotilla app plan).
+// TerminateOperation stops an application's running sync of plan_hash:
+// the spoke cancels it at once, reports the operation Failed with who
+// terminated it, and does not run that generation again.
+type TerminateOperation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Application   string                 `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	PlanHash      string                 `protobuf:"bytes,2,opt,name=plan_hash,json=planHash,proto3" json:"plan_hash,omitempty"`
+	InitiatedBy   string                 `protobuf:"bytes,3,opt,name=initiated_by,json=initiatedBy,proto3" json:"initiated_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TerminateOperation) Reset() {
+	*x = TerminateOperation{}
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TerminateOperation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TerminateOperation) ProtoMessage() {}
+
+func (x *TerminateOperation) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TerminateOperation.ProtoReflect.Descriptor instead.
+func (*TerminateOperation) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TerminateOperation) GetApplication() string {
+	if x != nil {
+		return x.Application
+	}
+	return ""
+}
+
+func (x *TerminateOperation) GetPlanHash() string {
+	if x != nil {
+		return x.PlanHash
+	}
+	return ""
+}
+
+func (x *TerminateOperation) GetInitiatedBy() string {
+	if x != nil {
+		return x.InitiatedBy
+	}
+	return ""
+}
+
 type LiveDiffRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Names the answer; unique per stream.
@@ -785,7 +864,7 @@ type LiveDiffRequest struct {
 
 func (x *LiveDiffRequest) Reset() {
 	*x = LiveDiffRequest{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +876,7 @@ func (x *LiveDiffRequest) String() string {
 func (*LiveDiffRequest) ProtoMessage() {}
 
 func (x *LiveDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[9]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +889,7 @@ func (x *LiveDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveDiffRequest.ProtoReflect.Descriptor instead.
 func (*LiveDiffRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *LiveDiffRequest) GetId() uint64 {
@@ -843,7 +922,7 @@ type LiveDiffResult struct {
 
 func (x *LiveDiffResult) Reset() {
 	*x = LiveDiffResult{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +934,7 @@ func (x *LiveDiffResult) String() string {
 func (*LiveDiffResult) ProtoMessage() {}
 
 func (x *LiveDiffResult) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[10]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +947,7 @@ func (x *LiveDiffResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LiveDiffResult.ProtoReflect.Descriptor instead.
 func (*LiveDiffResult) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LiveDiffResult) GetId() uint64 {
@@ -901,7 +980,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +992,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[11]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1005,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Heartbeat) GetTime() *timestamppb.Timestamp {
@@ -949,7 +1028,7 @@ type PlanAck struct {
 
 func (x *PlanAck) Reset() {
 	*x = PlanAck{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1040,7 @@ func (x *PlanAck) String() string {
 func (*PlanAck) ProtoMessage() {}
 
 func (x *PlanAck) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[12]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1053,7 @@ func (x *PlanAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanAck.ProtoReflect.Descriptor instead.
 func (*PlanAck) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PlanAck) GetSeq() uint64 {
@@ -1017,7 +1096,7 @@ type SyncProgress struct {
 
 func (x *SyncProgress) Reset() {
 	*x = SyncProgress{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1108,7 @@ func (x *SyncProgress) String() string {
 func (*SyncProgress) ProtoMessage() {}
 
 func (x *SyncProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[13]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1121,7 @@ func (x *SyncProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncProgress.ProtoReflect.Descriptor instead.
 func (*SyncProgress) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SyncProgress) GetApplication() string {
@@ -1089,7 +1168,7 @@ type ResourceResult struct {
 
 func (x *ResourceResult) Reset() {
 	*x = ResourceResult{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1180,7 @@ func (x *ResourceResult) String() string {
 func (*ResourceResult) ProtoMessage() {}
 
 func (x *ResourceResult) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[14]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1193,7 @@ func (x *ResourceResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceResult.ProtoReflect.Descriptor instead.
 func (*ResourceResult) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResourceResult) GetRef() *ObjectRef {
@@ -1177,7 +1256,7 @@ type HealthReport struct {
 
 func (x *HealthReport) Reset() {
 	*x = HealthReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1268,7 @@ func (x *HealthReport) String() string {
 func (*HealthReport) ProtoMessage() {}
 
 func (x *HealthReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[15]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1281,7 @@ func (x *HealthReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthReport.ProtoReflect.Descriptor instead.
 func (*HealthReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *HealthReport) GetApplication() string {
@@ -1238,7 +1317,7 @@ type DriftReport struct {
 
 func (x *DriftReport) Reset() {
 	*x = DriftReport{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1329,7 @@ func (x *DriftReport) String() string {
 func (*DriftReport) ProtoMessage() {}
 
 func (x *DriftReport) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[16]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1342,7 @@ func (x *DriftReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftReport.ProtoReflect.Descriptor instead.
 func (*DriftReport) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DriftReport) GetApplication() string {
@@ -1304,7 +1383,7 @@ type DriftedResource struct {
 
 func (x *DriftedResource) Reset() {
 	*x = DriftedResource{}
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1395,7 @@ func (x *DriftedResource) String() string {
 func (*DriftedResource) ProtoMessage() {}
 
 func (x *DriftedResource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_spoke_proto_msgTypes[17]
+	mi := &file_flotilla_v1_spoke_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1408,7 @@ func (x *DriftedResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriftedResource.ProtoReflect.Descriptor instead.
 func (*DriftedResource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_spoke_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DriftedResource) GetRef() *ObjectRef {
@@ -1360,14 +1439,15 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\theartbeat\x18\x06 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12:\n" +
 	"\tlive_diff\x18\a \x01(\v2\x1b.flotilla.v1.LiveDiffResultH\x00R\bliveDiff\x12<\n" +
 	"\tdiscovery\x18\b \x01(\v2\x1c.flotilla.v1.DiscoveryReportH\x00R\tdiscoveryB\x05\n" +
-	"\x03msg\"\xda\x02\n" +
+	"\x03msg\"\x9b\x03\n" +
 	"\x0fConnectResponse\x120\n" +
 	"\awelcome\x18\x01 \x01(\v2\x14.flotilla.v1.WelcomeH\x00R\awelcome\x121\n" +
 	"\x04plan\x18\x02 \x01(\v2\x1b.flotilla.v1.PlanAssignmentH\x00R\x04plan\x126\n" +
 	"\aremoved\x18\x03 \x01(\v2\x1a.flotilla.v1.TargetRemovedH\x00R\aremoved\x126\n" +
 	"\theartbeat\x18\x04 \x01(\v2\x16.flotilla.v1.HeartbeatH\x00R\theartbeat\x12.\n" +
 	"\x04sync\x18\x05 \x01(\v2\x18.flotilla.v1.SyncCommandH\x00R\x04sync\x12;\n" +
-	"\tlive_diff\x18\x06 \x01(\v2\x1c.flotilla.v1.LiveDiffRequestH\x00R\bliveDiffB\x05\n" +
+	"\tlive_diff\x18\x06 \x01(\v2\x1c.flotilla.v1.LiveDiffRequestH\x00R\bliveDiff\x12?\n" +
+	"\tterminate\x18\a \x01(\v2\x1f.flotilla.v1.TerminateOperationH\x00R\tterminateB\x05\n" +
 	"\x03msg\"\xca\x03\n" +
 	"\x05Hello\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
@@ -1404,6 +1484,10 @@ const file_flotilla_v1_spoke_proto_rawDesc = "" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x14\n" +
 	"\x05prune\x18\x02 \x01(\bR\x05prune\"o\n" +
 	"\vSyncCommand\x12 \n" +
+	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
+	"\tplan_hash\x18\x02 \x01(\tR\bplanHash\x12!\n" +
+	"\finitiated_by\x18\x03 \x01(\tR\vinitiatedBy\"v\n" +
+	"\x12TerminateOperation\x12 \n" +
 	"\vapplication\x18\x01 \x01(\tR\vapplication\x12\x1b\n" +
 	"\tplan_hash\x18\x02 \x01(\tR\bplanHash\x12!\n" +
 	"\finitiated_by\x18\x03 \x01(\tR\vinitiatedBy\"H\n" +
@@ -1462,7 +1546,7 @@ func file_flotilla_v1_spoke_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_spoke_proto_rawDescData
 }
 
-var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_flotilla_v1_spoke_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*ConnectRequest)(nil),        // 0: flotilla.v1.ConnectRequest
 	(*ConnectResponse)(nil),       // 1: flotilla.v1.ConnectResponse
@@ -1473,68 +1557,70 @@ var file_flotilla_v1_spoke_proto_goTypes = []any{
 	(*PlanAssignment)(nil),        // 6: flotilla.v1.PlanAssignment
 	(*TargetRemoved)(nil),         // 7: flotilla.v1.TargetRemoved
 	(*SyncCommand)(nil),           // 8: flotilla.v1.SyncCommand
-	(*LiveDiffRequest)(nil),       // 9: flotilla.v1.LiveDiffRequest
-	(*LiveDiffResult)(nil),        // 10: flotilla.v1.LiveDiffResult
-	(*Heartbeat)(nil),             // 11: flotilla.v1.Heartbeat
-	(*PlanAck)(nil),               // 12: flotilla.v1.PlanAck
-	(*SyncProgress)(nil),          // 13: flotilla.v1.SyncProgress
-	(*ResourceResult)(nil),        // 14: flotilla.v1.ResourceResult
-	(*HealthReport)(nil),          // 15: flotilla.v1.HealthReport
-	(*DriftReport)(nil),           // 16: flotilla.v1.DriftReport
-	(*DriftedResource)(nil),       // 17: flotilla.v1.DriftedResource
-	nil,                           // 18: flotilla.v1.Hello.CurrentPlansEntry
-	nil,                           // 19: flotilla.v1.Hello.CurrentGenerationsEntry
-	(*Plan)(nil),                  // 20: flotilla.v1.Plan
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*Operation)(nil),             // 22: flotilla.v1.Operation
-	(*ObjectRef)(nil),             // 23: flotilla.v1.ObjectRef
-	(Phase)(0),                    // 24: flotilla.v1.Phase
-	(ActionType)(0),               // 25: flotilla.v1.ActionType
-	(Health)(0),                   // 26: flotilla.v1.Health
-	(*ResourceStatus)(nil),        // 27: flotilla.v1.ResourceStatus
-	(SyncStatus)(0),               // 28: flotilla.v1.SyncStatus
+	(*TerminateOperation)(nil),    // 9: flotilla.v1.TerminateOperation
+	(*LiveDiffRequest)(nil),       // 10: flotilla.v1.LiveDiffRequest
+	(*LiveDiffResult)(nil),        // 11: flotilla.v1.LiveDiffResult
+	(*Heartbeat)(nil),             // 12: flotilla.v1.Heartbeat
+	(*PlanAck)(nil),               // 13: flotilla.v1.PlanAck
+	(*SyncProgress)(nil),          // 14: flotilla.v1.SyncProgress
+	(*ResourceResult)(nil),        // 15: flotilla.v1.ResourceResult
+	(*HealthReport)(nil),          // 16: flotilla.v1.HealthReport
+	(*DriftReport)(nil),           // 17: flotilla.v1.DriftReport
+	(*DriftedResource)(nil),       // 18: flotilla.v1.DriftedResource
+	nil,                           // 19: flotilla.v1.Hello.CurrentPlansEntry
+	nil,                           // 20: flotilla.v1.Hello.CurrentGenerationsEntry
+	(*Plan)(nil),                  // 21: flotilla.v1.Plan
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*Operation)(nil),             // 23: flotilla.v1.Operation
+	(*ObjectRef)(nil),             // 24: flotilla.v1.ObjectRef
+	(Phase)(0),                    // 25: flotilla.v1.Phase
+	(ActionType)(0),               // 26: flotilla.v1.ActionType
+	(Health)(0),                   // 27: flotilla.v1.Health
+	(*ResourceStatus)(nil),        // 28: flotilla.v1.ResourceStatus
+	(SyncStatus)(0),               // 29: flotilla.v1.SyncStatus
 }
 var file_flotilla_v1_spoke_proto_depIdxs = []int32{
 	2,  // 0: flotilla.v1.ConnectRequest.hello:type_name -> flotilla.v1.Hello
-	12, // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
-	13, // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
-	15, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
-	16, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
-	11, // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
-	10, // 6: flotilla.v1.ConnectRequest.live_diff:type_name -> flotilla.v1.LiveDiffResult
+	13, // 1: flotilla.v1.ConnectRequest.ack:type_name -> flotilla.v1.PlanAck
+	14, // 2: flotilla.v1.ConnectRequest.progress:type_name -> flotilla.v1.SyncProgress
+	16, // 3: flotilla.v1.ConnectRequest.health:type_name -> flotilla.v1.HealthReport
+	17, // 4: flotilla.v1.ConnectRequest.drift:type_name -> flotilla.v1.DriftReport
+	12, // 5: flotilla.v1.ConnectRequest.heartbeat:type_name -> flotilla.v1.Heartbeat
+	11, // 6: flotilla.v1.ConnectRequest.live_diff:type_name -> flotilla.v1.LiveDiffResult
 	4,  // 7: flotilla.v1.ConnectRequest.discovery:type_name -> flotilla.v1.DiscoveryReport
 	5,  // 8: flotilla.v1.ConnectResponse.welcome:type_name -> flotilla.v1.Welcome
 	6,  // 9: flotilla.v1.ConnectResponse.plan:type_name -> flotilla.v1.PlanAssignment
 	7,  // 10: flotilla.v1.ConnectResponse.removed:type_name -> flotilla.v1.TargetRemoved
-	11, // 11: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
+	12, // 11: flotilla.v1.ConnectResponse.heartbeat:type_name -> flotilla.v1.Heartbeat
 	8,  // 12: flotilla.v1.ConnectResponse.sync:type_name -> flotilla.v1.SyncCommand
-	9,  // 13: flotilla.v1.ConnectResponse.live_diff:type_name -> flotilla.v1.LiveDiffRequest
-	18, // 14: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
-	19, // 15: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
-	3,  // 16: flotilla.v1.Hello.kinds:type_name -> flotilla.v1.ServedKind
-	3,  // 17: flotilla.v1.DiscoveryReport.kinds:type_name -> flotilla.v1.ServedKind
-	20, // 18: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
-	20, // 19: flotilla.v1.LiveDiffRequest.plan:type_name -> flotilla.v1.Plan
-	17, // 20: flotilla.v1.LiveDiffResult.resources:type_name -> flotilla.v1.DriftedResource
-	21, // 21: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	22, // 22: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
-	14, // 23: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
-	23, // 24: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
-	24, // 25: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
-	25, // 26: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
-	26, // 27: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
-	26, // 28: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
-	27, // 29: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
-	28, // 30: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
-	17, // 31: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
-	23, // 32: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
-	0,  // 33: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
-	1,  // 34: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
-	34, // [34:35] is the sub-list for method output_type
-	33, // [33:34] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	10, // 13: flotilla.v1.ConnectResponse.live_diff:type_name -> flotilla.v1.LiveDiffRequest
+	9,  // 14: flotilla.v1.ConnectResponse.terminate:type_name -> flotilla.v1.TerminateOperation
+	19, // 15: flotilla.v1.Hello.current_plans:type_name -> flotilla.v1.Hello.CurrentPlansEntry
+	20, // 16: flotilla.v1.Hello.current_generations:type_name -> flotilla.v1.Hello.CurrentGenerationsEntry
+	3,  // 17: flotilla.v1.Hello.kinds:type_name -> flotilla.v1.ServedKind
+	3,  // 18: flotilla.v1.DiscoveryReport.kinds:type_name -> flotilla.v1.ServedKind
+	21, // 19: flotilla.v1.PlanAssignment.plan:type_name -> flotilla.v1.Plan
+	21, // 20: flotilla.v1.LiveDiffRequest.plan:type_name -> flotilla.v1.Plan
+	18, // 21: flotilla.v1.LiveDiffResult.resources:type_name -> flotilla.v1.DriftedResource
+	22, // 22: flotilla.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	23, // 23: flotilla.v1.SyncProgress.operation:type_name -> flotilla.v1.Operation
+	15, // 24: flotilla.v1.SyncProgress.results:type_name -> flotilla.v1.ResourceResult
+	24, // 25: flotilla.v1.ResourceResult.ref:type_name -> flotilla.v1.ObjectRef
+	25, // 26: flotilla.v1.ResourceResult.phase:type_name -> flotilla.v1.Phase
+	26, // 27: flotilla.v1.ResourceResult.action:type_name -> flotilla.v1.ActionType
+	27, // 28: flotilla.v1.ResourceResult.health:type_name -> flotilla.v1.Health
+	27, // 29: flotilla.v1.HealthReport.health:type_name -> flotilla.v1.Health
+	28, // 30: flotilla.v1.HealthReport.resources:type_name -> flotilla.v1.ResourceStatus
+	29, // 31: flotilla.v1.DriftReport.sync:type_name -> flotilla.v1.SyncStatus
+	18, // 32: flotilla.v1.DriftReport.resources:type_name -> flotilla.v1.DriftedResource
+	24, // 33: flotilla.v1.DriftedResource.ref:type_name -> flotilla.v1.ObjectRef
+	0,  // 34: flotilla.v1.SpokeService.Connect:input_type -> flotilla.v1.ConnectRequest
+	1,  // 35: flotilla.v1.SpokeService.Connect:output_type -> flotilla.v1.ConnectResponse
+	35, // [35:36] is the sub-list for method output_type
+	34, // [34:35] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_spoke_proto_init() }
@@ -1561,6 +1647,7 @@ func file_flotilla_v1_spoke_proto_init() {
 		(*ConnectResponse_Heartbeat)(nil),
 		(*ConnectResponse_Sync)(nil),
 		(*ConnectResponse_LiveDiff)(nil),
+		(*ConnectResponse_Terminate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1568,7 +1655,7 @@ func file_flotilla_v1_spoke_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_spoke_proto_rawDesc), len(file_flotilla_v1_spoke_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
