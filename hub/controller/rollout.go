@@ -294,18 +294,35 @@ func (c *Controller) targetState(app, cluster, plan string, reverted bool) (ok, 
 		return false, true, "Degraded" + degradedResource(t)
 	case t.GetHealth() != pb.Health_HEALTH_HEALTHY:
 		return false, false, fmt.Sprintf("%s, %s", t.GetSync(), t.GetHealth())
-	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED && !reverted:
+	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED && !reverted && !onlyRequiresPruning(t):
 		return false, false, fmt.Sprintf("%s, %s", t.GetSync(), t.GetHealth())
 	case t.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED:
 		// A target reverted to an older plan is OutOfSync with Git by
-		// design: what counts is that nothing drifted from that plan.
+		// design, and objects requiring pruning (Prune=false, pruning
+		// off) are the plan's choice, which only pruning them would
+		// change: what counts is that nothing drifted from that plan.
 		for _, rs := range t.GetResources() {
-			if rs.GetSync() == pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC {
+			if rs.GetSync() == pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC && !rs.GetRequiresPruning() {
 				return false, false, fmt.Sprintf("%s %s drifted from plan %s", rs.GetRef().GetKind(), rs.GetRef().GetName(), short(plan))
 			}
 		}
 	}
 	return true, false, ""
+}
+
+// onlyRequiresPruning says whether objects requiring pruning are all that
+// is OutOfSync among a target's resources (at least one is).
+func onlyRequiresPruning(t *pb.TargetStatus) bool {
+	found := false
+	for _, rs := range t.GetResources() {
+		if rs.GetSync() == pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC {
+			if !rs.GetRequiresPruning() {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
 }
 
 func degradedResource(t *pb.TargetStatus) string {

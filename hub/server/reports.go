@@ -94,11 +94,12 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 	// History first: whoever waits for the status (app wait) then reads a
 	// finished history entry.
 	var d store.Desired
-	current := false
+	current, keeps := false, false
 	switch op.GetPhase() {
 	case pb.OperationPhase_OPERATION_PHASE_SUCCEEDED, pb.OperationPhase_OPERATION_PHASE_FAILED:
 		d, current = h.desired(p.GetApplication(), cluster, p.GetPlanHash())
 		h.finish(p.GetApplication(), cluster, d, current, op.GetPhase(), op.GetMessage())
+		keeps = current && h.keepsObjects(p.GetApplication(), cluster, d.PlanHash)
 	}
 	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		if old := t.GetOperation(); old.GetPlanHash() == op.GetPlanHash() {
@@ -110,7 +111,11 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 		}
 		mergeResults(t, p.GetResults())
 		if op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
-			if current && !d.BehindGit() {
+			// A plan that keeps objects Git no longer has leaves the sync
+			// status to the spoke's drift report, which follows the run:
+			// while one exists, it requires pruning and the target is
+			// OutOfSync.
+			if current && !d.BehindGit() && !keeps {
 				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
 			}
 			// The last wave is not awaited: until the spoke's next health
@@ -122,6 +127,17 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 			}
 		}
 	})
+}
+
+// keepsObjects says whether a target's plan keeps objects Git no longer
+// has (Plan.extraneous).
+func (h *Hub) keepsObjects(app, cluster, planHash string) bool {
+	p, err := h.Store.GetPlan(planHash)
+	if err != nil {
+		h.log.Warn("plan", "app", app, "cluster", cluster, "plan", planHash, "err", err)
+		return false
+	}
+	return len(p.GetExtraneous()) > 0
 }
 
 // resultsHealth is the worst health of the objects a run applied (hooks
@@ -198,7 +214,9 @@ func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
 			if dr, ok := drifted[refKey(rs.GetRef())]; ok {
 				rs.Sync, rs.Diff = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC, dr.GetDiff()
 				delete(drifted, refKey(rs.GetRef()))
-			} else if !rs.GetHook() {
+			} else if !rs.GetHook() && !rs.GetRequiresPruning() {
+				// An object requiring pruning stays OutOfSync even when it
+				// does not make the target so (IgnoreExtraneous).
 				rs.Sync, rs.Diff = pb.SyncStatus_SYNC_STATUS_SYNCED, ""
 			}
 		}
