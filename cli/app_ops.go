@@ -95,6 +95,7 @@ func newAppDeleteCmd(hf *hubFlags) *cobra.Command {
 // waitOpts say what `wait` (and `sync --watch`) wait for.
 type waitOpts struct {
 	sync, health bool
+	operation    bool // no target's operation is running
 	timeout      time.Duration
 	watch        bool // print progress lines
 }
@@ -111,10 +112,15 @@ A target OutOfSync only because of objects requiring pruning (no longer in
 Git but kept: Prune=false, Prune=confirm awaiting confirmation, pruning off)
 counts as Synced for the wait, which says so on stderr: nothing but
 pruning them (app sync --prune [--confirm-prune], or deleting them) would
-make it Synced, and Argo CD's wait would hang there.`,
+make it Synced, and Argo CD's wait would hang there.
+
+With --operation (Argo CD's), wait until no target's operation is running:
+each target's last sync Succeeded or Failed, or it has none. A failed
+operation ends the wait with exit 0 and is named on stderr; add --sync or
+--health to wait for those too (a failed sync then exits 1).`,
 		Example: "  flotilla app wait guestbook --health --timeout 2m",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !w.sync && !w.health {
+			if !w.sync && !w.health && !w.operation {
 				w.sync, w.health = true, true
 			}
 			return withClient(hf, func(c *client) error { return waitApp(cmd, c, args[0], w) })
@@ -122,6 +128,7 @@ make it Synced, and Argo CD's wait would hang there.`,
 	}
 	cmd.Flags().BoolVar(&w.sync, "sync", false, "wait for Synced")
 	cmd.Flags().BoolVar(&w.health, "health", false, "wait for Healthy")
+	cmd.Flags().BoolVar(&w.operation, "operation", false, "wait until no operation is running (Succeeded or Failed)")
 	cmd.Flags().DurationVar(&w.timeout, "timeout", 5*time.Minute, "give up after this long")
 	cmd.Flags().BoolVar(&w.watch, "watch", false, "print progress while waiting")
 	return cmd
@@ -154,7 +161,7 @@ func waitApp(cmd *cobra.Command, c *client, name string, w waitOpts) error {
 		if w.watch {
 			p.show(v)
 		}
-		done, reason, failed := evaluate(v, w)
+		done, reason, failed := judge(v, w)
 		if done {
 			if reason != "" { // done, with a caveat
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", name, reason)
