@@ -121,7 +121,10 @@ func planOptions(a *pb.Application, o plan.Options) *pb.PlanOptions {
 		TakeOverSharedResources:     is("FailOnSharedResource", false),
 		SkipDryRunOnMissingResource: o.SkipMissingResource,
 		Replace:                     is("Replace", true), Force: is("Force", true),
-		CreateNamespace: o.CreateNamespace, ApplyOutOfSyncOnly: is("ApplyOutOfSyncOnly", true),
+		// Validate=false and ClientSideApplyMigration=false for every object.
+		DisableValidation:               is("Validate", false),
+		DisableClientSideApplyMigration: is("ClientSideApplyMigration", false),
+		CreateNamespace:                 o.CreateNamespace, ApplyOutOfSyncOnly: is("ApplyOutOfSyncOnly", true),
 		RespectIgnoreDifferences: is("RespectIgnoreDifferences", true),
 		// A sync takes Git's fields back from other managers, as Argo CD's
 		// server-side apply does (--force-conflicts); ForceConflicts=false opts out.

@@ -45,18 +45,16 @@ var executorOptions = map[string]bool{
 	"ApplyOutOfSyncOnly": true, "RespectIgnoreDifferences": true,
 	"Replace": true, "FailOnSharedResource": true, "PrunePropagationPolicy": true,
 	"Force": true, "ForceConflicts": true, "Delete": true,
+	// Strict field validation and the client-side apply migration are the
+	// defaults; =false turns them off for every object (an object may
+	// also turn either off with its own sync options annotation).
+	"Validate": true, "ClientSideApplyMigration": true,
 }
 
 // defaultOnly are options whose true is what Flotilla does anyway; false
 // is refused, for the reason given.
 var defaultOnly = map[string]string{
 	"ServerSideApply": "Flotilla always applies server-side (Replace=true replaces the object whole)",
-	// Strict field validation and the migration are the defaults; an
-	// object may turn either off with its own sync options annotation.
-	"Validate": "not supported for a whole application yet: set it on the objects, " +
-		"with the annotation argocd.argoproj.io/sync-options: Validate=false",
-	"ClientSideApplyMigration": "not supported for a whole application yet: set it on the objects, " +
-		"with the annotation argocd.argoproj.io/sync-options: ClientSideApplyMigration=false",
 }
 
 // propagationPolicies are PrunePropagationPolicy's values.

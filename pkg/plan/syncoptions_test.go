@@ -8,18 +8,17 @@ import (
 // Options that would do nothing are refused, naming them; their default
 // value (what Flotilla does anyway) is accepted.
 func TestSyncOptionsNothingAcceptedAndIgnored(t *testing.T) {
-	for _, kv := range []string{"ServerSideApply=true", "Validate=true", "ClientSideApplyMigration=true", "PrunePropagationPolicy=foreground"} {
+	for _, kv := range []string{"ServerSideApply=true", "Validate=true", "ClientSideApplyMigration=true", "PrunePropagationPolicy=foreground",
+		"Validate=false", "ClientSideApplyMigration=false"} {
 		var o Options
 		if err := o.SetSyncOption(kv); err != nil {
 			t.Errorf("%s refused: %v", kv, err)
 		}
 	}
 	for kv, want := range map[string]string{
-		"ServerSideApply=false":          "always applies server-side",
-		"Validate=false":                 "argocd.argoproj.io/sync-options: Validate=false",
-		"ClientSideApplyMigration=false": "argocd.argoproj.io/sync-options: ClientSideApplyMigration=false",
-		"SkipSchemaValidation=true":      "not a sync option",
-		"SkipSchemaValidation=false":     "not a sync option",
+		"ServerSideApply=false":      "always applies server-side",
+		"SkipSchemaValidation=true":  "not a sync option",
+		"SkipSchemaValidation=false": "not a sync option",
 	} {
 		var o Options
 		err := o.SetSyncOption(kv)

@@ -25,12 +25,13 @@ func HasSyncOption(u *unstructured.Unstructured, key, value string) bool {
 
 // fieldValidation is the API server's check of a write of u, as kubectl's
 // --validate: Strict (unknown and duplicate fields are errors: Argo CD's
-// Validate=true, the default), or Ignore (they are dropped) when u's own
-// sync options say Validate=false. Without it the API server only warns
+// Validate=true, the default), or Ignore (they are dropped) when the plan
+// says Validate=false for every object (off) or u's own sync options say
+// Validate=false. Without it the API server only warns
 // and drops unknown fields of a create or a replace (hooks, Replace=true).
 // Server-side apply refuses unknown fields whatever it is told.
-func fieldValidation(u *unstructured.Unstructured) string {
-	if HasSyncOption(u, "Validate", "false") {
+func fieldValidation(u *unstructured.Unstructured, off bool) string {
+	if off || HasSyncOption(u, "Validate", "false") {
 		return metav1.FieldValidationIgnore
 	}
 	return metav1.FieldValidationStrict

@@ -90,7 +90,7 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 		return err
 	}
 	if a.Action == plan.Hook {
-		_, err = e.Cluster.Create(ctx, apply.TrackHook(t.App, obj), true)
+		_, err = e.Cluster.Create(ctx, apply.TrackHook(t.App, obj), writeOptions(t, true))
 		if apierrors.IsAlreadyExists(err) {
 			err = nil // validated; BeforeHookCreation or apply takes it from there
 		}
@@ -112,7 +112,7 @@ func (e *Executor) dryRunAttempt(ctx context.Context, t *Target, a plan.Action, 
 			err = e.dryRunReplace(ctx, t, desired, force) // no prior: applying reads the live object
 		} else {
 			var out *unstructured.Unstructured
-			out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{DryRun: true, Force: opts.GetForceConflicts()})
+			out, err = e.Cluster.Apply(ctx, desired, applyOptions(t, true))
 			if err == nil {
 				err = e.checkAdopted(ctx, t, out)
 			}

@@ -38,8 +38,8 @@ import (
 // Cluster is the subset of apply.Manager the executor uses.
 type Cluster interface {
 	Apply(ctx context.Context, u *unstructured.Unstructured, opts apply.ApplyOptions) (*unstructured.Unstructured, error)
-	Create(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
-	Update(ctx context.Context, u *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
+	Create(ctx context.Context, u *unstructured.Unstructured, opts apply.WriteOptions) (*unstructured.Unstructured, error)
+	Update(ctx context.Context, u *unstructured.Unstructured, opts apply.WriteOptions) (*unstructured.Unstructured, error)
 	MigrateClientSideApply(ctx context.Context, ref apply.Ref) (bool, error)
 	Get(ctx context.Context, ref apply.Ref) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, ref apply.Ref, policy metav1.DeletionPropagation, uid types.UID) error

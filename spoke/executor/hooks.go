@@ -74,7 +74,7 @@ func (e *Executor) startHook(ctx context.Context, t *Target, stepIdx, actIdx int
 
 func (e *Executor) createHook(ctx context.Context, t *Target, a plan.Action, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	if obj.GetName() == "" {
-		return e.Cluster.Create(ctx, obj, false)
+		return e.Cluster.Create(ctx, obj, writeOptions(t, false))
 	}
 	live, err := e.Cluster.Get(ctx, apply.RefOf(obj))
 	if err != nil {
@@ -90,7 +90,7 @@ func (e *Executor) createHook(ctx context.Context, t *Target, a plan.Action, obj
 	} else if err := checkShared(t, live); err != nil {
 		return nil, err
 	}
-	return e.Cluster.Apply(ctx, obj, apply.ApplyOptions{Force: t.Proto.GetOptions().GetForceConflicts()})
+	return e.Cluster.Apply(ctx, obj, applyOptions(t, false))
 }
 
 // waitHook waits for a hook to finish, records the outcome and applies the

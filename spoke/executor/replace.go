@@ -23,19 +23,19 @@ func replaces(t *Target, a plan.Action) (replace, force bool) {
 // replace creates the object, replaces the live one with it, or (force)
 // deletes the live one and creates it again, and returns what the API
 // server stored.
-func (e *Executor) replace(ctx context.Context, desired, live *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
+func (e *Executor) replace(ctx context.Context, t *Target, desired, live *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
 	switch {
 	case live == nil:
-		return e.Cluster.Create(ctx, desired, false)
+		return e.Cluster.Create(ctx, desired, writeOptions(t, false))
 	case force:
 		if err := e.deleteAndWait(ctx, live); err != nil {
 			return nil, err
 		}
-		return e.Cluster.Create(ctx, desired, false)
+		return e.Cluster.Create(ctx, desired, writeOptions(t, false))
 	}
 	c := desired.DeepCopy()
 	c.SetResourceVersion(live.GetResourceVersion())
-	return e.Cluster.Update(ctx, c, false)
+	return e.Cluster.Update(ctx, c, writeOptions(t, false))
 }
 
 // dryRunReplace validates a replaced object: as a create when there is no
@@ -56,13 +56,13 @@ func (e *Executor) dryRunReplace(ctx context.Context, t *Target, desired *unstru
 	}
 	switch {
 	case live == nil:
-		_, err = e.Cluster.Create(ctx, desired, true)
+		_, err = e.Cluster.Create(ctx, desired, writeOptions(t, true))
 		return err
 	case force:
 		return nil
 	}
 	c := desired.DeepCopy()
 	c.SetResourceVersion(live.GetResourceVersion())
-	_, err = e.Cluster.Update(ctx, c, true)
+	_, err = e.Cluster.Update(ctx, c, writeOptions(t, true))
 	return err
 }

@@ -87,9 +87,9 @@ func (e *Executor) applyResource(ctx context.Context, t *Target, stepIdx int, a 
 	if replace, force := replaces(t, a); replace {
 		// The dry-run set no prior for it: live was read above (or, set to
 		// nil, the object cannot exist yet).
-		out, err = e.replace(ctx, desired, live, force)
+		out, err = e.replace(ctx, t, desired, live, force)
 	} else if err = e.migrateClientSideApply(ctx, t, obj, cur); err == nil {
-		out, err = e.Cluster.Apply(ctx, desired, apply.ApplyOptions{Force: opts.GetForceConflicts()})
+		out, err = e.Cluster.Apply(ctx, desired, applyOptions(t, false))
 	}
 	if err != nil {
 		t.record(st, a, "", resFailed, "", err.Error())
@@ -119,7 +119,7 @@ func (e *Executor) ensureNamespace(ctx context.Context, t *Target, st plan.Step,
 		t.record(st, a, "", resUnchanged, health.Healthy, "namespace exists (CreateNamespace)")
 		return outcome{}, nil
 	}
-	if _, err := e.Cluster.Create(ctx, obj, false); err != nil {
+	if _, err := e.Cluster.Create(ctx, obj, writeOptions(t, false)); err != nil {
 		t.record(st, a, "", resFailed, "", err.Error())
 		return outcome{}, err
 	}
