@@ -13,7 +13,8 @@ import (
 
 func newClusterCmd(hf *hubFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "cluster", Aliases: []string{"clusters"}, Short: "Register and inspect clusters (spokes)"}
-	cmd.AddCommand(newClusterAddCmd(hf), newClusterListCmd(hf), newClusterGetCmd(hf), newClusterRemoveCmd(hf))
+	cmd.AddCommand(newClusterAddCmd(hf), newClusterListCmd(hf), newClusterGetCmd(hf), newClusterRemoveCmd(hf),
+		newClusterSetCmd(hf), newClusterRotateTokenCmd(hf))
 	return cmd
 }
 
