@@ -302,7 +302,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 		if err := c.ensureRollout(a, revision, all); err != nil {
 			return err
 		}
-		if err := c.drive(name); err != nil {
+		if _, err := c.drive(name); err != nil {
 			return err
 		}
 	}

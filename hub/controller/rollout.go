@@ -3,34 +3,21 @@ package controller
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// Rollout target and step states.
-const (
-	rtPending   = "Pending"
-	rtUpdating  = "Updating"
-	rtBaking    = "Baking"
-	rtDone      = "Done"
-	rtFailed    = "Failed"
-	rtReverting = "Reverting"
-	rtReverted  = "Reverted"
-
-	stPending  = "Pending"
-	stRunning  = "Running"
-	stAwaiting = "AwaitingApproval"
-	stDone     = "Succeeded"
-	stFailed   = "Failed"
-)
-
-const defaultProgressDeadline = 10 * time.Minute
+// A rollout's moves are decided by pkg/rollout from what the store says of
+// its targets (observe); this file reads the store, carries out the
+// decision (assign launched and reverted plans) and stores the result.
 
 // ensureRollout starts a rollout of revision over the targets when none
 // runs for it; a rollout of another revision is superseded (its updated
@@ -50,18 +37,16 @@ func (c *Controller) ensureRollout(a *pb.Application, revision string, clusters 
 			return err
 		}
 	}
-	nr := &pb.Rollout{Application: a.GetName(), Revision: revision, Phase: pb.RolloutPhase_ROLLOUT_PHASE_PROGRESSING, StartedAt: now, UpdatedAt: now}
-	for _, members := range stepMembers(a.GetRollout(), clusters) {
-		st := &pb.RolloutStepStatus{Name: members.name, State: stPending}
-		for _, cl := range members.clusters {
-			rt := &pb.RolloutTarget{Cluster: cl, State: rtPending}
-			if d, err := c.store.GetDesired(a.GetName(), cl); err == nil {
-				rt.PreviousPlanHash = d.PlanHash
+	steps := rollout.Members(selectors(a.GetRollout()), rolloutClusters(clusters))
+	for i := range steps {
+		for j := range steps[i].Targets {
+			if d, err := c.store.GetDesired(a.GetName(), steps[i].Targets[j].Cluster); err == nil {
+				steps[i].Targets[j].PreviousPlan = d.PlanHash
 			}
-			st.Targets = append(st.Targets, rt)
 		}
-		nr.Steps = append(nr.Steps, st)
 	}
+	nr := wire.RolloutToPB(rollout.Rollout{Application: a.GetName(), Phase: rollout.Progressing, Steps: steps},
+		&pb.Rollout{Revision: revision, StartedAt: now, UpdatedAt: now})
 	c.log.Info("rollout started", "app", a.GetName(), "revision", revision, "steps", len(nr.Steps))
 	return c.store.PutRollout(nr)
 }
@@ -70,204 +55,159 @@ func active(r *pb.Rollout) bool {
 	return r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_PROGRESSING || r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_PAUSED
 }
 
-type stepSet struct {
-	name     string
-	clusters []string
-}
-
-// stepMembers splits the targets (sorted by name) into the strategy's
-// steps: each takes, from the targets no earlier step took, those matching
-// its selector, then at most count of them or percent of the remaining
-// (rounded up). A step with neither takes all that match; targets left
-// after the last step form a final step.
-func stepMembers(s *pb.RolloutStrategy, clusters []*pb.Cluster) []stepSet {
-	remaining := append([]*pb.Cluster(nil), clusters...)
-	var out []stepSet
-	for i, st := range s.GetSteps() {
-		var match, rest []*pb.Cluster
-		for _, c := range remaining {
-			if Matches(st.GetSelector(), c.GetLabels()) {
-				match = append(match, c)
-			} else {
-				rest = append(rest, c)
-			}
-		}
-		n := len(match)
-		if st.GetCount() > 0 {
-			n = min(n, int(st.GetCount()))
-		}
-		if st.GetPercent() > 0 {
-			n = min(n, int(math.Ceil(float64(st.GetPercent())*float64(len(remaining))/100)))
-		}
-		set := stepSet{name: st.GetName()}
-		if set.name == "" {
-			set.name = fmt.Sprintf("step %d", i+1)
-		}
-		for _, c := range match[:n] {
-			set.clusters = append(set.clusters, c.GetName())
-		}
-		out = append(out, set)
-		remaining = append(rest, match[n:]...)
-		sortClusters(remaining)
-	}
-	if len(remaining) > 0 || len(out) == 0 {
-		set := stepSet{name: "remaining"}
-		for _, c := range remaining {
-			set.clusters = append(set.clusters, c.GetName())
-		}
-		out = append(out, set)
+func selectors(s *pb.RolloutStrategy) []rollout.StepSelector {
+	out := make([]rollout.StepSelector, 0, len(s.GetSteps()))
+	for _, st := range s.GetSteps() {
+		out = append(out, rollout.StepSelector{Name: st.GetName(), Selector: st.GetSelector(), Count: int(st.GetCount()), Percent: int(st.GetPercent())})
 	}
 	return out
 }
 
-// stepDef returns the strategy's definition of step i (zero for the
-// implicit final step).
-func stepDef(s *pb.RolloutStrategy, i int) *pb.RolloutStep {
-	if i < len(s.GetSteps()) {
-		return s.GetSteps()[i]
+func rolloutClusters(cs []*pb.Cluster) []rollout.Cluster {
+	out := make([]rollout.Cluster, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, rollout.Cluster{Name: c.GetName(), Labels: c.GetLabels()})
 	}
-	return &pb.RolloutStep{}
+	return out
 }
 
-// drive is one re-entrant step of a rollout: it reads the rollout and the
-// targets' status from the store and acts on what changed.
-func (c *Controller) drive(app string) error {
+// strategy is the application's rollout strategy as pkg/rollout reads it.
+func strategy(s *pb.RolloutStrategy) rollout.Strategy {
+	out := rollout.Strategy{MaxUnavailable: int(s.GetMaxUnavailable()), Revert: s.GetOnFailure() == "revert",
+		ProgressDeadline: time.Duration(s.GetProgressDeadlineSeconds()) * time.Second}
+	for _, st := range s.GetSteps() {
+		out.Steps = append(out.Steps, rollout.StepSpec{Bake: time.Duration(st.GetBakeSeconds()) * time.Second, Pause: st.GetPause()})
+	}
+	return out
+}
+
+// drive is one re-entrant step of a rollout: it reads the rollout and its
+// targets from the store, lets pkg/rollout decide, carries the decision
+// out and stores it. It returns when time alone changes the answer.
+func (c *Controller) drive(app string) (time.Time, error) {
 	a, err := c.store.GetApplication(app)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	r, err := c.store.GetRollout(app)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	before := fmt.Sprint(r)
-	strat := a.GetRollout()
-	if r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_HALTED {
-		if err := c.driveRevert(a, r); err != nil {
-			return err
-		}
-	} else if r.GetPhase() == pb.RolloutPhase_ROLLOUT_PHASE_PROGRESSING {
-		if err := c.driveStep(a, strat, r); err != nil {
-			return err
-		}
+	cur := wire.RolloutFromPB(r)
+	obs, pend, wake := c.observe(a, cur)
+	d := rollout.Advance(cur, strategy(a.GetRollout()), obs, c.now())
+	if err := c.launch(a, d, pend); err != nil {
+		return time.Time{}, err
 	}
-	if fmt.Sprint(r) == before {
-		return nil
+	if err := c.revert(a, &d); err != nil {
+		return time.Time{}, err
 	}
-	r.UpdatedAt = timestamppb.New(c.now())
-	return c.store.PutRollout(r)
+	if !wake.IsZero() && (d.Wake.IsZero() || wake.Before(d.Wake)) {
+		d.Wake = wake
+	}
+	next := wire.RolloutToPB(d.Rollout, r)
+	if proto.Equal(next, r) {
+		return d.Wake, nil
+	}
+	next.UpdatedAt = timestamppb.New(c.now())
+	if d.Rollout.Phase == rollout.Halted && r.GetPhase() != pb.RolloutPhase_ROLLOUT_PHASE_HALTED {
+		c.log.Warn("rollout halted", "app", app, "reason", d.Rollout.Message)
+	}
+	return d.Wake, c.store.PutRollout(next)
 }
 
-func (c *Controller) driveStep(a *pb.Application, strat *pb.RolloutStrategy, r *pb.Rollout) error {
-	if int(r.GetStep()) >= len(r.GetSteps()) {
-		r.Phase, r.Message = pb.RolloutPhase_ROLLOUT_PHASE_COMPLETED, "every step succeeded"
-		return nil
-	}
-	st := r.GetSteps()[r.GetStep()]
-	def := stepDef(strat, int(r.GetStep()))
-	if st.GetState() == stAwaiting {
-		return nil
-	}
-	st.State = stRunning
-	deadline := time.Duration(strat.GetProgressDeadlineSeconds()) * time.Second
-	if deadline <= 0 {
-		deadline = defaultProgressDeadline
-	}
-	maxUnavail := int(strat.GetMaxUnavailable())
-	if maxUnavail <= 0 {
-		maxUnavail = 1
-	}
-	now := c.now()
-	for _, rt := range st.GetTargets() {
-		if rt.GetState() != rtUpdating && rt.GetState() != rtBaking {
-			continue
-		}
-		ok, failed, why := c.targetState(a.GetName(), rt.GetCluster(), rt.GetPlanHash(), false)
-		switch {
-		case failed:
-			return c.fail(a, r, rt, why)
-		case rt.GetState() == rtUpdating && ok:
-			rt.State, rt.HealthySince, rt.Message = rtBaking, timestamppb.New(now), "healthy; baking"
-		case rt.GetState() == rtBaking && !ok:
-			rt.State, rt.HealthySince, rt.Message = rtUpdating, nil, why
-		case rt.GetState() == rtUpdating && now.Sub(rt.GetUpdatedAt().AsTime()) > deadline:
-			return c.fail(a, r, rt, fmt.Sprintf("not Synced and Healthy within the progress deadline %s: %s", deadline, why))
-		}
-		if rt.GetState() == rtBaking && now.Sub(rt.GetHealthySince().AsTime()) >= time.Duration(def.GetBakeSeconds())*time.Second {
-			rt.State, rt.Message = rtDone, "healthy"
-		}
-	}
-	unavailable := 0
-	for _, s := range r.GetSteps() {
-		for _, rt := range s.GetTargets() {
-			if rt.GetState() == rtUpdating {
-				unavailable++
+// observe reads what pkg/rollout needs of each target: its state at the
+// rollout's plan (updating, baking), at its previous plan (reverting), or
+// its pending plan and what holds it (pending, in the current step). wake
+// is when a sync window holding a target turns.
+func (c *Controller) observe(a *pb.Application, r rollout.Rollout) (map[string]rollout.Observed, map[string]store.Pending, time.Time) {
+	obs, pend := map[string]rollout.Observed{}, map[string]store.Pending{}
+	var wake time.Time
+	for i, st := range r.Steps {
+		for _, t := range st.Targets {
+			switch {
+			case t.Phase == rollout.TargetUpdating || t.Phase == rollout.TargetBaking:
+				ok, failed, why := c.targetState(a.GetName(), t.Cluster, t.Plan, false)
+				obs[t.Cluster] = rollout.Observed{Ready: ok, Failed: failed, Why: why}
+			case t.Phase == rollout.TargetReverting:
+				ok, failed, why := c.targetState(a.GetName(), t.Cluster, t.PreviousPlan, true)
+				obs[t.Cluster] = rollout.Observed{Ready: ok, Failed: failed, Why: why}
+			case t.Phase == rollout.TargetPending && i == r.Step:
+				o, p, at := c.observePending(a, t.Cluster)
+				obs[t.Cluster], pend[t.Cluster] = o, p
+				if !at.IsZero() && (wake.IsZero() || at.Before(wake)) {
+					wake = at
+				}
 			}
 		}
 	}
-	type launch struct {
-		rt   *pb.RolloutTarget
-		pend store.Pending
+	return obs, pend, wake
+}
+
+// observePending reads a pending target's plan and what holds it:
+// approval, a sync window (and when it turns), a dependency.
+func (c *Controller) observePending(a *pb.Application, cluster string) (rollout.Observed, store.Pending, time.Time) {
+	p, err := c.store.GetPending(a.GetName(), cluster)
+	if errors.Is(err, store.ErrNotFound) {
+		return rollout.Observed{}, p, time.Time{}
+	} else if err != nil {
+		return rollout.Observed{PendingPlan: "?", Hold: "waiting: " + err.Error()}, p, time.Time{}
 	}
-	var launches []launch
-	for _, rt := range st.GetTargets() {
-		if rt.GetState() != rtPending || unavailable >= maxUnavail {
-			continue
-		}
-		pend, err := c.store.GetPending(a.GetName(), rt.GetCluster())
-		if errors.Is(err, store.ErrNotFound) {
-			rt.State, rt.Message = rtDone, "already at this revision"
-			continue
-		} else if err != nil {
-			return err
-		}
-		if needsApproval(a) && !pend.Approved {
-			rt.Message = "waiting for approval of plan " + short(pend.PlanHash)
-			continue
-		}
-		if why := c.windowHolds(a, rt.GetCluster()); why != "" {
-			rt.Message = "waiting: " + why
-			continue
-		}
-		if why := c.dependencyWait(a, rt.GetCluster()); why != "" {
-			rt.Message = "waiting for " + why
-			continue
-		}
-		launches = append(launches, launch{rt, pend})
-		unavailable++
+	o := rollout.Observed{PendingPlan: p.PlanHash}
+	if needsApproval(a) && !p.Approved {
+		o.Hold = "waiting for approval of plan " + short(p.PlanHash)
+		return o, p, time.Time{}
 	}
-	// Assign the step's next targets together: their writes share commits.
-	errs := make([]error, len(launches))
+	if v, err := c.windowVerdict(a, cluster, false); err != nil || !v.Allowed {
+		o.Hold = "waiting: " + c.windowHolds(a, cluster)
+		return o, p, v.Recheck
+	}
+	if why := c.dependencyWait(a, cluster); why != "" {
+		o.Hold = "waiting for " + why
+	}
+	return o, p, time.Time{}
+}
+
+// launch assigns the pending plans the decision launches, side by side:
+// their writes share commits.
+func (c *Controller) launch(a *pb.Application, d rollout.Decision, pend map[string]store.Pending) error {
+	step := ""
+	if st := d.Rollout.Current(); st != nil {
+		step = st.Name
+	}
+	errs := make([]error, len(d.Launch))
 	var wg sync.WaitGroup
-	for i, l := range launches {
+	for i, l := range d.Launch {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.assignPending(a, l.rt.GetCluster(), l.pend, "rollout "+st.GetName())
+			errs[i] = c.assignPending(a, l.Cluster, pend[l.Cluster], "rollout "+step)
 		}()
 	}
 	wg.Wait()
-	for i, l := range launches {
-		if errs[i] != nil {
-			return errs[i]
+	return errors.Join(errs...)
+}
+
+// revert assigns the previous plans the decision asks for, each checked
+// against today's project rules, and records the outcome.
+func (c *Controller) revert(a *pb.Application, d *rollout.Decision) error {
+	for _, req := range d.Revert {
+		p, err := c.store.GetPlan(req.Plan)
+		if err != nil {
+			return err
 		}
-		l.rt.State, l.rt.PlanHash, l.rt.UpdatedAt, l.rt.Message = rtUpdating, l.pend.PlanHash, timestamppb.New(now), "syncing"
-	}
-	for _, rt := range st.GetTargets() {
-		if rt.GetState() != rtDone {
-			return nil
+		if p, err = c.recheck(a, req.Cluster, p); err != nil {
+			rollout.NotReverted(&d.Rollout, req.Cluster, err)
+			continue
 		}
-	}
-	st.FinishedAt = timestamppb.New(now)
-	if def.GetPause() {
-		st.State = stAwaiting
-		r.Phase, r.Message = pb.RolloutPhase_ROLLOUT_PHASE_PAUSED, fmt.Sprintf("%s succeeded; waiting for `flotilla rollout approve %s`", st.GetName(), a.GetName())
-		return nil
-	}
-	st.State = stDone
-	r.Step++
-	if int(r.GetStep()) >= len(r.GetSteps()) {
-		r.Phase, r.Message = pb.RolloutPhase_ROLLOUT_PHASE_COMPLETED, "every step succeeded"
+		tg := target{cluster: &pb.Cluster{Name: req.Cluster}, plan: p, content: "revert:" + p.GetHash(), inventory: inventoryOf(p)}
+		if cur, err := c.store.GetDesired(a.GetName(), req.Cluster); err == nil {
+			tg.revision = cur.Revision
+		}
+		if err := c.assign(a, tg, "rollout revert"); err != nil {
+			return err
+		}
+		rollout.Reverted(&d.Rollout, req.Cluster, p.GetHash(), c.now())
 	}
 	return nil
 }
@@ -332,83 +272,4 @@ func degradedResource(t *pb.TargetStatus) string {
 		}
 	}
 	return ""
-}
-
-// fail halts the rollout, naming the cluster and why; with on_failure
-// "revert" the updated targets go back to their previous plans first.
-func (c *Controller) fail(a *pb.Application, r *pb.Rollout, rt *pb.RolloutTarget, why string) error {
-	st := r.GetSteps()[r.GetStep()]
-	rt.State, rt.Message = rtFailed, why
-	st.State, st.FinishedAt = stFailed, timestamppb.New(c.now())
-	r.Phase = pb.RolloutPhase_ROLLOUT_PHASE_HALTED
-	r.Message = fmt.Sprintf("halted at %s: %s: %s", st.GetName(), rt.GetCluster(), why)
-	c.log.Warn("rollout halted", "app", a.GetName(), "cluster", rt.GetCluster(), "reason", why)
-	if a.GetRollout().GetOnFailure() != "revert" {
-		return nil
-	}
-	r.Message += "; reverting the updated targets"
-	for _, s := range r.GetSteps() {
-		for _, t := range s.GetTargets() {
-			if t.GetState() == rtPending || t.GetPlanHash() == "" {
-				continue
-			}
-			if t.GetPreviousPlanHash() == "" {
-				t.Message += " (nothing to revert to: first deployment)"
-				continue
-			}
-			p, err := c.store.GetPlan(t.GetPreviousPlanHash())
-			if err != nil {
-				return err
-			}
-			if p, err = c.recheck(a, t.GetCluster(), p); err != nil {
-				t.Message += " (not reverted: " + err.Error() + ")"
-				continue
-			}
-			t.PreviousPlanHash = p.GetHash() // what it reverts to, with today's rules
-			tg := target{cluster: &pb.Cluster{Name: t.GetCluster()}, plan: p, content: "revert:" + p.GetHash(), inventory: inventoryOf(p)}
-			if d, err := c.store.GetDesired(a.GetName(), t.GetCluster()); err == nil {
-				tg.revision = d.Revision
-			}
-			if err := c.assign(a, tg, "rollout revert"); err != nil {
-				return err
-			}
-			t.State, t.UpdatedAt, t.Message = rtReverting, timestamppb.New(c.now()), "reverting to plan "+short(p.GetHash())+" after: "+t.GetMessage()
-		}
-	}
-	return nil
-}
-
-// driveRevert follows reverting targets until they are healthy again; a
-// target still Degraded from the bad revision gets the progress deadline
-// to recover before the revert counts as failed.
-func (c *Controller) driveRevert(a *pb.Application, r *pb.Rollout) error {
-	deadline := time.Duration(a.GetRollout().GetProgressDeadlineSeconds()) * time.Second
-	if deadline <= 0 {
-		deadline = defaultProgressDeadline
-	}
-	reverting := 0
-	for _, s := range r.GetSteps() {
-		for _, t := range s.GetTargets() {
-			if t.GetState() != rtReverting {
-				continue
-			}
-			ok, _, why := c.targetState(a.GetName(), t.GetCluster(), t.GetPreviousPlanHash(), true)
-			switch {
-			case ok:
-				t.State, t.Message = rtReverted, "reverted to plan "+short(t.GetPreviousPlanHash())+"; healthy"
-			case c.now().Sub(t.GetUpdatedAt().AsTime()) > deadline:
-				t.State, t.Message = rtFailed, fmt.Sprintf("revert not healthy within %s: %s", deadline, why)
-			default:
-				reverting++
-			}
-		}
-	}
-	if reverting == 0 && a.GetRollout().GetOnFailure() == "revert" && !endsWith(r.GetMessage(), "revert done") {
-		r.Message += "; revert done"
-	}
-	return nil
-}
-
-func endsWith(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
 }

@@ -164,8 +164,8 @@ func (w *wakeup) after(now time.Time) time.Duration {
 	return max(w.at.Sub(now), 10*time.Millisecond)
 }
 
-// stepRollout drives a's rollout; while it is active, time matters (bake
-// times, deadlines): look again in a second.
+// stepRollout drives a's rollout and wakes it when a bake, a deadline or
+// a sync window is due.
 func (c *Controller) stepRollout(a *pb.Application, w *wakeup) error {
 	r, err := c.store.GetRollout(a.GetName())
 	if errors.Is(err, store.ErrNotFound) {
@@ -176,25 +176,9 @@ func (c *Controller) stepRollout(a *pb.Application, w *wakeup) error {
 	if !active(r) && r.GetPhase() != pb.RolloutPhase_ROLLOUT_PHASE_HALTED {
 		return nil
 	}
-	if err := c.drive(a.GetName()); err != nil {
-		return err
-	}
-	if r, err = c.store.GetRollout(a.GetName()); err == nil && (active(r) || reverting(r)) {
-		w.by(c.now().Add(time.Second))
-	}
-	return nil
-}
-
-// reverting says whether a halted rollout still follows reverting targets.
-func reverting(r *pb.Rollout) bool {
-	for _, s := range r.GetSteps() {
-		for _, t := range s.GetTargets() {
-			if t.GetState() == rtReverting {
-				return true
-			}
-		}
-	}
-	return false
+	at, err := c.drive(a.GetName())
+	w.by(at)
+	return err
 }
 
 // releasePending lets a's pending plans through the gates they pass now;

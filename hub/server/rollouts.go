@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -20,32 +21,32 @@ func (s *Rollouts) GetRollout(_ context.Context, r *pb.GetRolloutRequest) (*pb.G
 	return &pb.GetRolloutResponse{Rollout: ro}, grpcErr(err)
 }
 
-func (s *Rollouts) steer(name string, act controller.RolloutAction) (*pb.Rollout, error) {
+func (s *Rollouts) steer(name string, act rollout.Action) (*pb.Rollout, error) {
 	ro, err := s.Ctrl.SteerRollout(name, act)
 	return ro, grpcErr(err)
 }
 
 // PauseRollout pauses a progressing rollout.
 func (s *Rollouts) PauseRollout(_ context.Context, r *pb.PauseRolloutRequest) (*pb.PauseRolloutResponse, error) {
-	ro, err := s.steer(r.GetName(), controller.RolloutPause)
+	ro, err := s.steer(r.GetName(), rollout.Pause)
 	return &pb.PauseRolloutResponse{Rollout: ro}, err
 }
 
 // ResumeRollout resumes a paused rollout or retries a halted step.
 func (s *Rollouts) ResumeRollout(_ context.Context, r *pb.ResumeRolloutRequest) (*pb.ResumeRolloutResponse, error) {
-	ro, err := s.steer(r.GetName(), controller.RolloutResume)
+	ro, err := s.steer(r.GetName(), rollout.Resume)
 	return &pb.ResumeRolloutResponse{Rollout: ro}, err
 }
 
 // ApproveRollout lets a rollout waiting after a pause step go on.
 func (s *Rollouts) ApproveRollout(_ context.Context, r *pb.ApproveRolloutRequest) (*pb.ApproveRolloutResponse, error) {
-	ro, err := s.steer(r.GetName(), controller.RolloutApprove)
+	ro, err := s.steer(r.GetName(), rollout.Approve)
 	return &pb.ApproveRolloutResponse{Rollout: ro}, err
 }
 
 // AbortRollout stops a rollout; targets keep what they run.
 func (s *Rollouts) AbortRollout(_ context.Context, r *pb.AbortRolloutRequest) (*pb.AbortRolloutResponse, error) {
-	ro, err := s.steer(r.GetName(), controller.RolloutAbort)
+	ro, err := s.steer(r.GetName(), rollout.Abort)
 	return &pb.AbortRolloutResponse{Rollout: ro}, err
 }
 
