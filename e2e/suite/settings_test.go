@@ -138,7 +138,7 @@ func TestHistoryLimitAndRetries(t *testing.T) {
 	ns := e.namespace(t, "history")
 	repo, _ := e.newRepo(t, map[string]string{"app/cm.yaml": configMapYAML("cfg", map[string]string{"v": "0"}, nil)})
 	app := uniq("history")
-	e.createApp(t, app, "--repo", repo.url, "--path", "app", "--dest-cluster", c.Name, "--dest-namespace", ns, "--auto-sync",
+	e.createApp(t, app, "--repo", repo.url, "--path", "app", "--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync",
 		"--revision-history-limit", "2", "--retry-limit", "2", "--retry-backoff-duration", "1s", "--retry-backoff-factor", "1")
 	e.appWait(t, app)
 	for i := 1; i <= 3; i++ {
