@@ -315,6 +315,10 @@ func (c *Controller) reconcileTarget(a *pb.Application, t target) (bool, error) 
 	name := a.GetName()
 	cl := t.cluster.GetName()
 	d, derr := c.store.GetDesired(name, cl)
+	if derr != nil && !errors.Is(derr, store.ErrNotFound) && t.err == nil {
+		// A store error is an error, never "changed": the last good plan stays.
+		t.err = fmt.Errorf("%s on %s: desired state: %w", name, cl, derr)
+	}
 	changed := derr != nil || d.ContentHash != t.content
 	if t.err != nil {
 		// Keep the last good plan; show the error.
