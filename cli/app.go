@@ -12,7 +12,8 @@ import (
 func newAppCmd(hf *hubFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "app", Aliases: []string{"apps", "application"}, Short: "Manage applications on the hub"}
 	cmd.AddCommand(newAppCreateCmd(hf, false), newAppCreateCmd(hf, true), newAppListCmd(hf), newAppGetCmd(hf), newAppDeleteCmd(hf),
-		newAppSyncCmd(hf), newAppWaitCmd(hf), newAppDiffCmd(hf), newAppHistoryCmd(hf), newAppRollbackCmd(hf), newAppPlanCmd(hf), newAppApproveCmd(hf))
+		newAppSyncCmd(hf), newAppWaitCmd(hf), newAppDiffCmd(hf), newAppHistoryCmd(hf), newAppRollbackCmd(hf), newAppPlanCmd(hf), newAppApproveCmd(hf),
+		newAppTerminateOpCmd(hf))
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,6 +17,18 @@ import (
 // the target's operation in the store: a hub restarted in the middle of
 // a backoff picks them up.
 
+// terminatedPrefix starts the message a spoke reports for a sync stopped
+// by TerminateOperation ("terminated by user:alice"; the spoke's
+// executor.TerminatedPrefix, the protocol's word for it).
+const terminatedPrefix = "terminated by "
+
+// Terminated reports whether op is a sync stopped by TerminateOperation.
+// Such an operation is never retried: whoever terminated it wanted it
+// stopped; a new sync (by hand, or of a new plan) starts afresh.
+func Terminated(op *pb.Operation) bool {
+	return op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_FAILED && strings.HasPrefix(op.GetMessage(), terminatedPrefix)
+}
+
 // retryFailed schedules or runs the retries of a's failed targets.
 func (c *Controller) retryFailed(a *pb.Application, w *wakeup) error {
 	r := a.GetSyncPolicy().GetRetry()
@@ -28,7 +41,7 @@ func (c *Controller) retryFailed(a *pb.Application, w *wakeup) error {
 	}
 	for _, t := range ts {
 		op := t.GetOperation()
-		if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || op.GetRetryCount() >= r.GetLimit() {
+		if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || op.GetRetryCount() >= r.GetLimit() || Terminated(op) {
 			continue
 		}
 		d, err := c.store.GetDesired(a.GetName(), t.GetCluster())

@@ -25,7 +25,7 @@ func (a *Agent) Hello(ctx context.Context) (*pb.Hello, error) {
 		return nil, err
 	}
 	h := &pb.Hello{AgentVersion: version.Version, CurrentPlans: map[string]string{}, CurrentGenerations: map[string]uint64{},
-		Features: []string{FeatureLiveDiff}}
+		Features: []string{FeatureLiveDiff, FeatureTerminate}}
 	for _, t := range targets {
 		h.CurrentPlans[t.App], h.CurrentGenerations[t.App] = t.PlanHash, t.Generation
 	}
@@ -225,6 +225,10 @@ func (a *Agent) LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDif
 
 // FeatureLiveDiff says, in Hello, that the spoke answers LiveDiffRequest.
 const FeatureLiveDiff = "live-diff"
+
+// FeatureTerminate says, in Hello, that the spoke acts on
+// TerminateOperation.
+const FeatureTerminate = "terminate"
 
 const (
 	// liveDiffTimeout is under the hub's wait, so the hub gets the reason.

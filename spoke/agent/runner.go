@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -21,9 +22,11 @@ type runner struct {
 	stop context.CancelFunc
 	done chan struct{}
 
-	mu        sync.Mutex
-	target    *executor.Target
-	cancelRun context.CancelFunc
+	mu     sync.Mutex
+	target *executor.Target
+	// cancelRun cancels the run executing (nil when none is): a new
+	// assignment supersedes it, a TerminateOperation terminates it.
+	cancelRun context.CancelCauseFunc
 }
 
 // runner returns the application's runner, starting it if needed.
@@ -49,7 +52,7 @@ func (a *Agent) runner(ctx context.Context, app string) *runner {
 func (r *runner) assign(t *executor.Target) {
 	r.mu.Lock()
 	if r.cancelRun != nil {
-		r.cancelRun()
+		r.cancelRun(errSuperseded)
 	}
 	r.target = t
 	r.mu.Unlock()
@@ -84,21 +87,17 @@ func (r *runner) loop(ctx context.Context) {
 			return
 		case <-r.kick:
 		}
-		r.mu.Lock()
-		t := r.target
-		runCtx, cancel := context.WithCancel(ctx)
-		r.cancelRun = cancel
-		r.mu.Unlock()
+		t := r.current()
 		r.a.watchTarget(ctx, t)
 		if t.Snapshot().Phase != store.Running {
-			cancel()
 			continue
 		}
 		r.a.reportProgress(t.Progress())
-		err := r.a.exec.Execute(runCtx, t)
-		interrupted := runCtx.Err() != nil
-		cancel()
+		term, interrupted, err := r.execute(ctx, t)
 		switch {
+		case term != nil:
+			r.a.endTerminated(t, term.by)
+			r.a.watchTarget(ctx, t)
 		case err == nil:
 			bo.Reset()
 			// The watcher reports the application's drift again (queued
@@ -122,6 +121,30 @@ func (r *runner) loop(ctx context.Context) {
 			r.poke()
 		}
 	}
+}
+
+// execute runs t until it ends or its run is cancelled: interrupted says
+// it was (a new assignment, or term, a TerminateOperation).
+func (r *runner) execute(ctx context.Context, t *executor.Target) (term *terminated, interrupted bool, err error) {
+	r.mu.Lock()
+	if r.target != t { // superseded since the loop read it: the new one is kicked
+		r.mu.Unlock()
+		return nil, true, errSuperseded
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	r.cancelRun = cancel
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.cancelRun = nil
+		r.mu.Unlock()
+		cancel(nil)
+	}()
+	err = r.a.exec.Execute(runCtx, t)
+	if err != nil { // a run that ended before the cancel stays as it ended
+		errors.As(context.Cause(runCtx), &term)
+	}
+	return term, runCtx.Err() != nil, err
 }
 
 // watchTarget hands the target's desired objects, and the objects its

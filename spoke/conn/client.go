@@ -41,6 +41,8 @@ type Handler interface {
 	// LiveDiff compares a plan with the cluster. Unlike the others it may
 	// take long: it runs in a goroutine of its own.
 	LiveDiff(ctx context.Context, r *pb.LiveDiffRequest) *pb.LiveDiffResult
+	// Terminate stops an application's running sync of a plan at once.
+	Terminate(ctx context.Context, t *pb.TerminateOperation)
 }
 
 // Config configures a Client.
@@ -233,6 +235,8 @@ func (c *Client) read(ctx context.Context, st pb.SpokeService_ConnectClient, las
 			c.h.Removed(ctx, msg.Removed)
 		case *pb.ConnectResponse_Sync:
 			c.h.Sync(ctx, msg.Sync)
+		case *pb.ConnectResponse_Terminate:
+			c.h.Terminate(ctx, msg.Terminate)
 		case *pb.ConnectResponse_LiveDiff:
 			go func() {
 				res := c.h.LiveDiff(ctx, msg.LiveDiff)

@@ -66,8 +66,9 @@ func (h *handler) Plan(_ context.Context, pa *pb.PlanAssignment) *pb.PlanAck {
 	return &pb.PlanAck{Seq: pa.GetSeq(), Application: app, PlanHash: pa.GetPlan().GetHash()}
 }
 
-func (h *handler) Removed(context.Context, *pb.TargetRemoved) {}
-func (h *handler) Sync(context.Context, *pb.SyncCommand)      {}
+func (h *handler) Removed(context.Context, *pb.TargetRemoved)        {}
+func (h *handler) Sync(context.Context, *pb.SyncCommand)             {}
+func (h *handler) Terminate(context.Context, *pb.TerminateOperation) {}
 func (h *handler) LiveDiff(context.Context, *pb.LiveDiffRequest) *pb.LiveDiffResult {
 	return &pb.LiveDiffResult{}
 }
