@@ -19,7 +19,7 @@ import (
 
 func newAppGetCmd(hf *hubFlags) *cobra.Command {
 	var output string
-	var refresh bool
+	var refresh, hardRefresh bool
 	cmd := &cobra.Command{
 		Use: "get NAME", Short: "Show an application's targets and resources", Args: cobra.ExactArgs(1),
 		Example: "  flotilla app get guestbook -o json | jq '.targets[] | {cluster, sync, health}'",
@@ -28,7 +28,7 @@ func newAppGetCmd(hf *hubFlags) *cobra.Command {
 				return err
 			}
 			return withClient(hf, func(c *client) error {
-				r, err := c.apps.GetApplication(c.ctx(cmd.Context()), &pb.GetApplicationRequest{Name: args[0], Refresh: refresh})
+				r, err := c.apps.GetApplication(c.ctx(cmd.Context()), &pb.GetApplicationRequest{Name: args[0], Refresh: refresh, HardRefresh: hardRefresh})
 				if err != nil {
 					return rpcErr(err)
 				}
@@ -71,6 +71,7 @@ func newAppGetCmd(hf *hubFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table|wide|json|yaml")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "fetch the repository and re-plan before showing")
+	cmd.Flags().BoolVar(&hardRefresh, "hard-refresh", false, "as --refresh, and render again even when the commit did not change (renders kept from earlier are ignored)")
 	return cmd
 }
 

@@ -16,17 +16,20 @@ import (
 func hashOf(commit string) plumbing.Hash { return plumbing.NewHash(commit) }
 
 // render renders src at commit, re-using the last render with the same
-// inputs when none of the paths it read changed.
+// inputs when none of the paths it read changed, unless a hard refresh
+// marked the key stale.
 func (c *Controller) render(ctx context.Context, repo *source.Repo, commit string, src render.Source, url string) ([]*unstructured.Unstructured, error) {
 	key := renderKey(url, src)
 	// The targets of an application on one commit share its render: the
 	// first one finds (or makes) it, the others copy it from memory.
-	if m, ok := c.renders.Load(key); ok && m.(*renderMemo).commit == commit {
+	m, ok := c.renders.Load(key)
+	stale := ok && m.(*renderMemo).stale
+	if ok && !stale && m.(*renderMemo).commit == commit {
 		c.Stats.add(0, 1, 0)
 		return m.(*renderMemo).copy(), nil
 	}
 	v, err, _ := c.renderOnce.Do(key+"@"+commit, func() (any, error) {
-		objs, err := c.renderOrReuse(ctx, repo, commit, src, key)
+		objs, err := c.renderOrReuse(ctx, repo, commit, src, key, stale)
 		if err != nil {
 			return nil, err
 		}
@@ -43,14 +46,26 @@ func (c *Controller) render(ctx context.Context, repo *source.Repo, commit strin
 	return v.(*renderMemo).copy(), nil
 }
 
+// markStale makes the next render of key run again, ignoring what is kept
+// in memory and in the store (a hard refresh).
+func (c *Controller) markStale(key string) {
+	if _, loaded := c.renders.Swap(key, &renderMemo{stale: true}); !loaded && c.memoSize.Add(1) > maxRenderMemo {
+		c.renders.Clear()
+		c.memoSize.Store(0)
+		c.renders.Store(key, &renderMemo{stale: true})
+	}
+}
+
 // maxRenderMemo bounds the renders kept decoded in memory.
 const maxRenderMemo = 4096
 
 // renderMemo is one render key's objects at a commit. They are never
-// modified: every user gets a copy.
+// modified: every user gets a copy. A stale one holds nothing: the key's
+// next render runs again (a hard refresh).
 type renderMemo struct {
 	commit string
 	objs   []*unstructured.Unstructured
+	stale  bool
 }
 
 func (m *renderMemo) copy() []*unstructured.Unstructured {
@@ -62,20 +77,24 @@ func (m *renderMemo) copy() []*unstructured.Unstructured {
 }
 
 // renderOrReuse returns the stored render when the commit is the same or
-// changed none of the paths it read, else renders and stores the result.
-func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commit string, src render.Source, key string) ([]*unstructured.Unstructured, error) {
+// changed none of the paths it read (unless fresh, a hard refresh), else
+// renders and stores the result.
+func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commit string, src render.Source, key string, fresh bool) ([]*unstructured.Unstructured, error) {
 	tree, err := repo.Tree(hashOf(commit))
 	if err != nil {
 		return nil, err
 	}
-	if rec, err := c.store.GetRender(key); err == nil && (rec.Commit == commit || tree.Unchanged(rec.Reads)) {
-		objs, derr := decodeObjects(rec.Objects)
-		if derr == nil {
-			c.Stats.add(0, 1, 0)
-			return objs, nil
+	if !fresh {
+		rec, err := c.store.GetRender(key)
+		switch {
+		case err == nil && (rec.Commit == commit || tree.Unchanged(rec.Reads)):
+			if objs, derr := decodeObjects(rec.Objects); derr == nil {
+				c.Stats.add(0, 1, 0)
+				return objs, nil
+			}
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
 		}
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
 	}
 	select {
 	case c.sem <- struct{}{}:

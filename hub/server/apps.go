@@ -37,10 +37,12 @@ func (s *Admin) reconcileLater(app string) { s.Ctrl.ReconcileLater(app) }
 
 // GetApplication returns an application and its targets.
 func (s *Admin) GetApplication(ctx context.Context, r *pb.GetApplicationRequest) (*pb.GetApplicationResponse, error) {
-	if r.GetHardRefresh() {
-		return nil, invalid("hardRefresh is not supported yet")
-	}
-	if r.GetRefresh() {
+	switch {
+	case r.GetHardRefresh(): // renders again, ignoring kept renders; implies refresh
+		if err := s.Ctrl.HardRefresh(ctx, r.GetName()); err != nil {
+			return nil, grpcErr(err)
+		}
+	case r.GetRefresh():
 		if err := s.Ctrl.Reconcile(ctx, r.GetName()); err != nil {
 			return nil, grpcErr(err)
 		}

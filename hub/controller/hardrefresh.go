@@ -1,0 +1,40 @@
+package controller
+
+import (
+	"context"
+)
+
+// HardRefresh re-reads the application's repository and renders its
+// targets again, ignoring the renders kept from earlier, in memory and in
+// the store, even when the commit did not change (Argo CD's hard
+// refresh): for output that changes without a commit (a chart
+// dependency, a render tool upgraded with the hub). The new render
+// replaces the kept one, for this application and any other sharing its
+// inputs; later reconciles re-use it.
+func (c *Controller) HardRefresh(ctx context.Context, app string) error {
+	keys, err := c.appRenderKeys(app)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		c.markStale(k)
+	}
+	return c.Reconcile(ctx, app)
+}
+
+// appRenderKeys returns the render keys of the application's targets.
+func (c *Controller) appRenderKeys(app string) ([]string, error) {
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return nil, err
+	}
+	clusters, err := c.store.ListClusters()
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, cl := range selectClusters(a, clusters) {
+		keys = append(keys, renderKey(a.GetSource().GetRepoUrl(), c.targetSource(a, cl)))
+	}
+	return keys, nil
+}
