@@ -31,7 +31,7 @@ func applyFlags(t *testing.T, base *pb.Application, args ...string) (*pb.Applica
 // application's values alone.
 func TestAppFlagsFillTheRequest(t *testing.T) {
 	base := &pb.Application{Name: "web", RevisionHistoryLimit: 3,
-		Source: &pb.ApplicationSource{Directory: &pb.DirectorySource{Recurse: true}, Helm: &pb.HelmSource{ReleaseName: "r"}},
+		Source:     &pb.ApplicationSource{Directory: &pb.DirectorySource{Recurse: true}, Helm: &pb.HelmSource{ReleaseName: "r"}},
 		SyncPolicy: &pb.SyncPolicy{Automated: true, Retry: &pb.RetryPolicy{Limit: 4}, WaveTimeoutSeconds: 60}}
 	tests := map[string]struct {
 		args []string
