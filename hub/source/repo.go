@@ -15,13 +15,16 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -186,6 +189,11 @@ func (r *Repo) syncHead(ctx context.Context, auth transport.AuthMethod) error {
 	}
 	for _, ref := range refs {
 		if ref.Name() == plumbing.HEAD && ref.Type() == plumbing.SymbolicReference {
+			// Rewritten only when it moved: render workers read this
+			// repository meanwhile, and a HEAD being rewritten reads empty.
+			if cur, err := r.repo.Storer.Reference(plumbing.HEAD); err == nil && cur.Target() == ref.Target() {
+				return nil
+			}
 			return r.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, ref.Target()))
 		}
 	}
@@ -255,12 +263,15 @@ func (r *Repo) Dir() string { return r.dir }
 
 // OpenTree opens the tree of a commit of the bare repository at dir, as a
 // render worker does: it reads the hub's clone and never fetches.
+//
+// It reads the object store directly, not through a repository: opening
+// one reads HEAD, which the hub's fetch may be rewriting at that moment.
 func OpenTree(dir, commit string) (*TreeFS, error) {
-	repo, err := git.PlainOpen(dir)
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	c, err := repo.CommitObject(plumbing.NewHash(commit))
+	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	c, err := object.GetCommit(st, plumbing.NewHash(commit))
 	if err != nil {
 		return nil, fmt.Errorf("%s: commit %s: %w", dir, commit, err)
 	}
@@ -268,5 +279,5 @@ func OpenTree(dir, commit string) (*TreeFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: commit %s: %w", dir, commit, err)
 	}
-	return newTreeFS(repo.Storer, t, newTrees(repo.Storer)), nil
+	return newTreeFS(st, t, newTrees(st)), nil
 }

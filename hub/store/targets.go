@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -196,17 +197,25 @@ func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func
 
 // ListTargets returns the targets of an application ("" for all).
 func (s *Store) ListTargets(app string) ([]*pb.TargetStatus, error) {
-	all, err := list(s, bucketTargets, func() *pb.TargetStatus { return &pb.TargetStatus{} })
-	if err != nil || app == "" {
-		return all, err
+	if app == "" {
+		return list(s, bucketTargets, func() *pb.TargetStatus { return &pb.TargetStatus{} })
 	}
+	// Keys are app "/" cluster and names have no "/": one seek, then the
+	// application's targets only.
 	var out []*pb.TargetStatus
-	for _, t := range all {
-		if t.GetApplication() == app {
+	prefix := TargetKey(app, "")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTargets).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			t := &pb.TargetStatus{}
+			if err := proto.Unmarshal(v, t); err != nil {
+				return err
+			}
 			out = append(out, t)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // DeleteTarget forgets a target (its cluster left the destination): its
