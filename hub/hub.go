@@ -93,7 +93,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(err)
 	}
 	events := server.NewEvents()
-	core := server.NewHub(st, events, log)
+	core := server.NewCore(st, events, log)
 	h.Spokes = server.NewSpokes(st, core, log)
 	if cfg.SpokeLimits != (server.SpokeLimits{}) {
 		if err := cfg.SpokeLimits.Validate(); err != nil {
@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Poke
 	h.Spokes.DiscoveryChanged = h.Controller.DiscoveryChanged
-	admin := &server.Admin{Hub: core, Ctrl: h.Controller}
+	admin := &server.Admin{Core: core, Ctrl: h.Controller}
 	var opts []grpc.ServerOption
 	if cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSClientCA != "" {
 		tc, err := tlsfiles.Server(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)

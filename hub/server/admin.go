@@ -18,7 +18,7 @@ type Admin struct {
 	pb.UnimplementedApplicationServiceServer
 	pb.UnimplementedProjectServiceServer
 	pb.UnimplementedClusterServiceServer
-	Hub  *Hub
+	Core *Core
 	Ctrl *controller.Controller
 }
 

@@ -45,7 +45,7 @@ func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanR
 	// an answer, the diff from the current plan stands, with the reason.
 	lctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
 	defer cancel()
-	live, err := s.Hub.Spokes.LiveDiff(lctx, r.GetCluster(), p)
+	live, err := s.Core.Spokes.LiveDiff(lctx, r.GetCluster(), p)
 	if err != nil {
 		out.LiveError = err.Error()
 		return out, nil
@@ -62,10 +62,10 @@ const liveDiffTimeout = 30 * time.Second
 
 // ListHistory lists sync history.
 func (s *Admin) ListHistory(_ context.Context, r *pb.ListHistoryRequest) (*pb.ListHistoryResponse, error) {
-	if _, err := s.Hub.Store.GetApplication(r.GetName()); err != nil {
+	if _, err := s.Core.Store.GetApplication(r.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
-	h, err := s.Hub.Store.ListHistory(r.GetName(), r.GetCluster())
+	h, err := s.Core.Store.ListHistory(r.GetName(), r.GetCluster())
 	if err != nil {
 		return nil, grpcErr(err)
 	}

@@ -16,7 +16,7 @@ func (s *Admin) CreateApplication(ctx context.Context, r *pb.CreateApplicationRe
 		return nil, err
 	}
 	if p := a.GetProject(); p != "" && p != "default" {
-		if _, err := s.Hub.Store.GetProject(p); err != nil {
+		if _, err := s.Core.Store.GetProject(p); err != nil {
 			return nil, grpcErr(err)
 		}
 	}
@@ -24,7 +24,7 @@ func (s *Admin) CreateApplication(ctx context.Context, r *pb.CreateApplicationRe
 		return nil, err
 	}
 	a.CreatedAt = timestamppb.Now()
-	if err := s.Hub.Store.PutApplication(a, r.GetUpsert()); err != nil {
+	if err := s.Core.Store.PutApplication(a, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
 	}
 	s.reconcileLater(a.GetName())
@@ -51,11 +51,11 @@ func (s *Admin) GetApplication(ctx context.Context, r *pb.GetApplicationRequest)
 }
 
 func (s *Admin) appView(name string) (*pb.GetApplicationResponse, error) {
-	a, err := s.Hub.Store.GetApplication(name)
+	a, err := s.Core.Store.GetApplication(name)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	ts, err := s.Hub.Store.ListTargets(name)
+	ts, err := s.Core.Store.ListTargets(name)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -68,7 +68,7 @@ func (s *Admin) appView(name string) (*pb.GetApplicationResponse, error) {
 
 // ListApplications lists applications matching a label selector/project.
 func (s *Admin) ListApplications(_ context.Context, r *pb.ListApplicationsRequest) (*pb.ListApplicationsResponse, error) {
-	apps, err := s.Hub.Store.ListApplications()
+	apps, err := s.Core.Store.ListApplications()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -92,7 +92,7 @@ func (s *Admin) UpdateApplication(_ context.Context, r *pb.UpdateApplicationRequ
 	if err := validateApp(a); err != nil {
 		return nil, err
 	}
-	old, err := s.Hub.Store.GetApplication(a.GetName())
+	old, err := s.Core.Store.GetApplication(a.GetName())
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -100,7 +100,7 @@ func (s *Admin) UpdateApplication(_ context.Context, r *pb.UpdateApplicationRequ
 		return nil, err
 	}
 	a.CreatedAt = old.GetCreatedAt()
-	if err := s.Hub.Store.PutApplication(a, true); err != nil {
+	if err := s.Core.Store.PutApplication(a, true); err != nil {
 		return nil, grpcErr(err)
 	}
 	s.reconcileLater(a.GetName())
@@ -110,24 +110,24 @@ func (s *Admin) UpdateApplication(_ context.Context, r *pb.UpdateApplicationRequ
 // DeleteApplication removes an application; with cascade its spokes delete
 // its objects.
 func (s *Admin) DeleteApplication(_ context.Context, r *pb.DeleteApplicationRequest) (*pb.DeleteApplicationResponse, error) {
-	ts, err := s.Hub.Store.ListTargets(r.GetName())
+	ts, err := s.Core.Store.ListTargets(r.GetName())
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	if err := s.Hub.Store.DeleteApplication(r.GetName()); err != nil {
+	if err := s.Core.Store.DeleteApplication(r.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
 	for _, t := range ts {
-		s.Hub.Spokes.TargetRemoved(t.GetCluster(), r.GetName(), r.GetCascade())
+		s.Core.Spokes.TargetRemoved(t.GetCluster(), r.GetName(), r.GetCascade())
 	}
 	return &pb.DeleteApplicationResponse{}, nil
 }
 
 // WatchApplications streams target changes, starting with the current state.
 func (s *Admin) WatchApplications(r *pb.WatchApplicationsRequest, stream pb.ApplicationService_WatchApplicationsServer) error {
-	w := s.Hub.Events.subscribe(r.GetName())
-	defer s.Hub.Events.unsubscribe(w)
-	ts, err := s.Hub.Store.ListTargets(r.GetName())
+	w := s.Core.Events.subscribe(r.GetName())
+	defer s.Core.Events.unsubscribe(w)
+	ts, err := s.Core.Store.ListTargets(r.GetName())
 	if err != nil {
 		return grpcErr(err)
 	}

@@ -32,7 +32,7 @@ func (s *Admin) AddCluster(_ context.Context, r *pb.AddClusterRequest) (*pb.AddC
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	c := &pb.Cluster{Name: r.GetName(), Labels: r.GetLabels(), CreatedAt: timestamppb.Now(), State: pb.ConnectionState_CONNECTION_STATE_DISCONNECTED}
-	if err := s.Hub.Store.AddCluster(c, token); err != nil {
+	if err := s.Core.Store.AddCluster(c, token); err != nil {
 		return nil, grpcErr(err)
 	}
 	s.reconcileAll()
@@ -41,9 +41,9 @@ func (s *Admin) AddCluster(_ context.Context, r *pb.AddClusterRequest) (*pb.AddC
 
 // reconcileAll re-evaluates every application (cluster set changed).
 func (s *Admin) reconcileAll() {
-	apps, err := s.Hub.Store.ListApplications()
+	apps, err := s.Core.Store.ListApplications()
 	if err != nil {
-		s.Hub.log.Warn("list applications", "err", err)
+		s.Core.log.Warn("list applications", "err", err)
 		return
 	}
 	for _, a := range apps {
@@ -53,13 +53,13 @@ func (s *Admin) reconcileAll() {
 
 // GetCluster reads a cluster.
 func (s *Admin) GetCluster(_ context.Context, r *pb.GetClusterRequest) (*pb.GetClusterResponse, error) {
-	c, err := s.Hub.Store.GetCluster(r.GetName())
+	c, err := s.Core.Store.GetCluster(r.GetName())
 	return &pb.GetClusterResponse{Cluster: c}, grpcErr(err)
 }
 
 // ListClusters lists clusters matching a label selector.
 func (s *Admin) ListClusters(_ context.Context, r *pb.ListClustersRequest) (*pb.ListClustersResponse, error) {
-	cs, err := s.Hub.Store.ListClusters()
+	cs, err := s.Core.Store.ListClusters()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -74,10 +74,10 @@ func (s *Admin) ListClusters(_ context.Context, r *pb.ListClustersRequest) (*pb.
 
 // RemoveCluster unregisters a cluster; its token stops working.
 func (s *Admin) RemoveCluster(_ context.Context, r *pb.RemoveClusterRequest) (*pb.RemoveClusterResponse, error) {
-	if err := s.Hub.Store.RemoveCluster(r.GetName()); err != nil {
+	if err := s.Core.Store.RemoveCluster(r.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
-	s.Hub.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "cluster %s was removed", r.GetName()))
+	s.Core.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "cluster %s was removed", r.GetName()))
 	s.reconcileAll()
 	return &pb.RemoveClusterResponse{}, nil
 }
@@ -88,9 +88,9 @@ func (s *Admin) RotateClusterToken(_ context.Context, r *pb.RotateClusterTokenRe
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	if err := s.Hub.Store.RotateClusterToken(r.GetName(), token); err != nil {
+	if err := s.Core.Store.RotateClusterToken(r.GetName(), token); err != nil {
 		return nil, grpcErr(err)
 	}
-	s.Hub.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "the token of cluster %s was rotated", r.GetName()))
+	s.Core.Spokes.Disconnect(r.GetName(), status.Errorf(codes.Unauthenticated, "the token of cluster %s was rotated", r.GetName()))
 	return &pb.RotateClusterTokenResponse{Token: token}, nil
 }

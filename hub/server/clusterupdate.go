@@ -18,7 +18,7 @@ func (s *Admin) UpdateCluster(_ context.Context, r *pb.UpdateClusterRequest) (*p
 		return nil, err
 	}
 	var out *pb.Cluster
-	err := s.Hub.Store.UpdateCluster(r.GetName(), func(c *pb.Cluster) {
+	err := s.Core.Store.UpdateCluster(r.GetName(), func(c *pb.Cluster) {
 		if c.Labels == nil {
 			c.Labels = map[string]string{}
 		}

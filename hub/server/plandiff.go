@@ -18,10 +18,10 @@ import (
 func (s *Admin) planDiffs(ctx context.Context, app, cluster string, next *pb.Plan) ([]*pb.ObjectDiff, string, error) {
 	var cur []*unstructured.Unstructured
 	curHash := ""
-	d, err := s.Hub.Store.GetDesired(app, cluster)
+	d, err := s.Core.Store.GetDesired(app, cluster)
 	switch {
 	case err == nil:
-		p, err := s.Hub.Store.GetPlan(d.PlanHash)
+		p, err := s.Core.Store.GetPlan(d.PlanHash)
 		if err != nil {
 			return nil, "", err
 		}

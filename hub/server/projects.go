@@ -18,7 +18,7 @@ func (s *Admin) CreateProject(_ context.Context, r *pb.CreateProjectRequest) (*p
 	if err := validateProject(p); err != nil {
 		return nil, err
 	}
-	if err := s.Hub.Store.PutProject(p, r.GetUpsert()); err != nil {
+	if err := s.Core.Store.PutProject(p, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
 	}
 	return &pb.CreateProjectResponse{Project: p}, nil
@@ -26,19 +26,19 @@ func (s *Admin) CreateProject(_ context.Context, r *pb.CreateProjectRequest) (*p
 
 // GetProject reads a project.
 func (s *Admin) GetProject(_ context.Context, r *pb.GetProjectRequest) (*pb.GetProjectResponse, error) {
-	p, err := s.Hub.Store.GetProject(r.GetName())
+	p, err := s.Core.Store.GetProject(r.GetName())
 	return &pb.GetProjectResponse{Project: p}, grpcErr(err)
 }
 
 // ListProjects lists projects.
 func (s *Admin) ListProjects(context.Context, *pb.ListProjectsRequest) (*pb.ListProjectsResponse, error) {
-	ps, err := s.Hub.Store.ListProjects()
+	ps, err := s.Core.Store.ListProjects()
 	return &pb.ListProjectsResponse{Projects: ps}, grpcErr(err)
 }
 
 // DeleteProject deletes a project no application uses.
 func (s *Admin) DeleteProject(_ context.Context, r *pb.DeleteProjectRequest) (*pb.DeleteProjectResponse, error) {
-	apps, err := s.Hub.Store.ListApplications()
+	apps, err := s.Core.Store.ListApplications()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -47,5 +47,5 @@ func (s *Admin) DeleteProject(_ context.Context, r *pb.DeleteProjectRequest) (*p
 			return nil, status.Errorf(codes.FailedPrecondition, "project %s is used by application %s", r.GetName(), a.GetName())
 		}
 	}
-	return &pb.DeleteProjectResponse{}, grpcErr(s.Hub.Store.DeleteProject(r.GetName()))
+	return &pb.DeleteProjectResponse{}, grpcErr(s.Core.Store.DeleteProject(r.GetName()))
 }

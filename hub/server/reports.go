@@ -11,9 +11,10 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// Hub ties the controller, the spoke streams and the watchers together: it
+// Core ties the controller, the spoke streams and the watchers together
+// inside the hub daemon (hub.Hub): it
 // is the controller's Notifier and the streams' Reports.
-type Hub struct {
+type Core struct {
 	Store  *store.Store
 	Spokes *Spokes
 	Events *Events
@@ -29,31 +30,31 @@ type logger interface {
 	Warn(msg string, args ...any)
 }
 
-// NewHub wires a hub; call SetSpokes before serving.
-func NewHub(st *store.Store, ev *Events, log logger) *Hub {
-	return &Hub{Store: st, Events: ev, log: log}
+// NewCore wires the core; call SetSpokes before serving.
+func NewCore(st *store.Store, ev *Events, log logger) *Core {
+	return &Core{Store: st, Events: ev, log: log}
 }
 
 // DesiredChanged implements controller.Notifier.
-func (h *Hub) DesiredChanged(cluster, app string) { h.Spokes.DesiredChanged(cluster, app) }
+func (h *Core) DesiredChanged(cluster, app string) { h.Spokes.DesiredChanged(cluster, app) }
 
 // TargetRemoved implements controller.Notifier.
-func (h *Hub) TargetRemoved(cluster, app string, prune bool) {
+func (h *Core) TargetRemoved(cluster, app string, prune bool) {
 	h.Spokes.TargetRemoved(cluster, app, prune)
 }
 
 // TargetUpdated implements controller.Notifier.
-func (h *Hub) TargetUpdated(t *pb.TargetStatus) { h.Events.Publish(t) }
+func (h *Core) TargetUpdated(t *pb.TargetStatus) { h.Events.Publish(t) }
 
 // maxResources bounds a target's stored resource list.
-func (h *Hub) maxResources() int {
+func (h *Core) maxResources() int {
 	if h.Spokes == nil {
 		return DefaultSpokeLimits().MaxReportItems
 	}
 	return h.Spokes.Limits.MaxReportItems
 }
 
-func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
+func (h *Core) update(app, cluster string, fn func(*pb.TargetStatus)) {
 	// Only for a target assigned to this cluster: reports for a deleted
 	// application, a removed target or another cluster's are dropped.
 	t, err := h.Store.UpdateAssignedTarget(app, cluster, func(t *pb.TargetStatus) {
@@ -75,7 +76,7 @@ func (h *Hub) update(app, cluster string, fn func(*pb.TargetStatus)) {
 }
 
 // Ack implements Reports: a refused plan fails the operation.
-func (h *Hub) Ack(cluster string, a *pb.PlanAck) {
+func (h *Core) Ack(cluster string, a *pb.PlanAck) {
 	if a.GetError() == "" {
 		return
 	}
@@ -89,7 +90,7 @@ func (h *Hub) Ack(cluster string, a *pb.PlanAck) {
 }
 
 // Progress implements Reports.
-func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
+func (h *Core) Progress(cluster string, p *pb.SyncProgress) {
 	op := p.GetOperation()
 	// History first: whoever waits for the status (app wait) then reads a
 	// finished history entry.
@@ -131,7 +132,7 @@ func (h *Hub) Progress(cluster string, p *pb.SyncProgress) {
 
 // keepsObjects says whether a target's plan keeps objects Git no longer
 // has (Plan.extraneous).
-func (h *Hub) keepsObjects(app, cluster, planHash string) bool {
+func (h *Core) keepsObjects(app, cluster, planHash string) bool {
 	p, err := h.Store.GetPlan(planHash)
 	if err != nil {
 		h.log.Warn("plan", "app", app, "cluster", cluster, "plan", planHash, "err", err)
@@ -178,7 +179,7 @@ func refKey(r *pb.ObjectRef) string {
 }
 
 // Health implements Reports.
-func (h *Hub) Health(cluster string, r *pb.HealthReport) {
+func (h *Core) Health(cluster string, r *pb.HealthReport) {
 	h.update(r.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Health = r.GetHealth()
 		sync := map[string]*pb.ResourceStatus{}
@@ -196,7 +197,7 @@ func (h *Hub) Health(cluster string, r *pb.HealthReport) {
 }
 
 // Drift implements Reports.
-func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
+func (h *Core) Drift(cluster string, d *pb.DriftReport) {
 	behind := false
 	if des, err := h.Store.GetDesired(d.GetApplication(), cluster); err == nil {
 		behind = des.BehindGit()
@@ -228,7 +229,7 @@ func (h *Hub) Drift(cluster string, d *pb.DriftReport) {
 
 // desired reads a target's desired state and whether planHash is still
 // its plan (a report about an older plan changes nothing).
-func (h *Hub) desired(app, cluster, planHash string) (store.Desired, bool) {
+func (h *Core) desired(app, cluster, planHash string) (store.Desired, bool) {
 	d, err := h.Store.GetDesired(app, cluster)
 	return d, err == nil && d.PlanHash == planHash
 }
@@ -236,7 +237,7 @@ func (h *Hub) desired(app, cluster, planHash string) (store.Desired, bool) {
 // finish records the end of an operation on d, the target's desired state
 // (current: the operation ran its plan), in history; the controller
 // retries a failure (controller/retry.go).
-func (h *Hub) finish(app, cluster string, d store.Desired, current bool, phase pb.OperationPhase, msg string) {
+func (h *Core) finish(app, cluster string, d store.Desired, current bool, phase pb.OperationPhase, msg string) {
 	syncResults.WithLabelValues(phase.String()).Inc()
 	if !current {
 		return

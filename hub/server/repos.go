@@ -12,7 +12,7 @@ import (
 // Repos serves RepositoryService: credentials are write-only.
 type Repos struct {
 	pb.UnimplementedRepositoryServiceServer
-	Hub *Hub
+	Core *Core
 }
 
 // redact returns r without its secrets, saying which are stored.
@@ -30,7 +30,7 @@ func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*p
 	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "ssh://") || strings.Contains(u, "@")) {
 		return nil, invalid("repository URL %q: want https://, http://, ssh:// or user@host:path", u)
 	}
-	if err := s.Hub.Store.PutRepository(repo, r.GetUpsert()); err != nil {
+	if err := s.Core.Store.PutRepository(repo, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
 	}
 	return &pb.AddRepositoryResponse{Repository: redact(repo)}, nil
@@ -38,7 +38,7 @@ func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*p
 
 // ListRepositories lists repositories without their secrets.
 func (s *Repos) ListRepositories(context.Context, *pb.ListRepositoriesRequest) (*pb.ListRepositoriesResponse, error) {
-	rs, err := s.Hub.Store.ListRepositories()
+	rs, err := s.Core.Store.ListRepositories()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -51,5 +51,5 @@ func (s *Repos) ListRepositories(context.Context, *pb.ListRepositoriesRequest) (
 
 // RemoveRepository forgets a repository's credentials.
 func (s *Repos) RemoveRepository(_ context.Context, r *pb.RemoveRepositoryRequest) (*pb.RemoveRepositoryResponse, error) {
-	return &pb.RemoveRepositoryResponse{}, grpcErr(s.Hub.Store.RemoveRepository(r.GetUrl()))
+	return &pb.RemoveRepositoryResponse{}, grpcErr(s.Core.Store.RemoveRepository(r.GetUrl()))
 }

@@ -11,13 +11,13 @@ import (
 // Rollouts serves RolloutService.
 type Rollouts struct {
 	pb.UnimplementedRolloutServiceServer
-	Hub  *Hub
+	Core *Core
 	Ctrl *controller.Controller
 }
 
 // GetRollout returns an application's current (or last) rollout.
 func (s *Rollouts) GetRollout(_ context.Context, r *pb.GetRolloutRequest) (*pb.GetRolloutResponse, error) {
-	ro, err := s.Hub.Store.GetRollout(r.GetName())
+	ro, err := s.Core.Store.GetRollout(r.GetName())
 	return &pb.GetRolloutResponse{Rollout: ro}, grpcErr(err)
 }
 
@@ -61,7 +61,7 @@ func (s *Admin) ApproveApplication(_ context.Context, r *pb.ApproveApplicationRe
 
 // checkDeps rejects dependsOn cycles.
 func (s *Admin) checkDeps(a *pb.Application) error {
-	apps, err := s.Hub.Store.ListApplications()
+	apps, err := s.Core.Store.ListApplications()
 	if err != nil {
 		return grpcErr(err)
 	}

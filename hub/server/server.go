@@ -31,21 +31,21 @@ type GRPCOptions struct {
 // NewGRPC builds the gRPC server with every service registered. The
 // interceptors run in this order: audit (sees every outcome), panic
 // recovery, authentication, per-service limits.
-func NewGRPC(hub *Hub, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) *grpc.Server {
+func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) *grpc.Server {
 	lm := newLimiter(o.Limits)
 	s := grpc.NewServer(append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), UnaryAuth(hub.Store), lm.unary()),
-		grpc.ChainStreamInterceptor(StreamRecover(o.Log), StreamAuth(hub.Store), lm.stream()),
+		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), UnaryAuth(core.Store), lm.unary()),
+		grpc.ChainStreamInterceptor(StreamRecover(o.Log), StreamAuth(core.Store), lm.stream()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(o.Limits.maxRecv()), grpc.MaxSendMsgSize(o.Limits.MaxSendMessageBytes),
 	}, extra...)...)
-	pb.RegisterSpokeServiceServer(s, hub.Spokes)
+	pb.RegisterSpokeServiceServer(s, core.Spokes)
 	pb.RegisterApplicationServiceServer(s, admin)
 	pb.RegisterProjectServiceServer(s, admin)
 	pb.RegisterClusterServiceServer(s, admin)
-	pb.RegisterRolloutServiceServer(s, &Rollouts{Hub: hub, Ctrl: admin.Ctrl})
-	pb.RegisterRepositoryServiceServer(s, &Repos{Hub: hub})
+	pb.RegisterRolloutServiceServer(s, &Rollouts{Core: core, Ctrl: admin.Ctrl})
+	pb.RegisterRepositoryServiceServer(s, &Repos{Core: core})
 	pb.RegisterAuditServiceServer(s, o.Audit)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -57,17 +57,17 @@ func NewGRPC(hub *Hub, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) 
 // NewHTTP serves /api/webhook, /metrics and /healthz, none of which needs
 // a token (the webhook checks its secret). pprof is never here: see
 // NewPprof.
-func NewHTTP(hub *Hub, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
+func NewHTTP(core *Core, refresher Refresher, secret string, reg *prometheus.Registry) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/api/webhook", &Webhook{Secret: secret, Hub: hub, Refresher: refresher})
+	mux.Handle("/api/webhook", &Webhook{Secret: secret, Core: core, Refresher: refresher})
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if _, err := hub.Store.ListProjects(); err != nil {
+		if _, err := core.Store.ListProjects(); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		if _, err := w.Write([]byte("ok\n")); err != nil {
-			hub.log.Warn("healthz reply", "err", err)
+			core.log.Warn("healthz reply", "err", err)
 		}
 	})
 	return mux

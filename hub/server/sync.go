@@ -25,7 +25,7 @@ func (s *Admin) SyncApplication(ctx context.Context, r *pb.SyncApplicationReques
 		var ts *pb.TargetStatus
 		if r.GetDryRun() {
 			ts = s.dryRun(ctx, r.GetName(), p)
-		} else if ts, err = s.Hub.Store.GetTarget(r.GetName(), p.Cluster); err != nil {
+		} else if ts, err = s.Core.Store.GetTarget(r.GetName(), p.Cluster); err != nil {
 			return nil, grpcErr(err)
 		}
 		out.Targets = append(out.Targets, ts)
@@ -60,7 +60,7 @@ func (s *Admin) dryRun(ctx context.Context, app string, p controller.Planned) *p
 		Operation: &pb.Operation{PlanHash: p.Plan.GetHash(), Revision: p.Plan.GetRevision(), TotalSteps: int32(len(p.Plan.GetSteps()))}}
 	lctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
 	defer cancel()
-	live, err := s.Hub.Spokes.LiveDiff(lctx, p.Cluster, p.Plan)
+	live, err := s.Core.Spokes.LiveDiff(lctx, p.Cluster, p.Plan)
 	if err != nil {
 		ts.Error = "dry run: " + err.Error()
 		return ts

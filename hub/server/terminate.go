@@ -25,7 +25,7 @@ const featureTerminate = "terminate"
 // connected fails it with Unavailable. Nothing is sent unless every
 // chosen spoke can take it.
 func (s *Admin) TerminateOperation(ctx context.Context, r *pb.TerminateOperationRequest) (*pb.TerminateOperationResponse, error) {
-	if _, err := s.Hub.Store.GetApplication(r.GetName()); err != nil {
+	if _, err := s.Core.Store.GetApplication(r.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
 	running, err := s.runningTargets(r)
@@ -33,7 +33,7 @@ func (s *Admin) TerminateOperation(ctx context.Context, r *pb.TerminateOperation
 		return nil, err
 	}
 	for _, t := range running {
-		if err := s.Hub.Spokes.canTerminate(t.GetCluster()); err != nil {
+		if err := s.Core.Spokes.canTerminate(t.GetCluster()); err != nil {
 			return nil, status.Errorf(codes.Unavailable, "application %s on cluster %s: %v", r.GetName(), t.GetCluster(), err)
 		}
 	}
@@ -41,10 +41,10 @@ func (s *Admin) TerminateOperation(ctx context.Context, r *pb.TerminateOperation
 	by := who(ctx)
 	for _, t := range running {
 		m := &pb.TerminateOperation{Application: r.GetName(), PlanHash: t.GetOperation().GetPlanHash(), InitiatedBy: by}
-		if err := s.Hub.Spokes.terminate(t.GetCluster(), m); err != nil {
+		if err := s.Core.Spokes.terminate(t.GetCluster(), m); err != nil {
 			return nil, status.Errorf(codes.Unavailable, "application %s on cluster %s: %v", r.GetName(), t.GetCluster(), err)
 		}
-		s.Hub.log.Info("terminate requested", "app", r.GetName(), "cluster", t.GetCluster(), "plan", shortHash(m.GetPlanHash()), "by", by)
+		s.Core.log.Info("terminate requested", "app", r.GetName(), "cluster", t.GetCluster(), "plan", shortHash(m.GetPlanHash()), "by", by)
 		out.Targets = append(out.Targets, t)
 	}
 	return out, nil
@@ -53,7 +53,7 @@ func (s *Admin) TerminateOperation(ctx context.Context, r *pb.TerminateOperation
 // runningTargets returns the targets whose operation TerminateOperation
 // stops, refusing a named cluster that is not a target or runs none.
 func (s *Admin) runningTargets(r *pb.TerminateOperationRequest) ([]*pb.TargetStatus, error) {
-	ts, err := s.Hub.Store.ListTargets(r.GetName())
+	ts, err := s.Core.Store.ListTargets(r.GetName())
 	if err != nil {
 		return nil, grpcErr(err)
 	}

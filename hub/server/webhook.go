@@ -22,7 +22,7 @@ type Refresher interface {
 // Gitea X-Gitea-Signature) or carry it (GitLab X-Gitlab-Token).
 type Webhook struct {
 	Secret    string
-	Hub       *Hub
+	Core *Core
 	Refresher Refresher
 }
 
@@ -68,7 +68,7 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	webhooks.WithLabelValues("ok").Inc()
 	rw.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(rw).Encode(map[string]any{"refreshed": matched}); err != nil {
-		w.Hub.log.Warn("webhook reply", "err", err)
+		w.Core.log.Warn("webhook reply", "err", err)
 	}
 }
 
@@ -156,9 +156,9 @@ func normalizeURL(u string) string {
 
 // matching returns the applications' repository URLs the push names.
 func (w *Webhook) matching(urls []string) []string {
-	apps, err := w.Hub.Store.ListApplications()
+	apps, err := w.Core.Store.ListApplications()
 	if err != nil {
-		w.Hub.log.Warn("webhook", "err", err)
+		w.Core.log.Warn("webhook", "err", err)
 		return nil
 	}
 	pushed := map[string]bool{}
