@@ -22,7 +22,7 @@ type Refresher interface {
 // Gitea X-Gitea-Signature) or carry it (GitLab X-Gitlab-Token).
 type Webhook struct {
 	Secret    string
-	Core *Core
+	Core      *Core
 	Refresher Refresher
 }
 
