@@ -152,3 +152,38 @@ func (e *env) waitOperation(app, cluster string, ok func(*pb.Operation) bool) *p
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A plan the spoke refuses fails like a failed sync: retried up to the
+// limit, never more.
+func TestRefusedPlanRetriesStop(t *testing.T) {
+	e := start(t)
+	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1")})
+	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pb.NewApplicationServiceClient(e.conn).CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source: &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "web"}, Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "web"},
+		SyncPolicy: &pb.SyncPolicy{Automated: true, Retry: &pb.RetryPolicy{Limit: 2, BackoffSeconds: 1, Factor: 1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.connect(added.GetToken(), &pb.Hello{AgentVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the first plan and two retries, each refused
+		pa := sp.nextPlan()
+		p := pa.GetPlan()
+		if err := sp.stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Ack{Ack: &pb.PlanAck{Seq: pa.GetSeq(), Application: p.GetApplication(),
+			PlanHash: p.GetHash(), Error: "refused by the spoke's guard (test)"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	op := e.waitOperation("web", "east", func(op *pb.Operation) bool {
+		return op.GetRetryCount() == 2 && op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_FAILED
+	})
+	if op.GetNextRetryAt() != nil {
+		t.Errorf("a retry scheduled past the limit after a refusal: %v", op)
+	}
+}

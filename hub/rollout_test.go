@@ -256,6 +256,23 @@ func TestRolloutHaltsAndReverts(t *testing.T) {
 				default:
 				}
 			}
+			if onFailure == "halt" {
+				// Resumed after the fix, the failed step runs the canary's
+				// plan again (not "already at this revision").
+				bad.Store("")
+				if _, err := pb.NewRolloutServiceClient(e.conn).ResumeRollout(e.admin, &pb.ResumeRolloutRequest{Name: "web"}); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case again := <-spokes["c000"].plans:
+					if again.GetHash() != canary.GetHash() {
+						t.Errorf("resume sent plan %s, want the failed %s again", again.GetHash(), canary.GetHash())
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("resume sent the failed canary nothing")
+				}
+				e.waitRollout("web", pb.RolloutPhase_ROLLOUT_PHASE_COMPLETED, v2)
+			}
 			if onFailure == "revert" {
 				back := <-spokes["c000"].plans
 				if back.GetRevision() != v1 {

@@ -65,20 +65,14 @@ func (c *Controller) release(a *pb.Application, cluster string) error {
 	return c.assignPending(a, cluster, pend, "automated")
 }
 
-// assignPending assigns a pending plan and clears the wait.
+// assignPending assigns a pending plan.
 func (c *Controller) assignPending(a *pb.Application, cluster string, pend store.Pending, by string) error {
 	p, err := c.store.GetPlan(pend.PlanHash)
 	if err != nil {
 		return err
 	}
 	t := target{cluster: &pb.Cluster{Name: cluster}, revision: pend.Revision, plan: p, content: pend.ContentHash, inventory: pend.Inventory}
-	if err := c.assign(a, t, by); err != nil {
-		return err
-	}
-	if err := c.store.DeletePending(a.GetName(), cluster); err != nil {
-		return err
-	}
-	return c.setWaiting(a.GetName(), cluster, "", "")
+	return c.assign(a, t, by) // which deletes the pending plan and clears the wait
 }
 
 func (c *Controller) setWaiting(app, cluster, why, planHash string) error {
@@ -170,6 +164,7 @@ func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.Targe
 		}
 		out = append(out, ts)
 	}
+	c.work.Add(app) // a rollout step or a sync window may let it through now
 	for h := range want {
 		return nil, fmt.Errorf("application %s: plan %s is not pending (superseded by a newer revision, or already assigned)", app, h)
 	}

@@ -177,7 +177,19 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 	if err != nil {
 		return err
 	}
+	// A plan waiting at a gate that is assigned another way (manual sync,
+	// rollback) waits no more: the gate must not run it a second time.
+	pend, perr := c.store.GetPending(a.GetName(), t.cluster.GetName())
+	done := perr == nil && pend.PlanHash == t.plan.GetHash()
+	if done {
+		if err := c.store.DeletePending(a.GetName(), t.cluster.GetName()); err != nil {
+			return err
+		}
+	}
 	ts, err := c.store.UpdateTarget(a.GetName(), t.cluster.GetName(), func(ts *pb.TargetStatus) {
+		if done || ts.GetPendingPlanHash() == t.plan.GetHash() {
+			ts.Waiting, ts.PendingPlanHash = "", ""
+		}
 		ts.Revision = t.revision
 		// Health is of the new plan from now on: nothing stale gates a rollout.
 		ts.Health = pb.Health_HEALTH_PROGRESSING

@@ -39,33 +39,36 @@ func (c *Controller) retryFailed(a *pb.Application, w *wakeup) error {
 	if err != nil {
 		return err
 	}
+	var errs []error // one target's trouble holds back no other's retry
 	for _, t := range ts {
-		op := t.GetOperation()
-		if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || op.GetRetryCount() >= r.GetLimit() || Terminated(op) {
-			continue
-		}
-		d, err := c.store.GetDesired(a.GetName(), t.GetCluster())
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if d.PlanHash != op.GetPlanHash() {
-			continue // a newer plan superseded the failed one
-		}
-		due, err := c.retryDue(a, t, r)
-		if err != nil {
-			return err
-		}
-		if due.After(c.now()) {
-			w.by(due)
-			continue
-		}
-		if err := c.retry(a, t.GetCluster(), d, op.GetRetryCount()+1); err != nil {
-			return err
+		if err := c.retryTarget(a, t, r, w); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// retryTarget schedules or runs the retry of one failed target.
+func (c *Controller) retryTarget(a *pb.Application, t *pb.TargetStatus, r *pb.RetryPolicy, w *wakeup) error {
+	op := t.GetOperation()
+	if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || op.GetRetryCount() >= r.GetLimit() || Terminated(op) {
+		return nil
+	}
+	d, err := c.store.GetDesired(a.GetName(), t.GetCluster())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.PlanHash != op.GetPlanHash()) {
+		return nil // no plan, or a newer plan superseded the failed one
+	} else if err != nil {
+		return err
+	}
+	due, err := c.retryDue(a, t, r)
+	if err != nil {
+		return err
+	}
+	if due.After(c.now()) {
+		w.by(due)
+		return nil
+	}
+	return c.retry(a, t.GetCluster(), d, op.GetRetryCount()+1)
 }
 
 // retryDue returns when a failed target is retried, recording it on the

@@ -25,7 +25,7 @@ import (
 func (c *Controller) ensureRollout(a *pb.Application, revision string, clusters []*pb.Cluster) error {
 	r, err := c.store.GetRollout(a.GetName())
 	if err == nil && r.GetRevision() == revision {
-		return nil
+		return c.addJoined(a, r, clusters)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -49,6 +49,29 @@ func (c *Controller) ensureRollout(a *pb.Application, revision string, clusters 
 		&pb.Rollout{Revision: revision, StartedAt: now, UpdatedAt: now})
 	c.log.Info("rollout started", "app", a.GetName(), "revision", revision, "steps", len(nr.Steps))
 	return c.store.PutRollout(nr)
+}
+
+// addJoined gives clusters that joined the application after its rollout
+// of this revision began a step of their own (pkg/rollout.AddTargets).
+func (c *Controller) addJoined(a *pb.Application, r *pb.Rollout, clusters []*pb.Cluster) error {
+	cur := wire.RolloutFromPB(r)
+	names := make([]string, 0, len(clusters))
+	for _, cl := range clusters {
+		names = append(names, cl.GetName())
+	}
+	if !rollout.AddTargets(&cur, names) {
+		return nil
+	}
+	st := &cur.Steps[len(cur.Steps)-1]
+	for i := range st.Targets {
+		if d, err := c.store.GetDesired(a.GetName(), st.Targets[i].Cluster); err == nil {
+			st.Targets[i].PreviousPlan = d.PlanHash
+		}
+	}
+	next := wire.RolloutToPB(cur, r)
+	next.UpdatedAt = timestamppb.New(c.now())
+	c.log.Info("clusters joined the rollout", "app", a.GetName(), "revision", r.GetRevision(), "clusters", len(st.Targets))
+	return c.store.PutRollout(next)
 }
 
 func active(r *pb.Rollout) bool {
@@ -96,24 +119,22 @@ func (c *Controller) drive(app string) (time.Time, error) {
 	cur := wire.RolloutFromPB(r)
 	obs, pend, wake := c.observe(a, cur)
 	d := rollout.Advance(cur, strategy(a.GetRollout()), obs, c.now())
-	if err := c.launch(a, d, pend); err != nil {
-		return time.Time{}, err
-	}
+	launchErr := c.launch(a, &d, pend)
 	if err := c.revert(a, &d); err != nil {
-		return time.Time{}, err
+		return time.Time{}, errors.Join(launchErr, err)
 	}
 	if !wake.IsZero() && (d.Wake.IsZero() || wake.Before(d.Wake)) {
 		d.Wake = wake
 	}
 	next := wire.RolloutToPB(d.Rollout, r)
 	if proto.Equal(next, r) {
-		return d.Wake, nil
+		return d.Wake, launchErr
 	}
 	next.UpdatedAt = timestamppb.New(c.now())
 	if d.Rollout.Phase == rollout.Halted && r.GetPhase() != pb.RolloutPhase_ROLLOUT_PHASE_HALTED {
 		c.log.Warn("rollout halted", "app", app, "reason", d.Rollout.Message)
 	}
-	return d.Wake, c.store.PutRollout(next)
+	return d.Wake, errors.Join(launchErr, c.store.PutRollout(next))
 }
 
 // observe reads what pkg/rollout needs of each target: its state at the
@@ -133,7 +154,7 @@ func (c *Controller) observe(a *pb.Application, r rollout.Rollout) (map[string]r
 				ok, failed, why := c.targetState(a.GetName(), t.Cluster, t.PreviousPlan, true)
 				obs[t.Cluster] = rollout.Observed{Ready: ok, Failed: failed, Why: why}
 			case t.Phase == rollout.TargetPending && i == r.Step:
-				o, p, at := c.observePending(a, t.Cluster)
+				o, p, at := c.observePending(a, t)
 				obs[t.Cluster], pend[t.Cluster] = o, p
 				if !at.IsZero() && (wake.IsZero() || at.Before(wake)) {
 					wake = at
@@ -146,9 +167,14 @@ func (c *Controller) observe(a *pb.Application, r rollout.Rollout) (map[string]r
 
 // observePending reads a pending target's plan and what holds it:
 // approval, a sync window (and when it turns), a dependency.
-func (c *Controller) observePending(a *pb.Application, cluster string) (rollout.Observed, store.Pending, time.Time) {
+func (c *Controller) observePending(a *pb.Application, t rollout.Target) (rollout.Observed, store.Pending, time.Time) {
+	cluster := t.Cluster
 	p, err := c.store.GetPending(a.GetName(), cluster)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) && t.Plan != "" {
+		// Launched before and failed (resumed after a halt): its plan
+		// goes again.
+		p = store.Pending{PlanHash: t.Plan, Approved: true}
+	} else if errors.Is(err, store.ErrNotFound) {
 		return rollout.Observed{}, p, time.Time{}
 	} else if err != nil {
 		return rollout.Observed{PendingPlan: "?", Hold: "waiting: " + err.Error()}, p, time.Time{}
@@ -168,12 +194,13 @@ func (c *Controller) observePending(a *pb.Application, cluster string) (rollout.
 	return o, p, time.Time{}
 }
 
-// launch assigns the pending plans the decision launches, side by side:
-// their writes share commits.
-func (c *Controller) launch(a *pb.Application, d rollout.Decision, pend map[string]store.Pending) error {
-	step := ""
+// launch assigns the plans the decision launches, side by side (their
+// writes share commits); a launch that fails is pending again, recorded
+// with the others before the error is returned.
+func (c *Controller) launch(a *pb.Application, d *rollout.Decision, pend map[string]store.Pending) error {
+	by := "rollout"
 	if st := d.Rollout.Current(); st != nil {
-		step = st.Name
+		by += " " + st.Name
 	}
 	errs := make([]error, len(d.Launch))
 	var wg sync.WaitGroup
@@ -181,11 +208,35 @@ func (c *Controller) launch(a *pb.Application, d rollout.Decision, pend map[stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.assignPending(a, l.Cluster, pend[l.Cluster], "rollout "+step)
+			p := pend[l.Cluster]
+			if p.ContentHash == "" { // resumed after a failure: its plan again
+				errs[i] = c.relaunch(a, l.Cluster, l.Plan, by)
+			} else {
+				errs[i] = c.assignPending(a, l.Cluster, p, by)
+			}
 		}()
 	}
 	wg.Wait()
+	for i, l := range d.Launch {
+		if errs[i] != nil {
+			rollout.LaunchFailed(&d.Rollout, l.Cluster, errs[i])
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// relaunch assigns a target a plan of the rollout again (a step resumed
+// after its failure).
+func (c *Controller) relaunch(a *pb.Application, cluster, planHash, by string) error {
+	p, err := c.store.GetPlan(planHash)
+	if err != nil {
+		return err
+	}
+	t := target{cluster: &pb.Cluster{Name: cluster}, revision: p.GetRevision(), plan: p, content: "relaunch:" + planHash, inventory: inventoryOf(p)}
+	if d, err := c.store.GetDesired(a.GetName(), cluster); err == nil && d.PlanHash == planHash {
+		t.content, t.inventory = d.ContentHash, d.Inventory
+	}
+	return c.assign(a, t, by+" (resumed)")
 }
 
 // revert assigns the previous plans the decision asks for, each checked

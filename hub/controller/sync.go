@@ -77,7 +77,13 @@ func (r SyncRequest) changesContent() bool { return r.Revision != "" || len(r.On
 // clusters) whatever its sync policy: a manual sync. A dry run returns the
 // plans without assigning them.
 func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error) {
-	if err := c.Reconcile(ctx, r.App); err != nil {
+	if r.DryRun {
+		// Only the newest Git: a dry run assigns nothing, not even what
+		// automated sync would on a reconcile.
+		if err := c.fetchFor(ctx, r.App); err != nil {
+			return nil, err
+		}
+	} else if err := c.Reconcile(ctx, r.App); err != nil {
 		return nil, err
 	}
 	unlock := c.lockApp(r.App)
@@ -94,7 +100,7 @@ func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error)
 	if err != nil {
 		return nil, err
 	}
-	chosen, err := c.manualTargets(a, targets, r.Clusters)
+	chosen, err := c.manualTargets(a, targets, r.Clusters, !r.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +136,9 @@ func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error)
 }
 
 // manualTargets picks the targets a manual sync names (all when none) and
-// checks, before any is assigned, that each has a plan and that no sync
-// window holds it.
-func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters []string) ([]target, error) {
+// checks, before any is assigned, that each has a plan and (windows) that
+// no sync window holds it.
+func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters []string, windows bool) ([]target, error) {
 	want := map[string]bool{}
 	for _, n := range clusters {
 		want[n] = true
@@ -145,8 +151,10 @@ func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters
 		if t.err != nil {
 			return nil, fmt.Errorf("%s on %s: %w", a.GetName(), t.cluster.GetName(), t.err)
 		}
-		if err := c.checkManualWindow(a, t.cluster.GetName()); err != nil {
-			return nil, err
+		if windows {
+			if err := c.checkManualWindow(a, t.cluster.GetName()); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, t)
 	}
@@ -154,4 +162,17 @@ func (c *Controller) manualTargets(a *pb.Application, targets []target, clusters
 		return nil, fmt.Errorf("%s: some of the clusters %v are not targets of the application", a.GetName(), clusters)
 	}
 	return out, nil
+}
+
+// fetchFor brings an application's repository up to date without
+// reconciling it.
+func (c *Controller) fetchFor(ctx context.Context, app string) error {
+	a, err := c.store.GetApplication(app)
+	if err != nil {
+		return err
+	}
+	if err := c.fetch(ctx, a.GetSource().GetRepoUrl()); err != nil {
+		c.log.Warn("fetch failed", "repo", a.GetSource().GetRepoUrl(), "err", err)
+	}
+	return nil
 }

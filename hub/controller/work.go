@@ -115,15 +115,16 @@ func (c *Controller) runWork(ctx context.Context) {
 func (c *Controller) advance(app string) {
 	unlock := c.lockApp(app)
 	a, err := c.store.GetApplication(app)
+	if errors.Is(err, store.ErrNotFound) {
+		unlock()
+		return // deleted
+	}
 	var wake time.Duration
 	if err == nil {
 		wake, err = c.step(a)
 	}
 	unlock()
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return // deleted
-	case err != nil:
+	if err != nil {
 		c.log.Warn("advance", "app", app, "err", err)
 		wake = retryOnError
 	}
@@ -191,6 +192,7 @@ func (c *Controller) releasePending(a *pb.Application, w *wakeup) error {
 	if err != nil {
 		return err
 	}
+	var errs []error // one target's trouble holds back no other
 	for _, t := range ts {
 		if t.GetPendingPlanHash() == "" {
 			continue
@@ -199,17 +201,22 @@ func (c *Controller) releasePending(a *pb.Application, w *wakeup) error {
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		} else if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
 		if needsApproval(a) && !pend.Approved {
 			continue
 		}
 		if err := c.release(a, t.GetCluster()); err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
-		if v, err := c.windowVerdict(a, t.GetCluster(), false); err == nil && !v.Allowed {
+		switch v, err := c.windowVerdict(a, t.GetCluster(), false); {
+		case err != nil:
+			w.by(c.now().Add(retryOnError)) // the project's windows cannot be read: look again
+		case !v.Allowed:
 			w.by(v.Recheck)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }

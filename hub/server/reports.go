@@ -85,8 +85,18 @@ func (h *Core) Ack(cluster string, a *pb.PlanAck) {
 	d, current := h.desired(a.GetApplication(), cluster, a.GetPlanHash())
 	h.finish(a.GetApplication(), cluster, d, current, pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
 	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus) {
-		t.Operation = &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(), Message: msg, FinishedAt: timestamppb.Now()}
+		t.Operation = keepRetries(t.GetOperation(), &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(),
+			Message: msg, FinishedAt: timestamppb.Now()})
 	})
+}
+
+// keepRetries carries the hub's retry count of a plan over to the
+// operation a spoke reports for it: the spoke does not know it.
+func keepRetries(old, op *pb.Operation) *pb.Operation {
+	if old.GetPlanHash() == op.GetPlanHash() {
+		op.RetryCount = old.GetRetryCount() // the hub counts retries (controller/retry.go)
+	}
+	return op
 }
 
 // Progress implements Reports.
@@ -103,10 +113,7 @@ func (h *Core) Progress(cluster string, p *pb.SyncProgress) {
 		keeps = current && h.keepsObjects(p.GetApplication(), cluster, d.PlanHash)
 	}
 	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
-		if old := t.GetOperation(); old.GetPlanHash() == op.GetPlanHash() {
-			op.RetryCount = old.GetRetryCount() // the hub counts retries (controller/retry.go)
-		}
-		t.Operation = op
+		t.Operation = keepRetries(t.GetOperation(), op)
 		if op.GetRevision() != "" {
 			t.Revision = op.GetRevision()
 		}

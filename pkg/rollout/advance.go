@@ -171,6 +171,14 @@ func Reverted(r *Rollout, cluster, plan string, now time.Time) {
 	}
 }
 
+// LaunchFailed records that the hub could not assign a launched target's
+// plan: it is pending again, to launch at the next decision.
+func LaunchFailed(r *Rollout, cluster string, err error) {
+	if t := r.find(cluster); t != nil {
+		t.Phase, t.Plan, t.UpdatedAt, t.Message = TargetPending, "", time.Time{}, "launch failed: "+err.Error()
+	}
+}
+
 // NotReverted records why a target could not be reverted.
 func NotReverted(r *Rollout, cluster string, err error) {
 	if t := r.find(cluster); t != nil {

@@ -235,3 +235,35 @@ func TestFinishedStepDecidesAgainAtOnce(t *testing.T) {
 		t.Fatalf("step %d wake %v, want step 1 and a wake now", d.Rollout.Step, d.Wake)
 	}
 }
+
+// A launch the hub could not carry out is pending again, to go at the
+// next decision, with why.
+func TestLaunchFailed(t *testing.T) {
+	r, s := canary()
+	d := Advance(r, s, pending("P2", "a", "b", "c"), t0)
+	LaunchFailed(&d.Rollout, "a", errors.New("store: disk full"))
+	a := d.Rollout.Steps[0].Targets[0]
+	if a.Phase != TargetPending || a.Plan != "" || a.Message != "launch failed: store: disk full" {
+		t.Fatalf("after a failed launch: %+v", a)
+	}
+	if d2 := Advance(d.Rollout, s, pending("P2", "a", "b", "c"), t0.Add(time.Second)); !reflect.DeepEqual(d2.Launch, []Launch{{Cluster: "a", Plan: "P2"}}) {
+		t.Fatalf("the next decision launches %v, want a again", d2.Launch)
+	}
+}
+
+// A cluster that joins after the rollout completed gets the revision in a
+// step of its own; one already in the rollout is not added twice.
+func TestAddTargets(t *testing.T) {
+	r := Rollout{Application: "web", Phase: Completed, Step: 1, Steps: []Step{{Name: "all", Phase: StepSucceeded,
+		Targets: []Target{{Cluster: "a", Phase: TargetDone}}}}}
+	if AddTargets(&r, []string{"a"}) {
+		t.Fatal("a cluster already in the rollout was added")
+	}
+	if !AddTargets(&r, []string{"a", "c", "b"}) || r.Phase != Progressing || r.Step != 1 || phases(r) != "all[ a:Done ] joined[ b:Pending c:Pending ]" {
+		t.Fatalf("after joining: %v step %d %s", r.Phase, r.Step, phases(r))
+	}
+	d := Advance(r, Strategy{MaxUnavailable: 2}, pending("P1", "b", "c"), t0)
+	if len(d.Launch) != 2 {
+		t.Fatalf("joined clusters launched %v", d.Launch)
+	}
+}

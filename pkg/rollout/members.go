@@ -81,3 +81,30 @@ func matches(sel, labels map[string]string) bool {
 	}
 	return true
 }
+
+// AddTargets puts clusters that joined the application after its rollout
+// began into a last step of their own ("joined"), so that they get the
+// revision too; a completed rollout goes on with that step. It reports
+// whether any was added (clusters already in the rollout are skipped).
+func AddTargets(r *Rollout, clusters []string) bool {
+	in := map[string]bool{}
+	for _, s := range r.Steps {
+		for _, t := range s.Targets {
+			in[t.Cluster] = true
+		}
+	}
+	var added []Cluster
+	for _, c := range clusters {
+		if !in[c] {
+			added = append(added, Cluster{Name: c})
+		}
+	}
+	if len(added) == 0 {
+		return false
+	}
+	r.Steps = append(r.Steps, newStep("joined", sortedClusters(added)))
+	if r.Phase == Completed {
+		r.Phase, r.Step, r.Message = Progressing, len(r.Steps)-1, "clusters joined after the rollout completed"
+	}
+	return true
+}

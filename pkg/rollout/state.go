@@ -137,7 +137,8 @@ type Observed struct {
 	Failed bool
 	Why    string
 	// PendingPlan is the plan waiting for the target ("" when none: it
-	// already runs this revision); Hold says why it may not go now
+	// already runs this revision; a target resumed after a failure waits
+	// for the plan it failed with); Hold says why it may not go now
 	// (approval, a sync window, a dependency), "" when it may.
 	PendingPlan string
 	Hold        string
