@@ -51,6 +51,24 @@ func start(t *testing.T) *env {
 // startWith starts a hub whose configuration edit changed first.
 func startWith(t *testing.T, edit func(*Config)) *env {
 	t.Helper()
+	gs, url := gitRepo(t)
+	cfg := testConfig(t)
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, stop := launch(t, cfg, gs, url)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("hub stopped with: %v", err)
+		}
+	})
+	return e
+}
+
+// gitRepo serves a Git server with one repository, "apps", and returns
+// its URL.
+func gitRepo(t *testing.T) (*gitserver.Server, string) {
+	t.Helper()
 	gs, err := gitserver.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -60,18 +78,15 @@ func startWith(t *testing.T, edit func(*Config)) *env {
 	if err := gs.Create("apps"); err != nil {
 		t.Fatal(err)
 	}
+	return gs, srv.URL + "/apps.git"
+}
+
+// testConfig is a hub on loopback ports and a fresh data directory that
+// fetches only on webhooks and refreshes.
+func testConfig(t *testing.T) Config {
 	cfg := Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: t.TempDir(), WebhookSecret: secret, Controller: controller.DefaultOptions()}
-	cfg.Controller.PollInterval = time.Hour // only webhooks and refreshes fetch
-	if edit != nil {
-		edit(&cfg)
-	}
-	e, stop := launch(t, cfg, gs, srv.URL+"/apps.git")
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("hub stopped with: %v", err)
-		}
-	})
-	return e
+	cfg.Controller.PollInterval = time.Hour
+	return cfg
 }
 
 // launch starts a hub with cfg; stop ends it (once) and returns how it

@@ -2,13 +2,11 @@ package hub
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
-	"github.com/flotilla-gitops/flotilla/internal/gitserver"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -35,18 +33,9 @@ func TestRetryDelay(t *testing.T) {
 // in its backoff survives a hub restart; after the last retry nothing
 // more is scheduled.
 func TestRetriesSurviveRestart(t *testing.T) {
-	gs, err := gitserver.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gs)
-	t.Cleanup(srv.Close)
-	if err := gs.Create("apps"); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Listen: "127.0.0.1:0", HTTPListen: "127.0.0.1:0", DataDir: t.TempDir(), WebhookSecret: secret, Controller: controller.DefaultOptions()}
-	cfg.Controller.PollInterval = time.Hour
-	e, stop := launch(t, cfg, gs, srv.URL+"/apps.git")
+	gs, url := gitRepo(t)
+	cfg := testConfig(t)
+	e, stop := launch(t, cfg, gs, url)
 	t.Cleanup(func() { stop() })
 	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1")})
 	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
@@ -76,7 +65,7 @@ func TestRetriesSurviveRestart(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	e, stop = launch(t, cfg, gs, srv.URL+"/apps.git")
+	e, stop = launch(t, cfg, gs, url)
 	sp, err = e.connect(added.GetToken(), &pb.Hello{AgentVersion: "test", CurrentPlans: map[string]string{"web": first.GetPlan().GetHash()},
 		CurrentGenerations: map[string]uint64{"web": first.GetGeneration()}})
 	if err != nil {

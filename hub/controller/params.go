@@ -9,6 +9,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
+	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -99,14 +100,7 @@ func selectClusters(a *pb.Application, clusters []*pb.Cluster) []*pb.Cluster {
 // Matches reports whether labels hold every key=value of sel (an empty
 // selector matches everything). The one label matcher of the hub: cluster
 // selection, rollout steps and the admin API's list filters.
-func Matches(sel, labels map[string]string) bool {
-	for k, v := range sel {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
-}
+func Matches(sel, labels map[string]string) bool { return rollout.Matches(sel, labels) }
 
 func sortClusters(cs []*pb.Cluster) {
 	sort.Slice(cs, func(i, j int) bool { return cs[i].GetName() < cs[j].GetName() })

@@ -90,24 +90,7 @@ func (c *Controller) pokeAll() {
 }
 
 func (c *Controller) runWork(ctx context.Context) {
-	var wg sync.WaitGroup
-	for range advanceWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				app, shutdown := c.work.Get()
-				if shutdown {
-					return
-				}
-				c.advance(app)
-				c.work.Done(app)
-			}
-		}()
-	}
-	<-ctx.Done()
-	c.work.ShutDown()
-	wg.Wait()
+	runQueue(ctx, c.work, advanceWorkers, func(_ context.Context, app string) { c.advance(app) })
 }
 
 // advance moves one application's gates, rollout and retries on, then

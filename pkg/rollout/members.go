@@ -32,7 +32,7 @@ func Members(steps []StepSelector, clusters []Cluster) []Step {
 	for i, sel := range steps {
 		var match, rest []Cluster
 		for _, c := range remaining {
-			if matches(sel.Selector, c.Labels) {
+			if Matches(sel.Selector, c.Labels) {
 				match = append(match, c)
 			} else {
 				rest = append(rest, c)
@@ -72,8 +72,9 @@ func sortedClusters(cs []Cluster) []Cluster {
 	return out
 }
 
-// matches reports whether labels has every key=value of sel.
-func matches(sel, labels map[string]string) bool {
+// Matches reports whether labels has every key=value of sel (an empty
+// selector matches everything).
+func Matches(sel, labels map[string]string) bool {
 	for k, v := range sel {
 		if labels[k] != v {
 			return false
