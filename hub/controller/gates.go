@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -90,35 +91,47 @@ func (c *Controller) setWaiting(app, cluster, why, planHash string) error {
 }
 
 // dependencyWait says what a target waits for, "" when every dependency is
-// Synced and Healthy on the cluster at its current revision.
+// ready on the cluster (pkg/rollout.DependencyHold decides).
 func (c *Controller) dependencyWait(a *pb.Application, cluster string) string {
+	deps := make([]rollout.Dependency, 0, len(a.GetDependsOn()))
 	for _, dep := range a.GetDependsOn() {
-		da, err := c.store.GetApplication(dep)
-		if err != nil {
-			return fmt.Sprintf("dependency %s (no such application)", dep)
-		}
-		ts, err := c.store.GetTarget(dep, cluster)
-		if errors.Is(err, store.ErrNotFound) {
-			if c.selects(da, cluster) {
-				return fmt.Sprintf("dependency %s to be deployed on %s", dep, cluster)
-			}
-			continue // the dependency does not deploy to this cluster
-		} else if err != nil {
-			return fmt.Sprintf("dependency %s: %v", dep, err)
-		}
-		if _, err := c.store.GetDesired(dep, cluster); errors.Is(err, store.ErrNotFound) {
-			return fmt.Sprintf("dependency %s to be deployed on %s", dep, cluster)
-		}
-		if _, err := c.store.GetPending(dep, cluster); err == nil {
-			return fmt.Sprintf("dependency %s to sync its new revision on %s", dep, cluster)
-		}
-		if ts.GetSync() != pb.SyncStatus_SYNC_STATUS_SYNCED || ts.GetHealth() != pb.Health_HEALTH_HEALTHY {
-			return fmt.Sprintf("dependency %s to be Synced and Healthy on %s (now %s, %s)", dep, cluster,
-				strings.TrimPrefix(ts.GetSync().String(), "SYNC_STATUS_"), strings.TrimPrefix(ts.GetHealth().String(), "HEALTH_"))
-		}
+		deps = append(deps, c.observeDependency(dep, cluster))
 	}
-	return ""
+	return rollout.DependencyHold(cluster, deps)
 }
+
+// observeDependency reads what the dependency gate needs of one
+// application on a cluster.
+func (c *Controller) observeDependency(dep, cluster string) rollout.Dependency {
+	d := rollout.Dependency{Name: dep}
+	da, err := c.store.GetApplication(dep)
+	if errors.Is(err, store.ErrNotFound) {
+		d.Missing = true
+		return d
+	} else if err != nil {
+		d.Err = err.Error()
+		return d
+	}
+	d.Selects = c.selects(da, cluster)
+	ts, err := c.store.GetTarget(dep, cluster)
+	if errors.Is(err, store.ErrNotFound) {
+		return d
+	} else if err != nil {
+		d.Err = err.Error()
+		return d
+	}
+	d.Target = true
+	desired, err := c.store.GetDesired(dep, cluster)
+	d.Planned = err == nil
+	_, err = c.store.GetPending(dep, cluster)
+	d.Pending = err == nil
+	d.Sync, d.Health = enumText(ts.GetSync().String(), "SYNC_STATUS_"), enumText(ts.GetHealth().String(), "HEALTH_")
+	synced := ts.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED || onlyRequiresPruning(ts)
+	d.Ready = synced && ts.GetHealth() == pb.Health_HEALTH_HEALTHY && ts.GetOperation().GetPlanHash() == desired.PlanHash
+	return d
+}
+
+func enumText(s, prefix string) string { return strings.TrimPrefix(s, prefix) }
 
 // Approve approves pending plans (by hash, or all) and lets them through.
 func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.TargetStatus, error) {
