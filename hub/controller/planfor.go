@@ -60,12 +60,12 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 			inventory = append(inventory, inventoryItem(act.Object))
 		}
 	}
-	kept := map[string]bool{}
+	kept := map[object.ID]bool{}
 	for _, r := range p.Extraneous {
-		kept[r.APIVersion+"|"+r.Kind+"|"+r.Namespace+"|"+r.Name] = true
+		kept[object.IDFor(r.APIVersion, r.Kind, r.Namespace, r.Name)] = true
 	}
 	for _, u := range live { // kept objects stay in the inventory, annotations and all
-		if kept[u.GetAPIVersion()+"|"+u.GetKind()+"|"+u.GetNamespace()+"|"+u.GetName()] || !plan.Selected(mods.only, object.IDOf(u)) {
+		if kept[object.IDOf(u)] || !plan.Selected(mods.only, object.IDOf(u)) {
 			inventory = append(inventory, inventoryItem(u))
 		}
 	}

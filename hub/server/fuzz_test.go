@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/flotilla-gitops/flotilla/pkg/object"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -41,7 +42,7 @@ func FuzzConnectRequest(f *testing.F) {
 		ts := &pb.TargetStatus{}
 		mergeResults(ts, m.GetProgress().GetResults())
 		mergeResults(ts, m.GetProgress().GetResults()) // a resend changes nothing
-		seen := map[string]bool{}
+		seen := map[object.ID]bool{}
 		for _, r := range ts.GetResources() {
 			k := refKey(r.GetRef())
 			if seen[k] {

@@ -8,6 +8,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/health"
+	"github.com/flotilla-gitops/flotilla/pkg/object"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -161,7 +162,7 @@ func resultsHealth(results []*pb.ResourceResult) (pb.Health, bool) {
 }
 
 func mergeResults(t *pb.TargetStatus, results []*pb.ResourceResult) {
-	idx := map[string]int{}
+	idx := map[object.ID]int{}
 	for i, r := range t.Resources {
 		idx[refKey(r.GetRef())] = i
 	}
@@ -181,15 +182,15 @@ func mergeResults(t *pb.TargetStatus, results []*pb.ResourceResult) {
 	}
 }
 
-func refKey(r *pb.ObjectRef) string {
-	return r.GetApiVersion() + "|" + r.GetKind() + "|" + r.GetNamespace() + "|" + r.GetName()
+func refKey(r *pb.ObjectRef) object.ID {
+	return object.IDFor(r.GetApiVersion(), r.GetKind(), r.GetNamespace(), r.GetName())
 }
 
 // Health implements Reports.
 func (h *Core) Health(cluster string, r *pb.HealthReport) {
 	h.update(r.GetApplication(), cluster, func(t *pb.TargetStatus) {
 		t.Health = r.GetHealth()
-		sync := map[string]*pb.ResourceStatus{}
+		sync := map[object.ID]*pb.ResourceStatus{}
 		for _, old := range t.Resources {
 			sync[refKey(old.GetRef())] = old
 		}
@@ -214,7 +215,7 @@ func (h *Core) Drift(cluster string, d *pb.DriftReport) {
 		if behind { // no drift from the plan, but Git has moved on
 			t.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
 		}
-		drifted := map[string]*pb.DriftedResource{}
+		drifted := map[object.ID]*pb.DriftedResource{}
 		for _, r := range d.GetResources() {
 			drifted[refKey(r.GetRef())] = r
 		}

@@ -24,6 +24,17 @@ func IDOf(u *unstructured.Unstructured) ID {
 	return ID{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: nameOf(u)}
 }
 
+// IDFor returns the identity of the object an apiVersion, kind, namespace
+// and name refer to (the version dropped): the one key wherever objects
+// are matched.
+func IDFor(apiVersion, kind, namespace, name string) ID {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		gv.Group = apiVersion // unparsable: kept whole, still one key per object
+	}
+	return ID{Group: gv.Group, Kind: kind, Namespace: namespace, Name: name}
+}
+
 func nameOf(u *unstructured.Unstructured) string {
 	if n := u.GetName(); n != "" {
 		return n
