@@ -55,11 +55,11 @@ func (h *Core) maxResources() int {
 	return h.Spokes.Limits.MaxReportItems
 }
 
-func (h *Core) update(app, cluster string, fn func(*pb.TargetStatus)) {
+func (h *Core) update(app, cluster string, fn func(*pb.TargetStatus, store.Desired)) {
 	// Only for a target assigned to this cluster: reports for a deleted
 	// application, a removed target or another cluster's are dropped.
-	t, err := h.Store.UpdateAssignedTarget(app, cluster, func(t *pb.TargetStatus) {
-		fn(t)
+	t, err := h.Store.UpdateAssignedTarget(app, cluster, func(t *pb.TargetStatus, d store.Desired) {
+		fn(t, d)
 		if len(t.Resources) > h.maxResources() {
 			t.Resources = t.Resources[:h.maxResources()]
 		}
@@ -85,7 +85,7 @@ func (h *Core) Ack(cluster string, a *pb.PlanAck) {
 	// History first: whoever sees the status change also sees the history.
 	d, current := h.desired(a.GetApplication(), cluster, a.GetPlanHash())
 	h.finish(a.GetApplication(), cluster, d, current, pb.OperationPhase_OPERATION_PHASE_FAILED, msg)
-	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus) {
+	h.update(a.GetApplication(), cluster, func(t *pb.TargetStatus, _ store.Desired) {
 		t.Operation = keepRetries(t.GetOperation(), &pb.Operation{Phase: pb.OperationPhase_OPERATION_PHASE_FAILED, PlanHash: a.GetPlanHash(),
 			Message: msg, FinishedAt: timestamppb.Now()})
 	})
@@ -113,7 +113,7 @@ func (h *Core) Progress(cluster string, p *pb.SyncProgress) {
 		h.finish(p.GetApplication(), cluster, d, current, op.GetPhase(), op.GetMessage())
 		keeps = current && h.keepsObjects(p.GetApplication(), cluster, d.PlanHash)
 	}
-	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus) {
+	h.update(p.GetApplication(), cluster, func(t *pb.TargetStatus, now store.Desired) {
 		t.Operation = keepRetries(t.GetOperation(), op)
 		if op.GetRevision() != "" {
 			t.Revision = op.GetRevision()
@@ -124,7 +124,9 @@ func (h *Core) Progress(cluster string, p *pb.SyncProgress) {
 			// status to the spoke's drift report, which follows the run:
 			// while one exists, it requires pruning and the target is
 			// OutOfSync.
-			if current && !d.BehindGit() && !keeps {
+			// Judged by the desired state in the same transaction: an
+			// assignment made meanwhile is not taken for synced.
+			if current && now.PlanHash == op.GetPlanHash() && !now.BehindGit() && !keeps {
 				t.Sync = pb.SyncStatus_SYNC_STATUS_SYNCED
 			}
 			// The last wave is not awaited: until the spoke's next health
@@ -188,7 +190,7 @@ func refKey(r *pb.ObjectRef) object.ID {
 
 // Health implements Reports.
 func (h *Core) Health(cluster string, r *pb.HealthReport) {
-	h.update(r.GetApplication(), cluster, func(t *pb.TargetStatus) {
+	h.update(r.GetApplication(), cluster, func(t *pb.TargetStatus, _ store.Desired) {
 		t.Health = r.GetHealth()
 		sync := map[object.ID]*pb.ResourceStatus{}
 		for _, old := range t.Resources {
@@ -206,13 +208,11 @@ func (h *Core) Health(cluster string, r *pb.HealthReport) {
 
 // Drift implements Reports.
 func (h *Core) Drift(cluster string, d *pb.DriftReport) {
-	behind := false
-	if des, err := h.Store.GetDesired(d.GetApplication(), cluster); err == nil {
-		behind = des.BehindGit()
-	}
-	h.update(d.GetApplication(), cluster, func(t *pb.TargetStatus) {
+	h.update(d.GetApplication(), cluster, func(t *pb.TargetStatus, des store.Desired) {
 		t.Sync = d.GetSync()
-		if behind { // no drift from the plan, but Git has moved on
+		// Judged by the desired state in the same transaction, so a report
+		// racing a reconcile or an assignment cannot undo its OutOfSync.
+		if des.BehindGit() { // no drift from the plan, but Git has moved on
 			t.Sync = pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC
 		}
 		drifted := map[object.ID]*pb.DriftedResource{}

@@ -161,21 +161,32 @@ func (s *Store) UpdateTarget(app, cluster string, fn func(*pb.TargetStatus)) (*p
 // Reconciled is UpdateTarget that also records, when latest is set, the
 // content Git renders now (Desired.Latest), in the same transaction.
 func (s *Store) Reconciled(app, cluster, latest string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
-	return s.updateTarget(app, cluster, latest, false, fn)
+	return s.updateTarget(app, cluster, latest, false, func(t *pb.TargetStatus, _ Desired) { fn(t) })
 }
 
 // UpdateAssignedTarget is UpdateTarget for a spoke's report: it changes
 // only a target the hub assigned a plan to (its desired state exists) and
 // returns ErrNotFound, creating nothing, for any other.
-func (s *Store) UpdateAssignedTarget(app, cluster string, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+// fn sees the target's desired state as it is in the same transaction: a
+// report judged against it cannot race an assignment.
+func (s *Store) UpdateAssignedTarget(app, cluster string, fn func(*pb.TargetStatus, Desired)) (*pb.TargetStatus, error) {
 	return s.updateTarget(app, cluster, "", true, fn)
 }
 
-func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func(*pb.TargetStatus)) (*pb.TargetStatus, error) {
+func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func(*pb.TargetStatus, Desired)) (*pb.TargetStatus, error) {
 	var t *pb.TargetStatus
 	err := s.db.Batch(func(tx *bolt.Tx) error {
-		if assigned && tx.Bucket(bucketDesired).Get(TargetKey(app, cluster)) == nil {
-			return fmt.Errorf("target %s/%s: no plan assigned: %w", app, cluster, ErrNotFound)
+		var d Desired
+		if assigned { // a report: judged by the desired state (its inventory not decoded)
+			v := tx.Bucket(bucketDesired).Get(TargetKey(app, cluster))
+			if v == nil {
+				return fmt.Errorf("target %s/%s: no plan assigned: %w", app, cluster, ErrNotFound)
+			}
+			var head struct{ PlanHash, ContentHash, Latest string }
+			if err := json.Unmarshal(v, &head); err != nil {
+				return err
+			}
+			d = Desired{PlanHash: head.PlanHash, ContentHash: head.ContentHash, Latest: head.Latest}
 		}
 		if latest != "" {
 			if err := setLatest(tx, TargetKey(app, cluster), latest); err != nil {
@@ -189,7 +200,7 @@ func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func
 			}
 		}
 		t.Application, t.Cluster = app, cluster
-		fn(t)
+		fn(t, d)
 		return put(tx, bucketTargets, TargetKey(app, cluster), t)
 	})
 	return t, err
