@@ -52,26 +52,15 @@ func TestIdleHubWithManyApplications(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for synced := 0; synced < apps; {
-		l, err := client.ListApplications(e.admin, &pb.ListApplicationsRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		synced = 0
-		var behind *pb.GetApplicationResponse
-		for _, a := range l.GetApplications() {
-			if ts := a.GetTargets(); len(ts) == 1 && ts[0].GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && ts[0].GetOperation().GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
+	e.watchUntil("", 3*time.Minute, fmt.Sprintf("%d applications synced", apps), func(last map[string]*pb.TargetStatus) bool {
+		synced := 0
+		for _, ts := range last {
+			if ts.GetSync() == pb.SyncStatus_SYNC_STATUS_SYNCED && ts.GetOperation().GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED {
 				synced++
-			} else {
-				behind = a
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d applications synced after 3 minutes; one behind: %v", synced, apps, behind)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return synced == apps
+	})
 	// Reports of the last syncs may still be on their way: rest is when a
 	// whole window passes with the hub nearly idle, which must come soon.
 	const window = 3 * time.Second

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -126,53 +127,36 @@ func (e *env) target(app, cluster string) *pb.TargetStatus {
 	return nil
 }
 
+// watchUntil follows the targets of app ("" for every application) on
+// WatchApplications, which starts with their current state, until done
+// says the wait is over; it fails the test after timeout. last is the
+// newest status of each target, by "app/cluster".
+func (e *env) watchUntil(app string, timeout time.Duration, what string, done func(last map[string]*pb.TargetStatus) bool) map[string]*pb.TargetStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.admin, timeout)
+	defer cancel()
+	stream, err := pb.NewApplicationServiceClient(e.conn).WatchApplications(ctx, &pb.WatchApplicationsRequest{Name: app})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	last := map[string]*pb.TargetStatus{}
+	for !done(last) {
+		m, err := stream.Recv()
+		if err != nil {
+			e.t.Fatalf("waiting for %s: %v (last %v)", what, err, last)
+		}
+		last[m.GetTarget().GetApplication()+"/"+m.GetTarget().GetCluster()] = m.GetTarget()
+	}
+	return last
+}
+
 // waitOperation waits until the target's operation satisfies ok.
 func (e *env) waitOperation(app, cluster string, ok func(*pb.Operation) bool) *pb.Operation {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		op := e.target(app, cluster).GetOperation()
-		if ok(op) {
-			return op
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s on %s: operation %v", app, cluster, op)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// A plan the spoke refuses fails like a failed sync: retried up to the
-// limit, never more.
-func TestRefusedPlanRetriesStop(t *testing.T) {
-	e := start(t)
-	e.commit("first", map[string]string{"web/cm.yaml": fmt.Sprintf(cmYAML, "web", "1")})
-	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = pb.NewApplicationServiceClient(e.conn).CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
-		Source: &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "web"}, Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "web"},
-		SyncPolicy: &pb.SyncPolicy{Automated: true, Retry: &pb.RetryPolicy{Limit: 2, BackoffSeconds: 1, Factor: 1}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := e.connect(added.GetToken(), &pb.Hello{AgentVersion: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 3 { // the first plan and two retries, each refused
-		pa := sp.nextPlan()
-		p := pa.GetPlan()
-		if err := sp.stream.Send(&pb.ConnectRequest{Msg: &pb.ConnectRequest_Ack{Ack: &pb.PlanAck{Seq: pa.GetSeq(), Application: p.GetApplication(),
-			PlanHash: p.GetHash(), Error: "refused by the spoke's guard (test)"}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	op := e.waitOperation("web", "east", func(op *pb.Operation) bool {
-		return op.GetRetryCount() == 2 && op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_FAILED
+	key := app + "/" + cluster
+	last := e.watchUntil(app, 30*time.Second, "the operation of "+key, func(last map[string]*pb.TargetStatus) bool {
+		t, seen := last[key]
+		return seen && ok(t.GetOperation())
 	})
-	if op.GetNextRetryAt() != nil {
-		t.Errorf("a retry scheduled past the limit after a refusal: %v", op)
-	}
+	return last[key].GetOperation()
 }
