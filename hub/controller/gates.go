@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
@@ -21,7 +22,7 @@ import (
 // gates it can pass now. Rollouts are driven separately (work.go).
 func (c *Controller) offer(a *pb.Application, t target) error {
 	cl := t.cluster.GetName()
-	held := c.windowHolds(a, cl)
+	held, _ := c.windowHolds(a, cl)
 	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 && held == "" {
 		return c.assign(a, t, "automated") // no gate: no pending record either
 	}
@@ -38,7 +39,8 @@ func (c *Controller) offer(a *pb.Application, t target) error {
 	if hasRollout(a) {
 		return c.setWaiting(a.GetName(), cl, "its rollout step", pend.PlanHash)
 	}
-	return c.release(a, cl)
+	_, err := c.release(a, cl)
+	return err
 }
 
 func needsApproval(a *pb.Application) bool {
@@ -49,21 +51,21 @@ func hasRollout(a *pb.Application) bool { return a.GetRollout() != nil }
 
 // release assigns a target's pending plan once no sync window holds it
 // and its dependencies are ready on that cluster; otherwise the target
-// waits.
-func (c *Controller) release(a *pb.Application, cluster string) error {
+// waits, and recheck is when a window holding it turns.
+func (c *Controller) release(a *pb.Application, cluster string) (recheck time.Time, err error) {
 	pend, err := c.store.GetPending(a.GetName(), cluster)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return time.Time{}, nil
 	} else if err != nil {
-		return err
+		return time.Time{}, err
 	}
-	if why := c.windowHolds(a, cluster); why != "" {
-		return c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
+	if why, at := c.windowHolds(a, cluster); why != "" {
+		return at, c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
 	}
 	if why := c.dependencyWait(a, cluster); why != "" {
-		return c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
+		return time.Time{}, c.setWaiting(a.GetName(), cluster, why, pend.PlanHash)
 	}
-	return c.assignPending(a, cluster, pend, "automated")
+	return time.Time{}, c.assignPending(a, cluster, pend, "automated")
 }
 
 // assignPending assigns a pending plan.
@@ -168,7 +170,7 @@ func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.Targe
 			if err := c.setWaiting(app, cluster, "its rollout step", p.PlanHash); err != nil {
 				return nil, err
 			}
-		} else if err := c.release(a, cluster); err != nil {
+		} else if _, err := c.release(a, cluster); err != nil {
 			return nil, err
 		}
 		ts, err := c.store.GetTarget(app, cluster)

@@ -184,9 +184,9 @@ func (c *Controller) observePending(a *pb.Application, t rollout.Target) (rollou
 		o.Hold = "waiting for approval of plan " + short(p.PlanHash)
 		return o, p, time.Time{}
 	}
-	if v, err := c.windowVerdict(a, cluster, false); err != nil || !v.Allowed {
-		o.Hold = "waiting: " + c.windowHolds(a, cluster)
-		return o, p, v.Recheck
+	if why, at := c.windowHolds(a, cluster); why != "" {
+		o.Hold = "waiting: " + why
+		return o, p, at
 	}
 	if why := c.dependencyWait(a, cluster); why != "" {
 		o.Hold = "waiting for " + why

@@ -55,11 +55,7 @@ func (r SyncRequest) effective(a *pb.Application) (*pb.Application, planMods, er
 	if r.Prune {
 		eff.SyncPolicy.Prune = true
 	}
-	var check plan.Options
-	for k, v := range r.Options {
-		if err := check.SetSyncOption(k + "=" + v); err != nil {
-			return nil, planMods{}, fmt.Errorf("sync options: %w", err)
-		}
+	for k, v := range r.Options { // checked by the API (and again when planned)
 		if eff.SyncPolicy.Options == nil {
 			eff.SyncPolicy.Options = map[string]string{}
 		}

@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
@@ -32,16 +33,17 @@ func (c *Controller) windowVerdict(a *pb.Application, cluster string, manual boo
 }
 
 // windowHolds says why an automated assignment to cluster waits ("" when
-// it may go now).
-func (c *Controller) windowHolds(a *pb.Application, cluster string) string {
+// it may go now) and when to look again: when the window turns, or soon
+// when the project's windows cannot be read.
+func (c *Controller) windowHolds(a *pb.Application, cluster string) (string, time.Time) {
 	v, err := c.windowVerdict(a, cluster, false)
 	switch {
 	case err != nil:
-		return err.Error()
+		return err.Error(), c.now().Add(retryOnError)
 	case !v.Allowed:
-		return v.Reason
+		return v.Reason, v.Recheck
 	}
-	return ""
+	return "", time.Time{}
 }
 
 // checkManualWindow refuses a manual sync or rollback a window holds.

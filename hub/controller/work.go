@@ -190,16 +190,12 @@ func (c *Controller) releasePending(a *pb.Application, w *wakeup) error {
 		if needsApproval(a) && !pend.Approved {
 			continue
 		}
-		if err := c.release(a, t.GetCluster()); err != nil {
+		at, err := c.release(a, t.GetCluster())
+		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		switch v, err := c.windowVerdict(a, t.GetCluster(), false); {
-		case err != nil:
-			w.by(c.now().Add(retryOnError)) // the project's windows cannot be read: look again
-		case !v.Allowed:
-			w.by(v.Recheck)
-		}
+		w.by(at)
 	}
 	return errors.Join(errs...)
 }
