@@ -920,17 +920,562 @@ func (x *AbortRolloutResponse) GetRollout() *Rollout {
 	return nil
 }
 
-type CreateApplicationRequest struct {
+type ApplyDocument struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where it comes from (a file name), for messages.
+	File string `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// One or more YAML (or JSON) documents.
+	Content       string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyDocument) Reset() {
+	*x = ApplyDocument{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyDocument) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyDocument) ProtoMessage() {}
+
+func (x *ApplyDocument) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyDocument.ProtoReflect.Descriptor instead.
+func (*ApplyDocument) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ApplyDocument) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *ApplyDocument) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+type ApplyRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Documents []*ApplyDocument       `protobuf:"bytes,1,rep,name=documents,proto3" json:"documents,omitempty"`
+	// Say what would change; change nothing.
+	DryRun bool `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Delete the applications, projects and sets that match prune_selector
+	// (their labels) and that the documents no longer hold (kubectl apply
+	// --prune -l). Objects declared in Git are never pruned this way.
+	Prune         bool              `protobuf:"varint,3,opt,name=prune,proto3" json:"prune,omitempty"`
+	PruneSelector map[string]string `protobuf:"bytes,4,rep,name=prune_selector,json=pruneSelector,proto3" json:"prune_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Change objects declared in Git anyway.
+	Force         bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyRequest) Reset() {
+	*x = ApplyRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyRequest) ProtoMessage() {}
+
+func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyRequest.ProtoReflect.Descriptor instead.
+func (*ApplyRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ApplyRequest) GetDocuments() []*ApplyDocument {
+	if x != nil {
+		return x.Documents
+	}
+	return nil
+}
+
+func (x *ApplyRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ApplyRequest) GetPrune() bool {
+	if x != nil {
+		return x.Prune
+	}
+	return false
+}
+
+func (x *ApplyRequest) GetPruneSelector() map[string]string {
+	if x != nil {
+		return x.PruneSelector
+	}
+	return nil
+}
+
+func (x *ApplyRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type ApplyResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	File  string                 `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	// The document's index in its file, from 0.
+	Index int32 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	// Application, Project, ApplicationSet or Cluster.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// created, updated, unchanged, deleted (pruned) or refused.
+	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	// Why it was refused.
+	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	// Fields not honoured.
+	Warnings []string `protobuf:"bytes,7,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// What changes (dry run and updates): a unified diff of the YAML.
+	Diff          string `protobuf:"bytes,8,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyResult) Reset() {
+	*x = ApplyResult{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyResult) ProtoMessage() {}
+
+func (x *ApplyResult) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyResult.ProtoReflect.Descriptor instead.
+func (*ApplyResult) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ApplyResult) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *ApplyResult) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *ApplyResult) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *ApplyResult) GetDiff() string {
+	if x != nil {
+		return x.Diff
+	}
+	return ""
+}
+
+type ApplyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Application   *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
-	Upsert        bool                   `protobuf:"varint,2,opt,name=upsert,proto3" json:"upsert,omitempty"`
+	Results       []*ApplyResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyResponse) Reset() {
+	*x = ApplyResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyResponse) ProtoMessage() {}
+
+func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyResponse.ProtoReflect.Descriptor instead.
+func (*ApplyResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ApplyResponse) GetResults() []*ApplyResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type GetApplicationSetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApplicationSetRequest) Reset() {
+	*x = GetApplicationSetRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApplicationSetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApplicationSetRequest) ProtoMessage() {}
+
+func (x *GetApplicationSetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApplicationSetRequest.ProtoReflect.Descriptor instead.
+func (*GetApplicationSetRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetApplicationSetRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetApplicationSetResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ApplicationSet *ApplicationSet        `protobuf:"bytes,1,opt,name=application_set,json=applicationSet,proto3" json:"application_set,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetApplicationSetResponse) Reset() {
+	*x = GetApplicationSetResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApplicationSetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApplicationSetResponse) ProtoMessage() {}
+
+func (x *GetApplicationSetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApplicationSetResponse.ProtoReflect.Descriptor instead.
+func (*GetApplicationSetResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetApplicationSetResponse) GetApplicationSet() *ApplicationSet {
+	if x != nil {
+		return x.ApplicationSet
+	}
+	return nil
+}
+
+type ListApplicationSetsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApplicationSetsRequest) Reset() {
+	*x = ListApplicationSetsRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApplicationSetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApplicationSetsRequest) ProtoMessage() {}
+
+func (x *ListApplicationSetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApplicationSetsRequest.ProtoReflect.Descriptor instead.
+func (*ListApplicationSetsRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+type ListApplicationSetsResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ApplicationSets []*ApplicationSet      `protobuf:"bytes,1,rep,name=application_sets,json=applicationSets,proto3" json:"application_sets,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListApplicationSetsResponse) Reset() {
+	*x = ListApplicationSetsResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApplicationSetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApplicationSetsResponse) ProtoMessage() {}
+
+func (x *ListApplicationSetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApplicationSetsResponse.ProtoReflect.Descriptor instead.
+func (*ListApplicationSetsResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListApplicationSetsResponse) GetApplicationSets() []*ApplicationSet {
+	if x != nil {
+		return x.ApplicationSets
+	}
+	return nil
+}
+
+type DeleteApplicationSetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Delete a set declared in Git anyway.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteApplicationSetRequest) Reset() {
+	*x = DeleteApplicationSetRequest{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteApplicationSetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteApplicationSetRequest) ProtoMessage() {}
+
+func (x *DeleteApplicationSetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteApplicationSetRequest.ProtoReflect.Descriptor instead.
+func (*DeleteApplicationSetRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DeleteApplicationSetRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteApplicationSetRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type DeleteApplicationSetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteApplicationSetResponse) Reset() {
+	*x = DeleteApplicationSetResponse{}
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteApplicationSetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteApplicationSetResponse) ProtoMessage() {}
+
+func (x *DeleteApplicationSetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteApplicationSetResponse.ProtoReflect.Descriptor instead.
+func (*DeleteApplicationSetResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+type CreateApplicationRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Application *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	Upsert      bool                   `protobuf:"varint,2,opt,name=upsert,proto3" json:"upsert,omitempty"`
+	// Replace an application declared in Git (managed_by set) anyway; Git
+	// puts it back at its next change.
+	Force         bool `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateApplicationRequest) Reset() {
 	*x = CreateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1487,7 @@ func (x *CreateApplicationRequest) String() string {
 func (*CreateApplicationRequest) ProtoMessage() {}
 
 func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[19]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1500,7 @@ func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*CreateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CreateApplicationRequest) GetApplication() *Application {
@@ -972,6 +1517,13 @@ func (x *CreateApplicationRequest) GetUpsert() bool {
 	return false
 }
 
+func (x *CreateApplicationRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
 type CreateApplicationResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Application   *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
@@ -981,7 +1533,7 @@ type CreateApplicationResponse struct {
 
 func (x *CreateApplicationResponse) Reset() {
 	*x = CreateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -993,7 +1545,7 @@ func (x *CreateApplicationResponse) String() string {
 func (*CreateApplicationResponse) ProtoMessage() {}
 
 func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[20]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1006,7 +1558,7 @@ func (x *CreateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*CreateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateApplicationResponse) GetApplication() *Application {
@@ -1030,7 +1582,7 @@ type GetApplicationRequest struct {
 
 func (x *GetApplicationRequest) Reset() {
 	*x = GetApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1594,7 @@ func (x *GetApplicationRequest) String() string {
 func (*GetApplicationRequest) ProtoMessage() {}
 
 func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[21]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1055,7 +1607,7 @@ func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
 func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetApplicationRequest) GetName() string {
@@ -1090,7 +1642,7 @@ type GetApplicationResponse struct {
 
 func (x *GetApplicationResponse) Reset() {
 	*x = GetApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1654,7 @@ func (x *GetApplicationResponse) String() string {
 func (*GetApplicationResponse) ProtoMessage() {}
 
 func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[22]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1667,7 @@ func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationResponse.ProtoReflect.Descriptor instead.
 func (*GetApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetApplicationResponse) GetApplication() *Application {
@@ -1149,7 +1701,7 @@ type ListApplicationsRequest struct {
 
 func (x *ListApplicationsRequest) Reset() {
 	*x = ListApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1713,7 @@ func (x *ListApplicationsRequest) String() string {
 func (*ListApplicationsRequest) ProtoMessage() {}
 
 func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[23]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1726,7 @@ func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListApplicationsRequest) GetSelector() map[string]string {
@@ -1200,7 +1752,7 @@ type ListApplicationsResponse struct {
 
 func (x *ListApplicationsResponse) Reset() {
 	*x = ListApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1764,7 @@ func (x *ListApplicationsResponse) String() string {
 func (*ListApplicationsResponse) ProtoMessage() {}
 
 func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[24]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1777,7 @@ func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListApplicationsResponse) GetApplications() []*GetApplicationResponse {
@@ -1236,15 +1788,17 @@ func (x *ListApplicationsResponse) GetApplications() []*GetApplicationResponse {
 }
 
 type UpdateApplicationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Application   *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Application *Application           `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	// Change an application declared in Git anyway.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateApplicationRequest) Reset() {
 	*x = UpdateApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1810,7 @@ func (x *UpdateApplicationRequest) String() string {
 func (*UpdateApplicationRequest) ProtoMessage() {}
 
 func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[25]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1823,7 @@ func (x *UpdateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UpdateApplicationRequest) GetApplication() *Application {
@@ -1277,6 +1831,13 @@ func (x *UpdateApplicationRequest) GetApplication() *Application {
 		return x.Application
 	}
 	return nil
+}
+
+func (x *UpdateApplicationRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 type UpdateApplicationResponse struct {
@@ -1288,7 +1849,7 @@ type UpdateApplicationResponse struct {
 
 func (x *UpdateApplicationResponse) Reset() {
 	*x = UpdateApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1861,7 @@ func (x *UpdateApplicationResponse) String() string {
 func (*UpdateApplicationResponse) ProtoMessage() {}
 
 func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[26]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1874,7 @@ func (x *UpdateApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApplicationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateApplicationResponse) GetApplication() *Application {
@@ -1327,14 +1888,16 @@ type DeleteApplicationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Delete the deployed objects too (cascade), as Argo CD does by default.
-	Cascade       bool `protobuf:"varint,2,opt,name=cascade,proto3" json:"cascade,omitempty"`
+	Cascade bool `protobuf:"varint,2,opt,name=cascade,proto3" json:"cascade,omitempty"`
+	// Delete an application declared in Git anyway.
+	Force         bool `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeleteApplicationRequest) Reset() {
 	*x = DeleteApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1909,7 @@ func (x *DeleteApplicationRequest) String() string {
 func (*DeleteApplicationRequest) ProtoMessage() {}
 
 func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[27]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1922,7 @@ func (x *DeleteApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *DeleteApplicationRequest) GetName() string {
@@ -1376,6 +1939,13 @@ func (x *DeleteApplicationRequest) GetCascade() bool {
 	return false
 }
 
+func (x *DeleteApplicationRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
 type DeleteApplicationResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1384,7 +1954,7 @@ type DeleteApplicationResponse struct {
 
 func (x *DeleteApplicationResponse) Reset() {
 	*x = DeleteApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1966,7 @@ func (x *DeleteApplicationResponse) String() string {
 func (*DeleteApplicationResponse) ProtoMessage() {}
 
 func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[28]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1979,7 @@ func (x *DeleteApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DeleteApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 type SyncApplicationRequest struct {
@@ -1440,7 +2010,7 @@ type SyncApplicationRequest struct {
 
 func (x *SyncApplicationRequest) Reset() {
 	*x = SyncApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +2022,7 @@ func (x *SyncApplicationRequest) String() string {
 func (*SyncApplicationRequest) ProtoMessage() {}
 
 func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[29]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +2035,7 @@ func (x *SyncApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationRequest.ProtoReflect.Descriptor instead.
 func (*SyncApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SyncApplicationRequest) GetName() string {
@@ -1538,7 +2108,7 @@ type SyncResource struct {
 
 func (x *SyncResource) Reset() {
 	*x = SyncResource{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +2120,7 @@ func (x *SyncResource) String() string {
 func (*SyncResource) ProtoMessage() {}
 
 func (x *SyncResource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[30]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +2133,7 @@ func (x *SyncResource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResource.ProtoReflect.Descriptor instead.
 func (*SyncResource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SyncResource) GetGroup() string {
@@ -1604,7 +2174,7 @@ type TerminateOperationRequest struct {
 
 func (x *TerminateOperationRequest) Reset() {
 	*x = TerminateOperationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +2186,7 @@ func (x *TerminateOperationRequest) String() string {
 func (*TerminateOperationRequest) ProtoMessage() {}
 
 func (x *TerminateOperationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[31]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +2199,7 @@ func (x *TerminateOperationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateOperationRequest.ProtoReflect.Descriptor instead.
 func (*TerminateOperationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TerminateOperationRequest) GetName() string {
@@ -1655,7 +2225,7 @@ type TerminateOperationResponse struct {
 
 func (x *TerminateOperationResponse) Reset() {
 	*x = TerminateOperationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +2237,7 @@ func (x *TerminateOperationResponse) String() string {
 func (*TerminateOperationResponse) ProtoMessage() {}
 
 func (x *TerminateOperationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[32]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +2250,7 @@ func (x *TerminateOperationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateOperationResponse.ProtoReflect.Descriptor instead.
 func (*TerminateOperationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TerminateOperationResponse) GetTargets() []*TargetStatus {
@@ -1699,7 +2269,7 @@ type SyncApplicationResponse struct {
 
 func (x *SyncApplicationResponse) Reset() {
 	*x = SyncApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +2281,7 @@ func (x *SyncApplicationResponse) String() string {
 func (*SyncApplicationResponse) ProtoMessage() {}
 
 func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[33]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +2294,7 @@ func (x *SyncApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncApplicationResponse.ProtoReflect.Descriptor instead.
 func (*SyncApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SyncApplicationResponse) GetTargets() []*TargetStatus {
@@ -1745,7 +2315,7 @@ type DiffApplicationRequest struct {
 
 func (x *DiffApplicationRequest) Reset() {
 	*x = DiffApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1757,7 +2327,7 @@ func (x *DiffApplicationRequest) String() string {
 func (*DiffApplicationRequest) ProtoMessage() {}
 
 func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[34]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1770,7 +2340,7 @@ func (x *DiffApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationRequest.ProtoReflect.Descriptor instead.
 func (*DiffApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DiffApplicationRequest) GetName() string {
@@ -1806,7 +2376,7 @@ type ObjectDiff struct {
 
 func (x *ObjectDiff) Reset() {
 	*x = ObjectDiff{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +2388,7 @@ func (x *ObjectDiff) String() string {
 func (*ObjectDiff) ProtoMessage() {}
 
 func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[35]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +2401,7 @@ func (x *ObjectDiff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDiff.ProtoReflect.Descriptor instead.
 func (*ObjectDiff) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ObjectDiff) GetCluster() string {
@@ -1871,7 +2441,7 @@ type DiffApplicationResponse struct {
 
 func (x *DiffApplicationResponse) Reset() {
 	*x = DiffApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +2453,7 @@ func (x *DiffApplicationResponse) String() string {
 func (*DiffApplicationResponse) ProtoMessage() {}
 
 func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[36]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +2466,7 @@ func (x *DiffApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffApplicationResponse.ProtoReflect.Descriptor instead.
 func (*DiffApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DiffApplicationResponse) GetDiffs() []*ObjectDiff {
@@ -1917,7 +2487,7 @@ type GetPlanRequest struct {
 
 func (x *GetPlanRequest) Reset() {
 	*x = GetPlanRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2499,7 @@ func (x *GetPlanRequest) String() string {
 func (*GetPlanRequest) ProtoMessage() {}
 
 func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[37]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2512,7 @@ func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetPlanRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetPlanRequest) GetName() string {
@@ -1985,7 +2555,7 @@ type GetPlanResponse struct {
 
 func (x *GetPlanResponse) Reset() {
 	*x = GetPlanResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2567,7 @@ func (x *GetPlanResponse) String() string {
 func (*GetPlanResponse) ProtoMessage() {}
 
 func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[38]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2580,7 @@ func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
 func (*GetPlanResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetPlanResponse) GetPlan() *Plan {
@@ -2058,7 +2628,7 @@ type ListHistoryRequest struct {
 
 func (x *ListHistoryRequest) Reset() {
 	*x = ListHistoryRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2640,7 @@ func (x *ListHistoryRequest) String() string {
 func (*ListHistoryRequest) ProtoMessage() {}
 
 func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[39]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2653,7 @@ func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListHistoryRequest) GetName() string {
@@ -2109,7 +2679,7 @@ type ListHistoryResponse struct {
 
 func (x *ListHistoryResponse) Reset() {
 	*x = ListHistoryResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2691,7 @@ func (x *ListHistoryResponse) String() string {
 func (*ListHistoryResponse) ProtoMessage() {}
 
 func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[40]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2704,7 @@ func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListHistoryResponse) GetEntries() []*HistoryEntry {
@@ -2155,7 +2725,7 @@ type RollbackApplicationRequest struct {
 
 func (x *RollbackApplicationRequest) Reset() {
 	*x = RollbackApplicationRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2167,7 +2737,7 @@ func (x *RollbackApplicationRequest) String() string {
 func (*RollbackApplicationRequest) ProtoMessage() {}
 
 func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[41]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2180,7 +2750,7 @@ func (x *RollbackApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RollbackApplicationRequest) GetName() string {
@@ -2213,7 +2783,7 @@ type RollbackApplicationResponse struct {
 
 func (x *RollbackApplicationResponse) Reset() {
 	*x = RollbackApplicationResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2795,7 @@ func (x *RollbackApplicationResponse) String() string {
 func (*RollbackApplicationResponse) ProtoMessage() {}
 
 func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[42]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2808,7 @@ func (x *RollbackApplicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackApplicationResponse.ProtoReflect.Descriptor instead.
 func (*RollbackApplicationResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RollbackApplicationResponse) GetTargets() []*TargetStatus {
@@ -2257,7 +2827,7 @@ type WatchApplicationsRequest struct {
 
 func (x *WatchApplicationsRequest) Reset() {
 	*x = WatchApplicationsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2269,7 +2839,7 @@ func (x *WatchApplicationsRequest) String() string {
 func (*WatchApplicationsRequest) ProtoMessage() {}
 
 func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[43]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2282,7 +2852,7 @@ func (x *WatchApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WatchApplicationsRequest) GetName() string {
@@ -2301,7 +2871,7 @@ type WatchApplicationsResponse struct {
 
 func (x *WatchApplicationsResponse) Reset() {
 	*x = WatchApplicationsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2883,7 @@ func (x *WatchApplicationsResponse) String() string {
 func (*WatchApplicationsResponse) ProtoMessage() {}
 
 func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[44]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2896,7 @@ func (x *WatchApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
@@ -2337,16 +2907,18 @@ func (x *WatchApplicationsResponse) GetTarget() *TargetStatus {
 }
 
 type CreateProjectRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
-	Upsert        bool                   `protobuf:"varint,2,opt,name=upsert,proto3" json:"upsert,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Project *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	Upsert  bool                   `protobuf:"varint,2,opt,name=upsert,proto3" json:"upsert,omitempty"`
+	// Replace a project declared in Git anyway.
+	Force         bool `protobuf:"varint,3,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2930,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[45]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2943,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -2388,6 +2960,13 @@ func (x *CreateProjectRequest) GetUpsert() bool {
 	return false
 }
 
+func (x *CreateProjectRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
 type CreateProjectResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Project       *Project               `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
@@ -2397,7 +2976,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2409,7 +2988,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[46]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2422,7 +3001,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -2441,7 +3020,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2453,7 +3032,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[47]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2466,7 +3045,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetProjectRequest) GetName() string {
@@ -2485,7 +3064,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2497,7 +3076,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[48]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2510,7 +3089,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -2528,7 +3107,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2540,7 +3119,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[49]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2553,7 +3132,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 type ListProjectsResponse struct {
@@ -2565,7 +3144,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2577,7 +3156,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[50]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2590,7 +3169,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -2601,15 +3180,17 @@ func (x *ListProjectsResponse) GetProjects() []*Project {
 }
 
 type DeleteProjectRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Delete a project declared in Git anyway.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +3202,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[51]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +3215,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DeleteProjectRequest) GetName() string {
@@ -2642,6 +3223,13 @@ func (x *DeleteProjectRequest) GetName() string {
 		return x.Name
 	}
 	return ""
+}
+
+func (x *DeleteProjectRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 type DeleteProjectResponse struct {
@@ -2652,7 +3240,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2664,7 +3252,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[52]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2677,7 +3265,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
 }
 
 type AddClusterRequest struct {
@@ -2690,7 +3278,7 @@ type AddClusterRequest struct {
 
 func (x *AddClusterRequest) Reset() {
 	*x = AddClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +3290,7 @@ func (x *AddClusterRequest) String() string {
 func (*AddClusterRequest) ProtoMessage() {}
 
 func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[53]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +3303,7 @@ func (x *AddClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterRequest.ProtoReflect.Descriptor instead.
 func (*AddClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AddClusterRequest) GetName() string {
@@ -2742,7 +3330,7 @@ type AddClusterResponse struct {
 
 func (x *AddClusterResponse) Reset() {
 	*x = AddClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +3342,7 @@ func (x *AddClusterResponse) String() string {
 func (*AddClusterResponse) ProtoMessage() {}
 
 func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[54]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +3355,7 @@ func (x *AddClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddClusterResponse.ProtoReflect.Descriptor instead.
 func (*AddClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *AddClusterResponse) GetCluster() *Cluster {
@@ -2793,7 +3381,7 @@ type GetClusterRequest struct {
 
 func (x *GetClusterRequest) Reset() {
 	*x = GetClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +3393,7 @@ func (x *GetClusterRequest) String() string {
 func (*GetClusterRequest) ProtoMessage() {}
 
 func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[55]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +3406,7 @@ func (x *GetClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetClusterRequest) GetName() string {
@@ -2837,7 +3425,7 @@ type GetClusterResponse struct {
 
 func (x *GetClusterResponse) Reset() {
 	*x = GetClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2849,7 +3437,7 @@ func (x *GetClusterResponse) String() string {
 func (*GetClusterResponse) ProtoMessage() {}
 
 func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[56]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2862,7 +3450,7 @@ func (x *GetClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterResponse.ProtoReflect.Descriptor instead.
 func (*GetClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GetClusterResponse) GetCluster() *Cluster {
@@ -2881,7 +3469,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2893,7 +3481,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[57]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2906,7 +3494,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListClustersRequest) GetSelector() map[string]string {
@@ -2925,7 +3513,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2937,7 +3525,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[58]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2950,7 +3538,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -2969,7 +3557,7 @@ type RemoveClusterRequest struct {
 
 func (x *RemoveClusterRequest) Reset() {
 	*x = RemoveClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2981,7 +3569,7 @@ func (x *RemoveClusterRequest) String() string {
 func (*RemoveClusterRequest) ProtoMessage() {}
 
 func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[59]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2994,7 +3582,7 @@ func (x *RemoveClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterRequest.ProtoReflect.Descriptor instead.
 func (*RemoveClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RemoveClusterRequest) GetName() string {
@@ -3012,7 +3600,7 @@ type RemoveClusterResponse struct {
 
 func (x *RemoveClusterResponse) Reset() {
 	*x = RemoveClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3612,7 @@ func (x *RemoveClusterResponse) String() string {
 func (*RemoveClusterResponse) ProtoMessage() {}
 
 func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[60]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3625,7 @@ func (x *RemoveClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveClusterResponse.ProtoReflect.Descriptor instead.
 func (*RemoveClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{70}
 }
 
 type UpdateClusterRequest struct {
@@ -3053,7 +3641,7 @@ type UpdateClusterRequest struct {
 
 func (x *UpdateClusterRequest) Reset() {
 	*x = UpdateClusterRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3065,7 +3653,7 @@ func (x *UpdateClusterRequest) String() string {
 func (*UpdateClusterRequest) ProtoMessage() {}
 
 func (x *UpdateClusterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[61]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3078,7 +3666,7 @@ func (x *UpdateClusterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClusterRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClusterRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *UpdateClusterRequest) GetName() string {
@@ -3111,7 +3699,7 @@ type UpdateClusterResponse struct {
 
 func (x *UpdateClusterResponse) Reset() {
 	*x = UpdateClusterResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3123,7 +3711,7 @@ func (x *UpdateClusterResponse) String() string {
 func (*UpdateClusterResponse) ProtoMessage() {}
 
 func (x *UpdateClusterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[62]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3136,7 +3724,7 @@ func (x *UpdateClusterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClusterResponse.ProtoReflect.Descriptor instead.
 func (*UpdateClusterResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *UpdateClusterResponse) GetCluster() *Cluster {
@@ -3155,7 +3743,7 @@ type RotateClusterTokenRequest struct {
 
 func (x *RotateClusterTokenRequest) Reset() {
 	*x = RotateClusterTokenRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3167,7 +3755,7 @@ func (x *RotateClusterTokenRequest) String() string {
 func (*RotateClusterTokenRequest) ProtoMessage() {}
 
 func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[63]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3180,7 +3768,7 @@ func (x *RotateClusterTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *RotateClusterTokenRequest) GetName() string {
@@ -3199,7 +3787,7 @@ type RotateClusterTokenResponse struct {
 
 func (x *RotateClusterTokenResponse) Reset() {
 	*x = RotateClusterTokenResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3211,7 +3799,7 @@ func (x *RotateClusterTokenResponse) String() string {
 func (*RotateClusterTokenResponse) ProtoMessage() {}
 
 func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[64]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3224,7 +3812,7 @@ func (x *RotateClusterTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateClusterTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateClusterTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{64}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RotateClusterTokenResponse) GetToken() string {
@@ -3261,7 +3849,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3273,7 +3861,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[65]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3286,7 +3874,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{65}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AuditEntry) GetId() uint64 {
@@ -3379,7 +3967,7 @@ type ListAuditEntriesRequest struct {
 
 func (x *ListAuditEntriesRequest) Reset() {
 	*x = ListAuditEntriesRequest{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3391,7 +3979,7 @@ func (x *ListAuditEntriesRequest) String() string {
 func (*ListAuditEntriesRequest) ProtoMessage() {}
 
 func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[66]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3404,7 +3992,7 @@ func (x *ListAuditEntriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{66}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ListAuditEntriesRequest) GetSince() *timestamppb.Timestamp {
@@ -3466,7 +4054,7 @@ type ListAuditEntriesResponse struct {
 
 func (x *ListAuditEntriesResponse) Reset() {
 	*x = ListAuditEntriesResponse{}
-	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3478,7 +4066,7 @@ func (x *ListAuditEntriesResponse) String() string {
 func (*ListAuditEntriesResponse) ProtoMessage() {}
 
 func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_admin_proto_msgTypes[67]
+	mi := &file_flotilla_v1_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3491,7 +4079,7 @@ func (x *ListAuditEntriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEntriesResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEntriesResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{67}
+	return file_flotilla_v1_admin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ListAuditEntriesResponse) GetEntries() []*AuditEntry {
@@ -3557,10 +4145,45 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x13AbortRolloutRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"F\n" +
 	"\x14AbortRolloutResponse\x12.\n" +
-	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\"n\n" +
+	"\arollout\x18\x01 \x01(\v2\x14.flotilla.v1.RolloutR\arollout\"=\n" +
+	"\rApplyDocument\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\tR\acontent\"\xa4\x02\n" +
+	"\fApplyRequest\x128\n" +
+	"\tdocuments\x18\x01 \x03(\v2\x1a.flotilla.v1.ApplyDocumentR\tdocuments\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12\x14\n" +
+	"\x05prune\x18\x03 \x01(\bR\x05prune\x12S\n" +
+	"\x0eprune_selector\x18\x04 \x03(\v2,.flotilla.v1.ApplyRequest.PruneSelectorEntryR\rpruneSelector\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\x1a@\n" +
+	"\x12PruneSelectorEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x01\n" +
+	"\vApplyResult\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1a\n" +
+	"\bwarnings\x18\a \x03(\tR\bwarnings\x12\x12\n" +
+	"\x04diff\x18\b \x01(\tR\x04diff\"C\n" +
+	"\rApplyResponse\x122\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.flotilla.v1.ApplyResultR\aresults\".\n" +
+	"\x18GetApplicationSetRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"a\n" +
+	"\x19GetApplicationSetResponse\x12D\n" +
+	"\x0fapplication_set\x18\x01 \x01(\v2\x1b.flotilla.v1.ApplicationSetR\x0eapplicationSet\"\x1c\n" +
+	"\x1aListApplicationSetsRequest\"e\n" +
+	"\x1bListApplicationSetsResponse\x12F\n" +
+	"\x10application_sets\x18\x01 \x03(\v2\x1b.flotilla.v1.ApplicationSetR\x0fapplicationSets\"G\n" +
+	"\x1bDeleteApplicationSetRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\x1e\n" +
+	"\x1cDeleteApplicationSetResponse\"\x84\x01\n" +
 	"\x18CreateApplicationRequest\x12:\n" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x12\x16\n" +
-	"\x06upsert\x18\x02 \x01(\bR\x06upsert\"W\n" +
+	"\x06upsert\x18\x02 \x01(\bR\x06upsert\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"W\n" +
 	"\x19CreateApplicationResponse\x12:\n" +
 	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"h\n" +
 	"\x15GetApplicationRequest\x12\x12\n" +
@@ -3580,14 +4203,16 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"c\n" +
 	"\x18ListApplicationsResponse\x12G\n" +
-	"\fapplications\x18\x01 \x03(\v2#.flotilla.v1.GetApplicationResponseR\fapplications\"V\n" +
+	"\fapplications\x18\x01 \x03(\v2#.flotilla.v1.GetApplicationResponseR\fapplications\"l\n" +
 	"\x18UpdateApplicationRequest\x12:\n" +
-	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"W\n" +
+	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"W\n" +
 	"\x19UpdateApplicationResponse\x12:\n" +
-	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"H\n" +
+	"\vapplication\x18\x01 \x01(\v2\x18.flotilla.v1.ApplicationR\vapplication\"^\n" +
 	"\x18DeleteApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\acascade\x18\x02 \x01(\bR\acascade\"\x1b\n" +
+	"\acascade\x18\x02 \x01(\bR\acascade\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"\x1b\n" +
 	"\x19DeleteApplicationResponse\"\xf9\x02\n" +
 	"\x16SyncApplicationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
@@ -3651,10 +4276,11 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\x18WatchApplicationsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"N\n" +
 	"\x19WatchApplicationsResponse\x121\n" +
-	"\x06target\x18\x01 \x01(\v2\x19.flotilla.v1.TargetStatusR\x06target\"^\n" +
+	"\x06target\x18\x01 \x01(\v2\x19.flotilla.v1.TargetStatusR\x06target\"t\n" +
 	"\x14CreateProjectRequest\x12.\n" +
 	"\aproject\x18\x01 \x01(\v2\x14.flotilla.v1.ProjectR\aproject\x12\x16\n" +
-	"\x06upsert\x18\x02 \x01(\bR\x06upsert\"G\n" +
+	"\x06upsert\x18\x02 \x01(\bR\x06upsert\x12\x14\n" +
+	"\x05force\x18\x03 \x01(\bR\x05force\"G\n" +
 	"\x15CreateProjectResponse\x12.\n" +
 	"\aproject\x18\x01 \x01(\v2\x14.flotilla.v1.ProjectR\aproject\"'\n" +
 	"\x11GetProjectRequest\x12\x12\n" +
@@ -3663,9 +4289,10 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\aproject\x18\x01 \x01(\v2\x14.flotilla.v1.ProjectR\aproject\"\x15\n" +
 	"\x13ListProjectsRequest\"H\n" +
 	"\x14ListProjectsResponse\x120\n" +
-	"\bprojects\x18\x01 \x03(\v2\x14.flotilla.v1.ProjectR\bprojects\"*\n" +
+	"\bprojects\x18\x01 \x03(\v2\x14.flotilla.v1.ProjectR\bprojects\"@\n" +
 	"\x14DeleteProjectRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x17\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\x17\n" +
 	"\x15DeleteProjectResponse\"\xa6\x01\n" +
 	"\x11AddClusterRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
@@ -3753,7 +4380,13 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\fPauseRollout\x12 .flotilla.v1.PauseRolloutRequest\x1a!.flotilla.v1.PauseRolloutResponse\x12V\n" +
 	"\rResumeRollout\x12!.flotilla.v1.ResumeRolloutRequest\x1a\".flotilla.v1.ResumeRolloutResponse\x12Y\n" +
 	"\x0eApproveRollout\x12\".flotilla.v1.ApproveRolloutRequest\x1a#.flotilla.v1.ApproveRolloutResponse\x12S\n" +
-	"\fAbortRollout\x12 .flotilla.v1.AbortRolloutRequest\x1a!.flotilla.v1.AbortRolloutResponse2\xe4\x02\n" +
+	"\fAbortRollout\x12 .flotilla.v1.AbortRolloutRequest\x1a!.flotilla.v1.AbortRolloutResponse2O\n" +
+	"\rConfigService\x12>\n" +
+	"\x05Apply\x12\x19.flotilla.v1.ApplyRequest\x1a\x1a.flotilla.v1.ApplyResponse2\xd2\x02\n" +
+	"\x15ApplicationSetService\x12b\n" +
+	"\x11GetApplicationSet\x12%.flotilla.v1.GetApplicationSetRequest\x1a&.flotilla.v1.GetApplicationSetResponse\x12h\n" +
+	"\x13ListApplicationSets\x12'.flotilla.v1.ListApplicationSetsRequest\x1a(.flotilla.v1.ListApplicationSetsResponse\x12k\n" +
+	"\x14DeleteApplicationSet\x12(.flotilla.v1.DeleteApplicationSetRequest\x1a).flotilla.v1.DeleteApplicationSetResponse2\xe4\x02\n" +
 	"\x0eProjectService\x12V\n" +
 	"\rCreateProject\x12!.flotilla.v1.CreateProjectRequest\x1a\".flotilla.v1.CreateProjectResponse\x12M\n" +
 	"\n" +
@@ -3784,207 +4417,232 @@ func file_flotilla_v1_admin_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_admin_proto_rawDescData
 }
 
-var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_flotilla_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
 var file_flotilla_v1_admin_proto_goTypes = []any{
-	(*Repository)(nil),                  // 0: flotilla.v1.Repository
-	(*AddRepositoryRequest)(nil),        // 1: flotilla.v1.AddRepositoryRequest
-	(*AddRepositoryResponse)(nil),       // 2: flotilla.v1.AddRepositoryResponse
-	(*ListRepositoriesRequest)(nil),     // 3: flotilla.v1.ListRepositoriesRequest
-	(*ListRepositoriesResponse)(nil),    // 4: flotilla.v1.ListRepositoriesResponse
-	(*RemoveRepositoryRequest)(nil),     // 5: flotilla.v1.RemoveRepositoryRequest
-	(*RemoveRepositoryResponse)(nil),    // 6: flotilla.v1.RemoveRepositoryResponse
-	(*ApproveApplicationRequest)(nil),   // 7: flotilla.v1.ApproveApplicationRequest
-	(*ApproveApplicationResponse)(nil),  // 8: flotilla.v1.ApproveApplicationResponse
-	(*GetRolloutRequest)(nil),           // 9: flotilla.v1.GetRolloutRequest
-	(*GetRolloutResponse)(nil),          // 10: flotilla.v1.GetRolloutResponse
-	(*PauseRolloutRequest)(nil),         // 11: flotilla.v1.PauseRolloutRequest
-	(*PauseRolloutResponse)(nil),        // 12: flotilla.v1.PauseRolloutResponse
-	(*ResumeRolloutRequest)(nil),        // 13: flotilla.v1.ResumeRolloutRequest
-	(*ResumeRolloutResponse)(nil),       // 14: flotilla.v1.ResumeRolloutResponse
-	(*ApproveRolloutRequest)(nil),       // 15: flotilla.v1.ApproveRolloutRequest
-	(*ApproveRolloutResponse)(nil),      // 16: flotilla.v1.ApproveRolloutResponse
-	(*AbortRolloutRequest)(nil),         // 17: flotilla.v1.AbortRolloutRequest
-	(*AbortRolloutResponse)(nil),        // 18: flotilla.v1.AbortRolloutResponse
-	(*CreateApplicationRequest)(nil),    // 19: flotilla.v1.CreateApplicationRequest
-	(*CreateApplicationResponse)(nil),   // 20: flotilla.v1.CreateApplicationResponse
-	(*GetApplicationRequest)(nil),       // 21: flotilla.v1.GetApplicationRequest
-	(*GetApplicationResponse)(nil),      // 22: flotilla.v1.GetApplicationResponse
-	(*ListApplicationsRequest)(nil),     // 23: flotilla.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),    // 24: flotilla.v1.ListApplicationsResponse
-	(*UpdateApplicationRequest)(nil),    // 25: flotilla.v1.UpdateApplicationRequest
-	(*UpdateApplicationResponse)(nil),   // 26: flotilla.v1.UpdateApplicationResponse
-	(*DeleteApplicationRequest)(nil),    // 27: flotilla.v1.DeleteApplicationRequest
-	(*DeleteApplicationResponse)(nil),   // 28: flotilla.v1.DeleteApplicationResponse
-	(*SyncApplicationRequest)(nil),      // 29: flotilla.v1.SyncApplicationRequest
-	(*SyncResource)(nil),                // 30: flotilla.v1.SyncResource
-	(*TerminateOperationRequest)(nil),   // 31: flotilla.v1.TerminateOperationRequest
-	(*TerminateOperationResponse)(nil),  // 32: flotilla.v1.TerminateOperationResponse
-	(*SyncApplicationResponse)(nil),     // 33: flotilla.v1.SyncApplicationResponse
-	(*DiffApplicationRequest)(nil),      // 34: flotilla.v1.DiffApplicationRequest
-	(*ObjectDiff)(nil),                  // 35: flotilla.v1.ObjectDiff
-	(*DiffApplicationResponse)(nil),     // 36: flotilla.v1.DiffApplicationResponse
-	(*GetPlanRequest)(nil),              // 37: flotilla.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 38: flotilla.v1.GetPlanResponse
-	(*ListHistoryRequest)(nil),          // 39: flotilla.v1.ListHistoryRequest
-	(*ListHistoryResponse)(nil),         // 40: flotilla.v1.ListHistoryResponse
-	(*RollbackApplicationRequest)(nil),  // 41: flotilla.v1.RollbackApplicationRequest
-	(*RollbackApplicationResponse)(nil), // 42: flotilla.v1.RollbackApplicationResponse
-	(*WatchApplicationsRequest)(nil),    // 43: flotilla.v1.WatchApplicationsRequest
-	(*WatchApplicationsResponse)(nil),   // 44: flotilla.v1.WatchApplicationsResponse
-	(*CreateProjectRequest)(nil),        // 45: flotilla.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil),       // 46: flotilla.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),           // 47: flotilla.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),          // 48: flotilla.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),         // 49: flotilla.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),        // 50: flotilla.v1.ListProjectsResponse
-	(*DeleteProjectRequest)(nil),        // 51: flotilla.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil),       // 52: flotilla.v1.DeleteProjectResponse
-	(*AddClusterRequest)(nil),           // 53: flotilla.v1.AddClusterRequest
-	(*AddClusterResponse)(nil),          // 54: flotilla.v1.AddClusterResponse
-	(*GetClusterRequest)(nil),           // 55: flotilla.v1.GetClusterRequest
-	(*GetClusterResponse)(nil),          // 56: flotilla.v1.GetClusterResponse
-	(*ListClustersRequest)(nil),         // 57: flotilla.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),        // 58: flotilla.v1.ListClustersResponse
-	(*RemoveClusterRequest)(nil),        // 59: flotilla.v1.RemoveClusterRequest
-	(*RemoveClusterResponse)(nil),       // 60: flotilla.v1.RemoveClusterResponse
-	(*UpdateClusterRequest)(nil),        // 61: flotilla.v1.UpdateClusterRequest
-	(*UpdateClusterResponse)(nil),       // 62: flotilla.v1.UpdateClusterResponse
-	(*RotateClusterTokenRequest)(nil),   // 63: flotilla.v1.RotateClusterTokenRequest
-	(*RotateClusterTokenResponse)(nil),  // 64: flotilla.v1.RotateClusterTokenResponse
-	(*AuditEntry)(nil),                  // 65: flotilla.v1.AuditEntry
-	(*ListAuditEntriesRequest)(nil),     // 66: flotilla.v1.ListAuditEntriesRequest
-	(*ListAuditEntriesResponse)(nil),    // 67: flotilla.v1.ListAuditEntriesResponse
-	nil,                                 // 68: flotilla.v1.ListApplicationsRequest.SelectorEntry
-	nil,                                 // 69: flotilla.v1.SyncApplicationRequest.OptionsEntry
-	nil,                                 // 70: flotilla.v1.AddClusterRequest.LabelsEntry
-	nil,                                 // 71: flotilla.v1.ListClustersRequest.SelectorEntry
-	nil,                                 // 72: flotilla.v1.UpdateClusterRequest.SetLabelsEntry
-	(*TargetStatus)(nil),                // 73: flotilla.v1.TargetStatus
-	(*Rollout)(nil),                     // 74: flotilla.v1.Rollout
-	(*Application)(nil),                 // 75: flotilla.v1.Application
-	(*ApplicationCondition)(nil),        // 76: flotilla.v1.ApplicationCondition
-	(*ObjectRef)(nil),                   // 77: flotilla.v1.ObjectRef
-	(SyncStatus)(0),                     // 78: flotilla.v1.SyncStatus
-	(*Plan)(nil),                        // 79: flotilla.v1.Plan
-	(*HistoryEntry)(nil),                // 80: flotilla.v1.HistoryEntry
-	(*Project)(nil),                     // 81: flotilla.v1.Project
-	(*Cluster)(nil),                     // 82: flotilla.v1.Cluster
-	(*timestamppb.Timestamp)(nil),       // 83: google.protobuf.Timestamp
+	(*Repository)(nil),                   // 0: flotilla.v1.Repository
+	(*AddRepositoryRequest)(nil),         // 1: flotilla.v1.AddRepositoryRequest
+	(*AddRepositoryResponse)(nil),        // 2: flotilla.v1.AddRepositoryResponse
+	(*ListRepositoriesRequest)(nil),      // 3: flotilla.v1.ListRepositoriesRequest
+	(*ListRepositoriesResponse)(nil),     // 4: flotilla.v1.ListRepositoriesResponse
+	(*RemoveRepositoryRequest)(nil),      // 5: flotilla.v1.RemoveRepositoryRequest
+	(*RemoveRepositoryResponse)(nil),     // 6: flotilla.v1.RemoveRepositoryResponse
+	(*ApproveApplicationRequest)(nil),    // 7: flotilla.v1.ApproveApplicationRequest
+	(*ApproveApplicationResponse)(nil),   // 8: flotilla.v1.ApproveApplicationResponse
+	(*GetRolloutRequest)(nil),            // 9: flotilla.v1.GetRolloutRequest
+	(*GetRolloutResponse)(nil),           // 10: flotilla.v1.GetRolloutResponse
+	(*PauseRolloutRequest)(nil),          // 11: flotilla.v1.PauseRolloutRequest
+	(*PauseRolloutResponse)(nil),         // 12: flotilla.v1.PauseRolloutResponse
+	(*ResumeRolloutRequest)(nil),         // 13: flotilla.v1.ResumeRolloutRequest
+	(*ResumeRolloutResponse)(nil),        // 14: flotilla.v1.ResumeRolloutResponse
+	(*ApproveRolloutRequest)(nil),        // 15: flotilla.v1.ApproveRolloutRequest
+	(*ApproveRolloutResponse)(nil),       // 16: flotilla.v1.ApproveRolloutResponse
+	(*AbortRolloutRequest)(nil),          // 17: flotilla.v1.AbortRolloutRequest
+	(*AbortRolloutResponse)(nil),         // 18: flotilla.v1.AbortRolloutResponse
+	(*ApplyDocument)(nil),                // 19: flotilla.v1.ApplyDocument
+	(*ApplyRequest)(nil),                 // 20: flotilla.v1.ApplyRequest
+	(*ApplyResult)(nil),                  // 21: flotilla.v1.ApplyResult
+	(*ApplyResponse)(nil),                // 22: flotilla.v1.ApplyResponse
+	(*GetApplicationSetRequest)(nil),     // 23: flotilla.v1.GetApplicationSetRequest
+	(*GetApplicationSetResponse)(nil),    // 24: flotilla.v1.GetApplicationSetResponse
+	(*ListApplicationSetsRequest)(nil),   // 25: flotilla.v1.ListApplicationSetsRequest
+	(*ListApplicationSetsResponse)(nil),  // 26: flotilla.v1.ListApplicationSetsResponse
+	(*DeleteApplicationSetRequest)(nil),  // 27: flotilla.v1.DeleteApplicationSetRequest
+	(*DeleteApplicationSetResponse)(nil), // 28: flotilla.v1.DeleteApplicationSetResponse
+	(*CreateApplicationRequest)(nil),     // 29: flotilla.v1.CreateApplicationRequest
+	(*CreateApplicationResponse)(nil),    // 30: flotilla.v1.CreateApplicationResponse
+	(*GetApplicationRequest)(nil),        // 31: flotilla.v1.GetApplicationRequest
+	(*GetApplicationResponse)(nil),       // 32: flotilla.v1.GetApplicationResponse
+	(*ListApplicationsRequest)(nil),      // 33: flotilla.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),     // 34: flotilla.v1.ListApplicationsResponse
+	(*UpdateApplicationRequest)(nil),     // 35: flotilla.v1.UpdateApplicationRequest
+	(*UpdateApplicationResponse)(nil),    // 36: flotilla.v1.UpdateApplicationResponse
+	(*DeleteApplicationRequest)(nil),     // 37: flotilla.v1.DeleteApplicationRequest
+	(*DeleteApplicationResponse)(nil),    // 38: flotilla.v1.DeleteApplicationResponse
+	(*SyncApplicationRequest)(nil),       // 39: flotilla.v1.SyncApplicationRequest
+	(*SyncResource)(nil),                 // 40: flotilla.v1.SyncResource
+	(*TerminateOperationRequest)(nil),    // 41: flotilla.v1.TerminateOperationRequest
+	(*TerminateOperationResponse)(nil),   // 42: flotilla.v1.TerminateOperationResponse
+	(*SyncApplicationResponse)(nil),      // 43: flotilla.v1.SyncApplicationResponse
+	(*DiffApplicationRequest)(nil),       // 44: flotilla.v1.DiffApplicationRequest
+	(*ObjectDiff)(nil),                   // 45: flotilla.v1.ObjectDiff
+	(*DiffApplicationResponse)(nil),      // 46: flotilla.v1.DiffApplicationResponse
+	(*GetPlanRequest)(nil),               // 47: flotilla.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),              // 48: flotilla.v1.GetPlanResponse
+	(*ListHistoryRequest)(nil),           // 49: flotilla.v1.ListHistoryRequest
+	(*ListHistoryResponse)(nil),          // 50: flotilla.v1.ListHistoryResponse
+	(*RollbackApplicationRequest)(nil),   // 51: flotilla.v1.RollbackApplicationRequest
+	(*RollbackApplicationResponse)(nil),  // 52: flotilla.v1.RollbackApplicationResponse
+	(*WatchApplicationsRequest)(nil),     // 53: flotilla.v1.WatchApplicationsRequest
+	(*WatchApplicationsResponse)(nil),    // 54: flotilla.v1.WatchApplicationsResponse
+	(*CreateProjectRequest)(nil),         // 55: flotilla.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil),        // 56: flotilla.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),            // 57: flotilla.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),           // 58: flotilla.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),          // 59: flotilla.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),         // 60: flotilla.v1.ListProjectsResponse
+	(*DeleteProjectRequest)(nil),         // 61: flotilla.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil),        // 62: flotilla.v1.DeleteProjectResponse
+	(*AddClusterRequest)(nil),            // 63: flotilla.v1.AddClusterRequest
+	(*AddClusterResponse)(nil),           // 64: flotilla.v1.AddClusterResponse
+	(*GetClusterRequest)(nil),            // 65: flotilla.v1.GetClusterRequest
+	(*GetClusterResponse)(nil),           // 66: flotilla.v1.GetClusterResponse
+	(*ListClustersRequest)(nil),          // 67: flotilla.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),         // 68: flotilla.v1.ListClustersResponse
+	(*RemoveClusterRequest)(nil),         // 69: flotilla.v1.RemoveClusterRequest
+	(*RemoveClusterResponse)(nil),        // 70: flotilla.v1.RemoveClusterResponse
+	(*UpdateClusterRequest)(nil),         // 71: flotilla.v1.UpdateClusterRequest
+	(*UpdateClusterResponse)(nil),        // 72: flotilla.v1.UpdateClusterResponse
+	(*RotateClusterTokenRequest)(nil),    // 73: flotilla.v1.RotateClusterTokenRequest
+	(*RotateClusterTokenResponse)(nil),   // 74: flotilla.v1.RotateClusterTokenResponse
+	(*AuditEntry)(nil),                   // 75: flotilla.v1.AuditEntry
+	(*ListAuditEntriesRequest)(nil),      // 76: flotilla.v1.ListAuditEntriesRequest
+	(*ListAuditEntriesResponse)(nil),     // 77: flotilla.v1.ListAuditEntriesResponse
+	nil,                                  // 78: flotilla.v1.ApplyRequest.PruneSelectorEntry
+	nil,                                  // 79: flotilla.v1.ListApplicationsRequest.SelectorEntry
+	nil,                                  // 80: flotilla.v1.SyncApplicationRequest.OptionsEntry
+	nil,                                  // 81: flotilla.v1.AddClusterRequest.LabelsEntry
+	nil,                                  // 82: flotilla.v1.ListClustersRequest.SelectorEntry
+	nil,                                  // 83: flotilla.v1.UpdateClusterRequest.SetLabelsEntry
+	(*TargetStatus)(nil),                 // 84: flotilla.v1.TargetStatus
+	(*Rollout)(nil),                      // 85: flotilla.v1.Rollout
+	(*ApplicationSet)(nil),               // 86: flotilla.v1.ApplicationSet
+	(*Application)(nil),                  // 87: flotilla.v1.Application
+	(*ApplicationCondition)(nil),         // 88: flotilla.v1.ApplicationCondition
+	(*ObjectRef)(nil),                    // 89: flotilla.v1.ObjectRef
+	(SyncStatus)(0),                      // 90: flotilla.v1.SyncStatus
+	(*Plan)(nil),                         // 91: flotilla.v1.Plan
+	(*HistoryEntry)(nil),                 // 92: flotilla.v1.HistoryEntry
+	(*Project)(nil),                      // 93: flotilla.v1.Project
+	(*Cluster)(nil),                      // 94: flotilla.v1.Cluster
+	(*timestamppb.Timestamp)(nil),        // 95: google.protobuf.Timestamp
 }
 var file_flotilla_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: flotilla.v1.AddRepositoryRequest.repository:type_name -> flotilla.v1.Repository
 	0,  // 1: flotilla.v1.AddRepositoryResponse.repository:type_name -> flotilla.v1.Repository
 	0,  // 2: flotilla.v1.ListRepositoriesResponse.repositories:type_name -> flotilla.v1.Repository
-	73, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	74, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	74, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	74, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	74, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	74, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
-	75, // 9: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
-	75, // 10: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
-	75, // 11: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
-	73, // 12: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	76, // 13: flotilla.v1.GetApplicationResponse.conditions:type_name -> flotilla.v1.ApplicationCondition
-	68, // 14: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
-	22, // 15: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
-	75, // 16: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
-	75, // 17: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
-	69, // 18: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
-	30, // 19: flotilla.v1.SyncApplicationRequest.resources:type_name -> flotilla.v1.SyncResource
-	73, // 20: flotilla.v1.TerminateOperationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	73, // 21: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	77, // 22: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
-	78, // 23: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
-	35, // 24: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	79, // 25: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
-	35, // 26: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
-	80, // 27: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
-	73, // 28: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
-	73, // 29: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
-	81, // 30: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
-	81, // 31: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
-	81, // 32: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
-	81, // 33: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
-	70, // 34: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
-	82, // 35: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	82, // 36: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	71, // 37: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
-	82, // 38: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
-	72, // 39: flotilla.v1.UpdateClusterRequest.set_labels:type_name -> flotilla.v1.UpdateClusterRequest.SetLabelsEntry
-	82, // 40: flotilla.v1.UpdateClusterResponse.cluster:type_name -> flotilla.v1.Cluster
-	83, // 41: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	83, // 42: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
-	65, // 43: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
-	19, // 44: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
-	21, // 45: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
-	23, // 46: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
-	25, // 47: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
-	27, // 48: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
-	29, // 49: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
-	34, // 50: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
-	37, // 51: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
-	39, // 52: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
-	41, // 53: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
-	43, // 54: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
-	7,  // 55: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
-	31, // 56: flotilla.v1.ApplicationService.TerminateOperation:input_type -> flotilla.v1.TerminateOperationRequest
-	1,  // 57: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
-	3,  // 58: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
-	5,  // 59: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
-	9,  // 60: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
-	11, // 61: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
-	13, // 62: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
-	15, // 63: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
-	17, // 64: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
-	45, // 65: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
-	47, // 66: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
-	49, // 67: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
-	51, // 68: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
-	53, // 69: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
-	55, // 70: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
-	57, // 71: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
-	59, // 72: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
-	63, // 73: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
-	61, // 74: flotilla.v1.ClusterService.UpdateCluster:input_type -> flotilla.v1.UpdateClusterRequest
-	66, // 75: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
-	20, // 76: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
-	22, // 77: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
-	24, // 78: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
-	26, // 79: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
-	28, // 80: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
-	33, // 81: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
-	36, // 82: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
-	38, // 83: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
-	40, // 84: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
-	42, // 85: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
-	44, // 86: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
-	8,  // 87: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
-	32, // 88: flotilla.v1.ApplicationService.TerminateOperation:output_type -> flotilla.v1.TerminateOperationResponse
-	2,  // 89: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
-	4,  // 90: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
-	6,  // 91: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
-	10, // 92: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
-	12, // 93: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
-	14, // 94: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
-	16, // 95: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
-	18, // 96: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
-	46, // 97: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
-	48, // 98: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
-	50, // 99: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
-	52, // 100: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
-	54, // 101: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
-	56, // 102: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
-	58, // 103: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
-	60, // 104: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
-	64, // 105: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
-	62, // 106: flotilla.v1.ClusterService.UpdateCluster:output_type -> flotilla.v1.UpdateClusterResponse
-	67, // 107: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
-	76, // [76:108] is the sub-list for method output_type
-	44, // [44:76] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	84, // 3: flotilla.v1.ApproveApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	85, // 4: flotilla.v1.GetRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	85, // 5: flotilla.v1.PauseRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	85, // 6: flotilla.v1.ResumeRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	85, // 7: flotilla.v1.ApproveRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	85, // 8: flotilla.v1.AbortRolloutResponse.rollout:type_name -> flotilla.v1.Rollout
+	19, // 9: flotilla.v1.ApplyRequest.documents:type_name -> flotilla.v1.ApplyDocument
+	78, // 10: flotilla.v1.ApplyRequest.prune_selector:type_name -> flotilla.v1.ApplyRequest.PruneSelectorEntry
+	21, // 11: flotilla.v1.ApplyResponse.results:type_name -> flotilla.v1.ApplyResult
+	86, // 12: flotilla.v1.GetApplicationSetResponse.application_set:type_name -> flotilla.v1.ApplicationSet
+	86, // 13: flotilla.v1.ListApplicationSetsResponse.application_sets:type_name -> flotilla.v1.ApplicationSet
+	87, // 14: flotilla.v1.CreateApplicationRequest.application:type_name -> flotilla.v1.Application
+	87, // 15: flotilla.v1.CreateApplicationResponse.application:type_name -> flotilla.v1.Application
+	87, // 16: flotilla.v1.GetApplicationResponse.application:type_name -> flotilla.v1.Application
+	84, // 17: flotilla.v1.GetApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	88, // 18: flotilla.v1.GetApplicationResponse.conditions:type_name -> flotilla.v1.ApplicationCondition
+	79, // 19: flotilla.v1.ListApplicationsRequest.selector:type_name -> flotilla.v1.ListApplicationsRequest.SelectorEntry
+	32, // 20: flotilla.v1.ListApplicationsResponse.applications:type_name -> flotilla.v1.GetApplicationResponse
+	87, // 21: flotilla.v1.UpdateApplicationRequest.application:type_name -> flotilla.v1.Application
+	87, // 22: flotilla.v1.UpdateApplicationResponse.application:type_name -> flotilla.v1.Application
+	80, // 23: flotilla.v1.SyncApplicationRequest.options:type_name -> flotilla.v1.SyncApplicationRequest.OptionsEntry
+	40, // 24: flotilla.v1.SyncApplicationRequest.resources:type_name -> flotilla.v1.SyncResource
+	84, // 25: flotilla.v1.TerminateOperationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	84, // 26: flotilla.v1.SyncApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	89, // 27: flotilla.v1.ObjectDiff.ref:type_name -> flotilla.v1.ObjectRef
+	90, // 28: flotilla.v1.ObjectDiff.sync:type_name -> flotilla.v1.SyncStatus
+	45, // 29: flotilla.v1.DiffApplicationResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	91, // 30: flotilla.v1.GetPlanResponse.plan:type_name -> flotilla.v1.Plan
+	45, // 31: flotilla.v1.GetPlanResponse.diffs:type_name -> flotilla.v1.ObjectDiff
+	92, // 32: flotilla.v1.ListHistoryResponse.entries:type_name -> flotilla.v1.HistoryEntry
+	84, // 33: flotilla.v1.RollbackApplicationResponse.targets:type_name -> flotilla.v1.TargetStatus
+	84, // 34: flotilla.v1.WatchApplicationsResponse.target:type_name -> flotilla.v1.TargetStatus
+	93, // 35: flotilla.v1.CreateProjectRequest.project:type_name -> flotilla.v1.Project
+	93, // 36: flotilla.v1.CreateProjectResponse.project:type_name -> flotilla.v1.Project
+	93, // 37: flotilla.v1.GetProjectResponse.project:type_name -> flotilla.v1.Project
+	93, // 38: flotilla.v1.ListProjectsResponse.projects:type_name -> flotilla.v1.Project
+	81, // 39: flotilla.v1.AddClusterRequest.labels:type_name -> flotilla.v1.AddClusterRequest.LabelsEntry
+	94, // 40: flotilla.v1.AddClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	94, // 41: flotilla.v1.GetClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	82, // 42: flotilla.v1.ListClustersRequest.selector:type_name -> flotilla.v1.ListClustersRequest.SelectorEntry
+	94, // 43: flotilla.v1.ListClustersResponse.clusters:type_name -> flotilla.v1.Cluster
+	83, // 44: flotilla.v1.UpdateClusterRequest.set_labels:type_name -> flotilla.v1.UpdateClusterRequest.SetLabelsEntry
+	94, // 45: flotilla.v1.UpdateClusterResponse.cluster:type_name -> flotilla.v1.Cluster
+	95, // 46: flotilla.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	95, // 47: flotilla.v1.ListAuditEntriesRequest.since:type_name -> google.protobuf.Timestamp
+	75, // 48: flotilla.v1.ListAuditEntriesResponse.entries:type_name -> flotilla.v1.AuditEntry
+	29, // 49: flotilla.v1.ApplicationService.CreateApplication:input_type -> flotilla.v1.CreateApplicationRequest
+	31, // 50: flotilla.v1.ApplicationService.GetApplication:input_type -> flotilla.v1.GetApplicationRequest
+	33, // 51: flotilla.v1.ApplicationService.ListApplications:input_type -> flotilla.v1.ListApplicationsRequest
+	35, // 52: flotilla.v1.ApplicationService.UpdateApplication:input_type -> flotilla.v1.UpdateApplicationRequest
+	37, // 53: flotilla.v1.ApplicationService.DeleteApplication:input_type -> flotilla.v1.DeleteApplicationRequest
+	39, // 54: flotilla.v1.ApplicationService.SyncApplication:input_type -> flotilla.v1.SyncApplicationRequest
+	44, // 55: flotilla.v1.ApplicationService.DiffApplication:input_type -> flotilla.v1.DiffApplicationRequest
+	47, // 56: flotilla.v1.ApplicationService.GetPlan:input_type -> flotilla.v1.GetPlanRequest
+	49, // 57: flotilla.v1.ApplicationService.ListHistory:input_type -> flotilla.v1.ListHistoryRequest
+	51, // 58: flotilla.v1.ApplicationService.RollbackApplication:input_type -> flotilla.v1.RollbackApplicationRequest
+	53, // 59: flotilla.v1.ApplicationService.WatchApplications:input_type -> flotilla.v1.WatchApplicationsRequest
+	7,  // 60: flotilla.v1.ApplicationService.ApproveApplication:input_type -> flotilla.v1.ApproveApplicationRequest
+	41, // 61: flotilla.v1.ApplicationService.TerminateOperation:input_type -> flotilla.v1.TerminateOperationRequest
+	1,  // 62: flotilla.v1.RepositoryService.AddRepository:input_type -> flotilla.v1.AddRepositoryRequest
+	3,  // 63: flotilla.v1.RepositoryService.ListRepositories:input_type -> flotilla.v1.ListRepositoriesRequest
+	5,  // 64: flotilla.v1.RepositoryService.RemoveRepository:input_type -> flotilla.v1.RemoveRepositoryRequest
+	9,  // 65: flotilla.v1.RolloutService.GetRollout:input_type -> flotilla.v1.GetRolloutRequest
+	11, // 66: flotilla.v1.RolloutService.PauseRollout:input_type -> flotilla.v1.PauseRolloutRequest
+	13, // 67: flotilla.v1.RolloutService.ResumeRollout:input_type -> flotilla.v1.ResumeRolloutRequest
+	15, // 68: flotilla.v1.RolloutService.ApproveRollout:input_type -> flotilla.v1.ApproveRolloutRequest
+	17, // 69: flotilla.v1.RolloutService.AbortRollout:input_type -> flotilla.v1.AbortRolloutRequest
+	20, // 70: flotilla.v1.ConfigService.Apply:input_type -> flotilla.v1.ApplyRequest
+	23, // 71: flotilla.v1.ApplicationSetService.GetApplicationSet:input_type -> flotilla.v1.GetApplicationSetRequest
+	25, // 72: flotilla.v1.ApplicationSetService.ListApplicationSets:input_type -> flotilla.v1.ListApplicationSetsRequest
+	27, // 73: flotilla.v1.ApplicationSetService.DeleteApplicationSet:input_type -> flotilla.v1.DeleteApplicationSetRequest
+	55, // 74: flotilla.v1.ProjectService.CreateProject:input_type -> flotilla.v1.CreateProjectRequest
+	57, // 75: flotilla.v1.ProjectService.GetProject:input_type -> flotilla.v1.GetProjectRequest
+	59, // 76: flotilla.v1.ProjectService.ListProjects:input_type -> flotilla.v1.ListProjectsRequest
+	61, // 77: flotilla.v1.ProjectService.DeleteProject:input_type -> flotilla.v1.DeleteProjectRequest
+	63, // 78: flotilla.v1.ClusterService.AddCluster:input_type -> flotilla.v1.AddClusterRequest
+	65, // 79: flotilla.v1.ClusterService.GetCluster:input_type -> flotilla.v1.GetClusterRequest
+	67, // 80: flotilla.v1.ClusterService.ListClusters:input_type -> flotilla.v1.ListClustersRequest
+	69, // 81: flotilla.v1.ClusterService.RemoveCluster:input_type -> flotilla.v1.RemoveClusterRequest
+	73, // 82: flotilla.v1.ClusterService.RotateClusterToken:input_type -> flotilla.v1.RotateClusterTokenRequest
+	71, // 83: flotilla.v1.ClusterService.UpdateCluster:input_type -> flotilla.v1.UpdateClusterRequest
+	76, // 84: flotilla.v1.AuditService.ListAuditEntries:input_type -> flotilla.v1.ListAuditEntriesRequest
+	30, // 85: flotilla.v1.ApplicationService.CreateApplication:output_type -> flotilla.v1.CreateApplicationResponse
+	32, // 86: flotilla.v1.ApplicationService.GetApplication:output_type -> flotilla.v1.GetApplicationResponse
+	34, // 87: flotilla.v1.ApplicationService.ListApplications:output_type -> flotilla.v1.ListApplicationsResponse
+	36, // 88: flotilla.v1.ApplicationService.UpdateApplication:output_type -> flotilla.v1.UpdateApplicationResponse
+	38, // 89: flotilla.v1.ApplicationService.DeleteApplication:output_type -> flotilla.v1.DeleteApplicationResponse
+	43, // 90: flotilla.v1.ApplicationService.SyncApplication:output_type -> flotilla.v1.SyncApplicationResponse
+	46, // 91: flotilla.v1.ApplicationService.DiffApplication:output_type -> flotilla.v1.DiffApplicationResponse
+	48, // 92: flotilla.v1.ApplicationService.GetPlan:output_type -> flotilla.v1.GetPlanResponse
+	50, // 93: flotilla.v1.ApplicationService.ListHistory:output_type -> flotilla.v1.ListHistoryResponse
+	52, // 94: flotilla.v1.ApplicationService.RollbackApplication:output_type -> flotilla.v1.RollbackApplicationResponse
+	54, // 95: flotilla.v1.ApplicationService.WatchApplications:output_type -> flotilla.v1.WatchApplicationsResponse
+	8,  // 96: flotilla.v1.ApplicationService.ApproveApplication:output_type -> flotilla.v1.ApproveApplicationResponse
+	42, // 97: flotilla.v1.ApplicationService.TerminateOperation:output_type -> flotilla.v1.TerminateOperationResponse
+	2,  // 98: flotilla.v1.RepositoryService.AddRepository:output_type -> flotilla.v1.AddRepositoryResponse
+	4,  // 99: flotilla.v1.RepositoryService.ListRepositories:output_type -> flotilla.v1.ListRepositoriesResponse
+	6,  // 100: flotilla.v1.RepositoryService.RemoveRepository:output_type -> flotilla.v1.RemoveRepositoryResponse
+	10, // 101: flotilla.v1.RolloutService.GetRollout:output_type -> flotilla.v1.GetRolloutResponse
+	12, // 102: flotilla.v1.RolloutService.PauseRollout:output_type -> flotilla.v1.PauseRolloutResponse
+	14, // 103: flotilla.v1.RolloutService.ResumeRollout:output_type -> flotilla.v1.ResumeRolloutResponse
+	16, // 104: flotilla.v1.RolloutService.ApproveRollout:output_type -> flotilla.v1.ApproveRolloutResponse
+	18, // 105: flotilla.v1.RolloutService.AbortRollout:output_type -> flotilla.v1.AbortRolloutResponse
+	22, // 106: flotilla.v1.ConfigService.Apply:output_type -> flotilla.v1.ApplyResponse
+	24, // 107: flotilla.v1.ApplicationSetService.GetApplicationSet:output_type -> flotilla.v1.GetApplicationSetResponse
+	26, // 108: flotilla.v1.ApplicationSetService.ListApplicationSets:output_type -> flotilla.v1.ListApplicationSetsResponse
+	28, // 109: flotilla.v1.ApplicationSetService.DeleteApplicationSet:output_type -> flotilla.v1.DeleteApplicationSetResponse
+	56, // 110: flotilla.v1.ProjectService.CreateProject:output_type -> flotilla.v1.CreateProjectResponse
+	58, // 111: flotilla.v1.ProjectService.GetProject:output_type -> flotilla.v1.GetProjectResponse
+	60, // 112: flotilla.v1.ProjectService.ListProjects:output_type -> flotilla.v1.ListProjectsResponse
+	62, // 113: flotilla.v1.ProjectService.DeleteProject:output_type -> flotilla.v1.DeleteProjectResponse
+	64, // 114: flotilla.v1.ClusterService.AddCluster:output_type -> flotilla.v1.AddClusterResponse
+	66, // 115: flotilla.v1.ClusterService.GetCluster:output_type -> flotilla.v1.GetClusterResponse
+	68, // 116: flotilla.v1.ClusterService.ListClusters:output_type -> flotilla.v1.ListClustersResponse
+	70, // 117: flotilla.v1.ClusterService.RemoveCluster:output_type -> flotilla.v1.RemoveClusterResponse
+	74, // 118: flotilla.v1.ClusterService.RotateClusterToken:output_type -> flotilla.v1.RotateClusterTokenResponse
+	72, // 119: flotilla.v1.ClusterService.UpdateCluster:output_type -> flotilla.v1.UpdateClusterResponse
+	77, // 120: flotilla.v1.AuditService.ListAuditEntries:output_type -> flotilla.v1.ListAuditEntriesResponse
+	85, // [85:121] is the sub-list for method output_type
+	49, // [49:85] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_admin_proto_init() }
@@ -4000,9 +4658,9 @@ func file_flotilla_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_admin_proto_rawDesc), len(file_flotilla_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   73,
+			NumMessages:   84,
 			NumExtensions: 0,
-			NumServices:   6,
+			NumServices:   8,
 		},
 		GoTypes:           file_flotilla_v1_admin_proto_goTypes,
 		DependencyIndexes: file_flotilla_v1_admin_proto_depIdxs,

@@ -1039,6 +1039,308 @@ var RolloutService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
+	ConfigService_Apply_FullMethodName = "/flotilla.v1.ConfigService/Apply"
+)
+
+// ConfigServiceClient is the client API for ConfigService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// ConfigService takes declarative configuration: Applications,
+// AppProjects and ApplicationSets as YAML, Flotilla's own kinds
+// (flotilla.dev/v1alpha1) or Argo CD's (argoproj.io/v1alpha1) unchanged,
+// and Cluster documents that set a registered cluster's labels.
+type ConfigServiceClient interface {
+	// Apply creates or updates every object the documents hold
+	// (kubectl apply): each document is accepted or refused on its own,
+	// with the file, document and field named.
+	Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error)
+}
+
+type configServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewConfigServiceClient(cc grpc.ClientConnInterface) ConfigServiceClient {
+	return &configServiceClient{cc}
+}
+
+func (c *configServiceClient) Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApplyResponse)
+	err := c.cc.Invoke(ctx, ConfigService_Apply_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ConfigServiceServer is the server API for ConfigService service.
+// All implementations must embed UnimplementedConfigServiceServer
+// for forward compatibility.
+//
+// ConfigService takes declarative configuration: Applications,
+// AppProjects and ApplicationSets as YAML, Flotilla's own kinds
+// (flotilla.dev/v1alpha1) or Argo CD's (argoproj.io/v1alpha1) unchanged,
+// and Cluster documents that set a registered cluster's labels.
+type ConfigServiceServer interface {
+	// Apply creates or updates every object the documents hold
+	// (kubectl apply): each document is accepted or refused on its own,
+	// with the file, document and field named.
+	Apply(context.Context, *ApplyRequest) (*ApplyResponse, error)
+	mustEmbedUnimplementedConfigServiceServer()
+}
+
+// UnimplementedConfigServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedConfigServiceServer struct{}
+
+func (UnimplementedConfigServiceServer) Apply(context.Context, *ApplyRequest) (*ApplyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Apply not implemented")
+}
+func (UnimplementedConfigServiceServer) mustEmbedUnimplementedConfigServiceServer() {}
+func (UnimplementedConfigServiceServer) testEmbeddedByValue()                       {}
+
+// UnsafeConfigServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ConfigServiceServer will
+// result in compilation errors.
+type UnsafeConfigServiceServer interface {
+	mustEmbedUnimplementedConfigServiceServer()
+}
+
+func RegisterConfigServiceServer(s grpc.ServiceRegistrar, srv ConfigServiceServer) {
+	// If the following call panics, it indicates UnimplementedConfigServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&ConfigService_ServiceDesc, srv)
+}
+
+func _ConfigService_Apply_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApplyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConfigServiceServer).Apply(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConfigService_Apply_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConfigServiceServer).Apply(ctx, req.(*ApplyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// ConfigService_ServiceDesc is the grpc.ServiceDesc for ConfigService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var ConfigService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "flotilla.v1.ConfigService",
+	HandlerType: (*ConfigServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Apply",
+			Handler:    _ConfigService_Apply_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "flotilla/v1/admin.proto",
+}
+
+const (
+	ApplicationSetService_GetApplicationSet_FullMethodName    = "/flotilla.v1.ApplicationSetService/GetApplicationSet"
+	ApplicationSetService_ListApplicationSets_FullMethodName  = "/flotilla.v1.ApplicationSetService/ListApplicationSets"
+	ApplicationSetService_DeleteApplicationSet_FullMethodName = "/flotilla.v1.ApplicationSetService/DeleteApplicationSet"
+)
+
+// ApplicationSetServiceClient is the client API for ApplicationSetService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// ApplicationSetService reads and deletes ApplicationSets (they are
+// created and changed with ConfigService.Apply).
+type ApplicationSetServiceClient interface {
+	GetApplicationSet(ctx context.Context, in *GetApplicationSetRequest, opts ...grpc.CallOption) (*GetApplicationSetResponse, error)
+	ListApplicationSets(ctx context.Context, in *ListApplicationSetsRequest, opts ...grpc.CallOption) (*ListApplicationSetsResponse, error)
+	DeleteApplicationSet(ctx context.Context, in *DeleteApplicationSetRequest, opts ...grpc.CallOption) (*DeleteApplicationSetResponse, error)
+}
+
+type applicationSetServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewApplicationSetServiceClient(cc grpc.ClientConnInterface) ApplicationSetServiceClient {
+	return &applicationSetServiceClient{cc}
+}
+
+func (c *applicationSetServiceClient) GetApplicationSet(ctx context.Context, in *GetApplicationSetRequest, opts ...grpc.CallOption) (*GetApplicationSetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetApplicationSetResponse)
+	err := c.cc.Invoke(ctx, ApplicationSetService_GetApplicationSet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *applicationSetServiceClient) ListApplicationSets(ctx context.Context, in *ListApplicationSetsRequest, opts ...grpc.CallOption) (*ListApplicationSetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApplicationSetsResponse)
+	err := c.cc.Invoke(ctx, ApplicationSetService_ListApplicationSets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *applicationSetServiceClient) DeleteApplicationSet(ctx context.Context, in *DeleteApplicationSetRequest, opts ...grpc.CallOption) (*DeleteApplicationSetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteApplicationSetResponse)
+	err := c.cc.Invoke(ctx, ApplicationSetService_DeleteApplicationSet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ApplicationSetServiceServer is the server API for ApplicationSetService service.
+// All implementations must embed UnimplementedApplicationSetServiceServer
+// for forward compatibility.
+//
+// ApplicationSetService reads and deletes ApplicationSets (they are
+// created and changed with ConfigService.Apply).
+type ApplicationSetServiceServer interface {
+	GetApplicationSet(context.Context, *GetApplicationSetRequest) (*GetApplicationSetResponse, error)
+	ListApplicationSets(context.Context, *ListApplicationSetsRequest) (*ListApplicationSetsResponse, error)
+	DeleteApplicationSet(context.Context, *DeleteApplicationSetRequest) (*DeleteApplicationSetResponse, error)
+	mustEmbedUnimplementedApplicationSetServiceServer()
+}
+
+// UnimplementedApplicationSetServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedApplicationSetServiceServer struct{}
+
+func (UnimplementedApplicationSetServiceServer) GetApplicationSet(context.Context, *GetApplicationSetRequest) (*GetApplicationSetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetApplicationSet not implemented")
+}
+func (UnimplementedApplicationSetServiceServer) ListApplicationSets(context.Context, *ListApplicationSetsRequest) (*ListApplicationSetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApplicationSets not implemented")
+}
+func (UnimplementedApplicationSetServiceServer) DeleteApplicationSet(context.Context, *DeleteApplicationSetRequest) (*DeleteApplicationSetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteApplicationSet not implemented")
+}
+func (UnimplementedApplicationSetServiceServer) mustEmbedUnimplementedApplicationSetServiceServer() {}
+func (UnimplementedApplicationSetServiceServer) testEmbeddedByValue()                               {}
+
+// UnsafeApplicationSetServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ApplicationSetServiceServer will
+// result in compilation errors.
+type UnsafeApplicationSetServiceServer interface {
+	mustEmbedUnimplementedApplicationSetServiceServer()
+}
+
+func RegisterApplicationSetServiceServer(s grpc.ServiceRegistrar, srv ApplicationSetServiceServer) {
+	// If the following call panics, it indicates UnimplementedApplicationSetServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&ApplicationSetService_ServiceDesc, srv)
+}
+
+func _ApplicationSetService_GetApplicationSet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetApplicationSetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationSetServiceServer).GetApplicationSet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationSetService_GetApplicationSet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationSetServiceServer).GetApplicationSet(ctx, req.(*GetApplicationSetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ApplicationSetService_ListApplicationSets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApplicationSetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationSetServiceServer).ListApplicationSets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationSetService_ListApplicationSets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationSetServiceServer).ListApplicationSets(ctx, req.(*ListApplicationSetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ApplicationSetService_DeleteApplicationSet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteApplicationSetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationSetServiceServer).DeleteApplicationSet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationSetService_DeleteApplicationSet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationSetServiceServer).DeleteApplicationSet(ctx, req.(*DeleteApplicationSetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// ApplicationSetService_ServiceDesc is the grpc.ServiceDesc for ApplicationSetService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var ApplicationSetService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "flotilla.v1.ApplicationSetService",
+	HandlerType: (*ApplicationSetServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetApplicationSet",
+			Handler:    _ApplicationSetService_GetApplicationSet_Handler,
+		},
+		{
+			MethodName: "ListApplicationSets",
+			Handler:    _ApplicationSetService_ListApplicationSets_Handler,
+		},
+		{
+			MethodName: "DeleteApplicationSet",
+			Handler:    _ApplicationSetService_DeleteApplicationSet_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "flotilla/v1/admin.proto",
+}
+
+const (
 	ProjectService_CreateProject_FullMethodName = "/flotilla.v1.ProjectService/CreateProject"
 	ProjectService_GetProject_FullMethodName    = "/flotilla.v1.ProjectService/GetProject"
 	ProjectService_ListProjects_FullMethodName  = "/flotilla.v1.ProjectService/ListProjects"

@@ -376,8 +376,25 @@ type Application struct {
 	// History entries kept per target (Argo CD's revisionHistoryLimit);
 	// 0 means the default, 10.
 	RevisionHistoryLimit int32 `protobuf:"varint,11,opt,name=revision_history_limit,json=revisionHistoryLimit,proto3" json:"revision_history_limit,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Who declares this application when it is not the API: the
+	// application whose rendered output holds it (app of apps), the
+	// ApplicationSet that generated it, or the hub's configuration
+	// repository. The API refuses to change or delete it unless forced:
+	// Git would put it back.
+	ManagedBy *ManagedBy `protobuf:"bytes,12,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	// Fields of the declaration Flotilla does not honour, one per entry
+	// (field path and why): reported, never silently dropped.
+	Warnings []string `protobuf:"bytes,13,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// Annotations of the declaration. argocd.argoproj.io/sync-wave orders
+	// the children of an application: a child syncs once every child of
+	// the previous wave is Synced and Healthy.
+	Annotations map[string]string `protobuf:"bytes,14,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Finalizers of the declaration. resources-finalizer.argocd.argoproj.io
+	// (or flotilla.dev/resources-finalizer): when Git no longer declares
+	// the application, its resources are deleted from the clusters too.
+	Finalizers    []string `protobuf:"bytes,15,rep,name=finalizers,proto3" json:"finalizers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Application) Reset() {
@@ -487,6 +504,240 @@ func (x *Application) GetRevisionHistoryLimit() int32 {
 	return 0
 }
 
+func (x *Application) GetManagedBy() *ManagedBy {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return nil
+}
+
+func (x *Application) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *Application) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Application) GetFinalizers() []string {
+	if x != nil {
+		return x.Finalizers
+	}
+	return nil
+}
+
+// ManagedBy says where a declared object comes from.
+type ManagedBy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "Application" (app of apps), "ApplicationSet" or "ConfigRepository".
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The declaring application or set ("" for the configuration repository).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The repository, revision and path it was read from.
+	RepoUrl       string `protobuf:"bytes,3,opt,name=repo_url,json=repoUrl,proto3" json:"repo_url,omitempty"`
+	Revision      string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	Path          string `protobuf:"bytes,5,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ManagedBy) Reset() {
+	*x = ManagedBy{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ManagedBy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ManagedBy) ProtoMessage() {}
+
+func (x *ManagedBy) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ManagedBy.ProtoReflect.Descriptor instead.
+func (*ManagedBy) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ManagedBy) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ManagedBy) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ManagedBy) GetRepoUrl() string {
+	if x != nil {
+		return x.RepoUrl
+	}
+	return ""
+}
+
+func (x *ManagedBy) GetRevision() string {
+	if x != nil {
+		return x.Revision
+	}
+	return ""
+}
+
+func (x *ManagedBy) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+// ApplicationSet generates applications from a template and generators
+// (list, clusters, git directories and files, matrix, merge), as Argo
+// CD's ApplicationSet does.
+type ApplicationSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The apiVersion it was declared with: argoproj.io/v1alpha1 (the
+	// template is an Argo CD Application) or flotilla.dev/v1alpha1.
+	ApiVersion string `protobuf:"bytes,2,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	// Its spec as declared (JSON): generators, template, goTemplate,
+	// goTemplateOptions, syncPolicy.
+	SpecJson    string                 `protobuf:"bytes,3,opt,name=spec_json,json=specJson,proto3" json:"spec_json,omitempty"`
+	Labels      map[string]string      `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Annotations map[string]string      `protobuf:"bytes,5,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ManagedBy   *ManagedBy             `protobuf:"bytes,6,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	Warnings    []string               `protobuf:"bytes,7,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The applications it generates now.
+	Applications []string `protobuf:"bytes,9,rep,name=applications,proto3" json:"applications,omitempty"`
+	// Why the last generation failed; the applications generated before
+	// stay as they were.
+	Error         string `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplicationSet) Reset() {
+	*x = ApplicationSet{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplicationSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplicationSet) ProtoMessage() {}
+
+func (x *ApplicationSet) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplicationSet.ProtoReflect.Descriptor instead.
+func (*ApplicationSet) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ApplicationSet) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApplicationSet) GetApiVersion() string {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return ""
+}
+
+func (x *ApplicationSet) GetSpecJson() string {
+	if x != nil {
+		return x.SpecJson
+	}
+	return ""
+}
+
+func (x *ApplicationSet) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetManagedBy() *ManagedBy {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetApplications() []string {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *ApplicationSet) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 // RolloutStrategy moves a new revision across an application's targets
 // step by step, gated on health.
 type RolloutStrategy struct {
@@ -505,7 +756,7 @@ type RolloutStrategy struct {
 
 func (x *RolloutStrategy) Reset() {
 	*x = RolloutStrategy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	mi := &file_flotilla_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +768,7 @@ func (x *RolloutStrategy) String() string {
 func (*RolloutStrategy) ProtoMessage() {}
 
 func (x *RolloutStrategy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[1]
+	mi := &file_flotilla_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +781,7 @@ func (x *RolloutStrategy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutStrategy.ProtoReflect.Descriptor instead.
 func (*RolloutStrategy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RolloutStrategy) GetSteps() []*RolloutStep {
@@ -580,7 +831,7 @@ type RolloutStep struct {
 
 func (x *RolloutStep) Reset() {
 	*x = RolloutStep{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	mi := &file_flotilla_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +843,7 @@ func (x *RolloutStep) String() string {
 func (*RolloutStep) ProtoMessage() {}
 
 func (x *RolloutStep) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[2]
+	mi := &file_flotilla_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +856,7 @@ func (x *RolloutStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutStep.ProtoReflect.Descriptor instead.
 func (*RolloutStep) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RolloutStep) GetName() string {
@@ -668,7 +919,7 @@ type ApplicationSource struct {
 
 func (x *ApplicationSource) Reset() {
 	*x = ApplicationSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[3]
+	mi := &file_flotilla_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +931,7 @@ func (x *ApplicationSource) String() string {
 func (*ApplicationSource) ProtoMessage() {}
 
 func (x *ApplicationSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[3]
+	mi := &file_flotilla_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +944,7 @@ func (x *ApplicationSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationSource.ProtoReflect.Descriptor instead.
 func (*ApplicationSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ApplicationSource) GetRepoUrl() string {
@@ -756,7 +1007,7 @@ type DirectorySource struct {
 
 func (x *DirectorySource) Reset() {
 	*x = DirectorySource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[4]
+	mi := &file_flotilla_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +1019,7 @@ func (x *DirectorySource) String() string {
 func (*DirectorySource) ProtoMessage() {}
 
 func (x *DirectorySource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[4]
+	mi := &file_flotilla_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +1032,7 @@ func (x *DirectorySource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectorySource.ProtoReflect.Descriptor instead.
 func (*DirectorySource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DirectorySource) GetRecurse() bool {
@@ -823,7 +1074,7 @@ type HelmSource struct {
 
 func (x *HelmSource) Reset() {
 	*x = HelmSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[5]
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1086,7 @@ func (x *HelmSource) String() string {
 func (*HelmSource) ProtoMessage() {}
 
 func (x *HelmSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[5]
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1099,7 @@ func (x *HelmSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HelmSource.ProtoReflect.Descriptor instead.
 func (*HelmSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HelmSource) GetReleaseName() string {
@@ -924,7 +1175,7 @@ type KustomizeSource struct {
 
 func (x *KustomizeSource) Reset() {
 	*x = KustomizeSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[6]
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -936,7 +1187,7 @@ func (x *KustomizeSource) String() string {
 func (*KustomizeSource) ProtoMessage() {}
 
 func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[6]
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -949,7 +1200,7 @@ func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeSource.ProtoReflect.Descriptor instead.
 func (*KustomizeSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *KustomizeSource) GetNamePrefix() string {
@@ -1021,7 +1272,7 @@ type KustomizePatch struct {
 
 func (x *KustomizePatch) Reset() {
 	*x = KustomizePatch{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1284,7 @@ func (x *KustomizePatch) String() string {
 func (*KustomizePatch) ProtoMessage() {}
 
 func (x *KustomizePatch) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1297,7 @@ func (x *KustomizePatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizePatch.ProtoReflect.Descriptor instead.
 func (*KustomizePatch) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *KustomizePatch) GetPatch() string {
@@ -1085,7 +1336,7 @@ type KustomizeSelector struct {
 
 func (x *KustomizeSelector) Reset() {
 	*x = KustomizeSelector{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1348,7 @@ func (x *KustomizeSelector) String() string {
 func (*KustomizeSelector) ProtoMessage() {}
 
 func (x *KustomizeSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1361,7 @@ func (x *KustomizeSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeSelector.ProtoReflect.Descriptor instead.
 func (*KustomizeSelector) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *KustomizeSelector) GetGroup() string {
@@ -1172,7 +1423,7 @@ type KustomizeReplica struct {
 
 func (x *KustomizeReplica) Reset() {
 	*x = KustomizeReplica{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1435,7 @@ func (x *KustomizeReplica) String() string {
 func (*KustomizeReplica) ProtoMessage() {}
 
 func (x *KustomizeReplica) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1448,7 @@ func (x *KustomizeReplica) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeReplica.ProtoReflect.Descriptor instead.
 func (*KustomizeReplica) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *KustomizeReplica) GetName() string {
@@ -1220,14 +1471,18 @@ type Destination struct {
 	Clusters        []string          `protobuf:"bytes,1,rep,name=clusters,proto3" json:"clusters,omitempty"`
 	ClusterSelector map[string]string `protobuf:"bytes,2,rep,name=cluster_selector,json=clusterSelector,proto3" json:"cluster_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Namespace for objects that name none.
-	Namespace     string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Argo CD's in-cluster (server https://kubernetes.default.svc or name
+	// in-cluster): the clusters of the parent application; for an
+	// application without a parent, the cluster registered as "in-cluster".
+	InCluster     bool `protobuf:"varint,4,opt,name=in_cluster,json=inCluster,proto3" json:"in_cluster,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Destination) Reset() {
 	*x = Destination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1494,7 @@ func (x *Destination) String() string {
 func (*Destination) ProtoMessage() {}
 
 func (x *Destination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1507,7 @@ func (x *Destination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destination.ProtoReflect.Descriptor instead.
 func (*Destination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Destination) GetClusters() []string {
@@ -1274,6 +1529,13 @@ func (x *Destination) GetNamespace() string {
 		return x.Namespace
 	}
 	return ""
+}
+
+func (x *Destination) GetInCluster() bool {
+	if x != nil {
+		return x.InCluster
+	}
+	return false
 }
 
 type SyncPolicy struct {
@@ -1300,7 +1562,7 @@ type SyncPolicy struct {
 
 func (x *SyncPolicy) Reset() {
 	*x = SyncPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1574,7 @@ func (x *SyncPolicy) String() string {
 func (*SyncPolicy) ProtoMessage() {}
 
 func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1587,7 @@ func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncPolicy.ProtoReflect.Descriptor instead.
 func (*SyncPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SyncPolicy) GetAutomated() bool {
@@ -1396,7 +1658,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1670,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1683,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RetryPolicy) GetLimit() int32 {
@@ -1468,7 +1730,7 @@ type IgnoreDifference struct {
 
 func (x *IgnoreDifference) Reset() {
 	*x = IgnoreDifference{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1742,7 @@ func (x *IgnoreDifference) String() string {
 func (*IgnoreDifference) ProtoMessage() {}
 
 func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1755,7 @@ func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IgnoreDifference.ProtoReflect.Descriptor instead.
 func (*IgnoreDifference) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *IgnoreDifference) GetGroup() string {
@@ -1555,13 +1817,19 @@ type Project struct {
 	ClusterResourceWhitelist   []*GroupKind  `protobuf:"bytes,5,rep,name=cluster_resource_whitelist,json=clusterResourceWhitelist,proto3" json:"cluster_resource_whitelist,omitempty"`
 	NamespaceResourceBlacklist []*GroupKind  `protobuf:"bytes,6,rep,name=namespace_resource_blacklist,json=namespaceResourceBlacklist,proto3" json:"namespace_resource_blacklist,omitempty"`
 	SyncWindows                []*SyncWindow `protobuf:"bytes,7,rep,name=sync_windows,json=syncWindows,proto3" json:"sync_windows,omitempty"`
+	// Cluster-scoped kinds denied even when whitelisted.
+	ClusterResourceBlacklist []*GroupKind `protobuf:"bytes,8,rep,name=cluster_resource_blacklist,json=clusterResourceBlacklist,proto3" json:"cluster_resource_blacklist,omitempty"`
+	// When set, only these namespaced kinds are allowed.
+	NamespaceResourceWhitelist []*GroupKind `protobuf:"bytes,9,rep,name=namespace_resource_whitelist,json=namespaceResourceWhitelist,proto3" json:"namespace_resource_whitelist,omitempty"`
+	ManagedBy                  *ManagedBy   `protobuf:"bytes,10,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	Warnings                   []string     `protobuf:"bytes,11,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields              protoimpl.UnknownFields
 	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1841,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1854,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Project) GetName() string {
@@ -1638,6 +1906,34 @@ func (x *Project) GetSyncWindows() []*SyncWindow {
 	return nil
 }
 
+func (x *Project) GetClusterResourceBlacklist() []*GroupKind {
+	if x != nil {
+		return x.ClusterResourceBlacklist
+	}
+	return nil
+}
+
+func (x *Project) GetNamespaceResourceWhitelist() []*GroupKind {
+	if x != nil {
+		return x.NamespaceResourceWhitelist
+	}
+	return nil
+}
+
+func (x *Project) GetManagedBy() *ManagedBy {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return nil
+}
+
+func (x *Project) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
 type ProjectDestination struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Cluster       string                 `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster,omitempty"`     // name or glob
@@ -1648,7 +1944,7 @@ type ProjectDestination struct {
 
 func (x *ProjectDestination) Reset() {
 	*x = ProjectDestination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +1956,7 @@ func (x *ProjectDestination) String() string {
 func (*ProjectDestination) ProtoMessage() {}
 
 func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +1969,7 @@ func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectDestination.ProtoReflect.Descriptor instead.
 func (*ProjectDestination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProjectDestination) GetCluster() string {
@@ -1700,7 +1996,7 @@ type GroupKind struct {
 
 func (x *GroupKind) Reset() {
 	*x = GroupKind{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +2008,7 @@ func (x *GroupKind) String() string {
 func (*GroupKind) ProtoMessage() {}
 
 func (x *GroupKind) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +2021,7 @@ func (x *GroupKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupKind.ProtoReflect.Descriptor instead.
 func (*GroupKind) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GroupKind) GetGroup() string {
@@ -1763,7 +2059,7 @@ type SyncWindow struct {
 
 func (x *SyncWindow) Reset() {
 	*x = SyncWindow{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +2071,7 @@ func (x *SyncWindow) String() string {
 func (*SyncWindow) ProtoMessage() {}
 
 func (x *SyncWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +2084,7 @@ func (x *SyncWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncWindow.ProtoReflect.Descriptor instead.
 func (*SyncWindow) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SyncWindow) GetKind() string {
@@ -1862,7 +2158,7 @@ type Cluster struct {
 
 func (x *Cluster) Reset() {
 	*x = Cluster{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1874,7 +2170,7 @@ func (x *Cluster) String() string {
 func (*Cluster) ProtoMessage() {}
 
 func (x *Cluster) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +2183,7 @@ func (x *Cluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
 func (*Cluster) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Cluster) GetName() string {
@@ -1951,7 +2247,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2259,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2272,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ObjectRef) GetApiVersion() string {
@@ -2023,7 +2319,7 @@ type ResourceStatus struct {
 
 func (x *ResourceStatus) Reset() {
 	*x = ResourceStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2331,7 @@ func (x *ResourceStatus) String() string {
 func (*ResourceStatus) ProtoMessage() {}
 
 func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2344,7 @@ func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceStatus.ProtoReflect.Descriptor instead.
 func (*ResourceStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ResourceStatus) GetRef() *ObjectRef {
@@ -2121,7 +2417,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2429,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2442,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Operation) GetPhase() OperationPhase {
@@ -2241,7 +2537,7 @@ type TargetStatus struct {
 
 func (x *TargetStatus) Reset() {
 	*x = TargetStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2549,7 @@ func (x *TargetStatus) String() string {
 func (*TargetStatus) ProtoMessage() {}
 
 func (x *TargetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2562,7 @@ func (x *TargetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetStatus.ProtoReflect.Descriptor instead.
 func (*TargetStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TargetStatus) GetApplication() string {
@@ -2357,7 +2653,7 @@ type Rollout struct {
 
 func (x *Rollout) Reset() {
 	*x = Rollout{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2665,7 @@ func (x *Rollout) String() string {
 func (*Rollout) ProtoMessage() {}
 
 func (x *Rollout) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2678,7 @@ func (x *Rollout) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rollout.ProtoReflect.Descriptor instead.
 func (*Rollout) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Rollout) GetApplication() string {
@@ -2461,7 +2757,7 @@ type RolloutStepStatus struct {
 
 func (x *RolloutStepStatus) Reset() {
 	*x = RolloutStepStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[24]
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +2769,7 @@ func (x *RolloutStepStatus) String() string {
 func (*RolloutStepStatus) ProtoMessage() {}
 
 func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[24]
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +2782,7 @@ func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutStepStatus.ProtoReflect.Descriptor instead.
 func (*RolloutStepStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RolloutStepStatus) GetName() string {
@@ -2533,7 +2829,7 @@ type RolloutTarget struct {
 
 func (x *RolloutTarget) Reset() {
 	*x = RolloutTarget{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[25]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2545,7 +2841,7 @@ func (x *RolloutTarget) String() string {
 func (*RolloutTarget) ProtoMessage() {}
 
 func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[25]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2558,7 +2854,7 @@ func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutTarget.ProtoReflect.Descriptor instead.
 func (*RolloutTarget) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RolloutTarget) GetCluster() string {
@@ -2628,7 +2924,7 @@ type ApplicationCondition struct {
 
 func (x *ApplicationCondition) Reset() {
 	*x = ApplicationCondition{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	mi := &file_flotilla_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2640,7 +2936,7 @@ func (x *ApplicationCondition) String() string {
 func (*ApplicationCondition) ProtoMessage() {}
 
 func (x *ApplicationCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	mi := &file_flotilla_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2653,7 +2949,7 @@ func (x *ApplicationCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCondition.ProtoReflect.Descriptor instead.
 func (*ApplicationCondition) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ApplicationCondition) GetType() string {
@@ -2701,7 +2997,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[27]
+	mi := &file_flotilla_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2713,7 +3009,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[27]
+	mi := &file_flotilla_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2726,7 +3022,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *HistoryEntry) GetId() int64 {
@@ -2796,7 +3092,7 @@ var File_flotilla_v1_types_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x04\n" +
+	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x06\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x126\n" +
@@ -2812,8 +3108,45 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x126\n" +
 	"\arollout\x18\n" +
 	" \x01(\v2\x1c.flotilla.v1.RolloutStrategyR\arollout\x124\n" +
-	"\x16revision_history_limit\x18\v \x01(\x05R\x14revisionHistoryLimit\x1a9\n" +
+	"\x16revision_history_limit\x18\v \x01(\x05R\x14revisionHistoryLimit\x125\n" +
+	"\n" +
+	"managed_by\x18\f \x01(\v2\x16.flotilla.v1.ManagedByR\tmanagedBy\x12\x1a\n" +
+	"\bwarnings\x18\r \x03(\tR\bwarnings\x12K\n" +
+	"\vannotations\x18\x0e \x03(\v2).flotilla.v1.Application.AnnotationsEntryR\vannotations\x12\x1e\n" +
+	"\n" +
+	"finalizers\x18\x0f \x03(\tR\n" +
+	"finalizers\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"~\n" +
+	"\tManagedBy\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
+	"\brepo_url\x18\x03 \x01(\tR\arepoUrl\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\tR\brevision\x12\x12\n" +
+	"\x04path\x18\x05 \x01(\tR\x04path\"\xb6\x04\n" +
+	"\x0eApplicationSet\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vapi_version\x18\x02 \x01(\tR\n" +
+	"apiVersion\x12\x1b\n" +
+	"\tspec_json\x18\x03 \x01(\tR\bspecJson\x12?\n" +
+	"\x06labels\x18\x04 \x03(\v2'.flotilla.v1.ApplicationSet.LabelsEntryR\x06labels\x12N\n" +
+	"\vannotations\x18\x05 \x03(\v2,.flotilla.v1.ApplicationSet.AnnotationsEntryR\vannotations\x125\n" +
+	"\n" +
+	"managed_by\x18\x06 \x01(\v2\x16.flotilla.v1.ManagedByR\tmanagedBy\x12\x1a\n" +
+	"\bwarnings\x18\a \x03(\tR\bwarnings\x129\n" +
+	"\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\"\n" +
+	"\fapplications\x18\t \x03(\tR\fapplications\x12\x14\n" +
+	"\x05error\x18\n" +
+	" \x01(\tR\x05error\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +
 	"\x0fRolloutStrategy\x12.\n" +
@@ -2887,11 +3220,13 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x13annotation_selector\x18\a \x01(\tR\x12annotationSelector\"<\n" +
 	"\x10KustomizeReplica\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x05R\x05count\"\xe5\x01\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\x84\x02\n" +
 	"\vDestination\x12\x1a\n" +
 	"\bclusters\x18\x01 \x03(\tR\bclusters\x12X\n" +
 	"\x10cluster_selector\x18\x02 \x03(\v2-.flotilla.v1.Destination.ClusterSelectorEntryR\x0fclusterSelector\x12\x1c\n" +
-	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x1aB\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x1d\n" +
+	"\n" +
+	"in_cluster\x18\x04 \x01(\bR\tinCluster\x1aB\n" +
 	"\x14ClusterSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x02\n" +
@@ -2921,7 +3256,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tnamespace\x18\x04 \x01(\tR\tnamespace\x12#\n" +
 	"\rjson_pointers\x18\x05 \x03(\tR\fjsonPointers\x12.\n" +
 	"\x13jq_path_expressions\x18\x06 \x03(\tR\x11jqPathExpressions\x126\n" +
-	"\x17managed_fields_managers\x18\a \x03(\tR\x15managedFieldsManagers\"\x93\x03\n" +
+	"\x17managed_fields_managers\x18\a \x03(\tR\x15managedFieldsManagers\"\x96\x05\n" +
 	"\aProject\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12!\n" +
@@ -2929,7 +3264,13 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\fdestinations\x18\x04 \x03(\v2\x1f.flotilla.v1.ProjectDestinationR\fdestinations\x12T\n" +
 	"\x1acluster_resource_whitelist\x18\x05 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
 	"\x1cnamespace_resource_blacklist\x18\x06 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\x12:\n" +
-	"\fsync_windows\x18\a \x03(\v2\x17.flotilla.v1.SyncWindowR\vsyncWindows\"L\n" +
+	"\fsync_windows\x18\a \x03(\v2\x17.flotilla.v1.SyncWindowR\vsyncWindows\x12T\n" +
+	"\x1acluster_resource_blacklist\x18\b \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceBlacklist\x12X\n" +
+	"\x1cnamespace_resource_whitelist\x18\t \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceWhitelist\x125\n" +
+	"\n" +
+	"managed_by\x18\n" +
+	" \x01(\v2\x16.flotilla.v1.ManagedByR\tmanagedBy\x12\x1a\n" +
+	"\bwarnings\x18\v \x03(\tR\bwarnings\"L\n" +
 	"\x12ProjectDestination\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"5\n" +
@@ -3099,7 +3440,7 @@ func file_flotilla_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_flotilla_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_flotilla_v1_types_proto_goTypes = []any{
 	(SourceKind)(0),               // 0: flotilla.v1.SourceKind
 	(ConnectionState)(0),          // 1: flotilla.v1.ConnectionState
@@ -3108,100 +3449,114 @@ var file_flotilla_v1_types_proto_goTypes = []any{
 	(OperationPhase)(0),           // 4: flotilla.v1.OperationPhase
 	(RolloutPhase)(0),             // 5: flotilla.v1.RolloutPhase
 	(*Application)(nil),           // 6: flotilla.v1.Application
-	(*RolloutStrategy)(nil),       // 7: flotilla.v1.RolloutStrategy
-	(*RolloutStep)(nil),           // 8: flotilla.v1.RolloutStep
-	(*ApplicationSource)(nil),     // 9: flotilla.v1.ApplicationSource
-	(*DirectorySource)(nil),       // 10: flotilla.v1.DirectorySource
-	(*HelmSource)(nil),            // 11: flotilla.v1.HelmSource
-	(*KustomizeSource)(nil),       // 12: flotilla.v1.KustomizeSource
-	(*KustomizePatch)(nil),        // 13: flotilla.v1.KustomizePatch
-	(*KustomizeSelector)(nil),     // 14: flotilla.v1.KustomizeSelector
-	(*KustomizeReplica)(nil),      // 15: flotilla.v1.KustomizeReplica
-	(*Destination)(nil),           // 16: flotilla.v1.Destination
-	(*SyncPolicy)(nil),            // 17: flotilla.v1.SyncPolicy
-	(*RetryPolicy)(nil),           // 18: flotilla.v1.RetryPolicy
-	(*IgnoreDifference)(nil),      // 19: flotilla.v1.IgnoreDifference
-	(*Project)(nil),               // 20: flotilla.v1.Project
-	(*ProjectDestination)(nil),    // 21: flotilla.v1.ProjectDestination
-	(*GroupKind)(nil),             // 22: flotilla.v1.GroupKind
-	(*SyncWindow)(nil),            // 23: flotilla.v1.SyncWindow
-	(*Cluster)(nil),               // 24: flotilla.v1.Cluster
-	(*ObjectRef)(nil),             // 25: flotilla.v1.ObjectRef
-	(*ResourceStatus)(nil),        // 26: flotilla.v1.ResourceStatus
-	(*Operation)(nil),             // 27: flotilla.v1.Operation
-	(*TargetStatus)(nil),          // 28: flotilla.v1.TargetStatus
-	(*Rollout)(nil),               // 29: flotilla.v1.Rollout
-	(*RolloutStepStatus)(nil),     // 30: flotilla.v1.RolloutStepStatus
-	(*RolloutTarget)(nil),         // 31: flotilla.v1.RolloutTarget
-	(*ApplicationCondition)(nil),  // 32: flotilla.v1.ApplicationCondition
-	(*HistoryEntry)(nil),          // 33: flotilla.v1.HistoryEntry
-	nil,                           // 34: flotilla.v1.Application.LabelsEntry
-	nil,                           // 35: flotilla.v1.RolloutStep.SelectorEntry
-	nil,                           // 36: flotilla.v1.KustomizeSource.CommonLabelsEntry
-	nil,                           // 37: flotilla.v1.KustomizeSource.CommonAnnotationsEntry
-	nil,                           // 38: flotilla.v1.Destination.ClusterSelectorEntry
-	nil,                           // 39: flotilla.v1.SyncPolicy.OptionsEntry
-	nil,                           // 40: flotilla.v1.Cluster.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
+	(*ManagedBy)(nil),             // 7: flotilla.v1.ManagedBy
+	(*ApplicationSet)(nil),        // 8: flotilla.v1.ApplicationSet
+	(*RolloutStrategy)(nil),       // 9: flotilla.v1.RolloutStrategy
+	(*RolloutStep)(nil),           // 10: flotilla.v1.RolloutStep
+	(*ApplicationSource)(nil),     // 11: flotilla.v1.ApplicationSource
+	(*DirectorySource)(nil),       // 12: flotilla.v1.DirectorySource
+	(*HelmSource)(nil),            // 13: flotilla.v1.HelmSource
+	(*KustomizeSource)(nil),       // 14: flotilla.v1.KustomizeSource
+	(*KustomizePatch)(nil),        // 15: flotilla.v1.KustomizePatch
+	(*KustomizeSelector)(nil),     // 16: flotilla.v1.KustomizeSelector
+	(*KustomizeReplica)(nil),      // 17: flotilla.v1.KustomizeReplica
+	(*Destination)(nil),           // 18: flotilla.v1.Destination
+	(*SyncPolicy)(nil),            // 19: flotilla.v1.SyncPolicy
+	(*RetryPolicy)(nil),           // 20: flotilla.v1.RetryPolicy
+	(*IgnoreDifference)(nil),      // 21: flotilla.v1.IgnoreDifference
+	(*Project)(nil),               // 22: flotilla.v1.Project
+	(*ProjectDestination)(nil),    // 23: flotilla.v1.ProjectDestination
+	(*GroupKind)(nil),             // 24: flotilla.v1.GroupKind
+	(*SyncWindow)(nil),            // 25: flotilla.v1.SyncWindow
+	(*Cluster)(nil),               // 26: flotilla.v1.Cluster
+	(*ObjectRef)(nil),             // 27: flotilla.v1.ObjectRef
+	(*ResourceStatus)(nil),        // 28: flotilla.v1.ResourceStatus
+	(*Operation)(nil),             // 29: flotilla.v1.Operation
+	(*TargetStatus)(nil),          // 30: flotilla.v1.TargetStatus
+	(*Rollout)(nil),               // 31: flotilla.v1.Rollout
+	(*RolloutStepStatus)(nil),     // 32: flotilla.v1.RolloutStepStatus
+	(*RolloutTarget)(nil),         // 33: flotilla.v1.RolloutTarget
+	(*ApplicationCondition)(nil),  // 34: flotilla.v1.ApplicationCondition
+	(*HistoryEntry)(nil),          // 35: flotilla.v1.HistoryEntry
+	nil,                           // 36: flotilla.v1.Application.LabelsEntry
+	nil,                           // 37: flotilla.v1.Application.AnnotationsEntry
+	nil,                           // 38: flotilla.v1.ApplicationSet.LabelsEntry
+	nil,                           // 39: flotilla.v1.ApplicationSet.AnnotationsEntry
+	nil,                           // 40: flotilla.v1.RolloutStep.SelectorEntry
+	nil,                           // 41: flotilla.v1.KustomizeSource.CommonLabelsEntry
+	nil,                           // 42: flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	nil,                           // 43: flotilla.v1.Destination.ClusterSelectorEntry
+	nil,                           // 44: flotilla.v1.SyncPolicy.OptionsEntry
+	nil,                           // 45: flotilla.v1.Cluster.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
 }
 var file_flotilla_v1_types_proto_depIdxs = []int32{
-	9,  // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
-	16, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
-	17, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
-	19, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
-	34, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
-	41, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
-	7,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
-	8,  // 7: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
-	35, // 8: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
-	0,  // 9: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
-	10, // 10: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
-	11, // 11: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
-	12, // 12: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
-	36, // 13: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
-	37, // 14: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
-	13, // 15: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
-	15, // 16: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
-	14, // 17: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
-	38, // 18: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
-	39, // 19: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
-	18, // 20: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
-	21, // 21: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
-	22, // 22: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	22, // 23: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	23, // 24: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
-	40, // 25: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
-	1,  // 26: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
-	41, // 27: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
-	41, // 28: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	25, // 29: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
-	3,  // 30: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 31: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
-	4,  // 32: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
-	41, // 33: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
-	41, // 34: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	41, // 35: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
-	3,  // 36: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 37: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	27, // 38: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	26, // 39: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	5,  // 40: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
-	30, // 41: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
-	41, // 42: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
-	41, // 43: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
-	31, // 44: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
-	41, // 45: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
-	41, // 46: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
-	41, // 47: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
-	41, // 48: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	4,  // 49: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	41, // 50: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	41, // 51: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	52, // [52:52] is the sub-list for method output_type
-	52, // [52:52] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	11, // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
+	18, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
+	19, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
+	21, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
+	36, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
+	46, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
+	7,  // 7: flotilla.v1.Application.managed_by:type_name -> flotilla.v1.ManagedBy
+	37, // 8: flotilla.v1.Application.annotations:type_name -> flotilla.v1.Application.AnnotationsEntry
+	38, // 9: flotilla.v1.ApplicationSet.labels:type_name -> flotilla.v1.ApplicationSet.LabelsEntry
+	39, // 10: flotilla.v1.ApplicationSet.annotations:type_name -> flotilla.v1.ApplicationSet.AnnotationsEntry
+	7,  // 11: flotilla.v1.ApplicationSet.managed_by:type_name -> flotilla.v1.ManagedBy
+	46, // 12: flotilla.v1.ApplicationSet.created_at:type_name -> google.protobuf.Timestamp
+	10, // 13: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
+	40, // 14: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
+	0,  // 15: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
+	12, // 16: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
+	13, // 17: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
+	14, // 18: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
+	41, // 19: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
+	42, // 20: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	15, // 21: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
+	17, // 22: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
+	16, // 23: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
+	43, // 24: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
+	44, // 25: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
+	20, // 26: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
+	23, // 27: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
+	24, // 28: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	24, // 29: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	25, // 30: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
+	24, // 31: flotilla.v1.Project.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	24, // 32: flotilla.v1.Project.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	7,  // 33: flotilla.v1.Project.managed_by:type_name -> flotilla.v1.ManagedBy
+	45, // 34: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
+	1,  // 35: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
+	46, // 36: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
+	46, // 37: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	27, // 38: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
+	3,  // 39: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 40: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
+	4,  // 41: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
+	46, // 42: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
+	46, // 43: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
+	46, // 44: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
+	3,  // 45: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 46: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	29, // 47: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	28, // 48: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 49: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	32, // 50: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	46, // 51: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	46, // 52: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	33, // 53: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	46, // 54: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	46, // 55: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	46, // 56: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	46, // 57: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	4,  // 58: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	46, // 59: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	46, // 60: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	61, // [61:61] is the sub-list for method output_type
+	61, // [61:61] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }
@@ -3215,7 +3570,7 @@ func file_flotilla_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_types_proto_rawDesc), len(file_flotilla_v1_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   35,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
