@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"sigs.k8s.io/yaml"
@@ -64,6 +65,9 @@ func (c *genCtx) gitDirs(p string, body map[string]any, repo, rev, prefix string
 	sort.Strings(dirs)
 	var sets []map[string]any
 	for _, d := range dirs {
+		if hidden(d) {
+			continue // Argo CD's repo server skips dot-directories
+		}
 		include, exclude := false, false
 		for _, e := range entries {
 			if doublestar.MatchUnvalidated(e.path, d) {
@@ -135,6 +139,11 @@ func (c *genCtx) gitFiles(p string, body map[string]any, repo, rev, prefix strin
 		}
 	}
 	return sets, nil
+}
+
+// hidden says whether a segment of dir starts with ".".
+func hidden(dir string) bool {
+	return strings.HasPrefix(dir, ".") || strings.Contains(dir, "/.")
 }
 
 // parseFile reads a JSON or YAML file as Argo CD does: a list of objects

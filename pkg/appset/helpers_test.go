@@ -92,6 +92,7 @@ var repoFiles = map[string]string{
 	"apps/helm-guestbook/Chart.yaml":    "",
 	"apps/legacy/README":                "",
 	"other/thing.txt":                   "",
+	"apps/.hidden/x.yaml":               "",
 	"clusters/eu/config.json":           `{"cluster": {"name": "eu", "address": "https://eu"}, "replicas": 3}`,
 	"clusters/us/config.yaml":           "- cluster: {name: us-east, address: 'https://us-east'}\n- cluster: {name: us-west, address: 'https://us-west'}\n",
 	"clusters/bad/config.yaml":          "- [not, an, object]\n",
