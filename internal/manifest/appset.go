@@ -1,0 +1,170 @@
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Generators: those Flotilla runs, and Argo CD's others, refused.
+var (
+	generatorKinds      = []string{"list", "clusters", "git", "matrix", "merge"}
+	generatorRefused    = []string{"scmProvider", "pullRequest", "clusterDecisionResource", "plugin"}
+	appSetUnsupported   = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
+	templateMetaAllowed = []string{"name", "namespace", "labels", "annotations", "finalizers"}
+)
+
+// applicationSet reads an ApplicationSet, Argo CD's or Flotilla's (whose
+// template.spec is a Flotilla Application spec). Its spec is kept as JSON,
+// without the fields warned about; the template is rendered elsewhere.
+func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.ApplicationSet, error) {
+	md.notKept("an ApplicationSet", true)
+	spec, err := root.obj("spec")
+	if err != nil {
+		return nil, err
+	}
+	if spec == nil {
+		return nil, errAt("spec", ErrRequired)
+	}
+	spec.strict = false // warned about and left out of spec_json
+	kept := map[string]any{}
+	if _, ok := spec.get("templatePatch"); ok {
+		return nil, errAt("spec.templatePatch", ErrNotSupported)
+	}
+	gens, ok := spec.get("generators")
+	l, isList := gens.([]any)
+	if !ok || !isList || len(l) == 0 {
+		return nil, errAt("spec.generators", invalid("must be a non-empty list of generators"))
+	}
+	if err := checkGenerators(spec.warns, "spec.generators", l); err != nil {
+		return nil, err
+	}
+	kept["generators"] = l
+	tmpl, err := spec.obj("template")
+	if err != nil {
+		return nil, err
+	}
+	if tmpl == nil {
+		return nil, errAt("spec.template", ErrRequired)
+	}
+	if err := checkTemplate(tmpl, argo); err != nil {
+		return nil, err
+	}
+	kept["template"] = tmpl.m
+	if v, ok := spec.get("goTemplate"); ok {
+		if _, err := spec.boolean("goTemplate"); err != nil {
+			return nil, err
+		}
+		kept["goTemplate"] = v
+	}
+	if opts, err := spec.strs("goTemplateOptions"); err != nil {
+		return nil, err
+	} else if opts != nil {
+		kept["goTemplateOptions"] = opts
+	}
+	sp, err := spec.obj("syncPolicy")
+	if err != nil {
+		return nil, err
+	}
+	if sp != nil {
+		if v, ok := sp.get("preserveResourcesOnDeletion"); ok {
+			if _, err := sp.boolean("preserveResourcesOnDeletion"); err != nil {
+				return nil, err
+			}
+			kept["syncPolicy"] = map[string]any{"preserveResourcesOnDeletion": v}
+		}
+		sp.unsupported("applicationsSync", "not supported, ignored (generated applications are created, updated and deleted)")
+		if err := sp.done(); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range appSetUnsupported {
+		spec.unsupported(k, "not supported, ignored")
+	}
+	if err := spec.done(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return nil, errAt("spec", invalid("%v", err))
+	}
+	return &pb.ApplicationSet{Name: md.name, ApiVersion: apiVersion, SpecJson: string(b), Labels: md.labels, Annotations: md.annotations}, nil
+}
+
+// checkGenerators checks that each generator has exactly one kind that
+// Flotilla runs; a generator's selector is warned about and dropped.
+func checkGenerators(warns *[]string, path string, gens []any) error {
+	for i, g := range gens {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		m, isMap := g.(map[string]any)
+		if !isMap {
+			return errAt(at, invalid("must be a mapping, not %s", typeName(g)))
+		}
+		if v, ok := m["selector"]; ok {
+			if !isZero(v) {
+				*warns = append(*warns, at+".selector: not supported, ignored")
+			}
+			delete(m, "selector")
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch {
+			case slices.Contains(generatorRefused, k):
+				return errAt(at+"."+k, ErrNotSupported)
+			case !slices.Contains(generatorKinds, k):
+				return errAt(at+"."+k, invalid("unknown generator (expected one of %s)", strings.Join(generatorKinds, ", ")))
+			}
+		}
+		if len(keys) != 1 {
+			return errAt(at, invalid("must have exactly one of %s", strings.Join(generatorKinds, ", ")))
+		}
+		k := keys[0]
+		if k != "matrix" && k != "merge" {
+			continue
+		}
+		inner, _ := m[k].(map[string]any)
+		nested, isList := inner["generators"].([]any)
+		if !isList || len(nested) == 0 {
+			return errAt(at+"."+k+".generators", invalid("must be a non-empty list of generators"))
+		}
+		if err := checkGenerators(warns, at+"."+k+".generators", nested); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTemplate checks the shape of a template; for Flotilla's, the field
+// names of its spec. Values are not: they may be templates.
+func checkTemplate(tmpl *node, argo bool) error {
+	md, isMap := tmpl.m["metadata"].(map[string]any)
+	if tmpl.m["metadata"] != nil && !isMap {
+		return errAt(tmpl.at("metadata"), invalid("must be a mapping, not %s", typeName(tmpl.m["metadata"])))
+	}
+	spec, isMap := tmpl.m["spec"].(map[string]any)
+	if !isMap {
+		return errAt(tmpl.at("spec"), invalid("must be a mapping, not %s", typeName(tmpl.m["spec"])))
+	}
+	if argo {
+		return nil
+	}
+	for k := range tmpl.m {
+		if k != "metadata" && k != "spec" {
+			return errAt(tmpl.at(k), ErrUnknownField)
+		}
+	}
+	for k := range md {
+		if !slices.Contains(templateMetaAllowed, k) && !strings.Contains(k, "{{") {
+			return errAt(tmpl.at("metadata."+k), ErrUnknownField)
+		}
+	}
+	return checkFields(tmpl.at("spec"), spec, (&pb.Application{}).ProtoReflect().Descriptor(), appNotSpec, false)
+}
