@@ -22,7 +22,7 @@ var (
 // template.spec is a Flotilla Application spec). Its spec is kept as JSON,
 // without the fields warned about; the template is rendered elsewhere.
 func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.ApplicationSet, error) {
-	md.notKept("an ApplicationSet", true)
+	md.notKept("an ApplicationSet", false, false, true)
 	spec, err := root.obj("spec")
 	if err != nil {
 		return nil, err
@@ -156,12 +156,12 @@ func checkTemplate(tmpl *node, argo bool) error {
 	if argo {
 		return nil
 	}
-	for k := range tmpl.m {
+	for _, k := range sortedKeys(tmpl.m) {
 		if k != "metadata" && k != "spec" {
 			return errAt(tmpl.at(k), ErrUnknownField)
 		}
 	}
-	for k := range md {
+	for _, k := range sortedKeys(md) {
 		if !slices.Contains(templateMetaAllowed, k) && !strings.Contains(k, "{{") {
 			return errAt(tmpl.at("metadata."+k), ErrUnknownField)
 		}

@@ -11,7 +11,7 @@ var projectUnsupported = []string{"roles", "signatureKeys", "orphanedResources",
 
 // argoProject reads an Argo CD AppProject.
 func argoProject(root *node, md meta) (*pb.Project, error) {
-	md.notKept("a Project", true)
+	md.notKept("a Project", true, true, true)
 	p := &pb.Project{Name: md.name}
 	spec, err := root.obj("spec")
 	if err != nil || spec == nil {

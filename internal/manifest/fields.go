@@ -178,10 +178,10 @@ func (n *node) strMap(key string) (map[string]string, error) {
 		return nil, nil
 	}
 	out := make(map[string]string, len(m))
-	for k, x := range m {
-		s, isStr := x.(string)
+	for _, k := range sortedKeys(m) {
+		s, isStr := m[k].(string)
 		if !isStr {
-			return nil, errAt(n.at(key)+"."+k, invalid("must be a string, not %s (quote it)", typeName(x)))
+			return nil, errAt(n.at(key)+"."+k, invalid("must be a string, not %s (quote it)", typeName(m[k])))
 		}
 		out[k] = s
 	}

@@ -41,7 +41,7 @@ func flotillaApplication(root *node, md meta) (*pb.Application, error) {
 }
 
 func flotillaProject(root *node, md meta) (*pb.Project, error) {
-	md.notKept("a Project", true)
+	md.notKept("a Project", true, true, true)
 	p := &pb.Project{}
 	if err := readSpec(root, p, projectNotSpec); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func flotillaProject(root *node, md meta) (*pb.Project, error) {
 
 // cluster reads a Cluster: the labels of a registered cluster.
 func cluster(root *node, md meta) (*ClusterLabels, error) {
-	md.notKept("a Cluster", true)
+	md.notKept("a Cluster", false, true, true)
 	if _, ok := root.get("spec"); ok {
 		return nil, errAt("spec", fmt.Errorf("%w: a Cluster has no spec (its labels are metadata.labels)", ErrUnknownField))
 	}

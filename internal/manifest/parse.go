@@ -65,16 +65,20 @@ func expand(file string, index int, doc any) (objs []Object, errs []error) {
 func FromMap(file string, index int, doc map[string]any) (Object, error) {
 	// A JSON round trip copies doc and brings every value to one form
 	// (json.Number, []any, map[string]any), whatever the caller built it from.
+	var norm map[string]any
 	b, err := json.Marshal(doc)
 	if err == nil {
 		var v any
 		v, err = decode(b)
-		doc, _ = v.(map[string]any)
+		norm, _ = v.(map[string]any)
 	}
 	if err != nil {
-		return Object{}, &DocError{File: file, Index: index, Err: invalid("%v", err)}
+		kind, _ := doc["kind"].(string)
+		md, _ := doc["metadata"].(map[string]any)
+		name, _ := md["name"].(string)
+		return Object{}, &DocError{File: file, Index: index, Kind: kind, Name: name, Err: invalid("%v", err)}
 	}
-	return convert(file, index, doc)
+	return convert(file, index, norm)
 }
 
 // convert reads one object; doc is decoded by decode and owned by convert.
@@ -189,10 +193,16 @@ func readMeta(root *node) (meta, error) {
 	return m, err
 }
 
-// notKept warns about the metadata a kind has no place for.
-func (m meta) notKept(kind string, finalizers bool) {
-	if finalizers && len(m.finalizers) > 0 {
-		m.node.warn("metadata.finalizers", "not kept for %s, ignored", kind)
+// notKept warns about the metadata a kind has no place for: labels,
+// annotations or finalizers, as flagged.
+func (m meta) notKept(kind string, labels, annotations, finalizers bool) {
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{labels && len(m.labels) > 0, "labels"}, {annotations && len(m.annotations) > 0, "annotations"}, {finalizers && len(m.finalizers) > 0, "finalizers"}} {
+		if f.set {
+			m.node.warn("metadata."+f.name, "not kept for %s, ignored", kind)
+		}
 	}
 }
 

@@ -102,6 +102,7 @@ spec:
 				},
 			},
 			warnings: []string{
+				"metadata.labels: not kept for a Project, ignored",
 				"metadata.finalizers: not kept for a Project, ignored",
 				"spec.destinations[3]: server https://10.0.0.1:6443 matches no cluster (Flotilla addresses clusters by registered name: use name), entry dropped",
 				"spec.syncWindows[1].andOperator: not supported, ignored (a window matches an application by any of its lists)",
