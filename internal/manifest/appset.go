@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -14,7 +13,9 @@ import (
 var (
 	generatorKinds      = []string{"list", "clusters", "git", "matrix", "merge"}
 	generatorRefused    = []string{"scmProvider", "pullRequest", "clusterDecisionResource", "plugin"}
-	appSetUnsupported   = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
+	// Options of a generator pkg/appset refuses.
+	generatorOptionRefused = map[string]string{"list": "elementsYaml", "clusters": "flatList"}
+	appSetUnsupported        = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
 	templateMetaAllowed = []string{"name", "namespace", "labels", "annotations", "finalizers"}
 )
 
@@ -40,7 +41,7 @@ func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.Appl
 	if !ok || !isList || len(l) == 0 {
 		return nil, errAt("spec.generators", invalid("must be a non-empty list of generators"))
 	}
-	if err := checkGenerators(spec.warns, "spec.generators", l); err != nil {
+	if err := checkGenerators("spec.generators", l); err != nil {
 		return nil, err
 	}
 	kept["generators"] = l
@@ -96,46 +97,53 @@ func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.Appl
 }
 
 // checkGenerators checks that each generator has exactly one kind that
-// Flotilla runs; a generator's selector is warned about and dropped.
-func checkGenerators(warns *[]string, path string, gens []any) error {
+// Flotilla runs (besides a selector, which filters its parameters), as an
+// object, without the options pkg/appset refuses; the rest is checked when
+// the set generates.
+func checkGenerators(path string, gens []any) error {
 	for i, g := range gens {
 		at := fmt.Sprintf("%s[%d]", path, i)
 		m, isMap := g.(map[string]any)
 		if !isMap {
 			return errAt(at, invalid("must be a mapping, not %s", typeName(g)))
 		}
-		if v, ok := m["selector"]; ok {
-			if !isZero(v) {
-				*warns = append(*warns, at+".selector: not supported, ignored")
-			}
-			delete(m, "selector")
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		kind := ""
+		for _, k := range sortedKeys(m) {
 			switch {
+			case k == "selector":
 			case slices.Contains(generatorRefused, k):
 				return errAt(at+"."+k, ErrNotSupported)
 			case !slices.Contains(generatorKinds, k):
 				return errAt(at+"."+k, invalid("unknown generator (expected one of %s)", strings.Join(generatorKinds, ", ")))
+			case kind != "":
+				return errAt(at, invalid("must have exactly one of %s, not %s and %s", strings.Join(generatorKinds, ", "), kind, k))
+			default:
+				kind = k
 			}
 		}
-		if len(keys) != 1 {
+		if kind == "" {
 			return errAt(at, invalid("must have exactly one of %s", strings.Join(generatorKinds, ", ")))
 		}
-		k := keys[0]
-		if k != "matrix" && k != "merge" {
+		body, isMap := m[kind].(map[string]any)
+		if !isMap {
+			return errAt(at+"."+kind, invalid("must be a mapping, not %s", typeName(m[kind])))
+		}
+		if opt, ok := generatorOptionRefused[kind]; ok {
+			if _, set := body[opt]; set {
+				return errAt(at+"."+kind+"."+opt, ErrNotSupported)
+			}
+		}
+		if kind != "matrix" && kind != "merge" {
 			continue
 		}
-		inner, _ := m[k].(map[string]any)
-		nested, isList := inner["generators"].([]any)
-		if !isList || len(nested) == 0 {
-			return errAt(at+"."+k+".generators", invalid("must be a non-empty list of generators"))
+		nested, isList := body["generators"].([]any)
+		switch {
+		case kind == "matrix" && len(nested) != 2:
+			return errAt(at+".matrix.generators", invalid("must be a list of exactly two generators"))
+		case !isList || len(nested) == 0:
+			return errAt(at+"."+kind+".generators", invalid("must be a non-empty list of generators"))
 		}
-		if err := checkGenerators(warns, at+"."+k+".generators", nested); err != nil {
+		if err := checkGenerators(at+"."+kind+".generators", nested); err != nil {
 			return err
 		}
 	}

@@ -61,14 +61,13 @@ spec:
 			want: &pb.ApplicationSet{
 				Name: "guestbook", ApiVersion: ArgoAPIVersion, Labels: map[string]string{"team": "web"},
 				SpecJson: `{"generators":[{"list":{"elements":[{"cluster":"engineering-dev","url":"https://1.2.3.4"}]}},` +
-					`{"clusters":{"selector":{"matchLabels":{"env":"prod"}}}},` +
+					`{"clusters":{"selector":{"matchLabels":{"env":"prod"}}},"selector":{"matchLabels":{"cluster":"engineering-dev"}}},` +
 					`{"matrix":{"generators":[{"git":{"directories":[{"path":"apps/*"}],"repoURL":"https://git.example.com/apps.git","revision":"HEAD"}},{"clusters":{}}]}}],` +
 					`"goTemplate":true,"goTemplateOptions":["missingkey=error"],"syncPolicy":{"preserveResourcesOnDeletion":true},` +
 					`"template":{"metadata":{"name":"{{.cluster}}-guestbook"},"spec":{"destination":{"namespace":"guestbook","server":"{{.url}}"},` +
 					`"project":"my-project","source":{"path":"applicationset/examples/list-generator/guestbook/{{.cluster}}","repoURL":"https://github.com/argoproj/argo-cd.git","targetRevision":"HEAD"}}}}`,
 			},
 			warnings: []string{
-				"spec.generators[1].selector: not supported, ignored",
 				"spec.syncPolicy.applicationsSync: not supported, ignored (generated applications are created, updated and deleted)",
 				"spec.strategy: not supported, ignored",
 			},
@@ -148,13 +147,28 @@ spec:
 			is:   ErrNotSupported,
 		},
 		"nested pull request": {
-			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "matrix: {generators: [{list: {}}, {pullRequest: {}}]}", 1),
-			want: "spec.generators[0].matrix.generators[1].pullRequest: not supported",
+			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "merge: {mergeKeys: [a], generators: [{list: {}}, {pullRequest: {}}]}", 1),
+			want: "spec.generators[0].merge.generators[1].pullRequest: not supported",
 			is:   ErrNotSupported,
 		},
 		"two kinds": {
 			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "{list: {}, clusters: {}}", 1),
+			want: "spec.generators[0]: invalid: must have exactly one of list, clusters, git, matrix, merge, not clusters and list",
+			is:   ErrInvalid,
+		},
+		"no kind": {
+			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "selector: {matchLabels: {a: b}}", 1),
 			want: "spec.generators[0]: invalid: must have exactly one of list, clusters, git, matrix, merge",
+			is:   ErrInvalid,
+		},
+		"elementsYaml": {
+			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "list: {elementsYaml: '{{ .x }}'}", 1),
+			want: "spec.generators[0].list.elementsYaml: not supported",
+			is:   ErrNotSupported,
+		},
+		"matrix of three": {
+			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "matrix: {generators: [{list: {}}, {list: {}}, {list: {}}]}", 1),
+			want: "spec.generators[0].matrix.generators: invalid: must be a list of exactly two generators",
 			is:   ErrInvalid,
 		},
 		"unknown generator": {

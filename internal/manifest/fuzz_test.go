@@ -12,7 +12,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(fullApplication))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: flotilla.dev/v1alpha1, kind: Cluster, metadata: {name: c}}\n"))
 	f.Add([]byte("apiVersion: flotilla.dev/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec: {source: {kind: Helm, repoUrl: r}, rollout: {progressDeadlineSeconds: 5}}\n"))
-	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec: {generators: [{matrix: {generators: [{list: {}}]}}], template: {spec: {}}}\n"))
+	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: s}\nspec: {generators: [{matrix: {generators: [{list: {}}, {clusters: {}}]}}], template: {spec: {}}}\n"))
 	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: p}\nspec: {destinations: [{server: '*'}]}\n---\n{\"a\": [1, 2.5e400]}\n--- &a [*a]\n"))
 	f.Add([]byte("a: &a [*a, *a]\nb: &b [*a, *a]\n---\n- \xff\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
