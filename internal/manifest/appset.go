@@ -11,12 +11,12 @@ import (
 
 // Generators: those Flotilla runs, and Argo CD's others, refused.
 var (
-	generatorKinds      = []string{"list", "clusters", "git", "matrix", "merge"}
-	generatorRefused    = []string{"scmProvider", "pullRequest", "clusterDecisionResource", "plugin"}
+	generatorKinds   = []string{"list", "clusters", "git", "matrix", "merge"}
+	generatorRefused = []string{"scmProvider", "pullRequest", "clusterDecisionResource", "plugin"}
 	// Options of a generator pkg/appset refuses.
 	generatorOptionRefused = map[string]string{"list": "elementsYaml", "clusters": "flatList"}
-	appSetUnsupported        = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
-	templateMetaAllowed = []string{"name", "namespace", "labels", "annotations", "finalizers"}
+	appSetUnsupported      = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
+	templateMetaAllowed    = []string{"name", "namespace", "labels", "annotations", "finalizers"}
 )
 
 // applicationSet reads an ApplicationSet, Argo CD's or Flotilla's (whose
