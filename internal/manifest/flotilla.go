@@ -224,6 +224,9 @@ func checkSourceKind(at string, m map[string]any, k string, rewrite bool) error 
 		}
 	}
 	if s == pb.SourceKind_SOURCE_KIND_UNSPECIFIED.String() || s == "" {
+		if rewrite {
+			delete(m, k)
+		}
 		return nil
 	}
 	return errAt(at, invalid("%q is not Directory, Kustomize or Helm", s))
