@@ -19,7 +19,7 @@ func newAppCmd(hf *hubFlags) *cobra.Command {
 
 func newAppCreateCmd(hf *hubFlags, update bool) *cobra.Command {
 	var f appFlags
-	var upsert bool
+	var upsert, force bool
 	var output string
 	use, short := "create NAME --repo URL", "Create an application"
 	example := `  flotilla app create guestbook --repo https://git.example.com/apps.git --path guestbook \
@@ -48,9 +48,9 @@ func newAppCreateCmd(hf *hubFlags, update bool) *cobra.Command {
 				}
 				var err error
 				if update {
-					_, err = c.apps.UpdateApplication(c.ctx(cmd.Context()), &pb.UpdateApplicationRequest{Application: a})
+					_, err = c.apps.UpdateApplication(c.ctx(cmd.Context()), &pb.UpdateApplicationRequest{Application: a, Force: force})
 				} else {
-					_, err = c.apps.CreateApplication(c.ctx(cmd.Context()), &pb.CreateApplicationRequest{Application: a, Upsert: upsert})
+					_, err = c.apps.CreateApplication(c.ctx(cmd.Context()), &pb.CreateApplicationRequest{Application: a, Upsert: upsert, Force: force})
 				}
 				if err != nil {
 					return rpcErr(err)
@@ -63,6 +63,7 @@ func newAppCreateCmd(hf *hubFlags, update bool) *cobra.Command {
 	if !update {
 		cmd.Flags().BoolVar(&upsert, "upsert", false, "replace the application if it exists")
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "change an application declared in Git anyway (Git puts it back at its next change)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table|json|yaml")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/flotilla-gitops/flotilla/internal/manifest"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -36,11 +37,12 @@ func newAppGetCmd(hf *hubFlags) *cobra.Command {
 				switch output {
 				case "json":
 					return writeJSON(cmd.OutOrStdout(), v)
-				case "yaml":
-					return writeYAML(cmd.OutOrStdout(), v)
+				case "yaml": // the declaration, as `flotilla apply -f` takes it back
+					return writeDocs(cmd.OutOrStdout(), manifest.ApplicationDocument(r.GetApplication()))
 				}
 				w := cmd.OutOrStdout()
-				fmt.Fprintf(w, "Name:     %s\nRepo:     %s\nPath:     %s\n\n", v.Name, v.Repo, orDash(v.Path))
+				fmt.Fprintf(w, "Name:     %s\nRepo:     %s\nPath:     %s\n", v.Name, v.Repo, orDash(v.Path))
+				printDeclared(w, r.GetApplication())
 				printConditions(w, v.Conditions, output == "wide")
 				rows := [][]string{{"CLUSTER", "REVISION", "SYNC", "HEALTH", "OPERATION"}}
 				for _, t := range v.Targets {
@@ -76,12 +78,12 @@ func newAppGetCmd(hf *hubFlags) *cobra.Command {
 }
 
 func newAppDeleteCmd(hf *hubFlags) *cobra.Command {
-	var cascade bool
+	var cascade, force bool
 	cmd := &cobra.Command{
 		Use: "delete NAME", Short: "Delete an application (and, with --cascade, its objects)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withClient(hf, func(c *client) error {
-				if _, err := c.apps.DeleteApplication(c.ctx(cmd.Context()), &pb.DeleteApplicationRequest{Name: args[0], Cascade: cascade}); err != nil {
+				if _, err := c.apps.DeleteApplication(c.ctx(cmd.Context()), &pb.DeleteApplicationRequest{Name: args[0], Cascade: cascade, Force: force}); err != nil {
 					return rpcErr(err)
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "application %s deleted\n", args[0])
@@ -90,6 +92,7 @@ func newAppDeleteCmd(hf *hubFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&cascade, "cascade", true, "delete the application's objects from its clusters")
+	cmd.Flags().BoolVar(&force, "force", false, "delete an application declared in Git anyway (Git declares it again at its next change)")
 	return cmd
 }
 

@@ -105,6 +105,8 @@ type client struct {
 	apps pb.ApplicationServiceClient
 	prj  pb.ProjectServiceClient
 	cls  pb.ClusterServiceClient
+	cfg  pb.ConfigServiceClient
+	sets pb.ApplicationSetServiceClient
 	tok  string
 	hint string // added to Unavailable errors
 }
@@ -132,7 +134,7 @@ func (f *hubFlags) dial() (*client, error) {
 		return nil, fmt.Errorf("hub %s: %w", c.Hub, err)
 	}
 	cl := &client{conn: conn, apps: pb.NewApplicationServiceClient(conn), prj: pb.NewProjectServiceClient(conn),
-		cls: pb.NewClusterServiceClient(conn), tok: c.Token}
+		cls: pb.NewClusterServiceClient(conn), cfg: pb.NewConfigServiceClient(conn), sets: pb.NewApplicationSetServiceClient(conn), tok: c.Token}
 	if c.TLS && c.CertFile == "" {
 		// A hub that wants a client certificate may close the connection
 		// before its alert is read: "broken pipe" says nothing.

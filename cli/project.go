@@ -18,7 +18,8 @@ func newProjectCmd(hf *hubFlags) *cobra.Command {
 func newProjectCreateCmd(hf *hubFlags) *cobra.Command {
 	var repos, dests, allowCluster, denyNamespaced []string
 	var desc string
-	var upsert bool
+	var upsert, force bool
+	var allowNamespaced, denyCluster []string
 	cmd := &cobra.Command{
 		Use: "create NAME", Short: "Create a project", Args: cobra.ExactArgs(1),
 		Example: `  flotilla project create team-a --repo 'https://git.example.com/team-a/*' \
@@ -38,8 +39,14 @@ func newProjectCreateCmd(hf *hubFlags) *cobra.Command {
 			for _, gk := range denyNamespaced {
 				p.NamespaceResourceBlacklist = append(p.NamespaceResourceBlacklist, parseGK(gk))
 			}
+			for _, gk := range denyCluster {
+				p.ClusterResourceBlacklist = append(p.ClusterResourceBlacklist, parseGK(gk))
+			}
+			for _, gk := range allowNamespaced {
+				p.NamespaceResourceWhitelist = append(p.NamespaceResourceWhitelist, parseGK(gk))
+			}
 			return withClient(hf, func(c *client) error {
-				if _, err := c.prj.CreateProject(c.ctx(cmd.Context()), &pb.CreateProjectRequest{Project: p, Upsert: upsert}); err != nil {
+				if _, err := c.prj.CreateProject(c.ctx(cmd.Context()), &pb.CreateProjectRequest{Project: p, Upsert: upsert, Force: force}); err != nil {
 					return rpcErr(err)
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "project %s created\n", p.GetName())
@@ -53,7 +60,10 @@ func newProjectCreateCmd(hf *hubFlags) *cobra.Command {
 	fl.StringArrayVar(&dests, "dest", nil, "allowed destination CLUSTER:NAMESPACE (globs; repeatable)")
 	fl.StringArrayVar(&allowCluster, "allow-cluster-resource", nil, "allowed cluster-scoped GROUP/KIND (core group: just KIND; repeatable)")
 	fl.StringArrayVar(&denyNamespaced, "deny-namespaced-resource", nil, "denied namespaced GROUP/KIND (repeatable)")
+	fl.StringArrayVar(&denyCluster, "deny-cluster-resource", nil, "denied cluster-scoped GROUP/KIND, even when allowed (repeatable)")
+	fl.StringArrayVar(&allowNamespaced, "allow-namespaced-resource", nil, "when set, the only namespaced GROUP/KINDs allowed (repeatable)")
 	fl.BoolVar(&upsert, "upsert", false, "replace the project if it exists")
+	fl.BoolVar(&force, "force", false, "replace a project declared in Git anyway")
 	return cmd
 }
 
@@ -132,11 +142,12 @@ func newProjectGetCmd(hf *hubFlags) *cobra.Command {
 }
 
 func newProjectDeleteCmd(hf *hubFlags) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	cmd := &cobra.Command{
 		Use: "delete NAME", Short: "Delete a project no application uses", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withClient(hf, func(c *client) error {
-				if _, err := c.prj.DeleteProject(c.ctx(cmd.Context()), &pb.DeleteProjectRequest{Name: args[0]}); err != nil {
+				if _, err := c.prj.DeleteProject(c.ctx(cmd.Context()), &pb.DeleteProjectRequest{Name: args[0], Force: force}); err != nil {
 					return rpcErr(err)
 				}
 				_, err := fmt.Fprintf(cmd.OutOrStdout(), "project %s deleted\n", args[0])
@@ -144,4 +155,6 @@ func newProjectDeleteCmd(hf *hubFlags) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete a project declared in Git anyway")
+	return cmd
 }

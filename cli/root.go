@@ -54,7 +54,8 @@ files with no hub or cluster.`,
 	hf := &hubFlags{}
 	hf.register(root)
 	root.AddCommand(newRenderCmd(), newPlanCmd(), newHealthCmd(), newDiffCmd(),
-		newLoginCmd(hf), newAppCmd(hf), newClusterCmd(hf), newProjectCmd(hf), newRolloutCmd(hf), newRepoCmd(hf), newAuditCmd(hf))
+		newLoginCmd(hf), newAppCmd(hf), newClusterCmd(hf), newProjectCmd(hf), newRolloutCmd(hf), newRepoCmd(hf), newAuditCmd(hf),
+		newApplyCmd(hf), newExportCmd(hf), newAppSetCmd(hf))
 	return root
 }
 

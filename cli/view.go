@@ -20,6 +20,13 @@ type appView struct {
 	// Spec is the whole application as the API has it (protojson).
 	Spec       json.RawMessage `json:"spec,omitempty"`
 	Conditions []conditionView `json:"conditions,omitempty"`
+	// Parent is the application that declares this one (app of apps);
+	// ApplicationSet the set that generated it; DeclaredIn where Git
+	// declares it. Warnings are fields of the declaration not honoured.
+	Parent         string   `json:"parent,omitempty"`
+	ApplicationSet string   `json:"applicationSet,omitempty"`
+	DeclaredIn     string   `json:"declaredIn,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
 }
 
 type conditionView struct {
@@ -102,6 +109,13 @@ func viewApp(r *pb.GetApplicationResponse) appView {
 	if b, err := protojson.Marshal(a); err == nil {
 		v.Spec = b
 	}
+	switch m := a.GetManagedBy(); m.GetKind() {
+	case "Application":
+		v.Parent = m.GetName()
+	case "ApplicationSet":
+		v.ApplicationSet = m.GetName()
+	}
+	v.DeclaredIn, v.Warnings = declaredIn(a.GetManagedBy()), a.GetWarnings()
 	for _, c := range r.GetConditions() {
 		v.Conditions = append(v.Conditions, conditionView{Type: c.GetType(), Message: c.GetMessage(), Cluster: c.GetCluster()})
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/keylock"
@@ -72,6 +73,13 @@ type Controller struct {
 	renders    sync.Map           // render key → *renderMemo: the last render in force, decoded
 	memoSize   atomic.Int64       // keys in renders
 	renderOnce singleflight.Group // one render per key and commit at a time
+	// decl declares what Git declares (children, sets, the configuration
+	// repository) and what the API applies; parents: app → whether it
+	// declares applications (children.go).
+	decl    *declare.Engine
+	parents sync.Map
+	// sets regenerates ApplicationSets (appsets.go).
+	sets appSets
 
 	Stats Stats
 }
@@ -107,10 +115,17 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultOptions().FetchTimeout
 	}
-	return &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
+	c := &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
 		now: time.Now, polled: map[string]time.Time{},
-		refreshes: newQueue(), reconciles: newQueue(), work: newWorkQueue()}
+		refreshes: newQueue(), reconciles: newQueue(), work: newWorkQueue(), sets: newAppSets()}
+	c.decl = declare.New(st, declare.Hooks{Reconcile: c.ReconcileLater, Removed: n.TargetRemoved,
+		ClustersChanged: c.ClustersChanged, AppSetChanged: c.GenerateLater})
+	return c
 }
+
+// Declarations is the engine through which the API and Git declare
+// applications, projects and sets.
+func (c *Controller) Declarations() *declare.Engine { return c.decl }
 
 func (c *Controller) lockApp(name string) func() { return c.appLock.Lock(name) }
 
@@ -124,6 +139,7 @@ func (c *Controller) Run(ctx context.Context) {
 	go func() { defer wg.Done(); c.runWork(ctx) }()
 	defer wg.Wait()
 	c.pokeAll()
+	c.generateAll()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -153,8 +169,11 @@ func (c *Controller) pollDue() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := c.now().Add(c.opts.PollInterval)
+	urls := make([]string, 0, len(apps))
 	for _, a := range apps {
-		url := a.GetSource().GetRepoUrl()
+		urls = append(urls, a.GetSource().GetRepoUrl())
+	}
+	for _, url := range append(urls, c.setRepos()...) {
 		at := c.polled[url].Add(c.opts.PollInterval)
 		if !c.now().Before(at) {
 			c.polled[url] = c.now() // queued: not due again until the interval passed
@@ -217,6 +236,9 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 		}()
 	}
 	wg.Wait()
+	for _, s := range c.setsReading(repoURL) {
+		c.GenerateLater(s)
+	}
 }
 
 // refreshParallelism bounds the applications a refresh reconciles at once.

@@ -3,10 +3,13 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -23,7 +26,7 @@ import (
 func (c *Controller) offer(a *pb.Application, t target) error {
 	cl := t.cluster.GetName()
 	held, _ := c.windowHolds(a, cl)
-	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 && held == "" {
+	if !needsApproval(a) && !hasRollout(a) && len(a.GetDependsOn()) == 0 && len(c.waveDependencies(a)) == 0 && held == "" {
 		return c.assign(a, t, "automated") // no gate: no pending record either
 	}
 	pend := store.Pending{PlanHash: t.plan.GetHash(), ContentHash: t.content, Revision: t.revision, Inventory: t.inventory}
@@ -95,11 +98,44 @@ func (c *Controller) setWaiting(app, cluster, why, planHash string) error {
 // dependencyWait says what a target waits for, "" when every dependency is
 // ready on the cluster (pkg/rollout.DependencyHold decides).
 func (c *Controller) dependencyWait(a *pb.Application, cluster string) string {
-	deps := make([]rollout.Dependency, 0, len(a.GetDependsOn()))
-	for _, dep := range a.GetDependsOn() {
+	names := append(append([]string(nil), a.GetDependsOn()...), c.waveDependencies(a)...)
+	deps := make([]rollout.Dependency, 0, len(names))
+	for _, dep := range names {
 		deps = append(deps, c.observeDependency(dep, cluster))
 	}
 	return rollout.DependencyHold(cluster, deps)
+}
+
+// waveDependencies are the children of a's parent in the wave before a's
+// (argocd.argoproj.io/sync-wave): a child syncs once they are Synced and
+// Healthy, as in Argo CD's app of apps.
+// The store says who the siblings are: a sibling not reconciled yet
+// counts too.
+func (c *Controller) waveDependencies(a *pb.Application) []string {
+	m := a.GetManagedBy()
+	if m.GetKind() != declare.OwnerApplication {
+		return nil
+	}
+	apps, err := c.store.ListApplications()
+	if err != nil {
+		return []string{m.GetName() + "'s children (" + err.Error() + ")"}
+	}
+	waves := map[string]int{}
+	for _, s := range apps {
+		if s.GetName() != a.GetName() && s.GetManagedBy().GetKind() == m.GetKind() && s.GetManagedBy().GetName() == m.GetName() {
+			waves[s.GetName()] = appWave(s)
+		}
+	}
+	return rollout.PreviousWave(appWave(a), waves)
+}
+
+// appWave is an application's sync wave (0 when unset or not a number).
+func appWave(a *pb.Application) int {
+	w, err := strconv.Atoi(strings.TrimSpace(a.GetAnnotations()[plan.AnnotationSyncWave]))
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 // observeDependency reads what the dependency gate needs of one
@@ -187,42 +223,6 @@ func (c *Controller) Approve(app string, hashes []string, all bool) ([]*pb.Targe
 		return nil, fmt.Errorf("application %s: no plan is waiting for approval", app)
 	}
 	return out, nil
-}
-
-// CheckDependencies rejects dependsOn cycles and self-dependencies, naming
-// the cycle; apps is every application with a replaced by its new version.
-func CheckDependencies(a *pb.Application, apps []*pb.Application) error {
-	graph := map[string][]string{}
-	for _, x := range apps {
-		graph[x.GetName()] = x.GetDependsOn()
-	}
-	graph[a.GetName()] = a.GetDependsOn()
-	var path []string
-	state := map[string]int{} // 0 new, 1 on path, 2 done
-	var visit func(n string) error
-	visit = func(n string) error {
-		switch state[n] {
-		case 1:
-			i := 0
-			for path[i] != n {
-				i++
-			}
-			return fmt.Errorf("dependency cycle: %s", strings.Join(append(append([]string{}, path[i:]...), n), " → "))
-		case 2:
-			return nil
-		}
-		state[n] = 1
-		path = append(path, n)
-		for _, d := range graph[n] {
-			if err := visit(d); err != nil {
-				return err
-			}
-		}
-		path = path[:len(path)-1]
-		state[n] = 2
-		return nil
-	}
-	return visit(a.GetName())
 }
 
 // selects reports whether a selects the cluster as a target.

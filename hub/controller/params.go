@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"sort"
 
 	"github.com/flotilla-gitops/flotilla/internal/wire"
@@ -13,7 +12,7 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-var clusterRef = regexp.MustCompile(`\{\{\s*cluster\.(name|labels\.([A-Za-z0-9_./-]+))\s*\}\}`)
+var clusterRef = wire.ClusterRef
 
 // expand replaces {{cluster.name}} and {{cluster.labels.KEY}} in s.
 func expand(s string, c *pb.Cluster) string {
@@ -61,10 +60,6 @@ func renderSource(a *pb.Application, c *pb.Cluster, kubeVersion string) render.S
 	return src
 }
 
-// ExpandSample replaces every cluster reference in s with a sample value,
-// to check a value before any cluster expands it.
-func ExpandSample(s string) string { return clusterRef.ReplaceAllString(s, "x") }
-
 // renderKey identifies a render: the repository and every input after
 // expansion, so clusters with the same parameters share one render.
 func renderKey(repoURL string, src render.Source) string {
@@ -79,13 +74,22 @@ func renderKey(repoURL string, src render.Source) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// InClusterName is the cluster Argo CD's in-cluster destination means for
+// an application no parent gives clusters to.
+const InClusterName = "in-cluster"
+
 // selectClusters returns the registered clusters an application targets:
-// by name, and by label selector (all labels must match).
+// by name, and by label selector (all labels must match). An in-cluster
+// destination was given its parent's clusters when declared; without a
+// parent it is the cluster registered as "in-cluster".
 func selectClusters(a *pb.Application, clusters []*pb.Cluster) []*pb.Cluster {
 	d := a.GetDestination()
 	names := map[string]bool{}
 	for _, n := range d.GetClusters() {
 		names[n] = true
+	}
+	if d.GetInCluster() && len(d.GetClusters()) == 0 && len(d.GetClusterSelector()) == 0 {
+		names[InClusterName] = true
 	}
 	var out []*pb.Cluster
 	for _, c := range clusters {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/manifest"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
@@ -22,10 +23,34 @@ import (
 // (everything but prunes, which depend on what ran before) and the
 // inventory it leaves behind.
 func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
-	objs, err := c.render(ctx, repo, commit, c.targetSource(a, cl), a.GetSource().GetRepoUrl())
+	objs, _, err := c.renderSplit(ctx, a, cl, repo, commit)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	return c.planObjects(a, proj, cl, objs, commit, mods)
+}
+
+// renderSplit renders a target's source and splits what it renders into
+// the objects to deploy and the applications, projects and sets it
+// declares (app of apps), which never go to a cluster.
+func (c *Controller) renderSplit(ctx context.Context, a *pb.Application, cl *pb.Cluster, repo *source.Repo, commit string) (objs, children []*unstructured.Unstructured, err error) {
+	all, err := c.render(ctx, repo, commit, c.targetSource(a, cl), a.GetSource().GetRepoUrl())
+	if err != nil {
+		return nil, nil, err
+	}
+	objs = all[:0]
+	for _, u := range all {
+		if manifest.IsConfigKind(u.GetAPIVersion(), u.GetKind()) {
+			children = append(children, u)
+		} else {
+			objs = append(objs, u)
+		}
+	}
+	return objs, children, nil
+}
+
+// planObjects plans a target's rendered objects.
+func (c *Controller) planObjects(a *pb.Application, proj *pb.Project, cl *pb.Cluster, objs []*unstructured.Unstructured, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
 	pol := a.GetSyncPolicy()
 	opts := plan.Options{Prune: pol.GetPrune(), Namespace: expand(a.GetDestination().GetNamespace(), cl), RequireScope: true}
 	for k, v := range pol.GetOptions() {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -27,6 +28,10 @@ type target struct {
 	content   string // hash of what is desired, prunes aside
 	inventory []store.InventoryItem
 	err       error
+	// children are the applications, projects and sets the source
+	// declares; rendered says the source rendered (children is complete).
+	children []*unstructured.Unstructured
+	rendered bool
 	retry     int32 // the attempt, when this assignment retries a failed sync
 }
 
@@ -40,7 +45,11 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	c.deps.note(a)
 	defer c.work.Add(name) // gates and rollouts look at what changed
 	targets, srcErr, err := c.targets(ctx, a, fetchErr, planMods{})
-	c.recordConditions(a, conditionsOf(a, targets, srcErr, err, c.now()))
+	conds := conditionsOf(a, targets, srcErr, err, c.now())
+	if err == nil {
+		conds = c.declareChildren(ctx, a, targets, srcErr, conds)
+	}
+	c.recordConditions(a, conds)
 	if err != nil {
 		return err
 	}
@@ -236,7 +245,13 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		if rerr != nil {
 			continue
 		}
-		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planFor(ctx, a, proj, cl, repo, commit.String(), mods)
+		objs, children, err := c.renderSplit(ctx, a, cl, repo, commit.String())
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		out[i].children, out[i].rendered = children, true
+		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planObjects(a, proj, cl, objs, commit.String(), mods)
 	}
 	return out, rerr, nil
 }

@@ -63,9 +63,10 @@ func runQueue(ctx context.Context, q workqueue.TypedInterface[string], workers i
 // runQueues runs both queues until ctx ends.
 func (c *Controller) runQueues(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); runQueue(ctx, c.refreshes, refreshWorkers, c.Refresh) }()
 	go func() { defer wg.Done(); runQueue(ctx, c.reconciles, reconcileWorkers, c.reconcileQueued) }()
+	go func() { defer wg.Done(); runQueue(ctx, c.sets.queue, setWorkers, c.generateQueued) }()
 	wg.Wait()
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -32,18 +33,21 @@ type workQueue = workqueue.TypedDelayingInterface[string]
 func newWorkQueue() workQueue { return workqueue.NewTypedDelayingQueue[string]() }
 
 // dependents is a reverse dependsOn index: application → the applications
-// that depend on it.
+// that depend on it; and the children of each parent (app of apps), which
+// wait for one another wave by wave.
 type dependents struct {
-	mu sync.Mutex
-	of map[string]map[string]bool
+	mu       sync.Mutex
+	of       map[string]map[string]bool
+	parentOf map[string]string
+	children map[string]map[string]bool
 }
 
-// note records a's dependencies.
+// note records a's dependencies and parent.
 func (d *dependents) note(a *pb.Application) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.of == nil {
-		d.of = map[string]map[string]bool{}
+		d.of, d.parentOf, d.children = map[string]map[string]bool{}, map[string]string{}, map[string]map[string]bool{}
 	}
 	for _, set := range d.of {
 		delete(set, a.GetName())
@@ -54,14 +58,31 @@ func (d *dependents) note(a *pb.Application) {
 		}
 		d.of[dep][a.GetName()] = true
 	}
+	if p, ok := d.parentOf[a.GetName()]; ok {
+		delete(d.children[p], a.GetName())
+		delete(d.parentOf, a.GetName())
+	}
+	if m := a.GetManagedBy(); m.GetKind() == declare.OwnerApplication {
+		if d.children[m.GetName()] == nil {
+			d.children[m.GetName()] = map[string]bool{}
+		}
+		d.children[m.GetName()][a.GetName()] = true
+		d.parentOf[a.GetName()] = m.GetName()
+	}
 }
 
+// list returns the applications that depend on app, its siblings included.
 func (d *dependents) list(app string) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]string, 0, len(d.of[app]))
 	for a := range d.of[app] {
 		out = append(out, a)
+	}
+	for s := range d.children[d.parentOf[app]] {
+		if s != app && !d.of[app][s] {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -86,6 +107,9 @@ func (c *Controller) pokeAll() {
 	for _, a := range apps {
 		c.deps.note(a)
 		c.work.Add(a.GetName())
+		if m := a.GetManagedBy(); m.GetKind() == declare.OwnerApplication {
+			c.parents.Store(m.GetName(), true)
+		}
 	}
 }
 

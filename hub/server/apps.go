@@ -3,31 +3,20 @@ package server
 import (
 	"context"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	"github.com/flotilla-gitops/flotilla/hub/controller"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// CreateApplication stores an application and reconciles it.
+// CreateApplication stores an application and reconciles it; one
+// declared in Git is replaced only when forced.
 func (s *Admin) CreateApplication(ctx context.Context, r *pb.CreateApplicationRequest) (*pb.CreateApplicationResponse, error) {
 	a := r.GetApplication()
-	if err := validateApp(a); err != nil {
-		return nil, err
+	if a == nil {
+		return nil, invalid("application is required")
 	}
-	if p := a.GetProject(); p != "" && p != "default" {
-		if _, err := s.Core.Store.GetProject(p); err != nil {
-			return nil, grpcErr(err)
-		}
-	}
-	if err := s.checkDeps(a); err != nil {
-		return nil, err
-	}
-	a.CreatedAt = timestamppb.Now()
-	if err := s.Core.Store.PutApplication(a, r.GetUpsert()); err != nil {
+	if err := s.Ctrl.Declarations().PutApp(a, r.GetUpsert(), r.GetForce()); err != nil {
 		return nil, grpcErr(err)
 	}
-	s.reconcileLater(a.GetName())
 	return &pb.CreateApplicationResponse{Application: a}, nil
 }
 
@@ -86,41 +75,27 @@ func (s *Admin) ListApplications(_ context.Context, r *pb.ListApplicationsReques
 	return out, nil
 }
 
-// UpdateApplication replaces an existing application.
+// UpdateApplication replaces an existing application (one declared in
+// Git only when forced).
 func (s *Admin) UpdateApplication(_ context.Context, r *pb.UpdateApplicationRequest) (*pb.UpdateApplicationResponse, error) {
 	a := r.GetApplication()
-	if err := validateApp(a); err != nil {
-		return nil, err
+	if a == nil {
+		return nil, invalid("application is required")
 	}
-	old, err := s.Core.Store.GetApplication(a.GetName())
-	if err != nil {
+	if _, err := s.Core.Store.GetApplication(a.GetName()); err != nil {
 		return nil, grpcErr(err)
 	}
-	if err := s.checkDeps(a); err != nil {
-		return nil, err
-	}
-	a.CreatedAt = old.GetCreatedAt()
-	if err := s.Core.Store.PutApplication(a, true); err != nil {
+	if err := s.Ctrl.Declarations().PutApp(a, true, r.GetForce()); err != nil {
 		return nil, grpcErr(err)
 	}
-	s.reconcileLater(a.GetName())
 	return &pb.UpdateApplicationResponse{Application: a}, nil
 }
 
-// DeleteApplication removes an application; with cascade its spokes delete
-// its objects.
+// DeleteApplication removes an application (one declared in Git only when
+// forced) and the applications it declares; with cascade its spokes
+// delete its objects.
 func (s *Admin) DeleteApplication(_ context.Context, r *pb.DeleteApplicationRequest) (*pb.DeleteApplicationResponse, error) {
-	ts, err := s.Core.Store.ListTargets(r.GetName())
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	if err := s.Core.Store.DeleteApplication(r.GetName()); err != nil {
-		return nil, grpcErr(err)
-	}
-	for _, t := range ts {
-		s.Core.Spokes.TargetRemoved(t.GetCluster(), r.GetName(), r.GetCascade())
-	}
-	return &pb.DeleteApplicationResponse{}, nil
+	return &pb.DeleteApplicationResponse{}, grpcErr(s.Ctrl.Declarations().DeleteApp(r.GetName(), r.GetCascade(), r.GetForce()))
 }
 
 // WatchApplications streams target changes, starting with the current state.

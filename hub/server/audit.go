@@ -107,7 +107,8 @@ func (a *Audit) record(ctx context.Context, who, method string, req any, start t
 
 // serviceKinds names the object kind each admin service is about.
 var serviceKinds = map[string]string{"ApplicationService": "application", "ProjectService": "project",
-	"ClusterService": "cluster", "RepositoryService": "repository", "RolloutService": "rollout"}
+	"ClusterService": "cluster", "RepositoryService": "repository", "RolloutService": "rollout",
+	"ApplicationSetService": "applicationset", "ConfigService": "config"}
 
 // auditObject names the object a request is about: its name (or url)
 // field, or that of its one top-level message (CreateApplication's

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 
+	"github.com/flotilla-gitops/flotilla/hub/validate"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -24,8 +26,8 @@ func NewToken(prefix string) (string, error) {
 
 // AddCluster registers a cluster and returns its spoke token (once).
 func (s *Admin) AddCluster(_ context.Context, r *pb.AddClusterRequest) (*pb.AddClusterResponse, error) {
-	if !dnsName.MatchString(r.GetName()) {
-		return nil, invalid("cluster name %q: want a DNS label", r.GetName())
+	if err := validate.Label("cluster", r.GetName()); err != nil {
+		return nil, err
 	}
 	token, err := NewToken("flts_")
 	if err != nil {
@@ -39,17 +41,9 @@ func (s *Admin) AddCluster(_ context.Context, r *pb.AddClusterRequest) (*pb.AddC
 	return &pb.AddClusterResponse{Cluster: c, Token: token}, nil
 }
 
-// reconcileAll re-evaluates every application (cluster set changed).
-func (s *Admin) reconcileAll() {
-	apps, err := s.Core.Store.ListApplications()
-	if err != nil {
-		s.Core.log.Warn("list applications", "err", err)
-		return
-	}
-	for _, a := range apps {
-		s.reconcileLater(a.GetName())
-	}
-}
+// reconcileAll re-evaluates every application and ApplicationSet (the
+// cluster set changed).
+func (s *Admin) reconcileAll() { s.Ctrl.ClustersChanged() }
 
 // GetCluster reads a cluster.
 func (s *Admin) GetCluster(_ context.Context, r *pb.GetClusterRequest) (*pb.GetClusterResponse, error) {

@@ -3,25 +3,15 @@ package server
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// CreateProject stores a project.
+// CreateProject stores a project (one declared in Git only when forced).
 func (s *Admin) CreateProject(_ context.Context, r *pb.CreateProjectRequest) (*pb.CreateProjectResponse, error) {
-	p := r.GetProject()
-	if p == nil || !dnsName.MatchString(p.GetName()) {
-		return nil, invalid("project name %q: want a DNS label", p.GetName())
-	}
-	if err := validateProject(p); err != nil {
-		return nil, err
-	}
-	if err := s.Core.Store.PutProject(p, r.GetUpsert()); err != nil {
+	if err := s.Ctrl.Declarations().PutProject(r.GetProject(), r.GetUpsert(), r.GetForce()); err != nil {
 		return nil, grpcErr(err)
 	}
-	return &pb.CreateProjectResponse{Project: p}, nil
+	return &pb.CreateProjectResponse{Project: r.GetProject()}, nil
 }
 
 // GetProject reads a project.
@@ -36,16 +26,8 @@ func (s *Admin) ListProjects(context.Context, *pb.ListProjectsRequest) (*pb.List
 	return &pb.ListProjectsResponse{Projects: ps}, grpcErr(err)
 }
 
-// DeleteProject deletes a project no application uses.
+// DeleteProject deletes a project no application uses (one declared in
+// Git only when forced).
 func (s *Admin) DeleteProject(_ context.Context, r *pb.DeleteProjectRequest) (*pb.DeleteProjectResponse, error) {
-	apps, err := s.Core.Store.ListApplications()
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	for _, a := range apps {
-		if a.GetProject() == r.GetName() {
-			return nil, status.Errorf(codes.FailedPrecondition, "project %s is used by application %s", r.GetName(), a.GetName())
-		}
-	}
-	return &pb.DeleteProjectResponse{}, grpcErr(s.Core.Store.DeleteProject(r.GetName()))
+	return &pb.DeleteProjectResponse{}, grpcErr(s.Ctrl.Declarations().DeleteProject(r.GetName(), r.GetForce()))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -65,7 +66,7 @@ func (s *Admin) checkDeps(a *pb.Application) error {
 	if err != nil {
 		return grpcErr(err)
 	}
-	if err := controller.CheckDependencies(a, apps); err != nil {
+	if err := declare.CheckDependencies(a, apps); err != nil {
 		return invalid("application %s: %v", a.GetName(), err)
 	}
 	return nil

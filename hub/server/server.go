@@ -47,6 +47,9 @@ func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption
 	pb.RegisterRolloutServiceServer(s, &Rollouts{Core: core, Ctrl: admin.Ctrl})
 	pb.RegisterRepositoryServiceServer(s, &Repos{Core: core})
 	pb.RegisterAuditServiceServer(s, o.Audit)
+	cfg := &Config{Core: core, Ctrl: admin.Ctrl}
+	pb.RegisterConfigServiceServer(s, cfg)
+	pb.RegisterApplicationSetServiceServer(s, cfg)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, hs)

@@ -19,6 +19,7 @@
 //	removals      cluster "/" app → "prune"|"keep": a target removed while its spoke may not know yet
 //	discovery     cluster → DiscoveryReport: the kinds the cluster serves, with their scope (from its spoke)
 //	conditions    app → []Condition (JSON): why the application cannot be compared or synced
+//	applicationsets name → ApplicationSet
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -41,10 +42,11 @@ var (
 	bucketRemovals     = []byte("removals")
 	bucketDiscovery    = []byte("discovery")
 	bucketConditions   = []byte("conditions")
+	bucketAppSets      = []byte("applicationsets")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery, bucketConditions}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery, bucketConditions, bucketAppSets}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

@@ -97,6 +97,7 @@ func (s *Store) Check() error {
 			string(bucketTargets):      func() proto.Message { return &pb.TargetStatus{} },
 			string(bucketPlans):        func() proto.Message { return &pb.Plan{} },
 			string(bucketRollouts):     func() proto.Message { return &pb.Rollout{} },
+			string(bucketAppSets):      func() proto.Message { return &pb.ApplicationSet{} },
 			string(bucketAudit):        func() proto.Message { return &pb.AuditEntry{} },
 		}
 		for name, mk := range decoders {

@@ -189,7 +189,7 @@ spec:
 			if len(errs) != 1 {
 				t.Fatalf("got %d errors, want 1: %v", len(errs), errs)
 			}
-			prefix := "sets.yaml: document 0 (ApplicationSet s): "
+			prefix := "sets.yaml: document 1 (ApplicationSet s): "
 			if got := errs[0].Error(); got != prefix+tc.want {
 				t.Errorf("error:\n got %s\nwant %s", got, prefix+tc.want)
 			}

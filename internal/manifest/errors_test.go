@@ -21,88 +21,88 @@ spec:
 	}{
 		"unknown kind": {
 			in:   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
-			want: "apps.yaml: document 0 (Deployment web): unknown kind apps/v1 Deployment (expected Application, AppProject or ApplicationSet of argoproj.io, or Application, Project, ApplicationSet or Cluster of flotilla.dev)",
+			want: "apps.yaml: document 1 (Deployment web): unknown kind apps/v1 Deployment (expected Application, AppProject or ApplicationSet of argoproj.io, or Application, Project, ApplicationSet or Cluster of flotilla.dev)",
 			is:   ErrUnknownKind,
 		},
 		"unknown argo kind": {
 			in:   "apiVersion: argoproj.io/v1alpha1\nkind: AppProjectX\nmetadata: {name: p}\n",
-			want: "apps.yaml: document 0 (AppProjectX p): unknown kind argoproj.io/v1alpha1 AppProjectX (expected Application, AppProject or ApplicationSet of argoproj.io, or Application, Project, ApplicationSet or Cluster of flotilla.dev)",
+			want: "apps.yaml: document 1 (AppProjectX p): unknown kind argoproj.io/v1alpha1 AppProjectX (expected Application, AppProject or ApplicationSet of argoproj.io, or Application, Project, ApplicationSet or Cluster of flotilla.dev)",
 			is:   ErrUnknownKind,
 		},
 		"missing kind": {
 			in:   "apiVersion: argoproj.io/v1alpha1\nmetadata: {name: p}\n",
-			want: "apps.yaml: document 0 (p): kind: required",
+			want: "apps.yaml: document 1 (p): kind: required",
 			is:   ErrRequired,
 		},
 		"missing name": {
 			in:   strings.Replace(app, "{name: web}", "{namespace: argocd}", 1),
-			want: "apps.yaml: document 0 (Application): metadata.name: required",
+			want: "apps.yaml: document 1 (Application): metadata.name: required",
 			is:   ErrRequired,
 		},
 		"missing repoURL": {
 			in:   strings.Replace(app, "repoURL: https://git.example.com/web.git, ", "", 1),
-			want: "apps.yaml: document 0 (Application web): spec.source.repoURL: required",
+			want: "apps.yaml: document 1 (Application web): spec.source.repoURL: required",
 			is:   ErrRequired,
 		},
 		"missing source": {
 			in:   strings.Replace(app, "  source: {repoURL: https://git.example.com/web.git, path: web}\n", "", 1),
-			want: "apps.yaml: document 0 (Application web): spec.source: required",
+			want: "apps.yaml: document 1 (Application web): spec.source: required",
 			is:   ErrRequired,
 		},
 		"missing destination": {
 			in:   strings.Replace(app, "  destination: {name: prod, namespace: web}\n", "", 1),
-			want: "apps.yaml: document 0 (Application web): spec.destination: required",
+			want: "apps.yaml: document 1 (Application web): spec.destination: required",
 			is:   ErrRequired,
 		},
 		"chart source": {
 			in:   strings.Replace(app, "path: web", "chart: nginx, targetRevision: 1.2.3", 1),
-			want: "apps.yaml: document 0 (Application web): spec.source.chart: Helm repository charts: not supported yet",
+			want: "apps.yaml: document 1 (Application web): spec.source.chart: Helm repository charts: not supported yet",
 			is:   ErrNotSupported,
 		},
 		"plugin source": {
 			in:   strings.Replace(app, "path: web", "path: web, plugin: {name: cmp}", 1),
-			want: "apps.yaml: document 0 (Application web): spec.source.plugin: config management plugins: not supported yet",
+			want: "apps.yaml: document 1 (Application web): spec.source.plugin: config management plugins: not supported yet",
 			is:   ErrNotSupported,
 		},
 		"multiple sources": {
 			in: strings.Replace(app, "  source: {repoURL: https://git.example.com/web.git, path: web}\n",
 				"  sources:\n  - {repoURL: https://git.example.com/web.git, path: web}\n  - {repoURL: https://git.example.com/values.git, ref: values}\n", 1),
-			want: "apps.yaml: document 0 (Application web): spec.sources: multiple sources: not supported yet",
+			want: "apps.yaml: document 1 (Application web): spec.sources: multiple sources: not supported yet",
 			is:   ErrNotSupported,
 		},
 		"two source types": {
 			in:   strings.Replace(app, "path: web", "path: web, helm: {releaseName: w}, kustomize: {namePrefix: p-}", 1),
-			want: "apps.yaml: document 0 (Application web): spec.source: invalid: more than one of directory, helm and kustomize is set (helm, kustomize)",
+			want: "apps.yaml: document 1 (Application web): spec.source: invalid: more than one of directory, helm and kustomize is set (helm, kustomize)",
 			is:   ErrInvalid,
 		},
 		"bad destination server": {
 			in:   strings.Replace(app, "name: prod", "server: https://10.0.0.1:6443", 1),
-			want: "apps.yaml: document 0 (Application web): spec.destination.server: not supported: https://10.0.0.1:6443: Flotilla addresses clusters by registered name (use destination.name)",
+			want: "apps.yaml: document 1 (Application web): spec.destination.server: not supported: https://10.0.0.1:6443: Flotilla addresses clusters by registered name (use destination.name)",
 			is:   ErrNotSupported,
 		},
 		"bad syncOption": {
 			in:   app + "  syncPolicy:\n    syncOptions: [CreateNamespace=true, PruneLast]\n",
-			want: `apps.yaml: document 0 (Application web): spec.syncPolicy.syncOptions[1]: invalid: "PruneLast" is not KEY=VALUE`,
+			want: `apps.yaml: document 1 (Application web): spec.syncPolicy.syncOptions[1]: invalid: "PruneLast" is not KEY=VALUE`,
 			is:   ErrInvalid,
 		},
 		"bad retry duration": {
 			in:   app + "  syncPolicy:\n    retry: {backoff: {duration: soon}}\n",
-			want: `apps.yaml: document 0 (Application web): spec.syncPolicy.retry.backoff.duration: invalid: "soon" is not a duration such as 5s or 2m`,
+			want: `apps.yaml: document 1 (Application web): spec.syncPolicy.retry.backoff.duration: invalid: "soon" is not a duration such as 5s or 2m`,
 			is:   ErrInvalid,
 		},
 		"wrong type": {
 			in:   strings.Replace(app, "namespace: web}", "namespace: web}\n  revisionHistoryLimit: ten", 1),
-			want: `apps.yaml: document 0 (Application web): spec.revisionHistoryLimit: invalid: "ten" is not an integer`,
+			want: `apps.yaml: document 1 (Application web): spec.revisionHistoryLimit: invalid: "ten" is not an integer`,
 			is:   ErrInvalid,
 		},
 		"bad YAML": {
 			in:   app + "---\nkind: [\n",
-			want: "apps.yaml: document 1: YAML syntax error: line 9: did not find expected node content",
+			want: "apps.yaml: document 2: YAML syntax error: line 9: did not find expected node content",
 			is:   ErrSyntax,
 		},
 		"not a mapping": {
 			in:   "- a\n- b\n",
-			want: "apps.yaml: document 0: invalid: a document must be a mapping, not a list",
+			want: "apps.yaml: document 1: invalid: a document must be a mapping, not a list",
 			is:   ErrInvalid,
 		},
 		"flotilla unknown spec field": {
@@ -112,47 +112,47 @@ metadata: {name: web}
 spec:
   source: {repoUrl: https://git.example.com/web.git, helm: {releaseName: w, valueFile: [a.yaml]}}
 `,
-			want: "apps.yaml: document 0 (Application web): spec.source.helm.valueFile: unknown field",
+			want: "apps.yaml: document 1 (Application web): spec.source.helm.valueFile: unknown field",
 			is:   ErrUnknownField,
 		},
 		"flotilla Argo spelling": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Application\nmetadata: {name: web}\nspec: {source: {repoURL: x}}\n",
-			want: "apps.yaml: document 0 (Application web): spec.source.repoURL: unknown field",
+			want: "apps.yaml: document 1 (Application web): spec.source.repoURL: unknown field",
 			is:   ErrUnknownField,
 		},
 		"flotilla metadata in spec": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Application\nmetadata: {name: web}\nspec: {labels: {a: b}}\n",
-			want: "apps.yaml: document 0 (Application web): spec.labels: unknown field",
+			want: "apps.yaml: document 1 (Application web): spec.labels: unknown field",
 			is:   ErrUnknownField,
 		},
 		"flotilla wrong type": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Application\nmetadata: {name: web}\nspec: {dependsOn: db}\n",
-			want: `apps.yaml: document 0 (Application web): spec.dependsOn: invalid: must be a list, not a string`,
+			want: `apps.yaml: document 1 (Application web): spec.dependsOn: invalid: must be a list, not a string`,
 			is:   ErrInvalid,
 		},
 		"flotilla bad source kind": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Application\nmetadata: {name: web}\nspec: {source: {kind: Jsonnet}}\n",
-			want: `apps.yaml: document 0 (Application web): spec.source.kind: invalid: "Jsonnet" is not Directory, Kustomize or Helm`,
+			want: `apps.yaml: document 1 (Application web): spec.source.kind: invalid: "Jsonnet" is not Directory, Kustomize or Helm`,
 			is:   ErrInvalid,
 		},
 		"flotilla unknown top-level field": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Project\nmetadata: {name: p}\nspecs: {}\n",
-			want: "apps.yaml: document 0 (Project p): specs: unknown field",
+			want: "apps.yaml: document 1 (Project p): specs: unknown field",
 			is:   ErrUnknownField,
 		},
 		"cluster with spec": {
 			in:   "apiVersion: flotilla.dev/v1alpha1\nkind: Cluster\nmetadata: {name: c}\nspec: {labels: {a: b}}\n",
-			want: "apps.yaml: document 0 (Cluster c): spec: unknown field: a Cluster has no spec (its labels are metadata.labels)",
+			want: "apps.yaml: document 1 (Cluster c): spec: unknown field: a Cluster has no spec (its labels are metadata.labels)",
 			is:   ErrUnknownField,
 		},
 		"label not a string": {
 			in:   strings.Replace(app, "{name: web}", "{name: web, labels: {canary: true}}", 1),
-			want: "apps.yaml: document 0 (Application web): metadata.labels.canary: invalid: must be a string, not a boolean (quote it)",
+			want: "apps.yaml: document 1 (Application web): metadata.labels.canary: invalid: must be a string, not a boolean (quote it)",
 			is:   ErrInvalid,
 		},
 		"list item": {
 			in:   "apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(strings.Replace(app, "name: prod", "server: https://x", 1), "\n", "\n  "),
-			want: "apps.yaml: document 0 (Application web): items[0].spec.destination.server: not supported: https://x: Flotilla addresses clusters by registered name (use destination.name)",
+			want: "apps.yaml: document 1 (Application web): items[0].spec.destination.server: not supported: https://x: Flotilla addresses clusters by registered name (use destination.name)",
 			is:   ErrNotSupported,
 		},
 	}
@@ -195,7 +195,7 @@ metadata: {name: prod-us}
 ...
 `
 	objs, errs := Parse("clusters.yaml", []byte(in))
-	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "clusters.yaml: document 2 (Deployment web): unknown kind") {
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "clusters.yaml: document 3 (Deployment web): unknown kind") {
 		t.Errorf("errors: %v", errs)
 	}
 	if len(objs) != 2 || objs[0].Index != 0 || objs[1].Index != 3 {

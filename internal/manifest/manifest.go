@@ -92,7 +92,7 @@ func (e *DocError) Error() string {
 	if e.File != "" {
 		b.WriteString(e.File + ": ")
 	}
-	fmt.Fprintf(&b, "document %d", e.Index)
+	fmt.Fprintf(&b, "document %d", e.Index+1) // counted from 1 for people; Index from 0
 	switch {
 	case e.Kind != "" && e.Name != "":
 		fmt.Fprintf(&b, " (%s %s)", e.Kind, e.Name)

@@ -44,7 +44,7 @@ func TestFromMap(t *testing.T) {
 		t.Errorf("doc modified")
 	}
 	_, err = FromMap("gen", 5, map[string]any{"apiVersion": ArgoAPIVersion, "kind": "Application", "metadata": map[string]any{"name": "x"}, "spec": func() {}})
-	if err == nil || err.Error() != "gen: document 5 (Application x): invalid: json: unsupported type: func()" {
+	if err == nil || err.Error() != "gen: document 6 (Application x): invalid: json: unsupported type: func()" {
 		t.Errorf("error %v", err)
 	}
 }

@@ -15,7 +15,9 @@ func ProjectFromPB(p *pb.Project) *policy.Project {
 	}
 	out := &policy.Project{Name: p.GetName(), SourceRepos: p.GetSourceRepos(),
 		ClusterResourceWhitelist:   groupKinds(p.GetClusterResourceWhitelist()),
-		NamespaceResourceBlacklist: groupKinds(p.GetNamespaceResourceBlacklist())}
+		NamespaceResourceBlacklist: groupKinds(p.GetNamespaceResourceBlacklist()),
+		ClusterResourceBlacklist:   groupKinds(p.GetClusterResourceBlacklist()),
+		NamespaceResourceWhitelist: groupKinds(p.GetNamespaceResourceWhitelist())}
 	for _, d := range p.GetDestinations() {
 		out.Destinations = append(out.Destinations, policy.Destination{Cluster: d.GetCluster(), Namespace: d.GetNamespace()})
 	}
@@ -29,7 +31,9 @@ func RulesToPB(r *policy.Rules) *pb.ProjectRules {
 	}
 	return &pb.ProjectRules{Project: r.Project, Namespaces: r.Namespaces,
 		ClusterResourceWhitelist:   groupKindsToPB(r.ClusterResourceWhitelist),
-		NamespaceResourceBlacklist: groupKindsToPB(r.NamespaceResourceBlacklist)}
+		NamespaceResourceBlacklist: groupKindsToPB(r.NamespaceResourceBlacklist),
+		ClusterResourceBlacklist:   groupKindsToPB(r.ClusterResourceBlacklist),
+		NamespaceResourceWhitelist: groupKindsToPB(r.NamespaceResourceWhitelist)}
 }
 
 // RulesFromPB converts a plan's rules; nil (no project) stays nil.
@@ -39,7 +43,9 @@ func RulesFromPB(r *pb.ProjectRules) *policy.Rules {
 	}
 	return &policy.Rules{Project: r.GetProject(), Namespaces: r.GetNamespaces(),
 		ClusterResourceWhitelist:   groupKinds(r.GetClusterResourceWhitelist()),
-		NamespaceResourceBlacklist: groupKinds(r.GetNamespaceResourceBlacklist())}
+		NamespaceResourceBlacklist: groupKinds(r.GetNamespaceResourceBlacklist()),
+		ClusterResourceBlacklist:   groupKinds(r.GetClusterResourceBlacklist()),
+		NamespaceResourceWhitelist: groupKinds(r.GetNamespaceResourceWhitelist())}
 }
 
 func groupKinds(in []*pb.GroupKind) []schema.GroupKind {

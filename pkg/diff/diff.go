@@ -162,7 +162,7 @@ func compare(ctx context.Context, desired, live *unstructured.Unstructured, ig i
 		return res, nil
 	}
 	res.Status = OutOfSync
-	res.Diff, err = unified(from, to, "live/"+id.String(), "desired/"+id.String())
+	res.Diff, err = Unified(from, to, "live/"+id.String(), "desired/"+id.String())
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: diff: %w", id, err)
 	}
@@ -178,8 +178,8 @@ func toYAML(obj map[string]any) (string, error) {
 	return string(b), err
 }
 
-// unified returns a unified diff with 3 lines of context.
-func unified(from, to, fromName, toName string) (string, error) {
+// Unified returns a unified diff with 3 lines of context.
+func Unified(from, to, fromName, toName string) (string, error) {
 	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A:        splitLines(from),
 		B:        splitLines(to),

@@ -32,6 +32,8 @@ type Project struct {
 	Destinations               []Destination
 	ClusterResourceWhitelist   []schema.GroupKind
 	NamespaceResourceBlacklist []schema.GroupKind
+	ClusterResourceBlacklist   []schema.GroupKind
+	NamespaceResourceWhitelist []schema.GroupKind // empty: every namespaced kind
 }
 
 // Rules are a project's rules for one cluster: what a plan carries to the
@@ -41,6 +43,8 @@ type Rules struct {
 	Namespaces                 []string // globs
 	ClusterResourceWhitelist   []schema.GroupKind
 	NamespaceResourceBlacklist []schema.GroupKind
+	ClusterResourceBlacklist   []schema.GroupKind
+	NamespaceResourceWhitelist []schema.GroupKind // empty: every namespaced kind
 }
 
 // ForCluster returns the project's rules on cluster: the namespaces of the
@@ -49,7 +53,8 @@ func (p *Project) ForCluster(cluster string) *Rules {
 	if p == nil {
 		return nil
 	}
-	r := &Rules{Project: p.Name, ClusterResourceWhitelist: p.ClusterResourceWhitelist, NamespaceResourceBlacklist: p.NamespaceResourceBlacklist}
+	r := &Rules{Project: p.Name, ClusterResourceWhitelist: p.ClusterResourceWhitelist, NamespaceResourceBlacklist: p.NamespaceResourceBlacklist,
+		ClusterResourceBlacklist: p.ClusterResourceBlacklist, NamespaceResourceWhitelist: p.NamespaceResourceWhitelist}
 	for _, d := range p.Destinations {
 		if Glob(orStar(d.Cluster), cluster) {
 			r.Namespaces = append(r.Namespaces, orStar(d.Namespace))
@@ -110,6 +115,9 @@ func (r *Rules) Check(o Object) error {
 		if !Listed(r.ClusterResourceWhitelist, o.GroupKind) {
 			return fmt.Errorf("%s: %w %s: cluster-scoped kind %s is not in clusterResourceWhitelist", o, ErrDenied, r.Project, FormatKind(o.GroupKind))
 		}
+		if Listed(r.ClusterResourceBlacklist, o.GroupKind) {
+			return fmt.Errorf("%s: %w %s: cluster-scoped kind %s is in clusterResourceBlacklist", o, ErrDenied, r.Project, FormatKind(o.GroupKind))
+		}
 		if o.GroupKind == (schema.GroupKind{Kind: "Namespace"}) && !r.NamespaceAllowed(o.Name) {
 			return fmt.Errorf("%s: %w %s: namespace %q is not one of the project's destinations %v", o, ErrDenied, r.Project, o.Name, r.Namespaces)
 		}
@@ -120,6 +128,9 @@ func (r *Rules) Check(o Object) error {
 	}
 	if Listed(r.NamespaceResourceBlacklist, o.GroupKind) {
 		return fmt.Errorf("%s: %w %s: kind %s is in namespaceResourceBlacklist", o, ErrDenied, r.Project, FormatKind(o.GroupKind))
+	}
+	if len(r.NamespaceResourceWhitelist) > 0 && !Listed(r.NamespaceResourceWhitelist, o.GroupKind) {
+		return fmt.Errorf("%s: %w %s: kind %s is not in namespaceResourceWhitelist", o, ErrDenied, r.Project, FormatKind(o.GroupKind))
 	}
 	if !r.NamespaceAllowed(o.Namespace) {
 		return fmt.Errorf("%s: %w %s: namespace %q is not one of the project's destinations %v", o, ErrDenied, r.Project, o.Namespace, r.Namespaces)

@@ -83,3 +83,31 @@ func TestCheckNamespaceAndSource(t *testing.T) {
 		t.Errorf("team-b repo: %v, want refused", err)
 	}
 }
+
+// AppProject's clusterResourceBlacklist and namespaceResourceWhitelist.
+func TestCheckBlacklistAndWhitelist(t *testing.T) {
+	p := &policy.Project{Name: "strict", Destinations: []policy.Destination{{Cluster: "*", Namespace: "*"}},
+		ClusterResourceWhitelist:   []schema.GroupKind{{Group: "*", Kind: "*"}},
+		ClusterResourceBlacklist:   []schema.GroupKind{{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}},
+		NamespaceResourceWhitelist: []schema.GroupKind{{Group: "apps", Kind: "Deployment"}, {Group: "", Kind: "ConfigMap"}}}
+	r := p.ForCluster("any")
+	for name, tc := range map[string]struct {
+		obj  policy.Object
+		want string
+	}{
+		"whitelisted cluster kind":     {policy.Object{GroupKind: schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}, Name: "r"}, ""},
+		"blacklisted cluster kind":     {policy.Object{GroupKind: schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}, Name: "b"}, "clusterResourceBlacklist"},
+		"namespaced kind in whitelist": {policy.Object{GroupKind: schema.GroupKind{Group: "apps", Kind: "Deployment"}, Namespaced: true, Namespace: "a", Name: "d"}, ""},
+		"namespaced kind not listed":   {policy.Object{GroupKind: schema.GroupKind{Kind: "Secret"}, Namespaced: true, Namespace: "a", Name: "s"}, "not in namespaceResourceWhitelist"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := r.Check(tc.obj)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, policy.ErrDenied)):
+				t.Fatalf("error %v, want ErrDenied with %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -321,6 +321,10 @@ type ProjectRules struct {
 	Namespaces                 []string     `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
 	ClusterResourceWhitelist   []*GroupKind `protobuf:"bytes,3,rep,name=cluster_resource_whitelist,json=clusterResourceWhitelist,proto3" json:"cluster_resource_whitelist,omitempty"`
 	NamespaceResourceBlacklist []*GroupKind `protobuf:"bytes,4,rep,name=namespace_resource_blacklist,json=namespaceResourceBlacklist,proto3" json:"namespace_resource_blacklist,omitempty"`
+	// Cluster-scoped kinds denied even when whitelisted.
+	ClusterResourceBlacklist []*GroupKind `protobuf:"bytes,5,rep,name=cluster_resource_blacklist,json=clusterResourceBlacklist,proto3" json:"cluster_resource_blacklist,omitempty"`
+	// When set, the only namespaced kinds allowed.
+	NamespaceResourceWhitelist []*GroupKind `protobuf:"bytes,6,rep,name=namespace_resource_whitelist,json=namespaceResourceWhitelist,proto3" json:"namespace_resource_whitelist,omitempty"`
 	unknownFields              protoimpl.UnknownFields
 	sizeCache                  protoimpl.SizeCache
 }
@@ -379,6 +383,20 @@ func (x *ProjectRules) GetClusterResourceWhitelist() []*GroupKind {
 func (x *ProjectRules) GetNamespaceResourceBlacklist() []*GroupKind {
 	if x != nil {
 		return x.NamespaceResourceBlacklist
+	}
+	return nil
+}
+
+func (x *ProjectRules) GetClusterResourceBlacklist() []*GroupKind {
+	if x != nil {
+		return x.ClusterResourceBlacklist
+	}
+	return nil
+}
+
+func (x *ProjectRules) GetNamespaceResourceWhitelist() []*GroupKind {
+	if x != nil {
+		return x.NamespaceResourceWhitelist
 	}
 	return nil
 }
@@ -756,14 +774,16 @@ const file_flotilla_v1_plan_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\"T\n" +
 	"\x10ExtraneousObject\x12(\n" +
 	"\x03ref\x18\x01 \x01(\v2\x16.flotilla.v1.ObjectRefR\x03ref\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xf8\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa8\x03\n" +
 	"\fProjectRules\x12\x18\n" +
 	"\aproject\x18\x01 \x01(\tR\aproject\x12\x1e\n" +
 	"\n" +
 	"namespaces\x18\x02 \x03(\tR\n" +
 	"namespaces\x12T\n" +
 	"\x1acluster_resource_whitelist\x18\x03 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceWhitelist\x12X\n" +
-	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\"\xef\x05\n" +
+	"\x1cnamespace_resource_blacklist\x18\x04 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceBlacklist\x12T\n" +
+	"\x1acluster_resource_blacklist\x18\x05 \x03(\v2\x16.flotilla.v1.GroupKindR\x18clusterResourceBlacklist\x12X\n" +
+	"\x1cnamespace_resource_whitelist\x18\x06 \x03(\v2\x16.flotilla.v1.GroupKindR\x1anamespaceResourceWhitelist\"\xef\x05\n" +
 	"\vPlanOptions\x12\x14\n" +
 	"\x05prune\x18\x01 \x01(\bR\x05prune\x12\x1b\n" +
 	"\tself_heal\x18\x02 \x01(\bR\bselfHeal\x12\x1d\n" +
@@ -852,14 +872,16 @@ var file_flotilla_v1_plan_proto_depIdxs = []int32{
 	10, // 6: flotilla.v1.ExtraneousObject.ref:type_name -> flotilla.v1.ObjectRef
 	11, // 7: flotilla.v1.ProjectRules.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
 	11, // 8: flotilla.v1.ProjectRules.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	0,  // 9: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
-	7,  // 10: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
-	1,  // 11: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 9: flotilla.v1.ProjectRules.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	11, // 10: flotilla.v1.ProjectRules.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	0,  // 11: flotilla.v1.PlanStep.phase:type_name -> flotilla.v1.Phase
+	7,  // 12: flotilla.v1.PlanStep.actions:type_name -> flotilla.v1.PlanAction
+	1,  // 13: flotilla.v1.PlanAction.action:type_name -> flotilla.v1.ActionType
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_plan_proto_init() }

@@ -1,4 +1,4 @@
-package server
+package validate
 
 import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"

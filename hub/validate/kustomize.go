@@ -1,7 +1,6 @@
-package server
+package validate
 
 import (
-	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -12,7 +11,7 @@ import (
 // checked again when it renders), and overrides of a source whose kind is
 // explicitly Directory or Helm.
 func validateKustomize(a *pb.Application) error {
-	o := wire.KustomizeFromPB(a.GetSource().GetKustomize(), controller.ExpandSample)
+	o := wire.KustomizeFromPB(a.GetSource().GetKustomize(), wire.ExpandSample)
 	if o.IsZero() {
 		return nil
 	}

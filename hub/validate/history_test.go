@@ -1,4 +1,4 @@
-package server
+package validate
 
 import (
 	"strings"
@@ -19,11 +19,11 @@ func TestValidateAppHistoryLimit(t *testing.T) {
 			Destination: &pb.Destination{Clusters: []string{"east"}}}
 	}
 	for _, n := range []int32{0, 1, 3, 100} {
-		if err := validateApp(app(n)); err != nil {
+		if err := App(app(n)); err != nil {
 			t.Errorf("revisionHistoryLimit %d refused: %v", n, err)
 		}
 	}
-	err := validateApp(app(-1))
+	err := App(app(-1))
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "revisionHistoryLimit") {
 		t.Errorf("revisionHistoryLimit -1: got %v, want InvalidArgument naming revisionHistoryLimit", err)
 	}

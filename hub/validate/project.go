@@ -1,4 +1,4 @@
-package server
+package validate
 
 import (
 	"github.com/flotilla-gitops/flotilla/internal/wire"

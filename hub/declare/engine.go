@@ -1,0 +1,109 @@
+// Package declare takes declared configuration (Applications, Projects,
+// ApplicationSets and cluster labels, Flotilla's kinds or Argo CD's) into
+// the store: from `flotilla apply`, from an application whose output
+// declares child applications (app of apps), from an ApplicationSet and
+// from the hub's configuration repository. Every object records who
+// declares it; what Git declares is not changed through the API unless
+// forced, and an owner's objects it no longer declares are deleted.
+package declare
+
+import (
+	"sync"
+
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/manifest"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// Hooks wire the engine to the daemon.
+type Hooks struct {
+	// Reconcile: an application was created or changed.
+	Reconcile func(app string)
+	// Removed: a deleted application's target on cluster is gone; with
+	// cascade its spoke deletes the objects.
+	Removed func(cluster, app string, cascade bool)
+	// ClustersChanged: a cluster's labels changed.
+	ClustersChanged func()
+	// AppSetChanged: an ApplicationSet was created or changed.
+	AppSetChanged func(name string)
+}
+
+// Engine applies declared objects to the store.
+type Engine struct {
+	store *store.Store
+	hooks Hooks
+	mu    sync.Mutex // one declaration at a time: ownership checks and writes agree
+}
+
+// New returns an engine; nil hooks do nothing.
+func New(st *store.Store, h Hooks) *Engine {
+	if h.Reconcile == nil {
+		h.Reconcile = func(string) {}
+	}
+	if h.Removed == nil {
+		h.Removed = func(string, string, bool) {}
+	}
+	if h.ClustersChanged == nil {
+		h.ClustersChanged = func() {}
+	}
+	if h.AppSetChanged == nil {
+		h.AppSetChanged = func(string) {}
+	}
+	return &Engine{store: st, hooks: h}
+}
+
+// Options of one declaration.
+type Options struct {
+	// Owner declares the objects; nil for the API (flotilla apply).
+	Owner *pb.ManagedBy
+	// DryRun says what would change and changes nothing.
+	DryRun bool
+	// Force changes objects another owner declares (API only).
+	Force bool
+}
+
+// Actions of an ApplyResult.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+	Deleted   = "deleted"
+	Refused   = "refused"
+)
+
+// Apply creates or updates every object; each is accepted or refused on
+// its own. Projects go first and ApplicationSets last, so that an
+// application may use a project declared beside it.
+func (e *Engine) Apply(objs []manifest.Object, o Options) []*pb.ApplyResult {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.apply(objs, o)
+}
+
+func (e *Engine) apply(objs []manifest.Object, o Options) []*pb.ApplyResult {
+	out := make([]*pb.ApplyResult, len(objs))
+	for _, kind := range []string{"Project", "Cluster", "Application", "ApplicationSet"} {
+		for i, obj := range objs {
+			if obj.Kind != kind {
+				continue
+			}
+			r := &pb.ApplyResult{File: obj.File, Index: int32(obj.Index), Kind: obj.Kind, Name: obj.Name, Warnings: obj.Warnings}
+			var err error
+			switch kind {
+			case "Project":
+				r.Action, r.Diff, err = e.applyProject(obj, o)
+			case "Cluster":
+				r.Action, r.Diff, err = e.applyCluster(obj, o)
+			case "Application":
+				r.Action, r.Diff, err = e.applyApp(obj, o)
+			case "ApplicationSet":
+				r.Action, r.Diff, err = e.applyAppSet(obj, o)
+			}
+			if err != nil {
+				r.Action, r.Error = Refused, errText(err)
+			}
+			out[i] = r
+		}
+	}
+	return out
+}
