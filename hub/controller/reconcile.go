@@ -32,7 +32,7 @@ type target struct {
 	// declares; rendered says the source rendered (children is complete).
 	children []*unstructured.Unstructured
 	rendered bool
-	retry     int32 // the attempt, when this assignment retries a failed sync
+	retry    int32 // the attempt, when this assignment retries a failed sync
 }
 
 func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error) error {
