@@ -1,0 +1,168 @@
+package declare_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/flotilla-gitops/flotilla/hub/declare"
+	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/manifest"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+type recorder struct {
+	reconciled []string
+	removed    []string // app@cluster:cascade
+}
+
+func newEngine(t *testing.T) (*declare.Engine, *store.Store, *recorder) {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rec := &recorder{}
+	e := declare.New(st, declare.Hooks{
+		Reconcile: func(a string) { rec.reconciled = append(rec.reconciled, a) },
+		Removed: func(cl, app string, cascade bool) {
+			rec.removed = append(rec.removed, app+"@"+cl+map[bool]string{true: ":cascade", false: ":keep"}[cascade])
+		},
+	})
+	return e, st, rec
+}
+
+func parse(t *testing.T, docs string) []manifest.Object {
+	t.Helper()
+	objs, errs := manifest.Parse("test.yaml", []byte(docs))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return objs
+}
+
+func argoApp(name, path, extra string) string {
+	return `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ` + name + `
+` + extra + `spec:
+  source: {repoURL: https://git.example.com/r.git, path: ` + path + `}
+  destination: {name: east, namespace: web}
+---
+`
+}
+
+func actions(rs []*pb.ApplyResult) string {
+	var out []string
+	for _, r := range rs {
+		s := r.GetKind() + "/" + r.GetName() + " " + r.GetAction()
+		if r.GetError() != "" {
+			s += " (" + r.GetError() + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
+}
+
+// Apply creates, then finds nothing to change, then updates; a dry run
+// says what would change and changes nothing.
+func TestApplyCreateUpdateDryRun(t *testing.T) {
+	e, st, rec := newEngine(t)
+	if got := actions(e.Apply(parse(t, argoApp("example.web", "web", "")), declare.Options{})); got != "Application/example.web created" {
+		t.Fatalf("first apply: %s", got)
+	}
+	if got := actions(e.Apply(parse(t, argoApp("example.web", "web", "")), declare.Options{})); got != "Application/example.web unchanged" {
+		t.Fatalf("second apply: %s", got)
+	}
+	rs := e.Apply(parse(t, argoApp("example.web", "web2", "")), declare.Options{DryRun: true})
+	if got := actions(rs); got != "Application/example.web updated" || !strings.Contains(rs[0].GetDiff(), "+    path: web2") {
+		t.Fatalf("dry run: %s, diff:\n%s", got, rs[0].GetDiff())
+	}
+	if a, _ := st.GetApplication("example.web"); a.GetSource().GetPath() != "web" {
+		t.Fatalf("a dry run changed the path to %q", a.GetSource().GetPath())
+	}
+	if len(rec.reconciled) != 1 {
+		t.Fatalf("reconciled %v, want once (the create)", rec.reconciled)
+	}
+}
+
+// What Git declares is refused to the API unless forced, and to another
+// declarer always; a declarer adopts what the API created.
+func TestOwnership(t *testing.T) {
+	e, st, _ := newEngine(t)
+	parent := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "root"}
+	other := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "other"}
+	for _, n := range []string{"root", "other"} {
+		if err := e.PutApp(&pb.Application{Name: n, Source: &pb.ApplicationSource{RepoUrl: "https://g/r.git"},
+			Destination: &pb.Destination{Clusters: []string{"east"}}}, false, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Apply(parse(t, argoApp("child", "a", "")), declare.Options{}) // the API creates it
+	if got := actions(e.Apply(parse(t, argoApp("child", "b", "")), declare.Options{Owner: parent})); got != "Application/child updated" {
+		t.Fatalf("adoption by Git: %s", got)
+	}
+	got := actions(e.Apply(parse(t, argoApp("child", "c", "")), declare.Options{}))
+	if !strings.Contains(got, "refused") || !strings.Contains(got, "declared in Git by application root") {
+		t.Fatalf("API change of a Git-declared child: %s", got)
+	}
+	if got := actions(e.Apply(parse(t, argoApp("child", "d", "")), declare.Options{Owner: other})); !strings.Contains(got, "already declared by application root") {
+		t.Fatalf("a second declarer: %s", got)
+	}
+	if got := actions(e.Apply(parse(t, argoApp("child", "e", "")), declare.Options{Force: true})); got != "Application/child updated" {
+		t.Fatalf("forced: %s", got)
+	}
+	a, _ := st.GetApplication("child")
+	if a.GetManagedBy().GetName() != "root" || a.GetSource().GetPath() != "e" {
+		t.Fatalf("after a forced change: managedBy %v path %q; want root's, e", a.GetManagedBy(), a.GetSource().GetPath())
+	}
+	if err := e.DeleteApp("child", true, false); err == nil || !strings.Contains(err.Error(), "declared in Git") {
+		t.Fatalf("API delete of a Git-declared child: %v", err)
+	}
+	// An application cannot declare itself or its ancestors.
+	if got := actions(e.Apply(parse(t, argoApp("root", "x", "")), declare.Options{Owner: &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "child"}})); !strings.Contains(got, "declared by itself") {
+		t.Fatalf("a loop: %s", got)
+	}
+}
+
+// Declare deletes what its owner no longer declares, with resources only
+// for the resources finalizer; an incomplete read deletes nothing; two
+// documents declaring one name are both refused, and neither deleted.
+func TestDeclarePrunes(t *testing.T) {
+	e, st, rec := newEngine(t)
+	owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: "set"}
+	fin := "  finalizers: [resources-finalizer.argocd.argoproj.io]\n"
+	all := parse(t, argoApp("a", "a", fin)+argoApp("b", "b", "")+argoApp("c", "c", ""))
+	if _, err := e.Declare(owner, all, nil, true, declare.HasResourcesFinalizer); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a", "b"} {
+		if _, err := st.Reconciled(n, "east", "h", func(*pb.TargetStatus) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Declare(owner, nil, nil, false, declare.HasResourcesFinalizer); err != nil {
+		t.Fatal(err)
+	}
+	if apps, _ := st.ListApplications(); len(apps) != 3 {
+		t.Fatalf("an incomplete declaration deleted applications: %d left", len(apps))
+	}
+	dup := parse(t, argoApp("c", "c1", "")+argoApp("c", "c2", ""))
+	rs, err := e.Declare(owner, dup, nil, true, declare.HasResourcesFinalizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(rs)
+	for _, want := range []string{"Application/c refused (Application c is declared 2 times (test.yaml document 1, test.yaml document 2)", "Application/a deleted", "Application/b deleted"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("results %s: want %q", got, want)
+		}
+	}
+	if _, err := st.GetApplication("c"); err != nil {
+		t.Errorf("c, declared twice, was deleted: %v", err)
+	}
+	if strings.Join(rec.removed, ",") != "a@east:cascade,b@east:keep" {
+		t.Errorf("removed %v: want a's resources deleted (finalizer), b's kept", rec.removed)
+	}
+}
