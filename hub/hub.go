@@ -52,6 +52,11 @@ type Config struct {
 	// GCInterval is how often the store's unreferenced plans and renders
 	// are deleted (also after a deletion); 0 disables it.
 	GCInterval time.Duration
+	// ConfigRepo, when set, makes the hub's configuration declarative: the
+	// application flotilla-config reads ConfigPath of ConfigRepo at
+	// ConfigRevision and declares the applications, projects, sets and
+	// cluster labels it holds.
+	ConfigRepo, ConfigRevision, ConfigPath string
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
@@ -111,6 +116,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Poke
 	h.Spokes.DiscoveryChanged = h.Controller.DiscoveryChanged
+	if cfg.ConfigRepo != "" {
+		if err := h.Controller.Bootstrap(cfg.ConfigRepo, cfg.ConfigRevision, cfg.ConfigPath); err != nil {
+			return fail(fmt.Errorf("--config-repo: %w", err))
+		}
+	}
 	admin := &server.Admin{Core: core, Ctrl: h.Controller}
 	var opts []grpc.ServerOption
 	if cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSClientCA != "" {

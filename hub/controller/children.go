@@ -14,9 +14,10 @@ import (
 
 // App of apps: the Applications, AppProjects and ApplicationSets an
 // application's source renders are declared on the hub, owned by it; they
-// never go to a cluster. What it declares no more is deleted, but only
-// after a render that read the whole source: a failed render, or a
-// document that could not be read, deletes nothing.
+// never go to a cluster. What it declares no more is deleted when the
+// application prunes (syncPolicy.prune, as Argo CD prunes a child
+// Application), and only after a render that read the whole source: a
+// failed render, or a document that could not be read, deletes nothing.
 
 // declareChildren declares what a's targets rendered and returns conds
 // with the refusals added.
@@ -34,8 +35,8 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 	if len(docs) == 0 && !c.isParent(a.GetName()) {
 		return conds
 	}
-	if len(targets) == 0 && len(docs) > 0 {
-		conds = withoutNoCluster(conds) // an application of applications needs no cluster
+	if len(targets) == 0 && len(docs) > 0 && !c.rendersObjects(a) {
+		conds = withoutNoCluster(conds) // an application of applications only needs no cluster
 	}
 	file := "path " + orDot(a.GetSource().GetPath())
 	var objs []manifest.Object
@@ -50,6 +51,7 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 		}
 		objs = append(objs, o)
 	}
+	complete = complete && a.GetSyncPolicy().GetPrune()
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: a.GetName(), RepoUrl: a.GetSource().GetRepoUrl(), Revision: rev, Path: a.GetSource().GetPath()}
 	results, err := c.decl.Declare(owner, objs, also, complete, declare.HasResourcesFinalizer)
 	if err != nil {
@@ -108,7 +110,15 @@ func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*
 			docs = append(docs, u)
 		}
 	}
+	c.objectsOnly.Store(a.GetName(), len(all) > len(docs))
 	return docs, commit.String(), true, nil
+}
+
+// rendersObjects reports whether a's last render for no cluster had
+// objects to deploy besides declarations (which no cluster receives).
+func (c *Controller) rendersObjects(a *pb.Application) bool {
+	v, ok := c.objectsOnly.Load(a.GetName())
+	return ok && v.(bool)
 }
 
 func childKey(u *unstructured.Unstructured) string { return u.GetKind() + "/" + u.GetName() }

@@ -76,8 +76,9 @@ type Controller struct {
 	// decl declares what Git declares (children, sets, the configuration
 	// repository) and what the API applies; parents: app → whether it
 	// declares applications (children.go).
-	decl    *declare.Engine
-	parents sync.Map
+	decl        *declare.Engine
+	parents     sync.Map
+	objectsOnly sync.Map // app → its render for no cluster had objects to deploy
 	// sets regenerates ApplicationSets (appsets.go).
 	sets appSets
 

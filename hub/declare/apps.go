@@ -203,3 +203,12 @@ func (e *Engine) deleteApp(name string, cascade bool) error {
 	}
 	return nil
 }
+
+// PutConfigApp stores the configuration repository's application, whoever
+// declared that name before (the hub's flags decide it).
+func (e *Engine) PutConfigApp(a *pb.Application) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, _, err := e.putApp(a, Options{Owner: a.GetManagedBy(), Force: true}, true)
+	return err
+}

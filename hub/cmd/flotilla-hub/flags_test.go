@@ -33,3 +33,14 @@ func TestRenderFlagsStart(t *testing.T) {
 	daemontest.StopsOnSIGTERM(t, "-data-dir", t.TempDir(), "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0",
 		"-render-memory-limit", "512MiB", "-render-cpu-limit", "30s", "-render-max-output", "32MiB", "-render-workers", "2")
 }
+
+// --config-path and --config-revision without --config-repo would do
+// nothing: the hub refuses to start, naming them.
+func TestConfigFlagsNeedRepo(t *testing.T) {
+	for _, f := range []string{"-config-path", "-config-revision"} {
+		stderr, err := daemontest.RunMain(t, "-data-dir", t.TempDir(), "-listen", "127.0.0.1:0", "-http-listen", "127.0.0.1:0", f, "x")
+		if err == nil || !strings.Contains(stderr, f+": needs -config-repo") {
+			t.Errorf("%s alone: err = %v, stderr:\n%s", f, err, stderr)
+		}
+	}
+}

@@ -29,6 +29,9 @@ func main() {
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the gRPC listener; plaintext without it")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	flag.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "CA bundle (PEM): every client (spokes, CLI) must present a certificate it signed (mTLS)")
+	flag.StringVar(&cfg.ConfigRepo, "config-repo", "", "Git repository of the hub's own configuration (Applications, AppProjects, ApplicationSets as YAML, Argo CD's or Flotilla's), read by the application flotilla-config")
+	flag.StringVar(&cfg.ConfigPath, "config-path", "", "directory of --config-repo to read (default: its root)")
+	flag.StringVar(&cfg.ConfigRevision, "config-revision", "HEAD", "branch, tag or commit of --config-repo")
 	registerSecurityFlags(flag.CommandLine, &cfg)
 	registerStoreFlags(flag.CommandLine, &cfg)
 	cfg.RenderLimits = renderworker.DefaultLimits()
@@ -39,7 +42,7 @@ func main() {
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	flag.Parse()
 	cfg.RenderLimits.Memory, cfg.RenderLimits.MaxOutput = int64(renderMem), int64(renderOut)
-	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg)); err != nil {
+	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg), checkConfigFlags(flag.CommandLine, cfg)); err != nil {
 		fmt.Fprintf(os.Stderr, "flotilla-hub: %v\n", err)
 		os.Exit(2)
 	}
@@ -65,6 +68,18 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("stopped")
+}
+
+// checkConfigFlags refuses --config-path and --config-revision without
+// --config-repo: they would do nothing.
+func checkConfigFlags(fs *flag.FlagSet, cfg hub.Config) error {
+	var errs []error
+	fs.Visit(func(f *flag.Flag) {
+		if (f.Name == "config-path" || f.Name == "config-revision") && cfg.ConfigRepo == "" {
+			errs = append(errs, fmt.Errorf("-%s: needs -config-repo", f.Name))
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // checkRenderFlags refuses render flags that cannot work, naming the flag.
