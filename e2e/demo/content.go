@@ -141,3 +141,56 @@ spec:
     - port: 9898
 `,
 }
+
+// ConfigPath is the directory of the demo repository that declares its
+// applications; the hub reads it (flotilla-hub --config-repo --config-path).
+const ConfigPath = "flotilla"
+
+// ConfigFiles are the declarations of the demo's applications, for the
+// repository at url: edit them, commit and push, and the hub follows.
+func ConfigFiles(url string) map[string]string {
+	return map[string]string{
+		ConfigPath + "/guestbook.yaml": `# An Argo CD Application, unchanged, would do as well; Flotilla's own
+# kind selects clusters by label.
+apiVersion: flotilla.dev/v1alpha1
+kind: Application
+metadata:
+  name: guestbook
+spec:
+  source:
+    repoUrl: ` + url + `
+    targetRevision: main
+    path: guestbook
+  destination:
+    clusterSelector: {env: demo}
+    namespace: guestbook
+  syncPolicy:
+    automated: true
+    prune: true
+    selfHeal: true
+    options: {CreateNamespace: "true"}
+    retry: {limit: 3}
+`,
+		ConfigPath + "/podinfo.yaml": `apiVersion: flotilla.dev/v1alpha1
+kind: Application
+metadata:
+  name: podinfo
+spec:
+  source:
+    repoUrl: ` + url + `
+    targetRevision: main
+    path: podinfo
+    helm:
+      valueFiles: ["values-{{cluster.name}}.yaml"]
+  destination:
+    clusterSelector: {env: demo}
+    namespace: podinfo
+  syncPolicy:
+    automated: true
+    prune: true
+    selfHeal: true
+    options: {CreateNamespace: "true"}
+    retry: {limit: 3}
+`,
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/e2e/localcluster"
 	"github.com/flotilla-gitops/flotilla/hub"
+	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/internal/gitserver"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -77,6 +78,8 @@ func Run(ctx context.Context, o Options) error {
 	cfg := hub.DefaultConfig()
 	cfg.Listen, cfg.HTTPListen, cfg.DataDir = o.HubListen, o.HTTPListen, hubDir
 	cfg.Controller.PollInterval = 10 * time.Second
+	// The demo's applications are declared in its repository (flotilla/).
+	cfg.ConfigRepo, cfg.ConfigRevision, cfg.ConfigPath = repoURL, "main", ConfigPath
 	h, err := hub.Start(hctx, cfg, o.Log.With("component", "hub"))
 	if err != nil {
 		stopHub()
@@ -111,11 +114,6 @@ func Run(ctx context.Context, o Options) error {
 		spokes = append(spokes, cmd)
 	}
 	apps := pb.NewApplicationServiceClient(conn)
-	for _, a := range demoApps(repoURL) {
-		if _, err := apps.CreateApplication(actx, &pb.CreateApplicationRequest{Application: a}); err != nil {
-			return err
-		}
-	}
 	fmt.Fprintf(out, `
 Flotilla is running:
   hub (gRPC)   %s        admin token: %s/admin-token
@@ -127,7 +125,7 @@ Flotilla is running:
 Try:
   export FLOTILLA_HUB=%s FLOTILLA_TOKEN=$(cat %s/admin-token)
   bin/flotilla app list
-  bin/flotilla app get guestbook
+  bin/flotilla app get guestbook          # declared in flotilla/guestbook.yaml of the repository
   bin/flotilla app wait podinfo --timeout 2m
   bin/flotilla cluster list
   grpcurl -plaintext %s list        # reflection is on
@@ -153,19 +151,6 @@ func kubeconfigs(cs []*localcluster.Cluster) string {
 	return strings.Join(parts, "\n               ")
 }
 
-func demoApps(repo string) []*pb.Application {
-	dest := func(ns string) *pb.Destination {
-		return &pb.Destination{ClusterSelector: map[string]string{"env": "demo"}, Namespace: ns}
-	}
-	policy := &pb.SyncPolicy{Automated: true, Prune: true, SelfHeal: true, Options: map[string]string{"CreateNamespace": "true"},
-		Retry: &pb.RetryPolicy{Limit: 3}}
-	return []*pb.Application{
-		{Name: "guestbook", Source: &pb.ApplicationSource{RepoUrl: repo, TargetRevision: "main", Path: "guestbook"}, Destination: dest("guestbook"), SyncPolicy: policy},
-		{Name: "podinfo", Source: &pb.ApplicationSource{RepoUrl: repo, TargetRevision: "main", Path: "podinfo",
-			Helm: &pb.HelmSource{ValueFiles: []string{"values-{{cluster.name}}.yaml"}}}, Destination: dest("podinfo"), SyncPolicy: policy},
-	}
-}
-
 // startGit serves the demo repository over HTTP on a free loopback port.
 func startGit(dir string) (string, func(), error) {
 	gitDir := filepath.Join(dir, "git")
@@ -179,12 +164,17 @@ func startGit(dir string) (string, func(), error) {
 	if err := gs.Create("demo"); err != nil {
 		return "", nil, err
 	}
-	if _, err := gs.Commit("demo", "main", "Flotilla demo applications", Files); err != nil {
-		return "", nil, err
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
+	}
+	url := "http://" + l.Addr().String() + "/demo.git"
+	files := ConfigFiles(url)
+	for p, c := range Files {
+		files[p] = c
+	}
+	if _, err := gs.Commit("demo", "main", "Flotilla demo applications", files); err != nil {
+		return "", nil, errors.Join(err, l.Close())
 	}
 	srv := &http.Server{Handler: gs, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -192,7 +182,7 @@ func startGit(dir string) (string, func(), error) {
 			slog.Warn("git server", "err", err)
 		}
 	}()
-	return "http://" + l.Addr().String() + "/demo.git", func() {
+	return url, func() {
 		if err := srv.Close(); err != nil {
 			slog.Warn("git server close", "err", err)
 		}
@@ -256,8 +246,11 @@ func waitReady(ctx context.Context, apps pb.ApplicationServiceClient, actx conte
 			return err
 		}
 		var lines []string
-		ready := len(r.GetApplications()) > 0
+		ready := len(r.GetApplications()) > 1 // the configuration's and what it declares
 		for _, a := range r.GetApplications() {
+			if a.GetApplication().GetName() == controller.ConfigAppName {
+				continue // it declares applications; it deploys nothing
+			}
 			if len(a.GetTargets()) == 0 {
 				ready = false
 			}
