@@ -69,7 +69,7 @@ spec:
 
 // `flotilla apply -f` of Argo CD's own guestbook Application: its
 // in-cluster destination is the cluster registered as "in-cluster" (here a
-// spoke on the first cluster); it syncs, and `app get -o yaml` applies
+// spoke on the first cluster); `app sync` syncs it, and `app get -o yaml` applies
 // back unchanged.
 func TestApplyArgoDocsGuestbook(t *testing.T) {
 	e := suite(t)
@@ -102,6 +102,7 @@ func TestApplyArgoDocsGuestbook(t *testing.T) {
 	if res.code != 0 || strings.TrimSpace(res.stdout) != "application/guestbook created" {
 		t.Fatalf("want exactly \"application/guestbook created\" (no warning): %s", res)
 	}
+	e.must(t, "app", "sync", "guestbook") // no syncPolicy: synced by hand, as the guide does next
 	e.appWait(t, "guestbook")
 	v := e.appGet(t, "guestbook")
 	if len(v.Targets) != 1 || v.Targets[0].Cluster != "in-cluster" {
@@ -140,7 +141,7 @@ func TestApplyRefusesBadInput(t *testing.T) {
 		"a.yaml": docs(
 			"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
 			app("norepo", "{path: x}"),
-			app(good, src),
+			app(good, src)+"  info: [{name: owner, value: team-a}]\n",
 			app(twice, src)),
 		"b.yaml": app(twice, src),
 		"c.yaml": `apiVersion: argoproj.io/v1alpha1
@@ -190,6 +191,13 @@ spec:
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
 		}
+	}
+	// A field Flotilla does not honour is a warning, shown by apply and kept on the application.
+	if !strings.Contains(res.stdout, "warning: spec.info") {
+		t.Errorf("apply does not warn about spec.info:\n%s", res.stdout)
+	}
+	if w := e.declared(t)[good].Warnings; len(w) != 1 || !strings.Contains(w[0], "spec.info") {
+		t.Errorf("app list -o json: %s has warnings %q, want one naming spec.info", good, w)
 	}
 	eventually(t, time.Minute, set+" shows its template error", func() (bool, string) {
 		v := e.appSet(t, set)

@@ -163,6 +163,10 @@ func TestAppOfAppsHelmChart(t *testing.T) {
 		})
 	}
 
+	// `app get` says where a child is declared.
+	if out := e.must(t, "app", "get", alpha); !strings.Contains(out, "Declared: application "+parent+" ("+r.url+"@") {
+		t.Errorf("app get %s does not say where it is declared:\n%s", alpha, out)
+	}
 	// The CLI refuses to change what Git declares, unless forced.
 	if res := e.flotilla(t, "app", "delete", alpha); res.code == 0 || !strings.Contains(res.stderr, "declared in Git by application "+parent) {
 		t.Fatalf("deleting a child from the CLI: want a refusal naming its parent, got %s", res)

@@ -159,3 +159,35 @@ func TestHistoryLimitAndRetries(t *testing.T) {
 		return strings.Contains(strings.Join(by, " "), "retry 2="+resultFailed), strings.Join(by, " ")
 	})
 }
+
+// AppProject's namespaceResourceWhitelist (only the listed namespaced kinds)
+// and clusterResourceBlacklist (denied even when whitelisted), on real
+// clusters: what they refuse is never applied, the refusal naming the rule.
+func TestProjectKindLists(t *testing.T) {
+	e := suite(t)
+	ns := e.namespace(t, "kinds")
+	proj := uniq("kinds")
+	e.must(t, "project", "create", proj, "--repo", "*", "--dest", "*:"+ns, "--allow-namespaced-resource", "ConfigMap",
+		"--allow-cluster-resource", "*/*", "--deny-cluster-resource", "rbac.authorization.k8s.io/ClusterRole")
+	t.Cleanup(func() { e.flotilla(t, "project", "delete", proj) })
+	role := uniq("denied-role")
+	repo, _ := e.newRepo(t, map[string]string{
+		"secret/s.yaml":  toYAML(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "denied"}, "stringData": map[string]any{"k": "v"}}),
+		"secret/cm.yaml": configMapYAML("allowed", map[string]string{"k": "v"}, nil),
+		"role/r.yaml": toYAML(map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": map[string]any{"name": role},
+			"rules": []any{}}),
+	})
+	secret, cr := uniq("wl"), uniq("bl")
+	e.createApp(t, secret, "--project", proj, "--repo", repo.url, "--path", "secret", "--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync")
+	e.createApp(t, cr, "--project", proj, "--repo", repo.url, "--path", "role", "--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync")
+	e.waitBlocked(t, secret, []string{"project " + proj, "Secret", "not in namespaceResourceWhitelist"})
+	e.waitBlocked(t, cr, []string{"project " + proj, "ClusterRole", "in clusterResourceBlacklist"})
+	for _, c := range e.clusters {
+		if _, err := c.kube.CoreV1().Secrets(ns).Get(ctxT(t), "denied", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: a Secret outside namespaceResourceWhitelist was applied (err %v)", c.Name, err)
+		}
+		if _, err := c.kube.RbacV1().ClusterRoles().Get(ctxT(t), role, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("%s: a blacklisted ClusterRole was applied (err %v)", c.Name, err)
+		}
+	}
+}

@@ -166,3 +166,41 @@ func TestDeclarePrunes(t *testing.T) {
 		t.Errorf("removed %v: want a's resources deleted (finalizer), b's kept", rec.removed)
 	}
 }
+
+// An AppProject declared in Git keeps who declares it and the fields not
+// honoured; the API changes or deletes it only when forced.
+func TestProjectDeclaredInGit(t *testing.T) {
+	e, st, _ := newEngine(t)
+	owner := &pb.ManagedBy{Kind: declare.OwnerConfigRepo, RepoUrl: "https://git.example.com/config.git", Revision: "abc123", Path: "projects"}
+	objs := parse(t, `apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata: {name: team-a, namespace: argocd}
+spec:
+  sourceRepos: ["*"]
+  destinations: [{name: east, namespace: team-a}]
+  roles: [{name: ci}]
+`)
+	rs := e.Apply(objs, declare.Options{Owner: owner})
+	if got := actions(rs); got != "Project/team-a created" || len(rs[0].GetWarnings()) != 1 || !strings.Contains(rs[0].GetWarnings()[0], "spec.roles") {
+		t.Fatalf("apply: %s, warnings %q", got, rs[0].GetWarnings())
+	}
+	p, err := st.GetProject("team-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := p.GetManagedBy(); m.GetKind() != declare.OwnerConfigRepo || m.GetRepoUrl() != owner.RepoUrl || m.GetRevision() != "abc123" || m.GetPath() != "projects" {
+		t.Errorf("ManagedBy %v, want %v", m, owner)
+	}
+	if len(p.GetWarnings()) != 1 {
+		t.Errorf("Warnings %q, want the one about spec.roles", p.GetWarnings())
+	}
+	if err := e.PutProject(&pb.Project{Name: "team-a"}, true, false); err == nil || !strings.Contains(err.Error(), "declared in Git by the configuration repository") {
+		t.Errorf("API change of a Git-declared project: %v", err)
+	}
+	if err := e.DeleteProject("team-a", false); err == nil {
+		t.Error("API delete of a Git-declared project was accepted")
+	}
+	if err := e.DeleteProject("team-a", true); err != nil {
+		t.Errorf("forced delete: %v", err)
+	}
+}
