@@ -46,7 +46,12 @@ func (g *setGit) tree(repoURL, revision string) (*source.TreeFS, error) {
 	g.mu.Lock()
 	err, done := g.fetched[repoURL]
 	if !done {
-		err = g.c.fetch(g.ctx, repoURL)
+		// A repository the hub polls is as fresh as its last poll or
+		// webhook (which generates the set again); one read for the first
+		// time is fetched now.
+		if !g.c.polledOnce(repoURL) {
+			err = g.c.fetch(g.ctx, repoURL)
+		}
 		g.fetched[repoURL] = err
 	}
 	g.mu.Unlock()

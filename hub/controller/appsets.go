@@ -75,6 +75,18 @@ func (c *Controller) setsReading(repoURL string) []string {
 	return out
 }
 
+// polledOnce reports whether repoURL was fetched (or queued) before, and
+// marks it so.
+func (c *Controller) polledOnce(repoURL string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.polled[repoURL]
+	if !ok {
+		c.polled[repoURL] = c.now()
+	}
+	return ok
+}
+
 func (c *Controller) setRepos() []string {
 	c.sets.mu.Lock()
 	defer c.sets.mu.Unlock()

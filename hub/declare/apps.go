@@ -60,12 +60,8 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 			return "", "", status.Errorf(codes.FailedPrecondition, "application %s: project %s: %v", a.GetName(), p, err)
 		}
 	}
-	apps, err := e.store.ListApplications()
-	if err != nil {
+	if err := e.checkDependencies(a); err != nil {
 		return "", "", err
-	}
-	if err := CheckDependencies(a, apps); err != nil {
-		return "", "", status.Errorf(codes.InvalidArgument, "application %s: %v", a.GetName(), err)
 	}
 	old, err := e.store.GetApplication(a.GetName())
 	found := err == nil
@@ -83,6 +79,9 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 		a.CreatedAt = timestamppb.Now()
 	}
 	a.ManagedBy = keepOwner(old.GetManagedBy(), o)
+	if o.Owner == nil { // output only: what the declaration said, not the API caller
+		a.Warnings = old.GetWarnings()
+	}
 	action := Created
 	if found {
 		action = Updated
@@ -99,6 +98,22 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 	}
 	e.hooks.Reconcile(a.GetName())
 	return action, diff, nil
+}
+
+// checkDependencies refuses a dependsOn cycle through a; an application
+// that depends on nothing closes none (and costs no listing).
+func (e *Engine) checkDependencies(a *pb.Application) error {
+	if len(a.GetDependsOn()) == 0 {
+		return nil
+	}
+	apps, err := e.store.ListApplications()
+	if err != nil {
+		return err
+	}
+	if err := CheckDependencies(a, apps); err != nil {
+		return status.Errorf(codes.InvalidArgument, "application %s: %v", a.GetName(), err)
+	}
+	return nil
 }
 
 func appDoc(a *pb.Application, found bool) map[string]any {
