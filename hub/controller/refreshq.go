@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -50,7 +52,7 @@ func runQueue(ctx context.Context, q workqueue.TypedInterface[string], workers i
 				if shutdown {
 					return
 				}
-				fn(ctx, key)
+				runOne(ctx, key, fn)
 				q.Done(key)
 			}
 		}()
@@ -58,6 +60,17 @@ func runQueue(ctx context.Context, q workqueue.TypedInterface[string], workers i
 	<-ctx.Done()
 	q.ShutDown()
 	wg.Wait()
+}
+
+// runOne runs fn on one key; a panic is logged and costs that key's run,
+// never the hub (a hostile declaration must not crash-loop it).
+func runOne(ctx context.Context, key string, fn func(context.Context, string)) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("panic in a work queue", "key", key, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(ctx, key)
 }
 
 // runQueues runs both queues until ctx ends.

@@ -81,7 +81,8 @@ func (e *Engine) DeleteAppSet(name string, force bool) error {
 
 func (e *Engine) deleteAppSet(s *pb.ApplicationSet) error {
 	owner := &pb.ManagedBy{Kind: OwnerApplicationSet, Name: s.GetName()}
-	if _, err := e.prune(owner, nil, false, func(*pb.Application) bool { return !PreserveResources(s) }); err != nil {
+	none := func(string, string, map[string]string) bool { return false }
+	if _, err := e.prune(owner, none, false, func(*pb.Application) bool { return !PreserveResources(s) }); err != nil {
 		return err
 	}
 	return e.store.DeleteApplicationSet(s.GetName())

@@ -204,3 +204,46 @@ spec:
 		t.Errorf("forced delete: %v", err)
 	}
 }
+
+// Deleting a set deletes what it generated, with their resources unless
+// it preserves them.
+func TestDeleteAppSet(t *testing.T) {
+	for _, preserve := range []bool{false, true} {
+		e, st, rec := newEngine(t)
+		policy := ""
+		if preserve {
+			policy = "  syncPolicy: {preserveResourcesOnDeletion: true}\n"
+		}
+		set := parse(t, `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: s}
+spec:
+  generators: [{list: {elements: [{n: a}]}}]
+  template:
+    metadata: {name: '{{n}}'}
+    spec:
+      source: {repoURL: https://g/r.git, path: x}
+      destination: {name: east}
+`+policy)
+		if got := actions(e.Apply(set, declare.Options{})); got != "ApplicationSet/s created" {
+			t.Fatal(got)
+		}
+		owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: "s"}
+		if _, err := e.Declare(owner, parse(t, argoApp("a", "x", "")), nil, true, declare.HasResourcesFinalizer); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Reconciled("a", "east", "h", func(*pb.TargetStatus) {}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DeleteAppSet("s", false); err != nil {
+			t.Fatalf("preserve %v: %v", preserve, err)
+		}
+		if _, err := st.GetApplication("a"); err == nil {
+			t.Errorf("preserve %v: the generated application outlived its set", preserve)
+		}
+		want := map[bool]string{false: "a@east:cascade", true: "a@east:keep"}[preserve]
+		if strings.Join(rec.removed, ",") != want {
+			t.Errorf("preserve %v: removed %v, want %s", preserve, rec.removed, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -182,7 +183,11 @@ func TestGCSweepsOrphans(t *testing.T) {
 	mustPut(t, s.PutApplication(&pb.Application{Name: "web"}, false))
 	mustPut(t, s.AddCluster(&pb.Cluster{Name: "east"}, "tok"))
 	assignN(t, s, "web", "east", 1)
-	assignN(t, s, "ghost", "east", 2)  // no such application
+	// ghost's targets were written before it went (writes for an
+	// application that is gone are refused now; older stores may hold them).
+	mustPut(t, s.PutApplication(&pb.Application{Name: "ghost"}, false))
+	assignN(t, s, "ghost", "east", 2)
+	mustPut(t, s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketApplications).Delete([]byte("ghost")) }))
 	assignN(t, s, "web", "nowhere", 1) // no such cluster
 	mustPut(t, s.PutRollout(&pb.Rollout{Application: "ghost"}))
 	_, err := s.SetConditions("ghost", []Condition{{Type: "ComparisonError", Message: "late"}})
@@ -268,5 +273,26 @@ func TestGCRacingAssign(t *testing.T) {
 	}
 	if n := len(bucketKeys(t, s, "plans")); n != 2*apps {
 		t.Errorf("%d plans after the last GC, want %d (each target's desired and pending)", n, 2*apps)
+	}
+}
+
+// A reconcile or report racing an application's deletion brings none of
+// its targets back: writes for an application that is gone are refused.
+func TestNoTargetWithoutApplication(t *testing.T) {
+	s := open(t, t.TempDir())
+	mustPut(t, s.PutApplication(&pb.Application{Name: "web"}, false))
+	assignN(t, s, "web", "east", 1)
+	mustPut(t, s.DeleteApplication("web"))
+	p := &pb.Plan{Hash: "late"}
+	if _, err := s.Assign("web", "east", p, "late", "rev", "test", nil, func() *pb.HistoryEntry { return &pb.HistoryEntry{} }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Assign after the deletion: %v, want ErrNotFound", err)
+	}
+	if _, err := s.UpdateTarget("web", "east", func(*pb.TargetStatus) {}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("UpdateTarget after the deletion: %v, want ErrNotFound", err)
+	}
+	for _, k := range mentioning(t, s, "web") {
+		if !strings.HasPrefix(k, "plans/web/east/plan-0") { // the old plan waits for GC
+			t.Errorf("written after the deletion: %s", k)
+		}
 	}
 }

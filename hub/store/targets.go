@@ -95,6 +95,9 @@ func (s *Store) Assign(app, cluster string, p *pb.Plan, content, revision, by st
 	// it starts from scratch).
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		d = Desired{}
+		if err := appExists(tx, app); err != nil {
+			return err
+		}
 		if tx.Bucket(bucketPlans).Get([]byte(p.GetHash())) == nil {
 			if err := put(tx, bucketPlans, []byte(p.GetHash()), p); err != nil {
 				return err
@@ -173,10 +176,22 @@ func (s *Store) UpdateAssignedTarget(app, cluster string, fn func(*pb.TargetStat
 	return s.updateTarget(app, cluster, "", true, fn)
 }
 
+// appExists refuses to write a target of an application that is gone: a
+// reconcile or report racing a deletion must not bring its target back.
+func appExists(tx *bolt.Tx, app string) error {
+	if tx.Bucket(bucketApplications).Get([]byte(app)) == nil {
+		return fmt.Errorf("application %q: %w", app, ErrNotFound)
+	}
+	return nil
+}
+
 func (s *Store) updateTarget(app, cluster, latest string, assigned bool, fn func(*pb.TargetStatus, Desired)) (*pb.TargetStatus, error) {
 	var t *pb.TargetStatus
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		var d Desired
+		if err := appExists(tx, app); err != nil {
+			return err
+		}
 		if assigned { // a report: judged by the desired state (its inventory not decoded)
 			v := tx.Bucket(bucketDesired).Get(TargetKey(app, cluster))
 			if v == nil {
