@@ -119,9 +119,16 @@ func New(st *store.Store, git *source.Cache, n Notifier, log *slog.Logger, opts 
 	c := &Controller{opts: opts, store: st, git: git, notify: n, log: log, sem: make(chan struct{}, opts.RenderWorkers),
 		now: time.Now, polled: map[string]time.Time{},
 		refreshes: newQueue(), reconciles: newQueue(), work: newWorkQueue(), sets: newAppSets()}
-	c.decl = declare.New(st, declare.Hooks{Reconcile: c.ReconcileLater, Removed: n.TargetRemoved,
+	c.decl = declare.New(st, declare.Hooks{Declared: c.deps.note, Reconcile: c.ReconcileLater, Deleted: c.forget, Removed: n.TargetRemoved,
 		ClustersChanged: c.ClustersChanged, AppSetChanged: c.GenerateLater})
 	return c
+}
+
+// forget drops what memory holds of a deleted application.
+func (c *Controller) forget(app string) {
+	c.deps.forget(app)
+	c.parents.Delete(app)
+	c.objectsOnly.Delete(app)
 }
 
 // Declarations is the engine through which the API and Git declare

@@ -3,13 +3,10 @@ package controller
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/hub/store"
-	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -104,38 +101,6 @@ func (c *Controller) dependencyWait(a *pb.Application, cluster string) string {
 		deps = append(deps, c.observeDependency(dep, cluster))
 	}
 	return rollout.DependencyHold(cluster, deps)
-}
-
-// waveDependencies are the children of a's parent in the wave before a's
-// (argocd.argoproj.io/sync-wave): a child syncs once they are Synced and
-// Healthy, as in Argo CD's app of apps.
-// The store says who the siblings are: a sibling not reconciled yet
-// counts too.
-func (c *Controller) waveDependencies(a *pb.Application) []string {
-	m := a.GetManagedBy()
-	if m.GetKind() != declare.OwnerApplication {
-		return nil
-	}
-	apps, err := c.store.ListApplications()
-	if err != nil {
-		return []string{m.GetName() + "'s children (" + err.Error() + ")"}
-	}
-	waves := map[string]int{}
-	for _, s := range apps {
-		if s.GetName() != a.GetName() && s.GetManagedBy().GetKind() == m.GetKind() && s.GetManagedBy().GetName() == m.GetName() {
-			waves[s.GetName()] = appWave(s)
-		}
-	}
-	return rollout.PreviousWave(appWave(a), waves)
-}
-
-// appWave is an application's sync wave (0 when unset or not a number).
-func appWave(a *pb.Application) int {
-	w, err := strconv.Atoi(strings.TrimSpace(a.GetAnnotations()[plan.AnnotationSyncWave]))
-	if err != nil {
-		return 0
-	}
-	return w
 }
 
 // observeDependency reads what the dependency gate needs of one

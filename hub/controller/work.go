@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
@@ -31,61 +30,6 @@ const retryOnError = 5 * time.Second
 type workQueue = workqueue.TypedDelayingInterface[string]
 
 func newWorkQueue() workQueue { return workqueue.NewTypedDelayingQueue[string]() }
-
-// dependents is a reverse dependsOn index: application → the applications
-// that depend on it; and the children of each parent (app of apps), which
-// wait for one another wave by wave.
-type dependents struct {
-	mu       sync.Mutex
-	of       map[string]map[string]bool
-	parentOf map[string]string
-	children map[string]map[string]bool
-}
-
-// note records a's dependencies and parent.
-func (d *dependents) note(a *pb.Application) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.of == nil {
-		d.of, d.parentOf, d.children = map[string]map[string]bool{}, map[string]string{}, map[string]map[string]bool{}
-	}
-	for _, set := range d.of {
-		delete(set, a.GetName())
-	}
-	for _, dep := range a.GetDependsOn() {
-		if d.of[dep] == nil {
-			d.of[dep] = map[string]bool{}
-		}
-		d.of[dep][a.GetName()] = true
-	}
-	if p, ok := d.parentOf[a.GetName()]; ok {
-		delete(d.children[p], a.GetName())
-		delete(d.parentOf, a.GetName())
-	}
-	if m := a.GetManagedBy(); m.GetKind() == declare.OwnerApplication {
-		if d.children[m.GetName()] == nil {
-			d.children[m.GetName()] = map[string]bool{}
-		}
-		d.children[m.GetName()][a.GetName()] = true
-		d.parentOf[a.GetName()] = m.GetName()
-	}
-}
-
-// list returns the applications that depend on app, its siblings included.
-func (d *dependents) list(app string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]string, 0, len(d.of[app]))
-	for a := range d.of[app] {
-		out = append(out, a)
-	}
-	for s := range d.children[d.parentOf[app]] {
-		if s != app && !d.of[app][s] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // Poke asks for an application (and those depending on it) to be
 // advanced: a target of it changed. Pokes coalesce and never block.

@@ -47,6 +47,11 @@ func (e *Engine) applyApp(obj manifest.Object, o Options) (string, string, error
 func (e *Engine) PutApp(a *pb.Application, upsert, force bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// Warnings are output only: what a declaration said, never the caller's.
+	a.Warnings = nil
+	if old, err := e.store.GetApplication(a.GetName()); err == nil {
+		a.Warnings = old.GetWarnings()
+	}
 	_, _, err := e.putApp(a, Options{Force: force}, upsert)
 	return err
 }
@@ -79,13 +84,10 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 		a.CreatedAt = timestamppb.Now()
 	}
 	a.ManagedBy = keepOwner(old.GetManagedBy(), o)
-	if o.Owner == nil { // output only: what the declaration said, not the API caller
-		a.Warnings = old.GetWarnings()
-	}
 	action := Created
 	if found {
 		action = Updated
-		if proto.Equal(a, old) {
+		if sameDeclaration(a, old, (*pb.Application).GetManagedBy) {
 			return Unchanged, "", nil
 		}
 	}
@@ -96,6 +98,7 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 	if err := e.store.PutApplication(a, true); err != nil {
 		return "", "", err
 	}
+	e.hooks.Declared(a)
 	e.hooks.Reconcile(a.GetName())
 	return action, diff, nil
 }
@@ -213,6 +216,7 @@ func (e *Engine) deleteApp(name string, cascade bool) error {
 	if err := e.store.DeleteApplication(name); err != nil {
 		return err
 	}
+	e.hooks.Deleted(name)
 	for _, t := range ts {
 		e.hooks.Removed(t.GetCluster(), name, cascade)
 	}

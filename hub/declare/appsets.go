@@ -37,7 +37,7 @@ func (e *Engine) applyAppSet(obj manifest.Object, o Options) (string, string, er
 	var before map[string]any
 	if found {
 		action, before = Updated, manifest.ApplicationSetDocument(old)
-		if proto.Equal(s, old) {
+		if sameDeclaration(s, old, (*pb.ApplicationSet).GetManagedBy) {
 			return Unchanged, "", nil
 		}
 	}

@@ -247,3 +247,32 @@ spec:
 		}
 	}
 }
+
+// A commit that changes nothing of a declaration changes nothing: the
+// child is unchanged (not rewritten, not reconciled) although the
+// parent's revision moved.
+func TestNewRevisionSameDeclaration(t *testing.T) {
+	e, st, rec := newEngine(t)
+	owner := func(rev string) *pb.ManagedBy {
+		return &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "root", RepoUrl: "https://g/r.git", Revision: rev}
+	}
+	if err := e.PutApp(&pb.Application{Name: "root", Source: &pb.ApplicationSource{RepoUrl: "https://g/r.git"},
+		Destination: &pb.Destination{Clusters: []string{"east"}}}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	for i, rev := range []string{"r1", "r2"} {
+		rs, err := e.Declare(owner(rev), parse(t, argoApp("child", "a", "")), nil, true, declare.HasResourcesFinalizer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"created", "unchanged"}[i]; actions(rs) != "Application/child "+want {
+			t.Fatalf("at %s: %s, want %s", rev, actions(rs), want)
+		}
+	}
+	if a, _ := st.GetApplication("child"); a.GetManagedBy().GetRevision() != "r1" {
+		t.Errorf("revision %q, want r1 (where the declaration last changed)", a.GetManagedBy().GetRevision())
+	}
+	if strings.Join(rec.reconciled, ",") != "root,child" {
+		t.Errorf("reconciled %v, want root and child once each", rec.reconciled)
+	}
+}

@@ -17,8 +17,13 @@ import (
 
 // Hooks wire the engine to the daemon.
 type Hooks struct {
+	// Declared: an application was created or changed, before it is
+	// reconciled (Reconcile).
+	Declared func(a *pb.Application)
 	// Reconcile: an application was created or changed.
 	Reconcile func(app string)
+	// Deleted: an application was deleted.
+	Deleted func(app string)
 	// Removed: a deleted application's target on cluster is gone; with
 	// cascade its spoke deletes the objects.
 	Removed func(cluster, app string, cascade bool)
@@ -39,6 +44,12 @@ type Engine struct {
 func New(st *store.Store, h Hooks) *Engine {
 	if h.Reconcile == nil {
 		h.Reconcile = func(string) {}
+	}
+	if h.Declared == nil {
+		h.Declared = func(*pb.Application) {}
+	}
+	if h.Deleted == nil {
+		h.Deleted = func(string) {}
 	}
 	if h.Removed == nil {
 		h.Removed = func(string, string, bool) {}

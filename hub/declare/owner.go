@@ -81,3 +81,17 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// sameDeclaration reports whether two versions of an object are equal but
+// for the revision they were read at: a commit that changes nothing of a
+// declaration changes nothing of the object (and reconciles nothing).
+func sameDeclaration[T proto.Message](a, b T, managedBy func(T) *pb.ManagedBy) bool {
+	ca, cb := proto.Clone(a).(T), proto.Clone(b).(T)
+	if m := managedBy(ca); m != nil {
+		m.Revision = ""
+	}
+	if m := managedBy(cb); m != nil {
+		m.Revision = ""
+	}
+	return proto.Equal(ca, cb)
+}

@@ -48,7 +48,7 @@ func (e *Engine) putProject(p *pb.Project, o Options, upsert bool) (string, stri
 	var before map[string]any
 	if found {
 		action, before = Updated, manifest.ProjectDocument(old)
-		if proto.Equal(p, old) {
+		if sameDeclaration(p, old, (*pb.Project).GetManagedBy) {
 			return Unchanged, "", nil
 		}
 	}

@@ -25,3 +25,12 @@ func TestPreviousWave(t *testing.T) {
 		})
 	}
 }
+
+func TestNextWave(t *testing.T) {
+	sibs := map[string]int{"a": -1, "b": 2, "c": 2, "d": 7}
+	for own, want := range map[int][]string{-5: {"a"}, 0: {"b", "c"}, 2: {"d"}, 7: nil} {
+		if got := NextWave(own, sibs); !reflect.DeepEqual(got, want) {
+			t.Errorf("NextWave(%d) = %v, want %v", own, got, want)
+		}
+	}
+}

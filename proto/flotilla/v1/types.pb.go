@@ -539,7 +539,8 @@ type ManagedBy struct {
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The declaring application or set ("" for the configuration repository).
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// The repository, revision and path it was read from.
+	// The repository and path it was read from, and the revision at which
+	// its declaration last changed.
 	RepoUrl       string `protobuf:"bytes,3,opt,name=repo_url,json=repoUrl,proto3" json:"repo_url,omitempty"`
 	Revision      string `protobuf:"bytes,4,opt,name=revision,proto3" json:"revision,omitempty"`
 	Path          string `protobuf:"bytes,5,opt,name=path,proto3" json:"path,omitempty"`
