@@ -137,7 +137,7 @@ func (c *Controller) generate(ctx context.Context, name string) error {
 		g.Doc["apiVersion"], g.Doc["kind"] = setAPIVersion(s), "Application"
 		o, err := manifest.FromMap(file, i, g.Doc)
 		if err != nil {
-			also["Application/"+g.Name] = true
+			also[declare.Key("Application", g.Name)] = true
 			problems = append(problems, err.Error())
 			continue
 		}

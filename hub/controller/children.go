@@ -45,7 +45,7 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 		o, err := manifest.FromMap(file, i, u.Object)
 		if err != nil {
 			conds = append(conds, store.Condition{Type: CondInvalidSpec, Message: "declared: " + err.Error(), Since: c.now()})
-			also[declaredKind(u.GetKind())+"/"+u.GetName()] = true
+			also[declare.Key(u.GetKind(), u.GetName())] = true
 			complete = complete && u.GetName() != ""
 			continue
 		}
@@ -121,16 +121,7 @@ func (c *Controller) rendersObjects(a *pb.Application) bool {
 	return ok && v.(bool)
 }
 
-func childKey(u *unstructured.Unstructured) string { return u.GetKind() + "/" + u.GetName() }
-
-// declaredKind is the kind an object is declared as (Argo CD's AppProject
-// is a Project).
-func declaredKind(kind string) string {
-	if kind == "AppProject" {
-		return "Project"
-	}
-	return kind
-}
+func childKey(u *unstructured.Unstructured) string { return declare.Key(u.GetKind(), u.GetName()) }
 
 // isParent reports whether a declared applications at its last
 // reconcile (or, after a restart, whether the store says it declares any).

@@ -60,7 +60,7 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 	if err := validate.App(a); err != nil {
 		return "", "", err
 	}
-	if p := a.GetProject(); p != "" && p != "default" {
+	if p := a.GetProject(); p != "" && p != "default" && !o.projects[p] {
 		if _, err := e.store.GetProject(p); err != nil {
 			return "", "", status.Errorf(codes.FailedPrecondition, "application %s: project %s: %v", a.GetName(), p, err)
 		}

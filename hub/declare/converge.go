@@ -22,14 +22,14 @@ func (e *Engine) Declare(owner *pb.ManagedBy, objs []manifest.Object, also map[s
 		keep[k] = true
 	}
 	for _, o := range objs {
-		keep[o.Kind+"/"+o.Name] = true
+		keep[Key(o.Kind, o.Name)] = true
 	}
 	objs, results := Unique(objs)
 	results = append(results, e.apply(objs, Options{Owner: owner})...)
 	if !complete {
 		return results, nil
 	}
-	pruned, err := e.prune(owner, func(kind, name string, _ map[string]string) bool { return keep[kind+"/"+name] }, false, cascade)
+	pruned, err := e.prune(owner, func(kind, name string, _ map[string]string) bool { return keep[Key(kind, name)] }, false, cascade)
 	return append(results, pruned...), err
 }
 
@@ -39,7 +39,7 @@ func (e *Engine) PruneAPI(keep map[string]bool, selector map[string]string, dryR
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.prune(nil, func(kind, name string, labels map[string]string) bool {
-		return keep[kind+"/"+name] || !rollout.Matches(selector, labels)
+		return keep[Key(kind, name)] || !rollout.Matches(selector, labels)
 	}, dryRun, func(*pb.Application) bool { return true })
 }
 

@@ -276,3 +276,18 @@ func TestNewRevisionSameDeclaration(t *testing.T) {
 		t.Errorf("reconciled %v, want root and child once each", rec.reconciled)
 	}
 }
+
+// A dry run sees the projects the same request declares: an application
+// using one is not refused for a project that does not exist yet.
+func TestDryRunSeesProjectsOfTheRequest(t *testing.T) {
+	e, st, _ := newEngine(t)
+	objs := parse(t, "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: team}\nspec: {sourceRepos: ['*']}\n---\n"+
+		argoApp("web", "web", "")+"")
+	objs[1].App.Project = "team"
+	if got := actions(e.Apply(objs, declare.Options{DryRun: true})); got != "Project/team created; Application/web created" {
+		t.Fatalf("dry run: %s", got)
+	}
+	if _, err := st.GetProject("team"); err == nil {
+		t.Error("a dry run created the project")
+	}
+}

@@ -13,13 +13,13 @@ import (
 func Unique(objs []manifest.Object) ([]manifest.Object, []*pb.ApplyResult) {
 	where := map[string][]manifest.Object{}
 	for _, o := range objs {
-		k := o.Kind + "/" + o.Name
+		k := Key(o.Kind, o.Name)
 		where[k] = append(where[k], o)
 	}
 	var ok []manifest.Object
 	var refused []*pb.ApplyResult
 	for _, o := range objs {
-		all := where[o.Kind+"/"+o.Name]
+		all := where[Key(o.Kind, o.Name)]
 		if len(all) == 1 {
 			ok = append(ok, o)
 			continue
@@ -35,4 +35,13 @@ func Unique(objs []manifest.Object) ([]manifest.Object, []*pb.ApplyResult) {
 			Error: fmt.Sprintf("%s %s is declared %d times (%s): none is applied", o.Kind, o.Name, len(all), places)})
 	}
 	return ok, refused
+}
+
+// Key names a declared object by kind and name, Argo CD's AppProject
+// being a Project.
+func Key(kind, name string) string {
+	if kind == "AppProject" {
+		kind = "Project"
+	}
+	return kind + "/" + name
 }

@@ -71,6 +71,9 @@ type Options struct {
 	DryRun bool
 	// Force changes objects another owner declares (API only).
 	Force bool
+	// projects a dry run would create: applications of the same request
+	// may use them.
+	projects map[string]bool
 }
 
 // Actions of an ApplyResult.
@@ -103,6 +106,12 @@ func (e *Engine) apply(objs []manifest.Object, o Options) []*pb.ApplyResult {
 			switch kind {
 			case "Project":
 				r.Action, r.Diff, err = e.applyProject(obj, o)
+				if err == nil && o.DryRun {
+					if o.projects == nil {
+						o.projects = map[string]bool{}
+					}
+					o.projects[obj.Name] = true
+				}
 			case "Cluster":
 				r.Action, r.Diff, err = e.applyCluster(obj, o)
 			case "Application":

@@ -28,23 +28,31 @@ func (s *Config) Apply(_ context.Context, r *pb.ApplyRequest) (*pb.ApplyResponse
 	var objs []manifest.Object
 	out := &pb.ApplyResponse{}
 	keep := map[string]bool{} // what the documents name, refused or not: never pruned
+	unread := false           // a document refused before its name was read
 	for _, d := range r.GetDocuments() {
 		got, errs := manifest.Parse(d.GetFile(), []byte(d.GetContent()))
 		objs = append(objs, got...)
 		for _, err := range errs {
 			res := refusedDoc(err)
-			keep[res.GetKind()+"/"+res.GetName()] = true
+			keep[declare.Key(res.GetKind(), res.GetName())] = true
+			unread = unread || res.GetName() == ""
 			out.Results = append(out.Results, res)
 		}
 	}
 	for _, o := range objs {
-		keep[o.Kind+"/"+o.Name] = true
+		keep[declare.Key(o.Kind, o.Name)] = true
 	}
 	objs, dup := declare.Unique(objs)
 	out.Results = append(out.Results, dup...)
 	eng := s.Ctrl.Declarations()
 	out.Results = append(out.Results, eng.Apply(objs, declare.Options{DryRun: r.GetDryRun(), Force: r.GetForce()})...)
-	if r.GetPrune() {
+	switch {
+	case r.GetPrune() && unread:
+		// What the unreadable document declares cannot be known: pruning
+		// could delete it.
+		out.Results = append(out.Results, &pb.ApplyResult{Action: declare.Refused,
+			Error: "prune: skipped, a document could not be read (fix it and apply again)"})
+	case r.GetPrune():
 		pruned, err := eng.PruneAPI(keep, r.GetPruneSelector(), r.GetDryRun())
 		if err != nil {
 			return nil, grpcErr(err)

@@ -39,6 +39,9 @@ func TestPanicInReportEndsOnlyTheStream(t *testing.T) {
 	if err := st.AddCluster(&pb.Cluster{Name: "east"}, "tok"); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.PutApplication(&pb.Application{Name: "web"}, false); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := st.Assign("web", "east", &pb.Plan{Hash: "h1", Application: "web"}, "c1", "r1", "test", nil,
 		func() *pb.HistoryEntry { return &pb.HistoryEntry{} }); err != nil {
 		t.Fatal(err)
