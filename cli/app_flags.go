@@ -61,7 +61,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.ignoreFile, "ignore-differences", "", "YAML file of Argo CD ignoreDifferences rules")
 	fl.StringArrayVar(&f.dependsOn, "depends-on", nil, "application that must be Synced and Healthy first (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "application label k=v (repeatable)")
-	fl.Int32Var(&f.retryLimit, "retry-limit", 0, "retries after a failed sync")
+	fl.Int32Var(&f.retryLimit, "retry-limit", 0, "retries after a failed sync (-1: without end, as Argo CD)")
 	fl.DurationVar(&f.retryBackoff, "retry-backoff-duration", 0, "wait before the first retry, e.g. 5s (whole seconds; 0: the default)")
 	fl.Int32Var(&f.retryFactor, "retry-backoff-factor", 0, "each retry waits this many times longer than the one before (0: the default)")
 	fl.DurationVar(&f.retryMaxBackoff, "retry-backoff-max-duration", 0, "longest wait between retries, e.g. 3m (whole seconds; 0: the default)")

@@ -29,6 +29,18 @@ func TestRetryDelay(t *testing.T) {
 	}
 }
 
+// Argo CD's retry.limit -1 retries without end; 0 never; N N times.
+func TestRetryLeft(t *testing.T) {
+	for _, tc := range []struct {
+		limit, count int32
+		want         bool
+	}{{-1, 0, true}, {-1, 1000, true}, {0, 0, false}, {2, 1, true}, {2, 2, false}} {
+		if got := controller.RetryLeft(&pb.RetryPolicy{Limit: tc.limit}, tc.count); got != tc.want {
+			t.Errorf("limit %d after %d retries: %v, want %v", tc.limit, tc.count, got, tc.want)
+		}
+	}
+}
+
 // A failed sync is retried as syncPolicy.retry says, through the one
 // assign path (history, status, a new generation), and the retry waiting
 // in its backoff survives a hub restart; after the last retry nothing

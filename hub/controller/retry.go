@@ -29,10 +29,16 @@ func Terminated(op *pb.Operation) bool {
 	return op.GetPhase() == pb.OperationPhase_OPERATION_PHASE_FAILED && strings.HasPrefix(op.GetMessage(), terminatedPrefix)
 }
 
+// RetryLeft reports whether a sync that failed after count retries is
+// retried again: a limit below 0 retries without end (Argo CD's -1).
+func RetryLeft(r *pb.RetryPolicy, count int32) bool {
+	return r.GetLimit() < 0 || count < r.GetLimit()
+}
+
 // retryFailed schedules or runs the retries of a's failed targets.
 func (c *Controller) retryFailed(a *pb.Application, w *wakeup) error {
 	r := a.GetSyncPolicy().GetRetry()
-	if r.GetLimit() <= 0 {
+	if r.GetLimit() == 0 {
 		return nil
 	}
 	ts, err := c.store.ListTargets(a.GetName())
@@ -51,7 +57,7 @@ func (c *Controller) retryFailed(a *pb.Application, w *wakeup) error {
 // retryTarget schedules or runs the retry of one failed target.
 func (c *Controller) retryTarget(a *pb.Application, t *pb.TargetStatus, r *pb.RetryPolicy, w *wakeup) error {
 	op := t.GetOperation()
-	if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || op.GetRetryCount() >= r.GetLimit() || Terminated(op) {
+	if op.GetPhase() != pb.OperationPhase_OPERATION_PHASE_FAILED || !RetryLeft(r, op.GetRetryCount()) || Terminated(op) {
 		return nil
 	}
 	d, err := c.store.GetDesired(a.GetName(), t.GetCluster())

@@ -1648,11 +1648,12 @@ func (x *SyncPolicy) GetWaveTimeoutSeconds() int64 {
 }
 
 type RetryPolicy struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	Limit             int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
-	BackoffSeconds    int64                  `protobuf:"varint,2,opt,name=backoff_seconds,json=backoffSeconds,proto3" json:"backoff_seconds,omitempty"`
-	Factor            int32                  `protobuf:"varint,3,opt,name=factor,proto3" json:"factor,omitempty"`
-	MaxBackoffSeconds int64                  `protobuf:"varint,4,opt,name=max_backoff_seconds,json=maxBackoffSeconds,proto3" json:"max_backoff_seconds,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Retries of a failed sync; below 0, without end (Argo CD's -1).
+	Limit             int32 `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	BackoffSeconds    int64 `protobuf:"varint,2,opt,name=backoff_seconds,json=backoffSeconds,proto3" json:"backoff_seconds,omitempty"`
+	Factor            int32 `protobuf:"varint,3,opt,name=factor,proto3" json:"factor,omitempty"`
+	MaxBackoffSeconds int64 `protobuf:"varint,4,opt,name=max_backoff_seconds,json=maxBackoffSeconds,proto3" json:"max_backoff_seconds,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
