@@ -3,6 +3,7 @@ package manifest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -17,7 +18,14 @@ var (
 	generatorOptionRefused = map[string]string{"list": "elementsYaml", "clusters": "flatList"}
 	appSetUnsupported      = []string{"strategy", "ignoreApplicationDifferences", "preservedFields", "applyNestedSelectors"}
 	templateMetaAllowed    = []string{"name", "namespace", "labels", "annotations", "finalizers"}
+	// Argo CD's spec.syncPolicy.applicationsSync values, kept for the hub:
+	// create-only never updates nor deletes a generated application,
+	// create-update never deletes, create-delete never updates.
+	applicationsSyncPolicies = []string{"create-only", "create-update", "create-delete", "sync"}
 )
+
+// requeueIgnored is the warning for a generator's requeueAfterSeconds.
+const requeueIgnored = "not supported, ignored (the set generates again on every new commit)"
 
 // applicationSet reads an ApplicationSet, Argo CD's or Flotilla's (whose
 // template.spec is a Flotilla Application spec). Its spec is kept as JSON,
@@ -41,7 +49,7 @@ func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.Appl
 	if !ok || !isList || len(l) == 0 {
 		return nil, errAt("spec.generators", invalid("must be a non-empty list of generators"))
 	}
-	if err := checkGenerators("spec.generators", l); err != nil {
+	if l, err = checkGenerators(spec, "spec.generators", l); err != nil {
 		return nil, err
 	}
 	kept["generators"] = l
@@ -72,15 +80,28 @@ func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.Appl
 		return nil, err
 	}
 	if sp != nil {
+		keptSP := map[string]any{}
 		if v, ok := sp.get("preserveResourcesOnDeletion"); ok {
 			if _, err := sp.boolean("preserveResourcesOnDeletion"); err != nil {
 				return nil, err
 			}
-			kept["syncPolicy"] = map[string]any{"preserveResourcesOnDeletion": v}
+			keptSP["preserveResourcesOnDeletion"] = v
 		}
-		sp.unsupported("applicationsSync", "not supported, ignored (generated applications are created, updated and deleted)")
+		if _, ok := sp.get("applicationsSync"); ok {
+			v, err := sp.str("applicationsSync")
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(applicationsSyncPolicies, v) {
+				return nil, errAt(sp.at("applicationsSync"), invalid("%q is not one of %s", v, strings.Join(applicationsSyncPolicies, ", ")))
+			}
+			keptSP["applicationsSync"] = v
+		}
 		if err := sp.done(); err != nil {
 			return nil, err
+		}
+		if len(keptSP) > 0 {
+			kept["syncPolicy"] = keptSP
 		}
 	}
 	for _, k := range appSetUnsupported {
@@ -99,55 +120,81 @@ func applicationSet(root *node, md meta, apiVersion string, argo bool) (*pb.Appl
 // checkGenerators checks that each generator has exactly one kind that
 // Flotilla runs (besides a selector, which filters its parameters), as an
 // object, without the options pkg/appset refuses; the rest is checked when
-// the set generates.
-func checkGenerators(path string, gens []any) error {
+// the set generates. It returns gens without requeueAfterSeconds (Flotilla
+// generates again on every new commit instead), warned about through n;
+// gens itself is not modified.
+func checkGenerators(n *node, path string, gens []any) ([]any, error) {
+	out := make([]any, 0, len(gens))
 	for i, g := range gens {
 		at := fmt.Sprintf("%s[%d]", path, i)
 		m, isMap := g.(map[string]any)
 		if !isMap {
-			return errAt(at, invalid("must be a mapping, not %s", typeName(g)))
+			return nil, errAt(at, invalid("must be a mapping, not %s", typeName(g)))
 		}
 		kind := ""
 		for _, k := range sortedKeys(m) {
 			switch {
 			case k == "selector":
+			case k == "requeueAfterSeconds":
 			case slices.Contains(generatorRefused, k):
-				return errAt(at+"."+k, ErrNotSupported)
+				return nil, errAt(at+"."+k, ErrNotSupported)
 			case !slices.Contains(generatorKinds, k):
-				return errAt(at+"."+k, invalid("unknown generator (expected one of %s)", strings.Join(generatorKinds, ", ")))
+				return nil, errAt(at+"."+k, invalid("unknown generator (expected one of %s)", strings.Join(generatorKinds, ", ")))
 			case kind != "":
-				return errAt(at, invalid("must have exactly one of %s, not %s and %s", strings.Join(generatorKinds, ", "), kind, k))
+				return nil, errAt(at, invalid("must have exactly one of %s, not %s and %s", strings.Join(generatorKinds, ", "), kind, k))
 			default:
 				kind = k
 			}
 		}
 		if kind == "" {
-			return errAt(at, invalid("must have exactly one of %s", strings.Join(generatorKinds, ", ")))
+			return nil, errAt(at, invalid("must have exactly one of %s", strings.Join(generatorKinds, ", ")))
 		}
 		body, isMap := m[kind].(map[string]any)
 		if !isMap {
-			return errAt(at+"."+kind, invalid("must be a mapping, not %s", typeName(m[kind])))
+			return nil, errAt(at+"."+kind, invalid("must be a mapping, not %s", typeName(m[kind])))
 		}
 		if opt, ok := generatorOptionRefused[kind]; ok {
 			if _, set := body[opt]; set {
-				return errAt(at+"."+kind+"."+opt, ErrNotSupported)
+				return nil, errAt(at+"."+kind+"."+opt, ErrNotSupported)
 			}
 		}
-		if kind != "matrix" && kind != "merge" {
-			continue
+		m = withoutRequeue(n, at, m)
+		body = withoutRequeue(n, at+"."+kind, body)
+		if kind == "matrix" || kind == "merge" {
+			nested, isList := body["generators"].([]any)
+			switch {
+			case kind == "matrix" && len(nested) != 2:
+				return nil, errAt(at+".matrix.generators", invalid("must be a list of exactly two generators"))
+			case !isList || len(nested) == 0:
+				return nil, errAt(at+"."+kind+".generators", invalid("must be a non-empty list of generators"))
+			}
+			nested, err := checkGenerators(n, at+"."+kind+".generators", nested)
+			if err != nil {
+				return nil, err
+			}
+			body = maps.Clone(body)
+			body["generators"] = nested
 		}
-		nested, isList := body["generators"].([]any)
-		switch {
-		case kind == "matrix" && len(nested) != 2:
-			return errAt(at+".matrix.generators", invalid("must be a list of exactly two generators"))
-		case !isList || len(nested) == 0:
-			return errAt(at+"."+kind+".generators", invalid("must be a non-empty list of generators"))
-		}
-		if err := checkGenerators(at+"."+kind+".generators", nested); err != nil {
-			return err
-		}
+		m = maps.Clone(m)
+		m[kind] = body
+		out = append(out, m)
 	}
-	return nil
+	return out, nil
+}
+
+// withoutRequeue returns m without requeueAfterSeconds, warned about at
+// path when it is set; m itself is not modified.
+func withoutRequeue(n *node, path string, m map[string]any) map[string]any {
+	v, ok := m["requeueAfterSeconds"]
+	if !ok {
+		return m
+	}
+	if !isZero(v) {
+		n.warn(path+".requeueAfterSeconds", "%s", requeueIgnored)
+	}
+	m = maps.Clone(m)
+	delete(m, "requeueAfterSeconds")
+	return m
 }
 
 // checkTemplate checks the shape of a template; for Flotilla's, the field

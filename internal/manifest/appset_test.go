@@ -38,8 +38,9 @@ spec:
       matchLabels: {cluster: engineering-dev}
   - matrix:
       generators:
-      - git: {repoURL: https://git.example.com/apps.git, revision: HEAD, directories: [{path: apps/*}]}
+      - git: {repoURL: https://git.example.com/apps.git, revision: HEAD, directories: [{path: apps/*}], requeueAfterSeconds: 180}
       - clusters: {}
+  - git: {repoURL: https://git.example.com/apps.git, files: [{path: 'c/*.json'}], requeueAfterSeconds: 0}
   strategy:
     type: RollingSync
   syncPolicy:
@@ -62,13 +63,14 @@ spec:
 				Name: "guestbook", ApiVersion: ArgoAPIVersion, Labels: map[string]string{"team": "web"},
 				SpecJson: `{"generators":[{"list":{"elements":[{"cluster":"engineering-dev","url":"https://1.2.3.4"}]}},` +
 					`{"clusters":{"selector":{"matchLabels":{"env":"prod"}}},"selector":{"matchLabels":{"cluster":"engineering-dev"}}},` +
-					`{"matrix":{"generators":[{"git":{"directories":[{"path":"apps/*"}],"repoURL":"https://git.example.com/apps.git","revision":"HEAD"}},{"clusters":{}}]}}],` +
-					`"goTemplate":true,"goTemplateOptions":["missingkey=error"],"syncPolicy":{"preserveResourcesOnDeletion":true},` +
+					`{"matrix":{"generators":[{"git":{"directories":[{"path":"apps/*"}],"repoURL":"https://git.example.com/apps.git","revision":"HEAD"}},{"clusters":{}}]}},` +
+					`{"git":{"files":[{"path":"c/*.json"}],"repoURL":"https://git.example.com/apps.git"}}],` +
+					`"goTemplate":true,"goTemplateOptions":["missingkey=error"],"syncPolicy":{"applicationsSync":"create-only","preserveResourcesOnDeletion":true},` +
 					`"template":{"metadata":{"name":"{{.cluster}}-guestbook"},"spec":{"destination":{"namespace":"guestbook","server":"{{.url}}"},` +
 					`"project":"my-project","source":{"path":"applicationset/examples/list-generator/guestbook/{{.cluster}}","repoURL":"https://github.com/argoproj/argo-cd.git","targetRevision":"HEAD"}}}}`,
 			},
 			warnings: []string{
-				"spec.syncPolicy.applicationsSync: not supported, ignored (generated applications are created, updated and deleted)",
+				"spec.generators[2].matrix.generators[0].git.requeueAfterSeconds: not supported, ignored (the set generates again on every new commit)",
 				"spec.strategy: not supported, ignored",
 			},
 		},
@@ -80,6 +82,7 @@ spec:
   generators:
   - clusters: {selector: {matchLabels: {env: prod}}}
   - list: {elements: [{cluster: in-cluster}]}
+    requeueAfterSeconds: 60
   template:
     metadata: {name: 'web-{{name}}', labels: {'{{name}}': web}}
     spec:
@@ -93,6 +96,7 @@ spec:
 					`"template":{"metadata":{"labels":{"{{name}}":"web"},"name":"web-{{name}}"},"spec":{"destination":{"clusters":["{{name}}"]},` +
 					`"revisionHistoryLimit":"{{limit}}","source":{"kind":"Kustomize","path":"envs/{{name}}","repoUrl":"https://git.example.com/web.git"}}}}`,
 			},
+			warnings: []string{"spec.generators[1].requeueAfterSeconds: not supported, ignored (the set generates again on every new commit)"},
 		},
 	}
 	for name, tc := range tests {
@@ -174,6 +178,16 @@ spec:
 		"unknown generator": {
 			in:   strings.Replace(set, "list: {elements: [{a: b}]}", "lists: {}", 1),
 			want: "spec.generators[0].lists: invalid: unknown generator (expected one of list, clusters, git, matrix, merge)",
+			is:   ErrInvalid,
+		},
+		"applicationsSync": {
+			in:   set + "  syncPolicy: {applicationsSync: create-upsert}\n",
+			want: `spec.syncPolicy.applicationsSync: invalid: "create-upsert" is not one of create-only, create-update, create-delete, sync`,
+			is:   ErrInvalid,
+		},
+		"applicationsSync not a string": {
+			in:   set + "  syncPolicy: {applicationsSync: [sync]}\n",
+			want: "spec.syncPolicy.applicationsSync: invalid: must be a string, not a list",
 			is:   ErrInvalid,
 		},
 		"flotilla template field": {

@@ -87,7 +87,7 @@ func TestRoundTrip(t *testing.T) {
 	argoSet := &pb.ApplicationSet{
 		Name: "s", ApiVersion: ArgoAPIVersion, Labels: map[string]string{"a": "b"}, Annotations: map[string]string{"c": "d"},
 		SpecJson: `{"generators":[{"list":{"elements":[{"big":12345678901234567890,"n":1.5}]}}],"goTemplate":true,` +
-			`"syncPolicy":{"preserveResourcesOnDeletion":true},"template":{"metadata":{"name":"{{.n}}"},"spec":{"project":"default"}}}`,
+			`"syncPolicy":{"applicationsSync":"create-update","preserveResourcesOnDeletion":true},"template":{"metadata":{"name":"{{.n}}"},"spec":{"project":"default"}}}`,
 	}
 	flotillaSet := &pb.ApplicationSet{
 		Name: "f", ApiVersion: APIVersion,

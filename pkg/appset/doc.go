@@ -20,8 +20,11 @@
 //
 // Limits: MaxApps applications (and param sets at any stage), MaxDepth levels
 // of matrix/merge nesting, MaxStringBytes per rendered string (functions that
-// allocate by argument, such as repeat, indent and printf widths, are checked
-// before they run), MaxTotalBytes of templated output per call. A Go
-// template can still spend CPU without allocating (nested range loops): run
-// Generate where a slow set cannot hold up other work.
+// allocate by argument, such as repeat, indent, printf widths, replace, join,
+// wrapWith and regexReplaceAll, are checked before they run), MaxTotalBytes
+// of templated output per call, and MaxTemplateWork units of Go template work
+// per call, shared by all its templates: every range is rewritten to charge
+// its iterations (times the size of its body) before it runs, and every
+// function call is charged with the size of its arguments and result.
+// define, template and block are refused: recursion could not be bounded.
 package appset

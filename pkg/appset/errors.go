@@ -18,6 +18,9 @@ var (
 	ErrTooMany = errors.New("too many applications")
 	// ErrTooLarge means a rendered string or the whole output exceeds its limit.
 	ErrTooLarge = errors.New("rendered output exceeds the size limit")
+	// ErrBudget means the Go templates of a set would do more than
+	// MaxTemplateWork units of work.
+	ErrBudget = errors.New("template work exceeds the budget")
 	// ErrTemplate means a template failed to parse or execute.
 	ErrTemplate = errors.New("template")
 	// ErrDuplicateName means two parameter sets render the same metadata.name.
@@ -38,4 +41,10 @@ const (
 	MaxStringBytes = 1 << 20
 	// MaxTotalBytes bounds all rendered strings of one Generate call.
 	MaxTotalBytes = 256 << 20
+	// MaxTemplateWork bounds the work of all Go template executions of one
+	// Generate call: a range iteration costs the template nodes of its body
+	// (at least one), a function call one unit plus one per 256 bytes of
+	// strings and per 8 list items it takes or returns (see work). About a
+	// second of CPU at most.
+	MaxTemplateWork = 1_000_000
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"text/template"
@@ -24,7 +25,9 @@ var removedFuncs = []string{
 	"genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
 }
 
-var funcs = sync.OnceValue(func() template.FuncMap {
+// baseFuncs are the functions of a Go template, before bounded wraps them
+// for one Generate call.
+var baseFuncs = sync.OnceValue(func() template.FuncMap {
 	m := sprig.TxtFuncMap()
 	for _, n := range removedFuncs {
 		delete(m, n)
@@ -81,15 +84,57 @@ var funcs = sync.OnceValue(func() template.FuncMap {
 		}
 		return seq(p...)
 	}
+	replace := m["replace"].(func(string, string, string) string)
+	join := m["join"].(func(string, any) string)
+	wrapWith := m["wrapWith"].(func(int, string, string) string)
+	m["replace"] = func(from, to, src string) string {
+		need(float64(len(src)) + float64(strings.Count(src, from))*float64(len(to)-len(from)))
+		return replace(from, to, src)
+	}
+	m["join"] = func(sep string, v any) string {
+		need(joinedSize(sep, v))
+		return join(sep, v)
+	}
+	m["wrapWith"] = func(width int, sep, s string) string {
+		// A line holds one byte at least; a one-byte separator at most
+		// doubles a string under MaxStringBytes.
+		if len(sep) > 1 {
+			need(float64(len(s)) + float64(len(s)+1)*float64(len(sep)))
+		}
+		return wrapWith(width, sep, s)
+	}
+	for _, n := range []string{"regexReplaceAll", "regexReplaceAllLiteral", "mustRegexReplaceAll", "mustRegexReplaceAllLiteral"} {
+		literal := strings.HasSuffix(n, "Literal")
+		m[n] = func(regex, s, repl string) (string, error) {
+			re, err := regexp.Compile(regex)
+			if err != nil {
+				return "", err
+			}
+			needReplaced(re, s, repl, literal)
+			if literal {
+				return re.ReplaceAllLiteralString(s, repl), nil
+			}
+			return re.ReplaceAllString(s, repl), nil
+		}
+	}
 	m["printf"] = func(format string, args ...any) string {
 		checkFormat(format)
 		return fmt.Sprintf(format, args...)
 	}
-	for n, f := range m {
-		m[n] = bounded(n, f)
-	}
 	return m
 })
+
+// funcs are the functions of the Go templates of one Generate call, charged
+// to w, with budgetFunc.
+func funcs(w *work) template.FuncMap {
+	base := baseFuncs()
+	m := make(template.FuncMap, len(base)+1)
+	for n, f := range base {
+		m[n] = bounded(n, f, w)
+	}
+	m[budgetFunc] = w.ranged
+	return m
+}
 
 // need panics (text/template turns a function's panic into an error) when a
 // function would build a string over MaxStringBytes.
@@ -103,6 +148,41 @@ func needList(n float64) {
 	if n > maxList {
 		panic(fmt.Errorf("%w: a list over %d items", ErrTooLarge, maxList))
 	}
+}
+
+// joinedSize is at most the length of join sep v: its strings, and a
+// separator between any two items.
+func joinedSize(sep string, v any) float64 {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return 0
+	}
+	n := float64(rv.Len()) * float64(len(sep))
+	for i := 0; i < rv.Len(); i++ {
+		e := rv.Index(i)
+		if e.Kind() == reflect.Interface && !e.IsNil() {
+			e = e.Elem()
+		}
+		if e.Kind() == reflect.String {
+			n += float64(e.Len())
+		}
+	}
+	return n
+}
+
+// needReplaced panics when replacing the matches of re in s with repl could
+// build a string over MaxStringBytes: a match becomes repl, each "$"
+// reference in it (unless literal) expanded to at most the whole match.
+func needReplaced(re *regexp.Regexp, s, repl string, literal bool) {
+	refs := 0
+	if !literal {
+		refs = strings.Count(repl, "$")
+	}
+	n := float64(len(s))
+	for _, m := range re.FindAllStringIndex(s, -1) {
+		n += float64(len(repl)) + float64(refs)*float64(m[1]-m[0])
+	}
+	need(n)
 }
 
 // checkFormat refuses printf widths and precisions that would pad past the
@@ -132,15 +212,23 @@ func checkFormat(f string) {
 	}
 }
 
-// bounded wraps f so that a string or list result over the limits becomes an
-// error: intermediate values (cat $x $x in a loop) stay bounded.
-func bounded(name string, f any) any {
+// bounded wraps f so that each call is charged to w (see work) before it
+// runs, and a string or list result over the limits becomes an error:
+// intermediate values (cat $x $x in a loop) stay bounded.
+func bounded(name string, f any, w *work) any {
 	fv := reflect.ValueOf(f)
 	if fv.Kind() != reflect.Func {
 		return f
 	}
 	ft := fv.Type()
 	return reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
+		cost := 1 + expensiveFuncs[name]
+		for _, a := range args {
+			cost += size(a, true, w.left()-cost)
+		}
+		if err := w.charge(cost); err != nil {
+			panic(fmt.Errorf("%s: %w", name, err))
+		}
 		var out []reflect.Value
 		if ft.IsVariadic() {
 			out = fv.CallSlice(args)
@@ -160,6 +248,9 @@ func bounded(name string, f any) any {
 				if o.Len() > maxList {
 					panic(fmt.Errorf("%s: %w: a list over %d items", name, ErrTooLarge, maxList))
 				}
+			}
+			if err := w.charge(size(o, false, w.left())); err != nil {
+				panic(fmt.Errorf("%s: %w", name, err))
 			}
 		}
 		return out

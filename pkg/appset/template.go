@@ -15,6 +15,8 @@ type renderer struct {
 	options    []string
 	cache      map[string]*template.Template
 	total      int // bytes of templated output so far, against MaxTotalBytes
+	work       work
+	funcs      template.FuncMap // charged to work; made on the first Go template
 }
 
 // goTemplateOptions are the text/template options Argo CD users write;
@@ -93,9 +95,11 @@ func (r *renderer) goExec(s string, params map[string]any) (string, error) {
 	t, ok := r.cache[s]
 	if !ok {
 		var err error
-		t, err = template.New("").Funcs(funcs()).Option(r.options...).Parse(s)
-		if err != nil {
-			return "", fmt.Errorf("%w: %w", ErrTemplate, err)
+		if r.funcs == nil {
+			r.funcs = funcs(&r.work)
+		}
+		if t, err = parseLimited(s, r.funcs, r.options); err != nil {
+			return "", err
 		}
 		r.cache[s] = t
 	}
