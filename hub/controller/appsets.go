@@ -144,7 +144,9 @@ func (c *Controller) generate(ctx context.Context, name string) error {
 		objs = append(objs, o)
 	}
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: name}
-	results, err := c.decl.Declare(owner, objs, also, true, func(*pb.Application) bool { return !declare.PreserveResources(s) })
+	update, remove := declare.SyncPolicy(s)
+	results, err := c.decl.Declare(declare.Declaration{Owner: owner, Objects: objs, Keep: also, Complete: remove, NoUpdate: !update,
+		Cascade: func(*pb.Application) bool { return !declare.PreserveResources(s) }})
 	if err != nil {
 		return c.setError(name, nil, err)
 	}

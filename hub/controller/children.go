@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/hub/declare"
@@ -14,16 +15,21 @@ import (
 
 // App of apps: the Applications, AppProjects and ApplicationSets an
 // application's source renders are declared on the hub, owned by it; they
-// never go to a cluster. What it declares no more is deleted when the
-// application prunes (syncPolicy.prune, as Argo CD prunes a child
-// Application), and only after a render that read the whole source: a
-// failed render, or a document that could not be read, deletes nothing.
+// never go to a cluster. An automated application declares them at every
+// reconcile, another when it is synced (flotilla app sync), as Argo CD
+// creates child Applications by syncing the parent. What it declares no
+// more is deleted when it prunes (syncPolicy.prune), and only after a
+// render that read the whole source: a failed render, a document that
+// could not be read or a source that comes to declare nothing (unless
+// allowEmpty) deletes nothing. A parent in a project other than default
+// declares only applications of its own project.
 
-// declareChildren declares what a's targets rendered and returns conds
-// with the refusals added.
-func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, targets []target, srcErr error, conds []store.Condition) []store.Condition {
-	if srcErr != nil {
-		return conds // nothing was read: what a declared stays
+// declareChildren declares what a's targets rendered (when a is automated
+// or manual says it is being synced) and returns conds with the refusals
+// added.
+func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, targets []target, srcErr error, conds []store.Condition, manual bool) []store.Condition {
+	if srcErr != nil || (!manual && !a.GetSyncPolicy().GetAutomated()) {
+		return conds // nothing was read, or not asked to: what a declared stays
 	}
 	docs, rev, complete, err := c.childDocs(ctx, a, targets)
 	if err != nil {
@@ -32,28 +38,23 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 		}
 		return conds
 	}
-	if len(docs) == 0 && !c.isParent(a.GetName()) {
+	if len(docs.list) == 0 && !c.isParent(a.GetName()) {
 		return conds
 	}
-	if len(targets) == 0 && len(docs) > 0 && !c.rendersObjects(a) {
+	if len(targets) == 0 && len(docs.list) > 0 && !c.rendersObjects(a) {
 		conds = withoutNoCluster(conds) // an application of applications only needs no cluster
 	}
-	file := "path " + orDot(a.GetSource().GetPath())
-	var objs []manifest.Object
-	also := map[string]bool{}
-	for i, u := range docs {
-		o, err := manifest.FromMap(file, i, u.Object)
-		if err != nil {
-			conds = append(conds, store.Condition{Type: CondInvalidSpec, Message: "declared: " + err.Error(), Since: c.now()})
-			also[declare.Key(u.GetKind(), u.GetName())] = true
-			complete = complete && u.GetName() != ""
-			continue
-		}
-		objs = append(objs, o)
+	objs, also, bad := c.readChildren(a, docs)
+	conds = append(conds, bad...)
+	complete = complete && a.GetSyncPolicy().GetPrune() && len(bad) == 0
+	if complete && len(objs)+len(also) == 0 && !a.GetSyncPolicy().GetAllowEmpty() {
+		complete = false
+		conds = append(conds, store.Condition{Type: CondComparison, Since: c.now(),
+			Message: "the source declares no application any more: the applications it declared are kept (set syncPolicy.allowEmpty to let them go)"})
 	}
-	complete = complete && a.GetSyncPolicy().GetPrune()
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: a.GetName(), RepoUrl: a.GetSource().GetRepoUrl(), Revision: rev, Path: a.GetSource().GetPath()}
-	results, err := c.decl.Declare(owner, objs, also, complete, declare.HasResourcesFinalizer)
+	results, err := c.decl.Declare(declare.Declaration{Owner: owner, Objects: objs, Keep: also, Complete: complete,
+		Cascade: declare.HasResourcesFinalizer, Project: childProject(a)})
 	if err != nil {
 		return append(conds, store.Condition{Type: CondComparison, Message: "declaring children: " + err.Error(), Since: c.now()})
 	}
@@ -67,14 +68,61 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 	return conds
 }
 
-// childDocs gathers the declarations the targets rendered (the first
-// target declaring a name wins); without a target it renders the source
-// for no cluster. complete says every target rendered.
-func (c *Controller) childDocs(ctx context.Context, a *pb.Application, targets []target) (docs []*unstructured.Unstructured, rev string, complete bool, err error) {
-	if len(targets) == 0 {
-		return c.renderChildren(ctx, a)
+// childProject is the project a's children must belong to: "" (any) for
+// an application of the default project (an administrator's), else its
+// own.
+func childProject(a *pb.Application) string {
+	if p := a.GetProject(); p != "default" {
+		return p
 	}
-	seen := map[string]bool{}
+	return ""
+}
+
+// readChildren converts the rendered declarations; one that cannot be
+// read (or that two targets render differently) is named in a condition
+// and kept as it is (also).
+func (c *Controller) readChildren(a *pb.Application, docs childSet) ([]manifest.Object, map[string]bool, []store.Condition) {
+	file := "path " + orDot(a.GetSource().GetPath())
+	var objs []manifest.Object
+	var bad []store.Condition
+	also := map[string]bool{}
+	for i, u := range docs.list {
+		k := childKey(u)
+		if docs.conflict[k] != "" {
+			also[k] = true
+			bad = append(bad, store.Condition{Type: CondInvalidSpec, Since: c.now(),
+				Message: fmt.Sprintf("declared %s: rendered differently for clusters %s: kept as it is", k, docs.conflict[k])})
+			continue
+		}
+		o, err := manifest.FromMap(file, i, u.Object)
+		if err != nil {
+			also[k] = true
+			bad = append(bad, store.Condition{Type: CondInvalidSpec, Message: "declared: " + err.Error(), Since: c.now()})
+			continue
+		}
+		objs = append(objs, o)
+	}
+	return objs, also, bad
+}
+
+// childSet is what an application's targets declare: each declaration
+// once, and those two targets render differently (key → the clusters).
+type childSet struct {
+	list     []*unstructured.Unstructured
+	conflict map[string]string
+}
+
+// childDocs gathers the declarations the targets rendered; without a
+// target it renders the source for no cluster. complete says every target
+// rendered.
+func (c *Controller) childDocs(ctx context.Context, a *pb.Application, targets []target) (docs childSet, rev string, complete bool, err error) {
+	docs.conflict = map[string]string{}
+	if len(targets) == 0 {
+		docs.list, rev, complete, err = c.renderChildren(ctx, a)
+		return docs, rev, complete, err
+	}
+	first := map[string]*unstructured.Unstructured{}
+	from := map[string]string{}
 	complete = true
 	for _, t := range targets {
 		if !t.rendered {
@@ -83,9 +131,13 @@ func (c *Controller) childDocs(ctx context.Context, a *pb.Application, targets [
 		}
 		rev = t.revision
 		for _, u := range t.children {
-			if k := childKey(u); !seen[k] {
-				seen[k] = true
-				docs = append(docs, u)
+			k := childKey(u)
+			switch f, seen := first[k]; {
+			case !seen:
+				first[k], from[k] = u, t.cluster.GetName()
+				docs.list = append(docs.list, u)
+			case !equality.Semantic.DeepEqual(f.Object, u.Object):
+				docs.conflict[k] = from[k] + " and " + t.cluster.GetName()
 			}
 		}
 	}

@@ -1,12 +1,9 @@
 package controller
 
 import (
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/flotilla-gitops/flotilla/hub/declare"
-	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -38,7 +35,7 @@ func (d *dependents) note(a *pb.Application) {
 		if d.children[m.GetName()] == nil {
 			d.children[m.GetName()] = map[string]int{}
 		}
-		d.children[m.GetName()][a.GetName()] = appWave(a)
+		d.children[m.GetName()][a.GetName()] = declare.Wave(a)
 		d.parentOf[a.GetName()] = m.GetName()
 	}
 }
@@ -99,13 +96,4 @@ func (d *dependents) list(app string) []string {
 func (c *Controller) waveDependencies(a *pb.Application) []string {
 	own, sibs := c.deps.siblingWaves(a.GetName())
 	return rollout.PreviousWave(own, sibs)
-}
-
-// appWave is an application's sync wave (0 when unset or not a number).
-func appWave(a *pb.Application) int {
-	w, err := strconv.Atoi(strings.TrimSpace(a.GetAnnotations()[plan.AnnotationSyncWave]))
-	if err != nil {
-		return 0
-	}
-	return w
 }

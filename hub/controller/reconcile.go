@@ -47,7 +47,7 @@ func (c *Controller) reconcile(ctx context.Context, name string, fetchErr error)
 	targets, srcErr, err := c.targets(ctx, a, fetchErr, planMods{})
 	conds := conditionsOf(a, targets, srcErr, err, c.now())
 	if err == nil {
-		conds = c.declareChildren(ctx, a, targets, srcErr, conds)
+		conds = c.declareChildren(ctx, a, targets, srcErr, conds, false)
 	}
 	c.recordConditions(a, conds)
 	if err != nil {

@@ -96,6 +96,10 @@ func (c *Controller) Sync(ctx context.Context, r SyncRequest) ([]Planned, error)
 	if err != nil {
 		return nil, err
 	}
+	if !r.DryRun && !a.GetSyncPolicy().GetAutomated() {
+		// Syncing a parent declares its children (app of apps).
+		c.recordConditions(a, c.declareChildren(ctx, eff, targets, nil, conditionsOf(eff, targets, nil, nil, c.now()), true))
+	}
 	chosen, err := c.manualTargets(a, targets, r.Clusters, !r.DryRun)
 	if err != nil {
 		return nil, err

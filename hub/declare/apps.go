@@ -65,20 +65,13 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 			return "", "", status.Errorf(codes.FailedPrecondition, "application %s: project %s: %v", a.GetName(), p, err)
 		}
 	}
-	if err := e.checkDependencies(a); err != nil {
-		return "", "", err
-	}
-	old, err := e.store.GetApplication(a.GetName())
-	found := err == nil
+	old, found, err := e.existing(a, o, upsert)
 	switch {
-	case err != nil && !errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		return "", "", err
-	case found && !upsert:
-		return "", "", status.Errorf(codes.AlreadyExists, "application %q already exists", a.GetName())
+	case found && o.noUpdate:
+		return Unchanged, "", nil
 	case found:
-		if err := CheckOwner("application", a.GetName(), old.GetManagedBy(), o); err != nil {
-			return "", "", err
-		}
 		a.CreatedAt = old.GetCreatedAt()
 	default:
 		a.CreatedAt = timestamppb.Now()
@@ -90,6 +83,9 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 		if sameDeclaration(a, old, (*pb.Application).GetManagedBy) {
 			return Unchanged, "", nil
 		}
+	}
+	if err := e.checkDependencies(a); err != nil {
+		return "", "", err
 	}
 	diff := yamlDiff(appDoc(old, found), appDoc(a, true), "application "+a.GetName())
 	if o.DryRun {
@@ -103,10 +99,25 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 	return action, diff, nil
 }
 
-// checkDependencies refuses a dependsOn cycle through a; an application
-// that depends on nothing closes none (and costs no listing).
+// existing reads the stored version of a, refusing what a may not replace.
+func (e *Engine) existing(a *pb.Application, o Options, upsert bool) (*pb.Application, bool, error) {
+	old, err := e.store.GetApplication(a.GetName())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case !upsert:
+		return nil, false, status.Errorf(codes.AlreadyExists, "application %q already exists", a.GetName())
+	}
+	return old, true, CheckOwner("application", a.GetName(), old.GetManagedBy(), o)
+}
+
+// checkDependencies refuses a cycle of dependsOn and sync waves through
+// a; an application that depends on nothing and is nobody's child closes
+// none (and costs no listing).
 func (e *Engine) checkDependencies(a *pb.Application) error {
-	if len(a.GetDependsOn()) == 0 {
+	if len(a.GetDependsOn()) == 0 && a.GetManagedBy().GetKind() != OwnerApplication {
 		return nil
 	}
 	apps, err := e.store.ListApplications()
@@ -188,7 +199,8 @@ func (e *Engine) checkLineage(name string, o Options) error {
 
 // deleteApp deletes an application. With cascade, the applications it
 // declares go first (each with its resources when it has the resources
-// finalizer); without, they stay, declared by nobody.
+// finalizer); without, or for one marked Delete=false, they stay,
+// declared by nobody.
 func (e *Engine) deleteApp(name string, cascade bool) error {
 	apps, err := e.store.ListApplications()
 	if err != nil {
@@ -198,7 +210,7 @@ func (e *Engine) deleteApp(name string, cascade bool) error {
 		if c.GetManagedBy().GetKind() != OwnerApplication || c.GetManagedBy().GetName() != name || c.GetName() == name {
 			continue
 		}
-		if !cascade {
+		if !cascade || HasSyncOption(c, "Delete=false") {
 			c.ManagedBy = nil
 			if err := e.store.PutApplication(c, true); err != nil {
 				return err

@@ -52,6 +52,29 @@ func (e *Engine) applyAppSet(obj manifest.Object, o Options) (string, string, er
 	return action, diff, nil
 }
 
+// SyncPolicy is what a set's syncPolicy.applicationsSync allows it to do
+// to the applications it generates (Argo CD's policies: create-only,
+// create-update, create-delete, sync).
+func SyncPolicy(s *pb.ApplicationSet) (update, remove bool) {
+	var spec struct {
+		SyncPolicy struct {
+			ApplicationsSync string `json:"applicationsSync"`
+		} `json:"syncPolicy"`
+	}
+	if json.Unmarshal([]byte(s.GetSpecJson()), &spec) != nil {
+		return true, true
+	}
+	switch spec.SyncPolicy.ApplicationsSync {
+	case "create-only":
+		return false, false
+	case "create-update":
+		return true, false
+	case "create-delete":
+		return false, true
+	}
+	return true, true
+}
+
 // PreserveResources reports whether a set's applications keep their
 // resources when the set deletes them (syncPolicy.preserveResourcesOnDeletion).
 func PreserveResources(s *pb.ApplicationSet) bool {

@@ -1,35 +1,56 @@
 package declare
 
 import (
+	"errors"
+	"strings"
+
 	"github.com/flotilla-gitops/flotilla/internal/manifest"
 	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// Declare makes what owner declares be objs: each object is applied
-// (refused ones named in the results); when complete (the owner's source
-// was read in full), what the owner declared before and declares no more
-// is deleted, an application with its resources when cascade says so.
-// A refused object is still declared (so are the names of documents
-// refused before, in also): what runs is never deleted because a
-// declaration went bad.
-func (e *Engine) Declare(owner *pb.ManagedBy, objs []manifest.Object, also map[string]bool, complete bool,
-	cascade func(*pb.Application) bool) ([]*pb.ApplyResult, error) {
+// Declaration is what one declarer (a parent application, a set)
+// declares now.
+type Declaration struct {
+	Owner   *pb.ManagedBy
+	Objects []manifest.Object
+	// Keep names (Key) objects declared but not readable now: never deleted.
+	Keep map[string]bool
+	// Complete: the declarer's source was read in full, so what it no
+	// longer declares is deleted.
+	Complete bool
+	// Cascade says whether a deleted application's resources go with it.
+	Cascade func(*pb.Application) bool
+	// Project, when set, is the only project the declarer may declare
+	// applications in; it may then declare nothing else (projects, sets,
+	// cluster labels): a team's repository cannot widen its own rights.
+	Project string
+	// NoUpdate leaves the objects that exist as they are (an
+	// ApplicationSet's applicationsSync create-only or create-delete).
+	NoUpdate bool
+}
+
+// Declare makes what d.Owner declares be d.Objects: each object is
+// applied (refused ones named in the results); when d.Complete, what the
+// owner declared before and declares no more is deleted. A refused object
+// is still declared (so are those in d.Keep): what runs is never deleted
+// because a declaration went bad.
+func (e *Engine) Declare(d Declaration) ([]*pb.ApplyResult, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	keep := map[string]bool{}
-	for k := range also {
+	for k := range d.Keep {
 		keep[k] = true
 	}
-	for _, o := range objs {
+	for _, o := range d.Objects {
 		keep[Key(o.Kind, o.Name)] = true
 	}
-	objs, results := Unique(objs)
-	results = append(results, e.apply(objs, Options{Owner: owner})...)
-	if !complete {
+	objs, results := Unique(d.Objects)
+	results = append(results, e.apply(objs, Options{Owner: d.Owner, project: d.Project, noUpdate: d.NoUpdate})...)
+	if !d.Complete {
 		return results, nil
 	}
-	pruned, err := e.prune(owner, func(kind, name string, _ map[string]string) bool { return keep[Key(kind, name)] }, false, cascade)
+	pruned, err := e.prune(d.Owner, func(kind, name string, _ map[string]string) bool { return keep[Key(kind, name)] }, false, d.Cascade)
 	return append(results, pruned...), err
 }
 
@@ -69,7 +90,11 @@ func (e *Engine) prune(owner *pb.ManagedBy, kept func(kind, name string, labels 
 		return nil, err
 	}
 	for _, a := range apps {
-		if owns(a.GetManagedBy()) && !kept("Application", a.GetName(), a.GetLabels()) {
+		switch {
+		case !owns(a.GetManagedBy()) || kept("Application", a.GetName(), a.GetLabels()):
+		case HasSyncOption(a, "Prune=false"):
+			result("Application", a.GetName(), errors.New("no longer declared; kept (argocd.argoproj.io/sync-options: Prune=false)"))
+		default:
 			result("Application", a.GetName(), e.unlessDry(dryRun, func() error { return e.deleteApp(a.GetName(), cascade(a)) }))
 		}
 	}
@@ -93,4 +118,16 @@ func (e *Engine) unlessDry(dry bool, fn func() error) error {
 		return nil
 	}
 	return fn()
+}
+
+// HasSyncOption reports whether a declared application's
+// argocd.argoproj.io/sync-options annotation holds opt (Prune=false,
+// Delete=false), as Argo CD reads it on a resource.
+func HasSyncOption(a *pb.Application, opt string) bool {
+	for _, o := range strings.Split(a.GetAnnotations()["argocd.argoproj.io/sync-options"], ",") {
+		if strings.EqualFold(strings.TrimSpace(o), opt) {
+			return true
+		}
+	}
+	return false
 }

@@ -134,7 +134,7 @@ func TestDeclarePrunes(t *testing.T) {
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: "set"}
 	fin := "  finalizers: [resources-finalizer.argocd.argoproj.io]\n"
 	all := parse(t, argoApp("a", "a", fin)+argoApp("b", "b", "")+argoApp("c", "c", ""))
-	if _, err := e.Declare(owner, all, nil, true, declare.HasResourcesFinalizer); err != nil {
+	if _, err := e.Declare(declare.Declaration{Owner: owner, Objects: all, Complete: true, Cascade: declare.HasResourcesFinalizer}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"a", "b"} {
@@ -142,14 +142,14 @@ func TestDeclarePrunes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.Declare(owner, nil, nil, false, declare.HasResourcesFinalizer); err != nil {
+	if _, err := e.Declare(declare.Declaration{Owner: owner, Objects: nil, Complete: false, Cascade: declare.HasResourcesFinalizer}); err != nil {
 		t.Fatal(err)
 	}
 	if apps, _ := st.ListApplications(); len(apps) != 3 {
 		t.Fatalf("an incomplete declaration deleted applications: %d left", len(apps))
 	}
 	dup := parse(t, argoApp("c", "c1", "")+argoApp("c", "c2", ""))
-	rs, err := e.Declare(owner, dup, nil, true, declare.HasResourcesFinalizer)
+	rs, err := e.Declare(declare.Declaration{Owner: owner, Objects: dup, Complete: true, Cascade: declare.HasResourcesFinalizer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ spec:
 			t.Fatal(got)
 		}
 		owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: "s"}
-		if _, err := e.Declare(owner, parse(t, argoApp("a", "x", "")), nil, true, declare.HasResourcesFinalizer); err != nil {
+		if _, err := e.Declare(declare.Declaration{Owner: owner, Objects: parse(t, argoApp("a", "x", "")), Complete: true, Cascade: declare.HasResourcesFinalizer}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Reconciled("a", "east", "h", func(*pb.TargetStatus) {}); err != nil {
@@ -261,7 +261,7 @@ func TestNewRevisionSameDeclaration(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, rev := range []string{"r1", "r2"} {
-		rs, err := e.Declare(owner(rev), parse(t, argoApp("child", "a", "")), nil, true, declare.HasResourcesFinalizer)
+		rs, err := e.Declare(declare.Declaration{Owner: owner(rev), Objects: parse(t, argoApp("child", "a", "")), Complete: true, Cascade: declare.HasResourcesFinalizer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,5 +289,122 @@ func TestDryRunSeesProjectsOfTheRequest(t *testing.T) {
 	}
 	if _, err := st.GetProject("team"); err == nil {
 		t.Error("a dry run created the project")
+	}
+}
+
+// A child marked Prune=false stays when Git no longer declares it (the
+// parent says so); one marked Delete=false outlives its parent's deletion.
+func TestChildSyncOptions(t *testing.T) {
+	e, st, _ := newEngine(t)
+	if err := e.PutApp(&pb.Application{Name: "root", Source: &pb.ApplicationSource{RepoUrl: "https://g/r.git"},
+		Destination: &pb.Destination{Clusters: []string{"east"}}}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "root"}
+	keep := "  annotations: {argocd.argoproj.io/sync-options: 'Prune=false'}\n"
+	stay := "  annotations: {argocd.argoproj.io/sync-options: 'ServerSideApply=true, Delete=false'}\n"
+	if _, err := e.Declare(declare.Declaration{Owner: owner, Objects: parse(t, argoApp("kept", "a", keep)+argoApp("stays", "b", stay)+argoApp("goes", "c", "")), Complete: true, Cascade: declare.HasResourcesFinalizer}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.Declare(declare.Declaration{Owner: owner, Objects: parse(t, argoApp("stays", "b", stay)), Complete: true, Cascade: declare.HasResourcesFinalizer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rs); !strings.Contains(got, "Application/kept refused (no longer declared; kept") || !strings.Contains(got, "Application/goes deleted") {
+		t.Fatalf("results: %s", got)
+	}
+	if err := e.DeleteApp("root", true, false); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.GetApplication("stays")
+	if err != nil || a.GetManagedBy() != nil {
+		t.Errorf("Delete=false child after its parent's deletion: %v, managedBy %v; want kept, declared by nobody", err, a.GetManagedBy())
+	}
+	if _, err := st.GetApplication("kept"); err == nil {
+		t.Error("Prune=false child outlived its parent's deletion (Prune=false keeps it from pruning only)")
+	}
+}
+
+// A declarer limited to a project (a parent outside the default project)
+// declares applications of that project only: no project, set or cluster
+// labels, no application of another project, no take-over of one.
+func TestDeclarerLimitedToItsProject(t *testing.T) {
+	e, st, _ := newEngine(t)
+	for _, p := range []string{"team-a", "prod"} {
+		if err := e.PutProject(&pb.Project{Name: p, SourceRepos: []string{"*"}}, false, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, project := range map[string]string{"payments": "prod", "team-root": "team-a"} {
+		if err := e.PutApp(&pb.Application{Name: name, Project: project, Source: &pb.ApplicationSource{RepoUrl: "https://g/r.git"},
+			Destination: &pb.Destination{Clusters: []string{"east"}}}, false, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs := parse(t, "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: wide}\nspec: {sourceRepos: ['*']}\n---\n"+
+		argoApp("mine", "x", "")+argoApp("theirs", "x", "")+argoApp("payments", "x", ""))
+	objs[1].App.Project, objs[2].App.Project, objs[3].App.Project = "team-a", "prod", "team-a"
+	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "team-root"}
+	rs, err := e.Declare(declare.Declaration{Owner: owner, Objects: objs, Complete: true, Cascade: declare.HasResourcesFinalizer, Project: "team-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(rs)
+	for _, want := range []string{
+		"Project/wide refused (Project wide: application team-root of project team-a declares only applications of project team-a)",
+		"Application/mine created",
+		`Application/theirs refused (application theirs: project "prod"`,
+		"Application/payments refused (application payments exists in project prod",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("results %s\nwant %q", got, want)
+		}
+	}
+	if a, _ := st.GetApplication("payments"); a.GetManagedBy() != nil || a.GetSource().GetPath() != "" {
+		t.Errorf("payments was taken over: %v", a)
+	}
+}
+
+// applicationsSync: create-only neither updates nor deletes, create-update
+// does not delete, create-delete does not update.
+func TestAppSetSyncPolicy(t *testing.T) {
+	for policy, want := range map[string][2]bool{"": {true, true}, "sync": {true, true}, "create-only": {false, false},
+		"create-update": {true, false}, "create-delete": {false, true}} {
+		s := &pb.ApplicationSet{SpecJson: `{"syncPolicy":{"applicationsSync":"` + policy + `"}}`}
+		if u, r := declare.SyncPolicy(s); u != want[0] || r != want[1] {
+			t.Errorf("%q: update %v delete %v, want %v", policy, u, r, want)
+		}
+	}
+	e, st, _ := newEngine(t)
+	owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: "s"}
+	if _, err := e.Declare(declare.Declaration{Owner: owner, Objects: parse(t, argoApp("a", "one", "")), Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.Declare(declare.Declaration{Owner: owner, Objects: parse(t, argoApp("a", "two", "")), NoUpdate: true})
+	if err != nil || actions(rs) != "Application/a unchanged" {
+		t.Fatalf("NoUpdate: %s %v", actions(rs), err)
+	}
+	if a, _ := st.GetApplication("a"); a.GetSource().GetPath() != "one" {
+		t.Errorf("NoUpdate changed the path to %q", a.GetSource().GetPath())
+	}
+}
+
+// A child that dependsOn a sibling of a later sync wave would wait for it
+// while it waits for the child's wave: the cycle is refused, named.
+func TestWaveAndDependsOnCycle(t *testing.T) {
+	e, _, _ := newEngine(t)
+	if err := e.PutApp(&pb.Application{Name: "root", Source: &pb.ApplicationSource{RepoUrl: "https://g/r.git"},
+		Destination: &pb.Destination{Clusters: []string{"east"}}}, false, false); err != nil {
+		t.Fatal(err)
+	}
+	objs := parse(t, argoApp("early", "a", "  annotations: {argocd.argoproj.io/sync-wave: '0'}\n")+
+		argoApp("late", "b", "  annotations: {argocd.argoproj.io/sync-wave: '1'}\n"))
+	objs[0].App.DependsOn = []string{"late"}
+	rs, err := e.Declare(declare.Declaration{Owner: &pb.ManagedBy{Kind: declare.OwnerApplication, Name: "root"}, Objects: objs, Complete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(rs); !strings.Contains(got, "dependency cycle") {
+		t.Errorf("results %s: want a dependency cycle refused", got)
 	}
 }

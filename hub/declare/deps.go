@@ -2,19 +2,41 @@ package declare
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/flotilla-gitops/flotilla/pkg/plan"
+	"github.com/flotilla-gitops/flotilla/pkg/rollout"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
 // CheckDependencies rejects dependsOn cycles and self-dependencies, naming
 // the cycle; apps is every application with a replaced by its new version.
+// A child of an app of apps also waits for its siblings of the previous
+// sync wave: those edges count too.
 func CheckDependencies(a *pb.Application, apps []*pb.Application) error {
-	graph := map[string][]string{}
+	byName := map[string]*pb.Application{}
 	for _, x := range apps {
-		graph[x.GetName()] = x.GetDependsOn()
+		byName[x.GetName()] = x
 	}
-	graph[a.GetName()] = a.GetDependsOn()
+	byName[a.GetName()] = a
+	graph := map[string][]string{}
+	waves := map[string]map[string]int{} // parent → child → wave
+	for n, x := range byName {
+		graph[n] = append([]string(nil), x.GetDependsOn()...)
+		if m := x.GetManagedBy(); m.GetKind() == OwnerApplication {
+			if waves[m.GetName()] == nil {
+				waves[m.GetName()] = map[string]int{}
+			}
+			waves[m.GetName()][n] = Wave(x)
+		}
+	}
+	for _, children := range waves {
+		for n, w := range children {
+			graph[n] = append(graph[n], rollout.PreviousWave(w, without(children, n))...)
+		}
+	}
 	var path []string
 	state := map[string]int{} // 0 new, 1 on path, 2 done
 	var visit func(n string) error
@@ -41,4 +63,24 @@ func CheckDependencies(a *pb.Application, apps []*pb.Application) error {
 		return nil
 	}
 	return visit(a.GetName())
+}
+
+func without(m map[string]int, k string) map[string]int {
+	out := make(map[string]int, len(m))
+	for n, w := range m {
+		if n != k {
+			out[n] = w
+		}
+	}
+	return out
+}
+
+// Wave is a declared application's sync wave (argocd.argoproj.io/sync-wave;
+// 0 when unset or not a number).
+func Wave(a *pb.Application) int {
+	w, err := strconv.Atoi(strings.TrimSpace(a.GetAnnotations()[plan.AnnotationSyncWave]))
+	if err != nil {
+		return 0
+	}
+	return w
 }

@@ -10,6 +10,9 @@ package declare
 import (
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/manifest"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -74,6 +77,11 @@ type Options struct {
 	// projects a dry run would create: applications of the same request
 	// may use them.
 	projects map[string]bool
+	// project, when set, is the only project applications may be declared
+	// in, and nothing else may be declared (Declaration.Project).
+	project string
+	// noUpdate leaves existing applications as they are.
+	noUpdate bool
 }
 
 // Actions of an ApplyResult.
@@ -103,27 +111,57 @@ func (e *Engine) apply(objs []manifest.Object, o Options) []*pb.ApplyResult {
 			}
 			r := &pb.ApplyResult{File: obj.File, Index: int32(obj.Index), Kind: obj.Kind, Name: obj.Name, Warnings: obj.Warnings}
 			var err error
-			switch kind {
-			case "Project":
-				r.Action, r.Diff, err = e.applyProject(obj, o)
-				if err == nil && o.DryRun {
-					if o.projects == nil {
-						o.projects = map[string]bool{}
-					}
-					o.projects[obj.Name] = true
-				}
-			case "Cluster":
-				r.Action, r.Diff, err = e.applyCluster(obj, o)
-			case "Application":
-				r.Action, r.Diff, err = e.applyApp(obj, o)
-			case "ApplicationSet":
-				r.Action, r.Diff, err = e.applyAppSet(obj, o)
-			}
-			if err != nil {
+			if r.Action, r.Diff, err = e.applyOne(obj, &o); err != nil {
 				r.Action, r.Error = Refused, errText(err)
 			}
 			out[i] = r
 		}
 	}
 	return out
+}
+
+// applyOne applies one object; a project a dry run would create is noted
+// in o for the applications of the same request.
+func (e *Engine) applyOne(obj manifest.Object, o *Options) (action, diff string, err error) {
+	if err := e.checkProject(obj, *o); err != nil {
+		return "", "", err
+	}
+	switch obj.Kind {
+	case "Project":
+		action, diff, err = e.applyProject(obj, *o)
+		if err == nil && o.DryRun {
+			if o.projects == nil {
+				o.projects = map[string]bool{}
+			}
+			o.projects[obj.Name] = true
+		}
+		return action, diff, err
+	case "Cluster":
+		return e.applyCluster(obj, *o)
+	case "Application":
+		return e.applyApp(obj, *o)
+	}
+	return e.applyAppSet(obj, *o)
+}
+
+// checkProject refuses, for a declarer limited to one project, anything
+// but an application of that project, and the adoption of an application
+// of another project.
+func (e *Engine) checkProject(obj manifest.Object, o Options) error {
+	p := o.project
+	switch {
+	case p == "":
+		return nil
+	case obj.Kind != "Application":
+		return status.Errorf(codes.PermissionDenied, "%s %s: %s of project %s declares only applications of project %s",
+			obj.Kind, obj.Name, Describe(o.Owner), p, p)
+	case obj.App.GetProject() != p:
+		return status.Errorf(codes.PermissionDenied, "application %s: project %q: %s of project %s declares only applications of project %s",
+			obj.Name, obj.App.GetProject(), Describe(o.Owner), p, p)
+	}
+	if old, err := e.store.GetApplication(obj.Name); err == nil && old.GetProject() != p {
+		return status.Errorf(codes.PermissionDenied, "application %s exists in project %s: %s of project %s cannot take it over",
+			obj.Name, old.GetProject(), Describe(o.Owner), p)
+	}
+	return nil
 }
