@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,7 +92,7 @@ func readDocuments(paths []string, in io.Reader) ([]*pb.ApplyDocument, error) {
 			}
 			continue
 		}
-		files, err := documentFiles(p)
+		files, err := manifestFiles(p)
 		if err != nil {
 			return nil, err
 		}
@@ -110,32 +107,6 @@ func readDocuments(paths []string, in io.Reader) ([]*pb.ApplyDocument, error) {
 		}
 	}
 	return out, nil
-}
-
-// documentFiles lists p, or the YAML and JSON files under directory p.
-func documentFiles(p string) ([]string, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		return []string{p}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(f)) {
-		case ".yaml", ".yml", ".json":
-			if !d.IsDir() {
-				out = append(out, f)
-			}
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
 }
 
 // printApply prints one line per result (and the diffs of a dry run); it

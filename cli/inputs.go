@@ -25,12 +25,30 @@ func readObjects(name string, stdin io.Reader) ([]*unstructured.Unstructured, er
 		}
 		return object.Decode("stdin", b, lim)
 	}
+	files, err := manifestFiles(name)
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for _, f := range files {
+		objs, err := readFile(f, lim)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// manifestFiles lists name, or the YAML and JSON files under directory
+// name (recursively, *.yaml, *.yml, *.json), in lexical order.
+func manifestFiles(name string) ([]string, error) {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return readFile(name, lim)
+		return []string{name}, nil
 	}
 	var files []string
 	err = filepath.WalkDir(name, func(p string, d fs.DirEntry, err error) error {
@@ -45,19 +63,8 @@ func readObjects(name string, stdin io.Reader) ([]*unstructured.Unstructured, er
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
 	sort.Strings(files)
-	var out []*unstructured.Unstructured
-	for _, f := range files {
-		objs, err := readFile(f, lim)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, objs...)
-	}
-	return out, nil
+	return files, err
 }
 
 func readFile(name string, lim object.Limits) ([]*unstructured.Unstructured, error) {

@@ -77,17 +77,13 @@ func (e *Engine) putApp(a *pb.Application, o Options, upsert bool) (string, stri
 		a.CreatedAt = timestamppb.Now()
 	}
 	a.ManagedBy = keepOwner(old.GetManagedBy(), o)
-	action := Created
-	if found {
-		action = Updated
-		if sameDeclaration(a, old, (*pb.Application).GetManagedBy) {
-			return Unchanged, "", nil
-		}
+	action, diff := change(old, a, found, manifest.ApplicationDocument, (*pb.Application).GetManagedBy, "application "+a.GetName())
+	if action == Unchanged {
+		return action, diff, nil
 	}
 	if err := e.checkDependencies(a); err != nil {
 		return "", "", err
 	}
-	diff := yamlDiff(appDoc(old, found), appDoc(a, true), "application "+a.GetName())
 	if o.DryRun {
 		return action, diff, nil
 	}
@@ -128,13 +124,6 @@ func (e *Engine) checkDependencies(a *pb.Application) error {
 		return status.Errorf(codes.InvalidArgument, "application %s: %v", a.GetName(), err)
 	}
 	return nil
-}
-
-func appDoc(a *pb.Application, found bool) map[string]any {
-	if !found {
-		return nil
-	}
-	return manifest.ApplicationDocument(a)
 }
 
 // resolveInCluster gives a child application whose destination is Argo

@@ -33,16 +33,8 @@ func (e *Engine) applyAppSet(obj manifest.Object, o Options) (string, string, er
 		s.CreatedAt = timestamppb.Now()
 	}
 	s.ManagedBy = keepOwner(old.GetManagedBy(), o)
-	action := Created
-	var before map[string]any
-	if found {
-		action, before = Updated, manifest.ApplicationSetDocument(old)
-		if sameDeclaration(s, old, (*pb.ApplicationSet).GetManagedBy) {
-			return Unchanged, "", nil
-		}
-	}
-	diff := yamlDiff(before, manifest.ApplicationSetDocument(s), "applicationset "+s.GetName())
-	if o.DryRun {
+	action, diff := change(old, s, found, manifest.ApplicationSetDocument, (*pb.ApplicationSet).GetManagedBy, "applicationset "+s.GetName())
+	if action == Unchanged || o.DryRun {
 		return action, diff, nil
 	}
 	if err := e.store.PutApplicationSet(s); err != nil {

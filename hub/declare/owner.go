@@ -95,3 +95,15 @@ func sameDeclaration[T proto.Message](a, b T, managedBy func(T) *pb.ManagedBy) b
 	}
 	return proto.Equal(ca, cb)
 }
+
+// change says what replacing old (when found) by cur does: the action
+// (Created, Updated or Unchanged) and the diff of their documents.
+func change[T proto.Message](old, cur T, found bool, doc func(T) map[string]any, managedBy func(T) *pb.ManagedBy, what string) (string, string) {
+	if !found {
+		return Created, yamlDiff(nil, doc(cur), what)
+	}
+	if sameDeclaration(cur, old, managedBy) {
+		return Unchanged, ""
+	}
+	return Updated, yamlDiff(doc(old), doc(cur), what)
+}

@@ -44,16 +44,8 @@ func (e *Engine) putProject(p *pb.Project, o Options, upsert bool) (string, stri
 		}
 	}
 	p.ManagedBy = keepOwner(old.GetManagedBy(), o)
-	action := Created
-	var before map[string]any
-	if found {
-		action, before = Updated, manifest.ProjectDocument(old)
-		if sameDeclaration(p, old, (*pb.Project).GetManagedBy) {
-			return Unchanged, "", nil
-		}
-	}
-	diff := yamlDiff(before, manifest.ProjectDocument(p), "project "+p.GetName())
-	if o.DryRun {
+	action, diff := change(old, p, found, manifest.ProjectDocument, (*pb.Project).GetManagedBy, "project "+p.GetName())
+	if action == Unchanged || o.DryRun {
 		return action, diff, nil
 	}
 	if err := e.store.PutProject(p, true); err != nil {
