@@ -115,6 +115,9 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 		return status.Error(codes.InvalidArgument, "the first message must be Hello")
 	}
 	c := newConn(p.Name, s.store, s.log.With("cluster", p.Name), hello, ctx, cancel, s.Limits)
+	// Welcome is queued before the stream is registered: a plan assigned
+	// meanwhile (DesiredChanged) must come after it.
+	c.queue("welcome", &pb.ConnectResponse{Msg: &pb.ConnectResponse_Welcome{Welcome: &pb.Welcome{Cluster: p.Name, HeartbeatSeconds: int64(Heartbeat / time.Second)}}})
 	s.register(c)
 	defer s.unregister(c)
 	// The token may have been revoked between the check above and the
@@ -123,7 +126,6 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 		return err
 	}
 	c.log.Info("spoke connected", "agent", hello.GetAgentVersion(), "kube", hello.GetKubeVersion())
-	c.queue("welcome", &pb.ConnectResponse{Msg: &pb.ConnectResponse_Welcome{Welcome: &pb.Welcome{Cluster: p.Name, HeartbeatSeconds: int64(Heartbeat / time.Second)}}})
 	if err := c.resync(hello); err != nil {
 		return status.Errorf(codes.Internal, "resync: %v", err)
 	}
