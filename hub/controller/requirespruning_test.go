@@ -16,6 +16,9 @@ func TestTargetStateWithObjectsRequiringPruning(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := st.PutApplication(&pb.Application{Name: "web"}, false); err != nil {
+		t.Fatal(err)
+	}
 	c := &Controller{store: st}
 	synced := &pb.ResourceStatus{Ref: &pb.ObjectRef{Kind: "Deployment", Name: "web"}, Sync: pb.SyncStatus_SYNC_STATUS_SYNCED}
 	drifted := &pb.ResourceStatus{Ref: &pb.ObjectRef{Kind: "Service", Name: "web"}, Sync: pb.SyncStatus_SYNC_STATUS_OUT_OF_SYNC}

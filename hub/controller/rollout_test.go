@@ -16,6 +16,9 @@ func TestTargetStateOfRevertedTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if err := st.PutApplication(&pb.Application{Name: "web"}, false); err != nil {
+		t.Fatal(err)
+	}
 	c := &Controller{store: st}
 	set := func(sync pb.SyncStatus, health pb.Health, drifted bool) {
 		t.Helper()
