@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -201,12 +203,20 @@ func (r *Repo) syncHead(ctx context.Context, auth transport.AuthMethod) error {
 }
 
 // Resolve turns a revision (branch, tag, full or short commit SHA; "" or
-// HEAD for the default branch) into a commit hash.
+// HEAD for the default branch; else a semver constraint such as "~1.2" or
+// ">=1.0 <2", the highest tag it matches, as Argo CD) into a commit hash.
 func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	h, _, err := r.ResolveTag(rev)
+	return h, err
+}
+
+// ResolveTag is Resolve that also returns the tag a semver constraint
+// chose ("" when rev named a ref or commit).
+func (r *Repo) ResolveTag(rev string) (plumbing.Hash, string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.repo == nil {
-		return plumbing.ZeroHash, fmt.Errorf("%s: not fetched", r.url)
+		return plumbing.ZeroHash, "", fmt.Errorf("%s: not fetched", r.url)
 	}
 	if rev == "" {
 		rev = "HEAD"
@@ -216,18 +226,68 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 		candidates = []plumbing.Revision{"HEAD"}
 	}
 	for _, c := range candidates {
-		h, err := r.repo.ResolveRevision(c)
-		if err == nil {
-			// Annotated tags resolve to the tag object; peel to its commit.
-			if tag, err := r.repo.TagObject(*h); err == nil {
-				if c, err := tag.Commit(); err == nil {
-					return c.Hash, nil
-				}
-			}
-			return *h, nil
+		if h, err := r.peel(c); err == nil {
+			return h, "", nil
 		}
 	}
-	return plumbing.ZeroHash, fmt.Errorf("%s: revision %q not found (no such branch, tag or commit)", r.url, rev)
+	if c, err := semver.NewConstraint(rev); err == nil {
+		return r.resolveConstraint(rev, c)
+	}
+	return plumbing.ZeroHash, "", fmt.Errorf("%s: revision %q not found (no such branch, tag or commit)", r.url, rev)
+}
+
+// peel resolves a revision to a commit: an annotated tag resolves to the
+// tag object, peeled to its commit.
+func (r *Repo) peel(rev plumbing.Revision) (plumbing.Hash, error) {
+	h, err := r.repo.ResolveRevision(rev)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if tag, err := r.repo.TagObject(*h); err == nil {
+		if c, err := tag.Commit(); err == nil {
+			return c.Hash, nil
+		}
+	}
+	return *h, nil
+}
+
+// resolveConstraint resolves the highest tag matching c.
+func (r *Repo) resolveConstraint(rev string, c *semver.Constraints) (plumbing.Hash, string, error) {
+	refs, err := r.repo.Tags()
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	var tags []string
+	err = refs.ForEach(func(ref *plumbing.Reference) error {
+		tags = append(tags, ref.Name().Short())
+		return nil
+	})
+	if err != nil {
+		return plumbing.ZeroHash, "", err
+	}
+	tag, ok := HighestTag(tags, c)
+	if !ok {
+		return plumbing.ZeroHash, "", fmt.Errorf("%s: no tag matches the semver constraint %q (%d tags)", r.url, rev, len(tags))
+	}
+	h, err := r.peel(plumbing.Revision("refs/tags/" + tag))
+	return h, tag, err
+}
+
+// HighestTag returns the tag of the highest version that c allows; tags
+// that are not semantic versions (a leading "v" is fine) are skipped.
+func HighestTag(tags []string, c *semver.Constraints) (string, bool) {
+	var best *semver.Version
+	bestTag := ""
+	for _, t := range tags {
+		v, err := semver.NewVersion(t)
+		if err != nil || !c.Check(v) {
+			continue
+		}
+		if best == nil || v.GreaterThan(best) || (v.Equal(best) && t < bestTag) {
+			best, bestTag = v, t
+		}
+	}
+	return bestTag, best != nil
 }
 
 // Tree returns the file tree of a commit.
