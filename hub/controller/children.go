@@ -147,12 +147,16 @@ func (c *Controller) childDocs(ctx context.Context, a *pb.Application, targets [
 // renderChildren renders a's source without a cluster and keeps what it
 // declares.
 func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*unstructured.Unstructured, string, bool, error) {
-	repo := c.repo(a.GetSource().GetRepoUrl())
-	commit, err := repo.Resolve(a.GetSource().GetTargetRevision())
+	commit, err := c.resolveRevision(a, a.GetSource().GetTargetRevision())
 	if err != nil {
 		return nil, "", false, err
 	}
-	all, err := c.render(ctx, repo, commit.String(), renderSource(a, nil, c.opts.KubeVersion), a.GetSource().GetRepoUrl())
+	var all []*unstructured.Unstructured
+	if isChart(a) {
+		all, err = c.renderChart(ctx, a, nil, commit)
+	} else {
+		all, err = c.render(ctx, c.repo(a.GetSource().GetRepoUrl()), commit, renderSource(a, nil, c.opts.KubeVersion), a.GetSource().GetRepoUrl())
+	}
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -163,7 +167,7 @@ func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*
 		}
 	}
 	c.objectsOnly.Store(a.GetName(), len(all) > len(docs))
-	return docs, commit.String(), true, nil
+	return docs, commit, true, nil
 }
 
 // rendersObjects reports whether a's last render for no cluster had

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/flotilla-gitops/flotilla/hub/declare"
+	"github.com/flotilla-gitops/flotilla/hub/helmrepo"
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/keylock"
@@ -31,6 +32,9 @@ type Options struct {
 	KubeVersion   string // Helm capabilities when a cluster reports none
 	Renderer      Renderer
 	FetchTimeout  time.Duration // one Git fetch; a hung server stalls only its repository
+	// Charts caches Helm repositories' indexes and charts (nil: a
+	// temporary directory).
+	Charts *helmrepo.Cache
 }
 
 // DefaultOptions are the hub's defaults.
@@ -80,7 +84,8 @@ type Controller struct {
 	parents     sync.Map
 	objectsOnly sync.Map // app → its render for no cluster had objects to deploy
 	// sets regenerates ApplicationSets (appsets.go).
-	sets appSets
+	sets       appSets
+	chartsOnce sync.Once
 
 	Stats Stats
 }
@@ -217,14 +222,14 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 	c.mu.Lock()
 	c.polled[repoURL] = c.now()
 	c.mu.Unlock()
-	fetchErr := c.fetch(ctx, repoURL)
-	if fetchErr != nil {
-		c.log.Warn("fetch failed", "repo", repoURL, "err", fetchErr)
-	}
 	apps, err := c.store.ListApplications()
 	if err != nil {
 		c.log.Error("list applications", "err", err)
 		return
+	}
+	fetchErr := c.fetchURL(ctx, repoURL, apps)
+	if fetchErr != nil {
+		c.log.Warn("fetch failed", "repo", repoURL, "err", fetchErr)
 	}
 	// Applications reconcile side by side (each has its own lock), so that
 	// their store writes share commits.
@@ -261,7 +266,7 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 	c.mu.Lock()
 	c.polled[a.GetSource().GetRepoUrl()] = c.now()
 	c.mu.Unlock()
-	return c.reconcile(ctx, app, c.fetch(ctx, a.GetSource().GetRepoUrl()))
+	return c.reconcile(ctx, app, c.fetchSource(ctx, a))
 }
 
 func short(h string) string {

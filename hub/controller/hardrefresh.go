@@ -19,6 +19,7 @@ func (c *Controller) HardRefresh(ctx context.Context, app string) error {
 	for _, k := range keys {
 		c.markStale(k)
 	}
+	c.dropChartRenders() // kept per digest: a chart's index is fetched again, its render made again
 	return c.Reconcile(ctx, app)
 }
 

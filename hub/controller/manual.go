@@ -27,13 +27,12 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	if revision == "" {
 		revision = a.GetSource().GetTargetRevision()
 	}
-	repo := c.repo(a.GetSource().GetRepoUrl())
-	commit, err := repo.Resolve(revision)
+	commit, err := c.resolveRevision(a, revision)
 	if err != nil {
-		if ferr := c.fetch(ctx, a.GetSource().GetRepoUrl()); ferr != nil {
+		if ferr := c.fetchSource(ctx, a); ferr != nil {
 			return nil, fmt.Errorf("%w (fetch: %v)", err, ferr)
 		}
-		if commit, err = repo.Resolve(revision); err != nil {
+		if commit, err = c.resolveRevision(a, revision); err != nil {
 			return nil, err
 		}
 	}
@@ -41,7 +40,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	if err != nil {
 		return nil, err
 	}
-	p, _, _, err := c.planFor(ctx, a, proj, cl, repo, commit.String(), planMods{})
+	p, _, _, err := c.planFor(ctx, a, proj, cl, commit, planMods{})
 	return p, err
 }
 

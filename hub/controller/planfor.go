@@ -10,7 +10,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/manifest"
 	"github.com/flotilla-gitops/flotilla/internal/wire"
@@ -22,8 +21,8 @@ import (
 // planFor returns the target's plan, the hash of its desired content
 // (everything but prunes, which depend on what ran before) and the
 // inventory it leaves behind.
-func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, repo *source.Repo, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
-	objs, _, err := c.renderSplit(ctx, a, cl, repo, commit)
+func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Project, cl *pb.Cluster, commit string, mods planMods) (*pb.Plan, string, []store.InventoryItem, error) {
+	objs, _, err := c.renderSplit(ctx, a, cl, commit)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -33,8 +32,14 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 // renderSplit renders a target's source and splits what it renders into
 // the objects to deploy and the applications, projects and sets it
 // declares (app of apps), which never go to a cluster.
-func (c *Controller) renderSplit(ctx context.Context, a *pb.Application, cl *pb.Cluster, repo *source.Repo, commit string) (objs, children []*unstructured.Unstructured, err error) {
-	all, err := c.render(ctx, repo, commit, c.targetSource(a, cl), a.GetSource().GetRepoUrl())
+func (c *Controller) renderSplit(ctx context.Context, a *pb.Application, cl *pb.Cluster, revision string) (objs, children []*unstructured.Unstructured, err error) {
+	var all []*unstructured.Unstructured
+	if isChart(a) {
+		all, err = c.renderChart(ctx, a, cl, revision)
+	} else {
+		url := a.GetSource().GetRepoUrl()
+		all, err = c.render(ctx, c.repo(url), revision, c.targetSource(a, cl), url)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -232,8 +232,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	selected := selectClusters(a, clusters)
 	out := make([]target, len(selected))
 	url := a.GetSource().GetRepoUrl()
-	repo := c.repo(url)
-	commit, rerr := repo.Resolve(a.GetSource().GetTargetRevision())
+	commit, rerr := c.resolveRevision(a, a.GetSource().GetTargetRevision())
 	if rerr != nil && fetchErr != nil {
 		rerr = fmt.Errorf("%w (last fetch: %v)", rerr, fetchErr)
 	}
@@ -241,17 +240,17 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		rerr = checkSource(proj, url)
 	}
 	for i, cl := range selected {
-		out[i] = target{cluster: cl, revision: commit.String(), err: rerr}
+		out[i] = target{cluster: cl, revision: commit, err: rerr}
 		if rerr != nil {
 			continue
 		}
-		objs, children, err := c.renderSplit(ctx, a, cl, repo, commit.String())
+		objs, children, err := c.renderSplit(ctx, a, cl, commit)
 		if err != nil {
 			out[i].err = err
 			continue
 		}
 		out[i].children, out[i].rendered = children, true
-		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planObjects(a, proj, cl, objs, commit.String(), mods)
+		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planObjects(a, proj, cl, objs, commit, mods)
 	}
 	return out, rerr, nil
 }

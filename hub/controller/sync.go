@@ -171,7 +171,7 @@ func (c *Controller) fetchFor(ctx context.Context, app string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.fetch(ctx, a.GetSource().GetRepoUrl()); err != nil {
+	if err := c.fetchSource(ctx, a); err != nil {
 		c.log.Warn("fetch failed", "repo", a.GetSource().GetRepoUrl(), "err", err)
 	}
 	return nil

@@ -35,8 +35,11 @@ type Repository struct {
 	// Set on reads: which secrets are stored.
 	HasPassword      bool `protobuf:"varint,6,opt,name=has_password,json=hasPassword,proto3" json:"has_password,omitempty"`
 	HasSshPrivateKey bool `protobuf:"varint,7,opt,name=has_ssh_private_key,json=hasSshPrivateKey,proto3" json:"has_ssh_private_key,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// "git" (default) or "helm" (a Helm chart repository: username and
+	// password are its basic auth).
+	Type          string `protobuf:"bytes,8,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Repository) Reset() {
@@ -116,6 +119,13 @@ func (x *Repository) GetHasSshPrivateKey() bool {
 		return x.HasSshPrivateKey
 	}
 	return false
+}
+
+func (x *Repository) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
 }
 
 type AddRepositoryRequest struct {
@@ -4093,7 +4103,7 @@ var File_flotilla_v1_admin_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x01\n" +
+	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x02\n" +
 	"\n" +
 	"Repository\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1a\n" +
@@ -4103,7 +4113,8 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\vknown_hosts\x18\x05 \x01(\fR\n" +
 	"knownHosts\x12!\n" +
 	"\fhas_password\x18\x06 \x01(\bR\vhasPassword\x12-\n" +
-	"\x13has_ssh_private_key\x18\a \x01(\bR\x10hasSshPrivateKey\"g\n" +
+	"\x13has_ssh_private_key\x18\a \x01(\bR\x10hasSshPrivateKey\x12\x12\n" +
+	"\x04type\x18\b \x01(\tR\x04type\"g\n" +
 	"\x14AddRepositoryRequest\x127\n" +
 	"\n" +
 	"repository\x18\x01 \x01(\v2\x17.flotilla.v1.RepositoryR\n" +

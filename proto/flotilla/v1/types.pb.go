@@ -903,17 +903,24 @@ func (x *RolloutStep) GetPause() bool {
 }
 
 type ApplicationSource struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	RepoUrl string                 `protobuf:"bytes,1,opt,name=repo_url,json=repoUrl,proto3" json:"repo_url,omitempty"`
-	// Branch, tag or commit SHA.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A Git repository; with chart, a Helm repository (http:// or https://,
+	// its index.yaml).
+	RepoUrl string `protobuf:"bytes,1,opt,name=repo_url,json=repoUrl,proto3" json:"repo_url,omitempty"`
+	// Git: branch, tag, commit SHA, or a semver constraint over tags (the
+	// highest tag it allows). Chart: a version or a semver constraint
+	// ("~1.2", ">=1.0 <2", "*"; empty: the latest stable version).
 	TargetRevision string `protobuf:"bytes,2,opt,name=target_revision,json=targetRevision,proto3" json:"target_revision,omitempty"`
 	// Path inside the repository; may reference {{cluster.name}} and
 	// {{cluster.labels.KEY}}.
-	Path          string           `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
-	Kind          SourceKind       `protobuf:"varint,4,opt,name=kind,proto3,enum=flotilla.v1.SourceKind" json:"kind,omitempty"`
-	Directory     *DirectorySource `protobuf:"bytes,5,opt,name=directory,proto3" json:"directory,omitempty"`
-	Helm          *HelmSource      `protobuf:"bytes,6,opt,name=helm,proto3" json:"helm,omitempty"`
-	Kustomize     *KustomizeSource `protobuf:"bytes,7,opt,name=kustomize,proto3" json:"kustomize,omitempty"`
+	Path      string           `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	Kind      SourceKind       `protobuf:"varint,4,opt,name=kind,proto3,enum=flotilla.v1.SourceKind" json:"kind,omitempty"`
+	Directory *DirectorySource `protobuf:"bytes,5,opt,name=directory,proto3" json:"directory,omitempty"`
+	Helm      *HelmSource      `protobuf:"bytes,6,opt,name=helm,proto3" json:"helm,omitempty"`
+	Kustomize *KustomizeSource `protobuf:"bytes,7,opt,name=kustomize,proto3" json:"kustomize,omitempty"`
+	// A chart of the Helm repository repo_url (Argo CD's source.chart);
+	// path is then unused.
+	Chart         string `protobuf:"bytes,8,opt,name=chart,proto3" json:"chart,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -995,6 +1002,13 @@ func (x *ApplicationSource) GetKustomize() *KustomizeSource {
 		return x.Kustomize
 	}
 	return nil
+}
+
+func (x *ApplicationSource) GetChart() string {
+	if x != nil {
+		return x.Chart
+	}
+	return ""
 }
 
 type DirectorySource struct {
@@ -3166,7 +3180,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x05pause\x18\x06 \x01(\bR\x05pause\x1a;\n" +
 	"\rSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd3\x02\n" +
 	"\x11ApplicationSource\x12\x19\n" +
 	"\brepo_url\x18\x01 \x01(\tR\arepoUrl\x12'\n" +
 	"\x0ftarget_revision\x18\x02 \x01(\tR\x0etargetRevision\x12\x12\n" +
@@ -3174,7 +3188,8 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x04kind\x18\x04 \x01(\x0e2\x17.flotilla.v1.SourceKindR\x04kind\x12:\n" +
 	"\tdirectory\x18\x05 \x01(\v2\x1c.flotilla.v1.DirectorySourceR\tdirectory\x12+\n" +
 	"\x04helm\x18\x06 \x01(\v2\x17.flotilla.v1.HelmSourceR\x04helm\x12:\n" +
-	"\tkustomize\x18\a \x01(\v2\x1c.flotilla.v1.KustomizeSourceR\tkustomize\"_\n" +
+	"\tkustomize\x18\a \x01(\v2\x1c.flotilla.v1.KustomizeSourceR\tkustomize\x12\x14\n" +
+	"\x05chart\x18\b \x01(\tR\x05chart\"_\n" +
 	"\x0fDirectorySource\x12\x18\n" +
 	"\arecurse\x18\x01 \x01(\bR\arecurse\x12\x18\n" +
 	"\ainclude\x18\x02 \x03(\tR\ainclude\x12\x18\n" +
