@@ -24,12 +24,15 @@ const skipMarker = "+argocd:skip-file-rendering"
 // as Argo CD's directory source does: .git is skipped; a file that fails to
 // decode is ignored unless it looks like a manifest (it mentions apiVersion,
 // kind and metadata), so values.yaml or renovate.json beside the manifests
-// do no harm; a dangling symlink is skipped.
+// do no harm; a dangling symlink is skipped. A *.jsonnet file is evaluated
+// (jsonnet.go) and its output must be objects; *.libsonnet files are only
+// imported.
 func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts DirectoryOptions, lim Limits) ([]*unstructured.Unstructured, error) {
 	var (
 		out   []*unstructured.Unstructured
 		files int
 		total int64
+		jr    *jsonnetRenderer // made at the first *.jsonnet file
 	)
 	err := fs.WalkDir(repo, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -62,10 +65,8 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 				return nil // linked directories are not descended into
 			}
 		}
-		if path.Ext(p) == ".jsonnet" && selected(rel, opts) {
-			return fmt.Errorf("%s: jsonnet is not supported; render it to YAML or JSON", p)
-		}
-		if !manifestExts[path.Ext(p)] || !selected(rel, opts) {
+		isJsonnet := path.Ext(p) == ".jsonnet"
+		if !(manifestExts[path.Ext(p)] || isJsonnet) || !selected(rel, opts) {
 			return nil
 		}
 		files++
@@ -81,6 +82,23 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 			return fmt.Errorf("%s: %w: more than %d bytes of manifests", displayPath(dir), ErrLimit, lim.MaxTotalBytes)
 		}
 		if bytes.Contains(data, []byte(skipMarker)) {
+			return nil
+		}
+		if isJsonnet {
+			if jr == nil {
+				if jr, err = newJsonnetRenderer(ctx, repo, dir, opts.Jsonnet, lim.Limits); err != nil {
+					return err
+				}
+			}
+			objs, n, err := jr.render(p)
+			if err != nil {
+				return err
+			}
+			// The output counts as bytes read: it is what gets decoded.
+			if total += int64(n); lim.MaxTotalBytes > 0 && total > lim.MaxTotalBytes {
+				return fmt.Errorf("%s: %w: more than %d bytes of manifests (with Jsonnet output)", displayPath(dir), ErrLimit, lim.MaxTotalBytes)
+			}
+			out = append(out, objs...)
 			return nil
 		}
 		objs, err := object.Decode(p, data, lim.Limits)

@@ -41,6 +41,24 @@ type DirectoryOptions struct {
 	Recurse bool
 	Include []string
 	Exclude []string
+	// Jsonnet configures the evaluation of *.jsonnet files (left out of the
+	// JSON when empty, so render keys made before it existed stay the same).
+	Jsonnet JsonnetOptions `json:"jsonnet,omitzero"`
+}
+
+// JsonnetOptions are the inputs of every *.jsonnet file of a directory
+// source, as Argo CD's spec.source.directory.jsonnet.
+type JsonnetOptions struct {
+	ExtVars []JsonnetVar `json:"extVars,omitempty"`
+	TLAs    []JsonnetVar `json:"tlas,omitempty"`
+	Libs    []string     `json:"libs,omitempty"` // library search paths, relative to the repository root
+}
+
+// JsonnetVar is an external variable or a top-level argument.
+type JsonnetVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Code  bool   `json:"code,omitempty"` // Value is Jsonnet code, not a string
 }
 
 // HelmOptions are `helm template`'s inputs.

@@ -1,0 +1,1 @@
+error 'a .libsonnet file is never rendered'

@@ -1,0 +1,2 @@
+local l = import 'lib.libsonnet';
+l.svc('generated')

@@ -1,0 +1,2 @@
+local k = import '../lib/cm.libsonnet';
+[k.cm('outer'), [k.cm('inner')]]

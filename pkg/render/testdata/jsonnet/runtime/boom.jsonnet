@@ -1,0 +1,4 @@
+local k = import '../lib/cm.libsonnet';
+k.cm('boom', {
+  x: error 'boom',
+})

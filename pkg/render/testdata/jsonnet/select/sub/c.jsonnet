@@ -1,0 +1,1 @@
+(import '../../lib/cm.libsonnet').cm('select-c')

@@ -1,0 +1,1 @@
+{ cm(name):: (import 'cm.libsonnet').cm(name, { from: 'vendor' }) }
