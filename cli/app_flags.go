@@ -17,16 +17,16 @@ import (
 // appFlags build an Application from `app create` / `app set` flags.
 // Flags a user does not give leave the application's value alone.
 type appFlags struct {
-	repo, revision, path, kind, project, destNamespace, ignoreFile, release, values string
-	destClusters, destSelector, syncOptions, valueFiles, helmSet, dependsOn, labels []string
-	rolloutFile                                                                     string
-	autoSync, prune, selfHeal, requireApproval, allowEmpty                          bool
-	retryLimit, historyLimit                                                        int32
-	retryFactor                                                                     int32
-	retryBackoff, retryMaxBackoff, waveTimeout                                      time.Duration
-	dir                                                                             dirFlags
-	helm                                                                            helmFlags
-	kustomize                                                                       kustomizeFlags
+	repo, revision, path, chart, kind, project, destNamespace, ignoreFile, release, values string
+	destClusters, destSelector, syncOptions, valueFiles, helmSet, dependsOn, labels        []string
+	rolloutFile                                                                            string
+	autoSync, prune, selfHeal, requireApproval, allowEmpty                                 bool
+	retryLimit, historyLimit                                                               int32
+	retryFactor                                                                            int32
+	retryBackoff, retryMaxBackoff, waveTimeout                                             time.Duration
+	dir                                                                                    dirFlags
+	helm                                                                                   helmFlags
+	kustomize                                                                              kustomizeFlags
 }
 
 // dirFlags fill source.directory (Argo CD's --directory-*).
@@ -47,6 +47,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.repo, "repo", "", "Git repository URL")
 	fl.StringVar(&f.revision, "revision", "", "branch, tag or commit (default: the default branch)")
 	fl.StringVar(&f.path, "path", "", "path in the repository; may use {{cluster.name}} and {{cluster.labels.KEY}}")
+	fl.StringVar(&f.chart, "chart", "", "a chart of the Helm repository --repo (http(s)://); --revision is its version or a semver constraint (~1.2, >=1.0 <2)")
 	fl.StringVar(&f.kind, "kind", "", "source kind: Directory, Kustomize or Helm (default: detect)")
 	fl.StringVar(&f.project, "project", "", "project (default: default, which allows everything)")
 	fl.StringArrayVar(&f.destClusters, "dest-cluster", nil, "target cluster by name (repeatable)")
@@ -173,6 +174,9 @@ func (f *appFlags) applySource(cmd *cobra.Command, s *pb.ApplicationSource) erro
 	}
 	if ch("path") {
 		s.Path = f.path
+	}
+	if ch("chart") {
+		s.Chart = f.chart
 	}
 	if ch("kind") {
 		k, ok := sourceKinds[strings.ToLower(f.kind)]

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -11,15 +12,19 @@ import (
 )
 
 func newRepoCmd(hf *hubFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "repo", Aliases: []string{"repos"}, Short: "Manage Git repository credentials on the hub"}
-	var user, passFile, keyFile, hostsFile string
-	var upsert bool
+	cmd := &cobra.Command{Use: "repo", Aliases: []string{"repos"}, Short: "Manage Git and Helm repository credentials on the hub"}
+	var user, passFile, keyFile, hostsFile, typ string
+	var upsert, passStdin bool
 	add := &cobra.Command{
 		Use: "add URL", Short: "Store credentials for a repository (secrets are write-only)", Args: cobra.ExactArgs(1),
 		Example: `  flotilla repo add https://git.example.com/apps.git --username bot --password-file token.txt
-  flotilla repo add git@git.example.com:apps.git --ssh-key-file id_ed25519 --known-hosts-file known_hosts`,
+  flotilla repo add git@git.example.com:apps.git --ssh-key-file id_ed25519 --known-hosts-file known_hosts
+  echo "$TOKEN" | flotilla repo add https://charts.example.com/stable --type helm --username bot --password-stdin`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r := &pb.Repository{Url: args[0], Username: user}
+			r := &pb.Repository{Url: args[0], Username: user, Type: typ}
+			if passStdin && passFile != "" {
+				return fmt.Errorf("--password-stdin and --password-file: give one")
+			}
 			read := func(f string) ([]byte, error) {
 				if f == "" {
 					return nil, nil
@@ -29,6 +34,11 @@ func newRepoCmd(hf *hubFlags) *cobra.Command {
 			pw, err := read(passFile)
 			if err != nil {
 				return err
+			}
+			if passStdin {
+				if pw, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20)); err != nil {
+					return fmt.Errorf("--password-stdin: %w", err)
+				}
 			}
 			r.Password = strings.TrimSpace(string(pw))
 			if r.SshPrivateKey, err = read(keyFile); err != nil {
@@ -51,6 +61,8 @@ func newRepoCmd(hf *hubFlags) *cobra.Command {
 	add.Flags().StringVar(&keyFile, "ssh-key-file", "", "SSH private key (PEM)")
 	add.Flags().StringVar(&hostsFile, "known-hosts-file", "", "known_hosts for SSH host key checking")
 	add.Flags().BoolVar(&upsert, "upsert", false, "replace existing credentials")
+	add.Flags().StringVar(&typ, "type", "git", "git, or helm (a Helm chart repository: --username and the password are its basic auth)")
+	add.Flags().BoolVar(&passStdin, "password-stdin", false, "read the password or token from standard input")
 	list := &cobra.Command{
 		Use: "list", Short: "List repositories (without secrets)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

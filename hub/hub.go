@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/hub/helmrepo"
 	"github.com/flotilla-gitops/flotilla/hub/server"
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
@@ -113,6 +114,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	fail = func(err error) (*Hub, error) { return nil, errors.Join(err, pool.Close(), st.Close()) }
 	cfg.Controller.Renderer = pool
+	cfg.Controller.Charts = helmrepo.New(filepath.Join(cfg.DataDir, "charts"), cfg.Controller.FetchTimeout, helmrepo.DefaultLimits())
 	h.Controller = controller.New(st, source.NewCache(filepath.Join(cfg.DataDir, "git")), core, log, cfg.Controller)
 	core.Changed = h.Controller.Poke
 	h.Spokes.DiscoveryChanged = h.Controller.DiscoveryChanged

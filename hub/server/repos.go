@@ -30,6 +30,20 @@ func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*p
 	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "ssh://") || strings.Contains(u, "@")) {
 		return nil, invalid("repository URL %q: want https://, http://, ssh:// or user@host:path", u)
 	}
+	switch repo.GetType() {
+	case "", "git":
+	case "helm":
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return nil, invalid("repository %s: type helm: want an http:// or https:// URL", u)
+		}
+		if len(repo.GetSshPrivateKey()) > 0 || len(repo.GetKnownHosts()) > 0 {
+			return nil, invalid("repository %s: type helm: SSH keys and known hosts are for Git repositories", u)
+		}
+	case "oci":
+		return nil, invalid("repository %s: type oci: OCI registries are not supported yet", u)
+	default:
+		return nil, invalid("repository %s: type %q: want git or helm", u, repo.GetType())
+	}
 	if err := s.Core.Store.PutRepository(repo, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
 	}

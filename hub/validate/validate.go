@@ -59,7 +59,7 @@ func App(a *pb.Application) error {
 	case len(d.GetClusters()) == 0 && len(d.GetClusterSelector()) == 0 && !d.GetInCluster():
 		return invalid("application %s: destination needs clusters, a clusterSelector or inCluster", a.GetName())
 	}
-	for _, check := range []func(*pb.Application) error{validateHistoryLimit, validateSyncPolicy, validateKustomize} {
+	for _, check := range []func(*pb.Application) error{validateHistoryLimit, validateSyncPolicy, validateKustomize, validateChart} {
 		if err := check(a); err != nil {
 			return err
 		}
@@ -99,6 +99,28 @@ func Labels(owner string, labels map[string]string) error {
 		if errs := validation.IsValidLabelValue(labels[k]); len(errs) > 0 {
 			return invalid("%s: label %s value %q: %s", owner, k, labels[k], strings.Join(errs, "; "))
 		}
+	}
+	return nil
+}
+
+// validateChart refuses what a chart source cannot use, naming the field.
+func validateChart(a *pb.Application) error {
+	s := a.GetSource()
+	if s.GetChart() == "" {
+		return nil
+	}
+	u := s.GetRepoUrl()
+	switch {
+	case strings.HasPrefix(u, "oci://"):
+		return invalid("application %s: source.repoUrl %s: OCI registries are not supported yet (a Helm repository over http(s) is)", a.GetName(), u)
+	case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
+		return invalid("application %s: source.repoUrl %s: a chart comes from a Helm repository (http:// or https://)", a.GetName(), u)
+	case s.GetPath() != "":
+		return invalid("application %s: source.path %q: unused with source.chart (the chart is the source)", a.GetName(), s.GetPath())
+	case s.GetKind() != pb.SourceKind_SOURCE_KIND_UNSPECIFIED && s.GetKind() != pb.SourceKind_SOURCE_KIND_HELM:
+		return invalid("application %s: source.kind %s: a chart is rendered with Helm", a.GetName(), s.GetKind())
+	case s.GetDirectory() != nil || s.GetKustomize() != nil:
+		return invalid("application %s: source.directory and source.kustomize do not apply to a chart (source.helm does)", a.GetName())
 	}
 	return nil
 }

@@ -21,14 +21,17 @@ func argoSource(src *node) (*pb.ApplicationSource, error) {
 	if s.TargetRevision, err = src.str("targetRevision"); err != nil {
 		return nil, err
 	}
-	if s.TargetRevision == "" {
-		s.TargetRevision = "HEAD"
-	}
 	if s.Path, err = src.str("path"); err != nil {
 		return nil, err
 	}
-	if v, ok := src.get("chart"); ok && !isZero(v) {
-		return nil, errAt(src.at("chart"), notSupportedYet("Helm repository charts"))
+	if s.Chart, err = src.str("chart"); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.Chart != "" && strings.HasPrefix(s.RepoUrl, "oci://"):
+		return nil, errAt(src.at("repoURL"), notSupportedYet("OCI registries"))
+	case s.TargetRevision == "" && s.Chart == "":
+		s.TargetRevision = "HEAD" // a chart's empty version is its latest
 	}
 	if _, ok := src.get("plugin"); ok {
 		return nil, errAt(src.at("plugin"), notSupportedYet("config management plugins"))
