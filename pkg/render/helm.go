@@ -67,24 +67,34 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 	}
 	var out []*unstructured.Unstructured
 	lim.MaxFileBytes = 0
-	for _, doc := range splitSources(rel.Manifest) {
+	for _, doc := range splitSources(templateOutput(rel, opts.SkipTests)) {
 		objs, err := object.Decode(doc.source, []byte(doc.body), lim.Limits)
 		if err != nil {
 			return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
 		}
 		out = append(out, objs...)
 	}
+	return out, nil
+}
+
+// templateOutput is the text `helm template` prints for rel
+// (cmd/helm/template.go): the manifest trimmed and ended by one newline,
+// then each hook as "---\n# Source: path\n" + manifest + "\n". Objects are
+// read from this text, as Argo CD and kubectl read helm's output: Helm trims
+// every document it renders, and the newline it prints after each is what
+// ends the document's last line, so a block scalar ("|") closing a document
+// keeps its final newline only when read from this text.
+func templateOutput(rel *release.Release, skipTests bool) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(rel.Manifest))
+	b.WriteByte('\n')
 	for _, h := range rel.Hooks {
-		if opts.SkipTests && isTestHook(h) {
+		if skipTests && isTestHook(h) {
 			continue
 		}
-		objs, err := object.Decode(h.Path, []byte(h.Manifest), lim.Limits)
-		if err != nil {
-			return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
-		}
-		out = append(out, objs...)
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
-	return out, nil
+	return b.String()
 }
 
 func isTestHook(h *release.Hook) bool {
@@ -98,20 +108,35 @@ func isTestHook(h *release.Hook) bool {
 
 type sourceDoc struct{ source, body string }
 
-// splitSources splits Helm's manifest stream at its "# Source: path"
-// comments so that decoding errors name the template file.
-func splitSources(manifest string) []sourceDoc {
+// splitSources splits helm template's output at its "---" lines into the
+// documents a YAML reader sees, each with the line break that ends its last
+// line, so that decoding them one by one reads what decoding the whole text
+// would. Each is named by the "# Source: path" comment that starts it, or
+// else by the one before (a CRD file may hold several documents), so that
+// decoding errors name the template file.
+func splitSources(text string) []sourceDoc {
 	var out []sourceDoc
-	for _, part := range strings.Split("\n"+manifest, "\n---\n") {
-		if strings.TrimSpace(part) == "" {
-			continue
-		}
-		src := "helm manifest"
-		if rest, ok := strings.CutPrefix(strings.TrimLeft(part, "\n"), "# Source: "); ok {
+	src, start := "helm manifest", 0
+	add := func(body string) {
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(body, "\n"), "# Source: "); ok {
 			src, _, _ = strings.Cut(rest, "\n")
 		}
-		out = append(out, sourceDoc{source: src, body: part})
+		if strings.TrimSpace(body) != "" {
+			out = append(out, sourceDoc{source: src, body: body})
+		}
 	}
+	for i := 0; i < len(text); {
+		end := len(text)
+		if j := strings.IndexByte(text[i:], '\n'); j >= 0 {
+			end = i + j + 1
+		}
+		if strings.TrimRight(text[i:end], "\r\n") == "---" {
+			add(text[start:i])
+			start = end
+		}
+		i = end
+	}
+	add(text[start:])
 	return out
 }
 
