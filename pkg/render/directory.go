@@ -90,7 +90,7 @@ func renderDirectory(ctx context.Context, repo fs.FS, dir string, opts Directory
 					return err
 				}
 			}
-			objs, n, err := jr.render(p)
+			objs, n, err := jr.render(p, data)
 			if err != nil {
 				return err
 			}

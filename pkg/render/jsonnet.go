@@ -39,9 +39,10 @@ func newJsonnetRenderer(ctx context.Context, repo fs.FS, dir string, opts Jsonne
 	return &jsonnetRenderer{opts: opts, imp: imp, lim: lim}, nil
 }
 
-// render evaluates file (a repository path) and decodes its output. It
-// returns the objects and the size of the JSON output.
-func (r *jsonnetRenderer) render(file string) ([]*unstructured.Unstructured, int, error) {
+// render evaluates file (a repository path, its contents already read as
+// src) and decodes its output. It returns the objects and the size of the
+// JSON output.
+func (r *jsonnetRenderer) render(file string, src []byte) ([]*unstructured.Unstructured, int, error) {
 	vm := jsonnet.MakeVM()
 	vm.MaxStack = jsonnetMaxStack
 	vm.SetTraceOut(io.Discard) // std.trace: pkg/ does not log
@@ -62,6 +63,9 @@ func (r *jsonnetRenderer) render(file string) ([]*unstructured.Unstructured, int
 	}
 	vm.Importer(r.imp)
 	r.imp.refused = nil
+	if _, seen := r.imp.cache[file]; !seen { // EvaluateFile reads it through the importer
+		r.imp.cache[file] = importEntry{contents: jsonnet.MakeContentsRaw(src), exists: true}
+	}
 	out, err := vm.EvaluateFile(file)
 	if err != nil {
 		return nil, 0, evalError(file, err, r.imp.refused)

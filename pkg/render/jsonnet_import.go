@@ -23,7 +23,7 @@ import (
 // it from the host. The refusal is kept in refused, since go-jsonnet turns
 // importer errors into text.
 type fsImporter struct {
-	ctx     context.Context
+	ctx     context.Context // jsonnet.Importer takes none: checked at each import
 	repo    fs.FS
 	search  []string // after the importing file's directory, in search order
 	maxFile int64

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/flotilla-gitops/flotilla/pkg/object"
 )
@@ -249,5 +250,24 @@ func TestJsonnetLimits(t *testing.T) {
 			_, err = Render(context.Background(), repo, Source{Path: "app"}, lim)
 			checkErr(t, err, tc.errIs, tc.errHas)
 		})
+	}
+}
+
+// TestJsonnetAnyFS: the hub renders from a Git tree, not a directory on
+// disk; imports go through the fs.FS given.
+func TestJsonnetAnyFS(t *testing.T) {
+	repo := fstest.MapFS{
+		"apps/web/main.jsonnet":      {Data: []byte("(import 'k.libsonnet').cm(std.extVar('n'))")},
+		"jsonnet/lib/k.libsonnet":    {Data: []byte("{cm(n):: {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: n}}}")},
+		"apps/web/ignored.libsonnet": {Data: []byte("error 'never'")},
+	}
+	src := Source{Path: "apps/web", Directory: DirectoryOptions{Jsonnet: JsonnetOptions{
+		Libs: []string{"jsonnet/lib"}, ExtVars: []JsonnetVar{{Name: "n", Value: "from-tree"}}}}}
+	res, err := Render(context.Background(), repo, src, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Objects) != 1 || res.Objects[0].GetName() != "from-tree" {
+		t.Errorf("objects: %v", res.Objects)
 	}
 }
