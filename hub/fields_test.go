@@ -31,6 +31,7 @@ var fieldProofs = map[string]proof{
 	"Application.source.repoUrl":                                     {"TestSyncOverrides", `"--repo"`},
 	"Application.source.targetRevision":                              {"TestKustomizeAndHelmPerCluster", `"--revision"`},
 	"Application.source.path":                                        {"TestSyncOverrides", `"--path"`},
+	"Application.source.chart":                                       {"TestChartFromHelmRepository", `Chart: "web"`},
 	"Application.source.kind":                                        {"TestKustomizeOverridesRefused", `"--kind"`},
 	"Application.source.directory.recurse":                           {"TestDirectorySettings", `"--directory-recurse"`},
 	"Application.source.directory.include":                           {"TestDirectorySettings", `"--directory-include"`},
