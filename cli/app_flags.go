@@ -33,6 +33,8 @@ type appFlags struct {
 type dirFlags struct {
 	recurse          bool
 	include, exclude []string
+	// Jsonnet (Argo CD's --jsonnet-*): NAME=VALUE strings or code, libs.
+	extStr, extCode, tlaStr, tlaCode, libs []string
 }
 
 // helmFlags fill source.helm.
@@ -72,6 +74,11 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.dir.recurse, "directory-recurse", false, "directory sources: read subdirectories")
 	fl.StringArrayVar(&f.dir.include, "directory-include", nil, "directory sources: only files matching this glob, e.g. '*.yaml' or '{a.yaml,b.yaml}' (repeatable)")
 	fl.StringArrayVar(&f.dir.exclude, "directory-exclude", nil, "directory sources: skip files matching this glob (repeatable)")
+	fl.StringArrayVar(&f.dir.extStr, "jsonnet-ext-var-str", nil, "Jsonnet ext var NAME=VALUE, a string (repeatable)")
+	fl.StringArrayVar(&f.dir.extCode, "jsonnet-ext-var-code", nil, "Jsonnet ext var NAME=CODE (repeatable)")
+	fl.StringArrayVar(&f.dir.tlaStr, "jsonnet-tla-str", nil, "Jsonnet top-level argument NAME=VALUE, a string (repeatable)")
+	fl.StringArrayVar(&f.dir.tlaCode, "jsonnet-tla-code", nil, "Jsonnet top-level argument NAME=CODE (repeatable)")
+	fl.StringArrayVar(&f.dir.libs, "jsonnet-libs", nil, "Jsonnet library search path, relative to the repository root (repeatable)")
 	fl.StringArrayVar(&f.helm.valueFiles, "values", nil, "Helm values file in the repository, relative to the chart (repeatable)")
 	fl.StringVar(&f.helm.values, "values-literal", "", "inline Helm values (YAML)")
 	fl.StringArrayVar(&f.helm.set, "helm-set", nil, "Helm value key=value (repeatable)")
@@ -185,7 +192,7 @@ func (f *appFlags) applySource(cmd *cobra.Command, s *pb.ApplicationSource) erro
 		}
 		s.Kind = k
 	}
-	if ch("directory-recurse") || ch("directory-include") || ch("directory-exclude") {
+	if anyChanged(ch, "directory-recurse", "directory-include", "directory-exclude") || anyChanged(ch, jsonnetFlags...) {
 		if s.Directory == nil {
 			s.Directory = &pb.DirectorySource{}
 		}
@@ -193,6 +200,9 @@ func (f *appFlags) applySource(cmd *cobra.Command, s *pb.ApplicationSource) erro
 		changed(ch, "directory-recurse", &d.Recurse, f.dir.recurse)
 		changed(ch, "directory-include", &d.Include, f.dir.include)
 		changed(ch, "directory-exclude", &d.Exclude, f.dir.exclude)
+		if err := f.dir.applyJsonnet(ch, d); err != nil {
+			return err
+		}
 	}
 	if anyChanged(ch, "values", "values-literal", "helm-set", "release-name", "helm-skip-crds", "helm-kube-version", "helm-api-versions") {
 		if s.Helm == nil {

@@ -39,7 +39,8 @@ func renderSource(a *pb.Application, c *pb.Cluster, kubeVersion string) render.S
 		src.Kind = render.Helm
 	}
 	if d := s.GetDirectory(); d != nil {
-		src.Directory = render.DirectoryOptions{Recurse: d.GetRecurse(), Include: d.GetInclude(), Exclude: d.GetExclude()}
+		src.Directory = render.DirectoryOptions{Recurse: d.GetRecurse(), Include: d.GetInclude(), Exclude: d.GetExclude(),
+			Jsonnet: wire.JsonnetFromPB(d.GetJsonnet(), func(v string) string { return expand(v, c) })}
 	}
 	h := s.GetHelm()
 	src.Helm = render.HelmOptions{ReleaseName: h.GetReleaseName(), Namespace: a.GetDestination().GetNamespace(),

@@ -88,8 +88,61 @@ func argoDirectory(src *node) (*pb.DirectorySource, error) {
 	if d.Exclude, err = globs(n, "exclude"); err != nil {
 		return nil, err
 	}
-	n.unsupported("jsonnet", "not supported, ignored")
+	if d.Jsonnet, err = argoJsonnet(n); err != nil {
+		return nil, err
+	}
 	return d, n.done()
+}
+
+// argoJsonnet reads directory.jsonnet: extVars, tlas (name, value, code)
+// and libs.
+func argoJsonnet(dir *node) (*pb.JsonnetSource, error) {
+	n, err := dir.obj("jsonnet")
+	if err != nil || n == nil {
+		return nil, err
+	}
+	j := &pb.JsonnetSource{}
+	if j.ExtVars, err = jsonnetVars(n, "extVars"); err != nil {
+		return nil, err
+	}
+	if j.Tlas, err = jsonnetVars(n, "tlas"); err != nil {
+		return nil, err
+	}
+	if j.Libs, err = n.strs("libs"); err != nil {
+		return nil, err
+	}
+	if len(j.ExtVars)+len(j.Tlas)+len(j.Libs) == 0 {
+		j = nil
+	}
+	return j, n.done()
+}
+
+func jsonnetVars(n *node, key string) ([]*pb.JsonnetVar, error) {
+	list, err := n.objs(key)
+	if err != nil {
+		return nil, err
+	}
+	var out []*pb.JsonnetVar
+	for _, v := range list {
+		jv := &pb.JsonnetVar{}
+		if jv.Name, err = v.str("name"); err != nil {
+			return nil, err
+		}
+		if jv.Name == "" {
+			return nil, errAt(v.at("name"), ErrRequired)
+		}
+		if jv.Value, err = v.str("value"); err != nil {
+			return nil, err
+		}
+		if jv.Code, err = v.boolean("code"); err != nil {
+			return nil, err
+		}
+		if err := v.done(); err != nil {
+			return nil, err
+		}
+		out = append(out, jv)
+	}
+	return out, nil
 }
 
 // globs reads Argo CD's include/exclude: a glob, or several as {a,b}.

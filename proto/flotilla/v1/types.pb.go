@@ -1012,10 +1012,13 @@ func (x *ApplicationSource) GetChart() string {
 }
 
 type DirectorySource struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Recurse       bool                   `protobuf:"varint,1,opt,name=recurse,proto3" json:"recurse,omitempty"`
-	Include       []string               `protobuf:"bytes,2,rep,name=include,proto3" json:"include,omitempty"`
-	Exclude       []string               `protobuf:"bytes,3,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Recurse bool                   `protobuf:"varint,1,opt,name=recurse,proto3" json:"recurse,omitempty"`
+	Include []string               `protobuf:"bytes,2,rep,name=include,proto3" json:"include,omitempty"`
+	Exclude []string               `protobuf:"bytes,3,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	// How *.jsonnet files of the directory are evaluated (Argo CD's
+	// directory.jsonnet).
+	Jsonnet       *JsonnetSource `protobuf:"bytes,4,opt,name=jsonnet,proto3" json:"jsonnet,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1071,6 +1074,136 @@ func (x *DirectorySource) GetExclude() []string {
 	return nil
 }
 
+func (x *DirectorySource) GetJsonnet() *JsonnetSource {
+	if x != nil {
+		return x.Jsonnet
+	}
+	return nil
+}
+
+type JsonnetSource struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ExtVars []*JsonnetVar          `protobuf:"bytes,1,rep,name=ext_vars,json=extVars,proto3" json:"ext_vars,omitempty"`
+	// Top-level arguments of a file that is a function.
+	Tlas []*JsonnetVar `protobuf:"bytes,2,rep,name=tlas,proto3" json:"tlas,omitempty"`
+	// Library search paths, relative to the repository root.
+	Libs          []string `protobuf:"bytes,3,rep,name=libs,proto3" json:"libs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JsonnetSource) Reset() {
+	*x = JsonnetSource{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JsonnetSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JsonnetSource) ProtoMessage() {}
+
+func (x *JsonnetSource) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JsonnetSource.ProtoReflect.Descriptor instead.
+func (*JsonnetSource) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *JsonnetSource) GetExtVars() []*JsonnetVar {
+	if x != nil {
+		return x.ExtVars
+	}
+	return nil
+}
+
+func (x *JsonnetSource) GetTlas() []*JsonnetVar {
+	if x != nil {
+		return x.Tlas
+	}
+	return nil
+}
+
+func (x *JsonnetSource) GetLibs() []string {
+	if x != nil {
+		return x.Libs
+	}
+	return nil
+}
+
+type JsonnetVar struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// value is Jsonnet code, not a string.
+	Code          bool `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JsonnetVar) Reset() {
+	*x = JsonnetVar{}
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JsonnetVar) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JsonnetVar) ProtoMessage() {}
+
+func (x *JsonnetVar) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JsonnetVar.ProtoReflect.Descriptor instead.
+func (*JsonnetVar) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *JsonnetVar) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JsonnetVar) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *JsonnetVar) GetCode() bool {
+	if x != nil {
+		return x.Code
+	}
+	return false
+}
+
 type HelmSource struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	ReleaseName string                 `protobuf:"bytes,1,opt,name=release_name,json=releaseName,proto3" json:"release_name,omitempty"`
@@ -1089,7 +1222,7 @@ type HelmSource struct {
 
 func (x *HelmSource) Reset() {
 	*x = HelmSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1234,7 @@ func (x *HelmSource) String() string {
 func (*HelmSource) ProtoMessage() {}
 
 func (x *HelmSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[7]
+	mi := &file_flotilla_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1247,7 @@ func (x *HelmSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HelmSource.ProtoReflect.Descriptor instead.
 func (*HelmSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HelmSource) GetReleaseName() string {
@@ -1190,7 +1323,7 @@ type KustomizeSource struct {
 
 func (x *KustomizeSource) Reset() {
 	*x = KustomizeSource{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1335,7 @@ func (x *KustomizeSource) String() string {
 func (*KustomizeSource) ProtoMessage() {}
 
 func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[8]
+	mi := &file_flotilla_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1348,7 @@ func (x *KustomizeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeSource.ProtoReflect.Descriptor instead.
 func (*KustomizeSource) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *KustomizeSource) GetNamePrefix() string {
@@ -1287,7 +1420,7 @@ type KustomizePatch struct {
 
 func (x *KustomizePatch) Reset() {
 	*x = KustomizePatch{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1432,7 @@ func (x *KustomizePatch) String() string {
 func (*KustomizePatch) ProtoMessage() {}
 
 func (x *KustomizePatch) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[9]
+	mi := &file_flotilla_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,7 +1445,7 @@ func (x *KustomizePatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizePatch.ProtoReflect.Descriptor instead.
 func (*KustomizePatch) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *KustomizePatch) GetPatch() string {
@@ -1351,7 +1484,7 @@ type KustomizeSelector struct {
 
 func (x *KustomizeSelector) Reset() {
 	*x = KustomizeSelector{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1496,7 @@ func (x *KustomizeSelector) String() string {
 func (*KustomizeSelector) ProtoMessage() {}
 
 func (x *KustomizeSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[10]
+	mi := &file_flotilla_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1509,7 @@ func (x *KustomizeSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeSelector.ProtoReflect.Descriptor instead.
 func (*KustomizeSelector) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *KustomizeSelector) GetGroup() string {
@@ -1438,7 +1571,7 @@ type KustomizeReplica struct {
 
 func (x *KustomizeReplica) Reset() {
 	*x = KustomizeReplica{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1450,7 +1583,7 @@ func (x *KustomizeReplica) String() string {
 func (*KustomizeReplica) ProtoMessage() {}
 
 func (x *KustomizeReplica) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[11]
+	mi := &file_flotilla_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +1596,7 @@ func (x *KustomizeReplica) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KustomizeReplica.ProtoReflect.Descriptor instead.
 func (*KustomizeReplica) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KustomizeReplica) GetName() string {
@@ -1497,7 +1630,7 @@ type Destination struct {
 
 func (x *Destination) Reset() {
 	*x = Destination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1509,7 +1642,7 @@ func (x *Destination) String() string {
 func (*Destination) ProtoMessage() {}
 
 func (x *Destination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[12]
+	mi := &file_flotilla_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1522,7 +1655,7 @@ func (x *Destination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destination.ProtoReflect.Descriptor instead.
 func (*Destination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Destination) GetClusters() []string {
@@ -1577,7 +1710,7 @@ type SyncPolicy struct {
 
 func (x *SyncPolicy) Reset() {
 	*x = SyncPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1722,7 @@ func (x *SyncPolicy) String() string {
 func (*SyncPolicy) ProtoMessage() {}
 
 func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[13]
+	mi := &file_flotilla_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1735,7 @@ func (x *SyncPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncPolicy.ProtoReflect.Descriptor instead.
 func (*SyncPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SyncPolicy) GetAutomated() bool {
@@ -1674,7 +1807,7 @@ type RetryPolicy struct {
 
 func (x *RetryPolicy) Reset() {
 	*x = RetryPolicy{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1819,7 @@ func (x *RetryPolicy) String() string {
 func (*RetryPolicy) ProtoMessage() {}
 
 func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[14]
+	mi := &file_flotilla_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1832,7 @@ func (x *RetryPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryPolicy.ProtoReflect.Descriptor instead.
 func (*RetryPolicy) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RetryPolicy) GetLimit() int32 {
@@ -1746,7 +1879,7 @@ type IgnoreDifference struct {
 
 func (x *IgnoreDifference) Reset() {
 	*x = IgnoreDifference{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1891,7 @@ func (x *IgnoreDifference) String() string {
 func (*IgnoreDifference) ProtoMessage() {}
 
 func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[15]
+	mi := &file_flotilla_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1904,7 @@ func (x *IgnoreDifference) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IgnoreDifference.ProtoReflect.Descriptor instead.
 func (*IgnoreDifference) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *IgnoreDifference) GetGroup() string {
@@ -1845,7 +1978,7 @@ type Project struct {
 
 func (x *Project) Reset() {
 	*x = Project{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1857,7 +1990,7 @@ func (x *Project) String() string {
 func (*Project) ProtoMessage() {}
 
 func (x *Project) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[16]
+	mi := &file_flotilla_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1870,7 +2003,7 @@ func (x *Project) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Project.ProtoReflect.Descriptor instead.
 func (*Project) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Project) GetName() string {
@@ -1960,7 +2093,7 @@ type ProjectDestination struct {
 
 func (x *ProjectDestination) Reset() {
 	*x = ProjectDestination{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1972,7 +2105,7 @@ func (x *ProjectDestination) String() string {
 func (*ProjectDestination) ProtoMessage() {}
 
 func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[17]
+	mi := &file_flotilla_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1985,7 +2118,7 @@ func (x *ProjectDestination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectDestination.ProtoReflect.Descriptor instead.
 func (*ProjectDestination) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ProjectDestination) GetCluster() string {
@@ -2012,7 +2145,7 @@ type GroupKind struct {
 
 func (x *GroupKind) Reset() {
 	*x = GroupKind{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2024,7 +2157,7 @@ func (x *GroupKind) String() string {
 func (*GroupKind) ProtoMessage() {}
 
 func (x *GroupKind) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[18]
+	mi := &file_flotilla_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2037,7 +2170,7 @@ func (x *GroupKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupKind.ProtoReflect.Descriptor instead.
 func (*GroupKind) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GroupKind) GetGroup() string {
@@ -2075,7 +2208,7 @@ type SyncWindow struct {
 
 func (x *SyncWindow) Reset() {
 	*x = SyncWindow{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2220,7 @@ func (x *SyncWindow) String() string {
 func (*SyncWindow) ProtoMessage() {}
 
 func (x *SyncWindow) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[19]
+	mi := &file_flotilla_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2233,7 @@ func (x *SyncWindow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncWindow.ProtoReflect.Descriptor instead.
 func (*SyncWindow) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SyncWindow) GetKind() string {
@@ -2174,7 +2307,7 @@ type Cluster struct {
 
 func (x *Cluster) Reset() {
 	*x = Cluster{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2319,7 @@ func (x *Cluster) String() string {
 func (*Cluster) ProtoMessage() {}
 
 func (x *Cluster) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[20]
+	mi := &file_flotilla_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2332,7 @@ func (x *Cluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
 func (*Cluster) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Cluster) GetName() string {
@@ -2263,7 +2396,7 @@ type ObjectRef struct {
 
 func (x *ObjectRef) Reset() {
 	*x = ObjectRef{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2275,7 +2408,7 @@ func (x *ObjectRef) String() string {
 func (*ObjectRef) ProtoMessage() {}
 
 func (x *ObjectRef) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[21]
+	mi := &file_flotilla_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2288,7 +2421,7 @@ func (x *ObjectRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectRef.ProtoReflect.Descriptor instead.
 func (*ObjectRef) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ObjectRef) GetApiVersion() string {
@@ -2335,7 +2468,7 @@ type ResourceStatus struct {
 
 func (x *ResourceStatus) Reset() {
 	*x = ResourceStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2480,7 @@ func (x *ResourceStatus) String() string {
 func (*ResourceStatus) ProtoMessage() {}
 
 func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[22]
+	mi := &file_flotilla_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2493,7 @@ func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceStatus.ProtoReflect.Descriptor instead.
 func (*ResourceStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ResourceStatus) GetRef() *ObjectRef {
@@ -2433,7 +2566,7 @@ type Operation struct {
 
 func (x *Operation) Reset() {
 	*x = Operation{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2445,7 +2578,7 @@ func (x *Operation) String() string {
 func (*Operation) ProtoMessage() {}
 
 func (x *Operation) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[23]
+	mi := &file_flotilla_v1_types_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2458,7 +2591,7 @@ func (x *Operation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Operation.ProtoReflect.Descriptor instead.
 func (*Operation) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Operation) GetPhase() OperationPhase {
@@ -2553,7 +2686,7 @@ type TargetStatus struct {
 
 func (x *TargetStatus) Reset() {
 	*x = TargetStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[24]
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2565,7 +2698,7 @@ func (x *TargetStatus) String() string {
 func (*TargetStatus) ProtoMessage() {}
 
 func (x *TargetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[24]
+	mi := &file_flotilla_v1_types_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2578,7 +2711,7 @@ func (x *TargetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TargetStatus.ProtoReflect.Descriptor instead.
 func (*TargetStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{24}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TargetStatus) GetApplication() string {
@@ -2669,7 +2802,7 @@ type Rollout struct {
 
 func (x *Rollout) Reset() {
 	*x = Rollout{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[25]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2681,7 +2814,7 @@ func (x *Rollout) String() string {
 func (*Rollout) ProtoMessage() {}
 
 func (x *Rollout) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[25]
+	mi := &file_flotilla_v1_types_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2694,7 +2827,7 @@ func (x *Rollout) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rollout.ProtoReflect.Descriptor instead.
 func (*Rollout) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{25}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Rollout) GetApplication() string {
@@ -2773,7 +2906,7 @@ type RolloutStepStatus struct {
 
 func (x *RolloutStepStatus) Reset() {
 	*x = RolloutStepStatus{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	mi := &file_flotilla_v1_types_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2918,7 @@ func (x *RolloutStepStatus) String() string {
 func (*RolloutStepStatus) ProtoMessage() {}
 
 func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[26]
+	mi := &file_flotilla_v1_types_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2931,7 @@ func (x *RolloutStepStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutStepStatus.ProtoReflect.Descriptor instead.
 func (*RolloutStepStatus) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{26}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RolloutStepStatus) GetName() string {
@@ -2845,7 +2978,7 @@ type RolloutTarget struct {
 
 func (x *RolloutTarget) Reset() {
 	*x = RolloutTarget{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[27]
+	mi := &file_flotilla_v1_types_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2857,7 +2990,7 @@ func (x *RolloutTarget) String() string {
 func (*RolloutTarget) ProtoMessage() {}
 
 func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[27]
+	mi := &file_flotilla_v1_types_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2870,7 +3003,7 @@ func (x *RolloutTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RolloutTarget.ProtoReflect.Descriptor instead.
 func (*RolloutTarget) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{27}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RolloutTarget) GetCluster() string {
@@ -2940,7 +3073,7 @@ type ApplicationCondition struct {
 
 func (x *ApplicationCondition) Reset() {
 	*x = ApplicationCondition{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[28]
+	mi := &file_flotilla_v1_types_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2952,7 +3085,7 @@ func (x *ApplicationCondition) String() string {
 func (*ApplicationCondition) ProtoMessage() {}
 
 func (x *ApplicationCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[28]
+	mi := &file_flotilla_v1_types_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2965,7 +3098,7 @@ func (x *ApplicationCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCondition.ProtoReflect.Descriptor instead.
 func (*ApplicationCondition) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{28}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ApplicationCondition) GetType() string {
@@ -3013,7 +3146,7 @@ type HistoryEntry struct {
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_flotilla_v1_types_proto_msgTypes[29]
+	mi := &file_flotilla_v1_types_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3158,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_types_proto_msgTypes[29]
+	mi := &file_flotilla_v1_types_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3171,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{29}
+	return file_flotilla_v1_types_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *HistoryEntry) GetId() int64 {
@@ -3189,11 +3322,21 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tdirectory\x18\x05 \x01(\v2\x1c.flotilla.v1.DirectorySourceR\tdirectory\x12+\n" +
 	"\x04helm\x18\x06 \x01(\v2\x17.flotilla.v1.HelmSourceR\x04helm\x12:\n" +
 	"\tkustomize\x18\a \x01(\v2\x1c.flotilla.v1.KustomizeSourceR\tkustomize\x12\x14\n" +
-	"\x05chart\x18\b \x01(\tR\x05chart\"_\n" +
+	"\x05chart\x18\b \x01(\tR\x05chart\"\x95\x01\n" +
 	"\x0fDirectorySource\x12\x18\n" +
 	"\arecurse\x18\x01 \x01(\bR\arecurse\x12\x18\n" +
 	"\ainclude\x18\x02 \x03(\tR\ainclude\x12\x18\n" +
-	"\aexclude\x18\x03 \x03(\tR\aexclude\"\xeb\x01\n" +
+	"\aexclude\x18\x03 \x03(\tR\aexclude\x124\n" +
+	"\ajsonnet\x18\x04 \x01(\v2\x1a.flotilla.v1.JsonnetSourceR\ajsonnet\"\x84\x01\n" +
+	"\rJsonnetSource\x122\n" +
+	"\bext_vars\x18\x01 \x03(\v2\x17.flotilla.v1.JsonnetVarR\aextVars\x12+\n" +
+	"\x04tlas\x18\x02 \x03(\v2\x17.flotilla.v1.JsonnetVarR\x04tlas\x12\x12\n" +
+	"\x04libs\x18\x03 \x03(\tR\x04libs\"J\n" +
+	"\n" +
+	"JsonnetVar\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\bR\x04code\"\xeb\x01\n" +
 	"\n" +
 	"HelmSource\x12!\n" +
 	"\frelease_name\x18\x01 \x01(\tR\vreleaseName\x12\x1f\n" +
@@ -3457,7 +3600,7 @@ func file_flotilla_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_flotilla_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_flotilla_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_flotilla_v1_types_proto_goTypes = []any{
 	(SourceKind)(0),               // 0: flotilla.v1.SourceKind
 	(ConnectionState)(0),          // 1: flotilla.v1.ConnectionState
@@ -3472,108 +3615,113 @@ var file_flotilla_v1_types_proto_goTypes = []any{
 	(*RolloutStep)(nil),           // 10: flotilla.v1.RolloutStep
 	(*ApplicationSource)(nil),     // 11: flotilla.v1.ApplicationSource
 	(*DirectorySource)(nil),       // 12: flotilla.v1.DirectorySource
-	(*HelmSource)(nil),            // 13: flotilla.v1.HelmSource
-	(*KustomizeSource)(nil),       // 14: flotilla.v1.KustomizeSource
-	(*KustomizePatch)(nil),        // 15: flotilla.v1.KustomizePatch
-	(*KustomizeSelector)(nil),     // 16: flotilla.v1.KustomizeSelector
-	(*KustomizeReplica)(nil),      // 17: flotilla.v1.KustomizeReplica
-	(*Destination)(nil),           // 18: flotilla.v1.Destination
-	(*SyncPolicy)(nil),            // 19: flotilla.v1.SyncPolicy
-	(*RetryPolicy)(nil),           // 20: flotilla.v1.RetryPolicy
-	(*IgnoreDifference)(nil),      // 21: flotilla.v1.IgnoreDifference
-	(*Project)(nil),               // 22: flotilla.v1.Project
-	(*ProjectDestination)(nil),    // 23: flotilla.v1.ProjectDestination
-	(*GroupKind)(nil),             // 24: flotilla.v1.GroupKind
-	(*SyncWindow)(nil),            // 25: flotilla.v1.SyncWindow
-	(*Cluster)(nil),               // 26: flotilla.v1.Cluster
-	(*ObjectRef)(nil),             // 27: flotilla.v1.ObjectRef
-	(*ResourceStatus)(nil),        // 28: flotilla.v1.ResourceStatus
-	(*Operation)(nil),             // 29: flotilla.v1.Operation
-	(*TargetStatus)(nil),          // 30: flotilla.v1.TargetStatus
-	(*Rollout)(nil),               // 31: flotilla.v1.Rollout
-	(*RolloutStepStatus)(nil),     // 32: flotilla.v1.RolloutStepStatus
-	(*RolloutTarget)(nil),         // 33: flotilla.v1.RolloutTarget
-	(*ApplicationCondition)(nil),  // 34: flotilla.v1.ApplicationCondition
-	(*HistoryEntry)(nil),          // 35: flotilla.v1.HistoryEntry
-	nil,                           // 36: flotilla.v1.Application.LabelsEntry
-	nil,                           // 37: flotilla.v1.Application.AnnotationsEntry
-	nil,                           // 38: flotilla.v1.ApplicationSet.LabelsEntry
-	nil,                           // 39: flotilla.v1.ApplicationSet.AnnotationsEntry
-	nil,                           // 40: flotilla.v1.RolloutStep.SelectorEntry
-	nil,                           // 41: flotilla.v1.KustomizeSource.CommonLabelsEntry
-	nil,                           // 42: flotilla.v1.KustomizeSource.CommonAnnotationsEntry
-	nil,                           // 43: flotilla.v1.Destination.ClusterSelectorEntry
-	nil,                           // 44: flotilla.v1.SyncPolicy.OptionsEntry
-	nil,                           // 45: flotilla.v1.Cluster.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 46: google.protobuf.Timestamp
+	(*JsonnetSource)(nil),         // 13: flotilla.v1.JsonnetSource
+	(*JsonnetVar)(nil),            // 14: flotilla.v1.JsonnetVar
+	(*HelmSource)(nil),            // 15: flotilla.v1.HelmSource
+	(*KustomizeSource)(nil),       // 16: flotilla.v1.KustomizeSource
+	(*KustomizePatch)(nil),        // 17: flotilla.v1.KustomizePatch
+	(*KustomizeSelector)(nil),     // 18: flotilla.v1.KustomizeSelector
+	(*KustomizeReplica)(nil),      // 19: flotilla.v1.KustomizeReplica
+	(*Destination)(nil),           // 20: flotilla.v1.Destination
+	(*SyncPolicy)(nil),            // 21: flotilla.v1.SyncPolicy
+	(*RetryPolicy)(nil),           // 22: flotilla.v1.RetryPolicy
+	(*IgnoreDifference)(nil),      // 23: flotilla.v1.IgnoreDifference
+	(*Project)(nil),               // 24: flotilla.v1.Project
+	(*ProjectDestination)(nil),    // 25: flotilla.v1.ProjectDestination
+	(*GroupKind)(nil),             // 26: flotilla.v1.GroupKind
+	(*SyncWindow)(nil),            // 27: flotilla.v1.SyncWindow
+	(*Cluster)(nil),               // 28: flotilla.v1.Cluster
+	(*ObjectRef)(nil),             // 29: flotilla.v1.ObjectRef
+	(*ResourceStatus)(nil),        // 30: flotilla.v1.ResourceStatus
+	(*Operation)(nil),             // 31: flotilla.v1.Operation
+	(*TargetStatus)(nil),          // 32: flotilla.v1.TargetStatus
+	(*Rollout)(nil),               // 33: flotilla.v1.Rollout
+	(*RolloutStepStatus)(nil),     // 34: flotilla.v1.RolloutStepStatus
+	(*RolloutTarget)(nil),         // 35: flotilla.v1.RolloutTarget
+	(*ApplicationCondition)(nil),  // 36: flotilla.v1.ApplicationCondition
+	(*HistoryEntry)(nil),          // 37: flotilla.v1.HistoryEntry
+	nil,                           // 38: flotilla.v1.Application.LabelsEntry
+	nil,                           // 39: flotilla.v1.Application.AnnotationsEntry
+	nil,                           // 40: flotilla.v1.ApplicationSet.LabelsEntry
+	nil,                           // 41: flotilla.v1.ApplicationSet.AnnotationsEntry
+	nil,                           // 42: flotilla.v1.RolloutStep.SelectorEntry
+	nil,                           // 43: flotilla.v1.KustomizeSource.CommonLabelsEntry
+	nil,                           // 44: flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	nil,                           // 45: flotilla.v1.Destination.ClusterSelectorEntry
+	nil,                           // 46: flotilla.v1.SyncPolicy.OptionsEntry
+	nil,                           // 47: flotilla.v1.Cluster.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
 }
 var file_flotilla_v1_types_proto_depIdxs = []int32{
 	11, // 0: flotilla.v1.Application.source:type_name -> flotilla.v1.ApplicationSource
-	18, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
-	19, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
-	21, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
-	36, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
-	46, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
+	20, // 1: flotilla.v1.Application.destination:type_name -> flotilla.v1.Destination
+	21, // 2: flotilla.v1.Application.sync_policy:type_name -> flotilla.v1.SyncPolicy
+	23, // 3: flotilla.v1.Application.ignore_differences:type_name -> flotilla.v1.IgnoreDifference
+	38, // 4: flotilla.v1.Application.labels:type_name -> flotilla.v1.Application.LabelsEntry
+	48, // 5: flotilla.v1.Application.created_at:type_name -> google.protobuf.Timestamp
 	9,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
 	7,  // 7: flotilla.v1.Application.managed_by:type_name -> flotilla.v1.ManagedBy
-	37, // 8: flotilla.v1.Application.annotations:type_name -> flotilla.v1.Application.AnnotationsEntry
-	38, // 9: flotilla.v1.ApplicationSet.labels:type_name -> flotilla.v1.ApplicationSet.LabelsEntry
-	39, // 10: flotilla.v1.ApplicationSet.annotations:type_name -> flotilla.v1.ApplicationSet.AnnotationsEntry
+	39, // 8: flotilla.v1.Application.annotations:type_name -> flotilla.v1.Application.AnnotationsEntry
+	40, // 9: flotilla.v1.ApplicationSet.labels:type_name -> flotilla.v1.ApplicationSet.LabelsEntry
+	41, // 10: flotilla.v1.ApplicationSet.annotations:type_name -> flotilla.v1.ApplicationSet.AnnotationsEntry
 	7,  // 11: flotilla.v1.ApplicationSet.managed_by:type_name -> flotilla.v1.ManagedBy
-	46, // 12: flotilla.v1.ApplicationSet.created_at:type_name -> google.protobuf.Timestamp
+	48, // 12: flotilla.v1.ApplicationSet.created_at:type_name -> google.protobuf.Timestamp
 	10, // 13: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
-	40, // 14: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
+	42, // 14: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
 	0,  // 15: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
 	12, // 16: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
-	13, // 17: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
-	14, // 18: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
-	41, // 19: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
-	42, // 20: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
-	15, // 21: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
-	17, // 22: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
-	16, // 23: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
-	43, // 24: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
-	44, // 25: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
-	20, // 26: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
-	23, // 27: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
-	24, // 28: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	24, // 29: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	25, // 30: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
-	24, // 31: flotilla.v1.Project.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	24, // 32: flotilla.v1.Project.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	7,  // 33: flotilla.v1.Project.managed_by:type_name -> flotilla.v1.ManagedBy
-	45, // 34: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
-	1,  // 35: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
-	46, // 36: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
-	46, // 37: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	27, // 38: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
-	3,  // 39: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 40: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
-	4,  // 41: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
-	46, // 42: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
-	46, // 43: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	46, // 44: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
-	3,  // 45: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 46: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	29, // 47: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	28, // 48: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	5,  // 49: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
-	32, // 50: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
-	46, // 51: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
-	46, // 52: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
-	33, // 53: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
-	46, // 54: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
-	46, // 55: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
-	46, // 56: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
-	46, // 57: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	4,  // 58: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	46, // 59: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	46, // 60: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	61, // [61:61] is the sub-list for method output_type
-	61, // [61:61] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	15, // 17: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
+	16, // 18: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
+	13, // 19: flotilla.v1.DirectorySource.jsonnet:type_name -> flotilla.v1.JsonnetSource
+	14, // 20: flotilla.v1.JsonnetSource.ext_vars:type_name -> flotilla.v1.JsonnetVar
+	14, // 21: flotilla.v1.JsonnetSource.tlas:type_name -> flotilla.v1.JsonnetVar
+	43, // 22: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
+	44, // 23: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	17, // 24: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
+	19, // 25: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
+	18, // 26: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
+	45, // 27: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
+	46, // 28: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
+	22, // 29: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
+	25, // 30: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
+	26, // 31: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	26, // 32: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	27, // 33: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
+	26, // 34: flotilla.v1.Project.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	26, // 35: flotilla.v1.Project.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	7,  // 36: flotilla.v1.Project.managed_by:type_name -> flotilla.v1.ManagedBy
+	47, // 37: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
+	1,  // 38: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
+	48, // 39: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
+	48, // 40: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	29, // 41: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
+	3,  // 42: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 43: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
+	4,  // 44: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
+	48, // 45: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
+	48, // 46: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
+	48, // 47: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
+	3,  // 48: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 49: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	31, // 50: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	30, // 51: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 52: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	34, // 53: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	48, // 54: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	48, // 55: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	35, // 56: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	48, // 57: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	48, // 58: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	48, // 59: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	48, // 60: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	4,  // 61: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	48, // 62: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	48, // 63: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }
@@ -3587,7 +3735,7 @@ func file_flotilla_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_types_proto_rawDesc), len(file_flotilla_v1_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
