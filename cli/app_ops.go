@@ -352,11 +352,13 @@ type historyView struct {
 	StartedAt   string `json:"startedAt,omitempty"`
 	FinishedAt  string `json:"finishedAt,omitempty"`
 	InitiatedBy string `json:"initiatedBy"`
+	// SourceDigest: a chart's archive digest at that revision.
+	SourceDigest string `json:"sourceDigest,omitempty"`
 }
 
 func viewHistory(h *pb.HistoryEntry) historyView {
 	v := historyView{ID: h.GetId(), Cluster: h.GetCluster(), Revision: h.GetRevision(), PlanHash: h.GetPlanHash(),
-		Result: phaseName(h.GetResult()), Message: h.GetMessage(), InitiatedBy: h.GetInitiatedBy()}
+		Result: phaseName(h.GetResult()), Message: h.GetMessage(), InitiatedBy: h.GetInitiatedBy(), SourceDigest: h.GetSourceDigest()}
 	if h.GetStartedAt() != nil {
 		v.StartedAt = h.GetStartedAt().AsTime().Format(time.RFC3339)
 	}

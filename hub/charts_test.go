@@ -59,6 +59,10 @@ func TestChartFromHelmRepository(t *testing.T) {
 	if p := sp.nextPlan().GetPlan(); p.GetRevision() != "1.0.2" {
 		t.Fatalf("after 1.0.2 and 1.2.0 were published: %s, want 1.0.2 (~1.0)", p.GetRevision())
 	}
+	h, err := apps.ListHistory(e.admin, &pb.ListHistoryRequest{Name: "web"})
+	if err != nil || len(h.GetEntries()) == 0 || !strings.HasPrefix(h.GetEntries()[len(h.GetEntries())-1].GetSourceDigest(), "sha256:") {
+		t.Errorf("history does not record the chart's digest: %v %v", h.GetEntries(), err)
+	}
 	pulls := repo.Pulls.Load()
 	got, err := apps.GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web", HardRefresh: true})
 	if err != nil || got.GetTargets()[0].GetRevision() != "1.0.2" {

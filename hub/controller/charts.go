@@ -41,6 +41,19 @@ func (c *Controller) resolveRevision(a *pb.Application, revision string) (string
 	return h.String(), nil
 }
 
+// chartDigest is the digest of a chart source's archive at version, from
+// the repository's index ("" for Git sources).
+func (c *Controller) chartDigest(a *pb.Application, version string) string {
+	if !isChart(a) || version == "" {
+		return ""
+	}
+	cv, err := c.charts().Resolve(a.GetSource().GetRepoUrl(), a.GetSource().GetChart(), version)
+	if err != nil || cv.Digest == "" {
+		return ""
+	}
+	return "sha256:" + strings.ToLower(cv.Digest)
+}
+
 // fetchSource brings a's source up to date: a Git fetch, or a Helm
 // repository's index.
 func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {

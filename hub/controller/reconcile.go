@@ -28,6 +28,7 @@ type target struct {
 	content   string // hash of what is desired, prunes aside
 	inventory []store.InventoryItem
 	err       error
+	digest string // a chart's archive digest
 	// children are the applications, projects and sets the source
 	// declares; rendered says the source rendered (children is complete).
 	children []*unstructured.Unstructured
@@ -181,7 +182,7 @@ func (c *Controller) dropStaleTargets(a *pb.Application, targets []target) error
 
 func (c *Controller) assign(a *pb.Application, t target, by string) error {
 	d, err := c.store.Assign(a.GetName(), t.cluster.GetName(), t.plan, t.content, t.revision, by, t.inventory, func() *pb.HistoryEntry {
-		return &pb.HistoryEntry{StartedAt: timestamppb.New(c.now())}
+		return &pb.HistoryEntry{StartedAt: timestamppb.New(c.now()), SourceDigest: t.digest}
 	})
 	if err != nil {
 		return err
@@ -240,7 +241,7 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		rerr = checkSource(proj, url)
 	}
 	for i, cl := range selected {
-		out[i] = target{cluster: cl, revision: commit, err: rerr}
+		out[i] = target{cluster: cl, revision: commit, err: rerr, digest: c.chartDigest(a, commit)}
 		if rerr != nil {
 			continue
 		}

@@ -3130,16 +3130,18 @@ func (x *ApplicationCondition) GetLastTransitionTime() *timestamppb.Timestamp {
 }
 
 type HistoryEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Cluster       string                 `protobuf:"bytes,2,opt,name=cluster,proto3" json:"cluster,omitempty"`
-	Revision      string                 `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	PlanHash      string                 `protobuf:"bytes,4,opt,name=plan_hash,json=planHash,proto3" json:"plan_hash,omitempty"`
-	Result        OperationPhase         `protobuf:"varint,5,opt,name=result,proto3,enum=flotilla.v1.OperationPhase" json:"result,omitempty"`
-	Message       string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
-	InitiatedBy   string                 `protobuf:"bytes,9,opt,name=initiated_by,json=initiatedBy,proto3" json:"initiated_by,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Cluster     string                 `protobuf:"bytes,2,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	Revision    string                 `protobuf:"bytes,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	PlanHash    string                 `protobuf:"bytes,4,opt,name=plan_hash,json=planHash,proto3" json:"plan_hash,omitempty"`
+	Result      OperationPhase         `protobuf:"varint,5,opt,name=result,proto3,enum=flotilla.v1.OperationPhase" json:"result,omitempty"`
+	Message     string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	StartedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	InitiatedBy string                 `protobuf:"bytes,9,opt,name=initiated_by,json=initiatedBy,proto3" json:"initiated_by,omitempty"`
+	// A chart source's archive digest (sha256:HEX) at that revision.
+	SourceDigest  string `protobuf:"bytes,10,opt,name=source_digest,json=sourceDigest,proto3" json:"source_digest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3233,6 +3235,13 @@ func (x *HistoryEntry) GetFinishedAt() *timestamppb.Timestamp {
 func (x *HistoryEntry) GetInitiatedBy() string {
 	if x != nil {
 		return x.InitiatedBy
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetSourceDigest() string {
+	if x != nil {
+		return x.SourceDigest
 	}
 	return ""
 }
@@ -3535,7 +3544,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x18\n" +
 	"\acluster\x18\x03 \x01(\tR\acluster\x12L\n" +
-	"\x14last_transition_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\"\xdb\x02\n" +
+	"\x14last_transition_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\"\x80\x03\n" +
 	"\fHistoryEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x1a\n" +
@@ -3547,7 +3556,9 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
 	"\vfinished_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12!\n" +
-	"\finitiated_by\x18\t \x01(\tR\vinitiatedBy*u\n" +
+	"\finitiated_by\x18\t \x01(\tR\vinitiatedBy\x12#\n" +
+	"\rsource_digest\x18\n" +
+	" \x01(\tR\fsourceDigest*u\n" +
 	"\n" +
 	"SourceKind\x12\x1b\n" +
 	"\x17SOURCE_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
