@@ -49,7 +49,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.repo, "repo", "", "Git repository URL")
 	fl.StringVar(&f.revision, "revision", "", "branch, tag or commit (default: the default branch)")
 	fl.StringVar(&f.path, "path", "", "path in the repository; may use {{cluster.name}} and {{cluster.labels.KEY}}")
-	fl.StringVar(&f.chart, "chart", "", "a chart of the Helm repository --repo (http(s)://); --revision is its version or a semver constraint (~1.2, >=1.0 <2)")
+	fl.StringVar(&f.chart, "chart", "", "a chart of the Helm repository or OCI registry --repo (http(s):// or oci://); --revision is its version or a semver constraint (~1.2, >=1.0 <2)")
 	fl.StringVar(&f.kind, "kind", "", "source kind: Directory, Kustomize or Helm (default: detect)")
 	fl.StringVar(&f.project, "project", "", "project (default: default, which allows everything)")
 	fl.StringArrayVar(&f.destClusters, "dest-cluster", nil, "target cluster by name (repeatable)")

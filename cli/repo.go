@@ -61,7 +61,7 @@ func newRepoCmd(hf *hubFlags) *cobra.Command {
 	add.Flags().StringVar(&keyFile, "ssh-key-file", "", "SSH private key (PEM)")
 	add.Flags().StringVar(&hostsFile, "known-hosts-file", "", "known_hosts for SSH host key checking")
 	add.Flags().BoolVar(&upsert, "upsert", false, "replace existing credentials")
-	add.Flags().StringVar(&typ, "type", "git", "git, or helm (a Helm chart repository: --username and the password are its basic auth)")
+	add.Flags().StringVar(&typ, "type", "git", "git, helm (a Helm chart repository) or oci (a registry of charts): for helm and oci, --username and the password are their basic auth")
 	add.Flags().BoolVar(&passStdin, "password-stdin", false, "read the password or token from standard input")
 	list := &cobra.Command{
 		Use: "list", Short: "List repositories (without secrets)", Args: cobra.NoArgs,

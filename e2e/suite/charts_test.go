@@ -11,8 +11,8 @@ import (
 
 // A chart from a Helm repository with basic auth, deployed from the CLI
 // (--chart, a ~ constraint, --values-literal) and from Argo CD YAML
-// (source.chart, valuesObject): the chart version is each target's
-// revision.
+// (source.chart, valuesObject), and one from an OCI registry with basic
+// auth: the chart version is each target's revision.
 func TestChartFromHelmRepositoryOnClusters(t *testing.T) {
 	e := suite(t)
 	ns := e.namespace(t, "chart")
@@ -56,7 +56,17 @@ spec:
 	}
 	t.Cleanup(func() { e.flotilla(t, "app", "delete", yamlApp) })
 	e.appWait(t, yamlApp)
-	for name, want := range map[string][2]string{cli: {"1.0.0", "hi"}, yamlApp: {"1.1.0", "from-yaml"}} {
+	// The same chart from an OCI registry with basic auth.
+	reg := helmtest.ServeOCI(t, "bot", "s3cret")
+	reg.Push(t, "greeter", "2.0.0", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n" +
+		"data: {version: {{ .Chart.Version | quote }}, greeting: {{ .Values.greeting | quote }}}\n"}, "greeting: from-oci\n")
+	e.must(t, "repo", "add", reg.URL, "--type", "oci", "--username", "bot", "--password-file", pw)
+	t.Cleanup(func() { e.flotilla(t, "repo", "remove", reg.URL) })
+	oci := uniq("chart-oci")
+	e.createApp(t, oci, "--repo", reg.URL, "--chart", "greeter", "--revision", ">=2", "--dest-cluster", e.clusters[0].Name,
+		"--dest-namespace", ns, "--auto-sync")
+	e.appWait(t, oci)
+	for name, want := range map[string][2]string{cli: {"1.0.0", "hi"}, yamlApp: {"1.1.0", "from-yaml"}, oci: {"2.0.0", "from-oci"}} {
 		cm, ok := e.clusters[0].configMap(t, ns, name)
 		if !ok || cm.Data["version"] != want[0] || cm.Data["greeting"] != want[1] {
 			t.Errorf("%s: ConfigMap %v, want version %s greeting %s", name, cm, want[0], want[1])

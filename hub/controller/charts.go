@@ -58,7 +58,7 @@ func (c *Controller) chartDigest(a *pb.Application, version string) string {
 // repository's index.
 func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {
 	if isChart(a) {
-		return c.refreshCharts(ctx, a.GetSource().GetRepoUrl())
+		return c.refreshCharts(ctx, a.GetSource().GetRepoUrl(), []string{a.GetSource().GetChart()})
 	}
 	return c.fetch(ctx, a.GetSource().GetRepoUrl())
 }
@@ -67,30 +67,35 @@ func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {
 // read it: a Helm repository's index for charts, a Git fetch otherwise
 // (also when nobody uses it yet: an ApplicationSet's).
 func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Application) error {
-	chart, git := false, false
+	var charts []string
+	git := false
 	for _, a := range apps {
 		if a.GetSource().GetRepoUrl() == repoURL {
-			chart, git = chart || isChart(a), git || !isChart(a)
+			if isChart(a) {
+				charts = append(charts, a.GetSource().GetChart())
+			}
+			git = git || !isChart(a)
 		}
 	}
 	var errs []error
-	if chart {
-		errs = append(errs, c.refreshCharts(ctx, repoURL))
+	if len(charts) > 0 {
+		errs = append(errs, c.refreshCharts(ctx, repoURL, charts))
 	}
-	if git || !chart {
+	if git || len(charts) == 0 {
 		errs = append(errs, c.fetch(ctx, repoURL))
 	}
 	return errors.Join(errs...)
 }
 
-// refreshCharts fetches a Helm repository's index within FetchTimeout.
-func (c *Controller) refreshCharts(ctx context.Context, repoURL string) error {
+// refreshCharts fetches a Helm repository's index, or the tags of the
+// charts of an OCI registry, within FetchTimeout.
+func (c *Controller) refreshCharts(ctx context.Context, repoURL string, charts []string) error {
 	if !helmrepo.IsHelmURL(repoURL) {
-		return fmt.Errorf("helm repository %s: want an http:// or https:// URL (OCI registries are not supported yet)", repoURL)
+		return fmt.Errorf("chart repository %s: want an http://, https:// or oci:// URL", repoURL)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
 	defer cancel()
-	return c.charts().Refresh(ctx, repoURL, c.chartCredentials(repoURL))
+	return c.charts().Refresh(ctx, repoURL, charts, c.chartCredentials(repoURL))
 }
 
 func (c *Controller) chartCredentials(repoURL string) helmrepo.Credentials {

@@ -28,7 +28,7 @@ type target struct {
 	content   string // hash of what is desired, prunes aside
 	inventory []store.InventoryItem
 	err       error
-	digest string // a chart's archive digest
+	digest    string // a chart's archive digest
 	// children are the applications, projects and sets the source
 	// declares; rendered says the source rendered (children is complete).
 	children []*unstructured.Unstructured

@@ -59,13 +59,17 @@ func New(dir string, timeout time.Duration, l Limits) *Cache {
 }
 
 // IsHelmURL reports whether a chart repository URL is one this package
-// reads (HTTP or HTTPS).
+// reads (HTTP or HTTPS index, or an OCI registry).
 func IsHelmURL(u string) bool {
-	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || IsOCI(u)
 }
 
-// Refresh fetches a repository's index.yaml.
-func (c *Cache) Refresh(ctx context.Context, repoURL string, cr Credentials) error {
+// Refresh fetches a repository's index.yaml, or for an OCI registry the
+// tags of the charts named.
+func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr Credentials) error {
+	if IsOCI(repoURL) {
+		return c.refreshOCI(ctx, repoURL, charts, cr)
+	}
 	b, err := c.get(ctx, strings.TrimSuffix(repoURL, "/")+"/index.yaml", cr, c.limits.IndexBytes)
 	if err != nil {
 		return fmt.Errorf("helm repository %s: index.yaml: %w", repoURL, err)

@@ -68,7 +68,7 @@ func TestResolveAndPull(t *testing.T) {
 	if _, err := c.Resolve(u, "web", "~1.0"); err == nil || !strings.Contains(err.Error(), "not fetched") {
 		t.Fatalf("before a refresh: %v", err)
 	}
-	if err := c.Refresh(ctx, u, creds); err != nil {
+	if err := c.Refresh(ctx, u, nil, creds); err != nil {
 		t.Fatal(err)
 	}
 	for constraint, want := range map[string]string{"~1.0": "1.0.1", ">=1.0 <2": "1.1.0", "": "1.1.0", "1.0.0": "1.0.0", "*": "1.1.0"} {
@@ -102,10 +102,10 @@ func TestRefusals(t *testing.T) {
 	u, dir, _ := serveRepo(t, map[string][]string{"web": {"1.0.0"}})
 	ctx := context.Background()
 	c := New(t.TempDir(), 10*time.Second, DefaultLimits())
-	if err := c.Refresh(ctx, u, Credentials{Username: "user", Password: "wrong"}); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := c.Refresh(ctx, u, nil, Credentials{Username: "user", Password: "wrong"}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong password: %v", err)
 	}
-	if err := c.Refresh(ctx, u, creds); err != nil {
+	if err := c.Refresh(ctx, u, nil, creds); err != nil {
 		t.Fatal(err)
 	}
 	cv, err := c.Resolve(u, "web", "1.0.0")
@@ -118,7 +118,7 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("digest mismatch: %v", err)
 	}
 	small := New(t.TempDir(), 10*time.Second, Limits{IndexBytes: 1 << 20, ArchiveBytes: 100, ChartBytes: 1 << 20, ChartFiles: 10})
-	if err := small.Refresh(ctx, u, creds); err != nil {
+	if err := small.Refresh(ctx, u, nil, creds); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := small.Pull(ctx, u, cv, creds); err == nil || !strings.Contains(err.Error(), "larger than") {

@@ -31,14 +31,7 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 			return dir, "sha256:" + d, nil
 		}
 	}
-	u, err := chartURL(repoURL, cv.URLs[0])
-	if err != nil {
-		return "", "", err
-	}
-	if !sameHost(repoURL, u) {
-		cr = Credentials{} // never send a repository's credentials to another host
-	}
-	b, err := c.get(ctx, u, cr, c.limits.ArchiveBytes)
+	b, err := c.archive(ctx, repoURL, cv, cr)
 	if err != nil {
 		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
 	}
@@ -60,6 +53,22 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 		return "", "", fmt.Errorf("chart %s %s: the archive holds no directory %s/ with a Chart.yaml", cv.Name, cv.Version, cv.Name)
 	}
 	return dir, "sha256:" + got, nil
+}
+
+// archive downloads a chart's archive: from the registry, or from the URL
+// the index gives (credentials only to the repository's own host).
+func (c *Cache) archive(ctx context.Context, repoURL string, cv *repo.ChartVersion, cr Credentials) ([]byte, error) {
+	if IsOCI(cv.URLs[0]) {
+		return c.pullOCI(repoURL, cv, cr)
+	}
+	u, err := chartURL(repoURL, cv.URLs[0])
+	if err != nil {
+		return nil, err
+	}
+	if !sameHost(repoURL, u) {
+		cr = Credentials{} // never send a repository's credentials to another host
+	}
+	return c.get(ctx, u, cr, c.limits.ArchiveBytes)
 }
 
 // cached returns the unpacked chart of a digest, when it is complete.

@@ -27,22 +27,20 @@ func redact(r *pb.Repository) *pb.Repository {
 func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*pb.AddRepositoryResponse, error) {
 	repo := r.GetRepository()
 	u := repo.GetUrl()
-	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "ssh://") || strings.Contains(u, "@")) {
-		return nil, invalid("repository URL %q: want https://, http://, ssh:// or user@host:path", u)
+	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "ssh://") || strings.HasPrefix(u, "oci://") || strings.Contains(u, "@")) {
+		return nil, invalid("repository URL %q: want https://, http://, ssh://, oci:// or user@host:path", u)
 	}
 	switch repo.GetType() {
 	case "", "git":
-	case "helm":
-		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			return nil, invalid("repository %s: type helm: want an http:// or https:// URL", u)
+	case "helm", "oci":
+		if want := map[string]string{"helm": "http", "oci": "oci://"}[repo.GetType()]; !strings.HasPrefix(u, want) {
+			return nil, invalid("repository %s: type %s: want a %s URL", u, repo.GetType(), want)
 		}
 		if len(repo.GetSshPrivateKey()) > 0 || len(repo.GetKnownHosts()) > 0 {
-			return nil, invalid("repository %s: type helm: SSH keys and known hosts are for Git repositories", u)
+			return nil, invalid("repository %s: type %s: SSH keys and known hosts are for Git repositories", u, repo.GetType())
 		}
-	case "oci":
-		return nil, invalid("repository %s: type oci: OCI registries are not supported yet", u)
 	default:
-		return nil, invalid("repository %s: type %q: want git or helm", u, repo.GetType())
+		return nil, invalid("repository %s: type %q: want git, helm or oci", u, repo.GetType())
 	}
 	if err := s.Core.Store.PutRepository(repo, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)

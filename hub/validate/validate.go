@@ -111,10 +111,8 @@ func validateChart(a *pb.Application) error {
 	}
 	u := s.GetRepoUrl()
 	switch {
-	case strings.HasPrefix(u, "oci://"):
-		return invalid("application %s: source.repoUrl %s: OCI registries are not supported yet (a Helm repository over http(s) is)", a.GetName(), u)
-	case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://"):
-		return invalid("application %s: source.repoUrl %s: a chart comes from a Helm repository (http:// or https://)", a.GetName(), u)
+	case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "oci://"):
+		return invalid("application %s: source.repoUrl %s: a chart comes from a Helm repository (http:// or https://) or an OCI registry (oci://)", a.GetName(), u)
 	case s.GetPath() != "":
 		return invalid("application %s: source.path %q: unused with source.chart (the chart is the source)", a.GetName(), s.GetPath())
 	case s.GetKind() != pb.SourceKind_SOURCE_KIND_UNSPECIFIED && s.GetKind() != pb.SourceKind_SOURCE_KIND_HELM:

@@ -27,10 +27,7 @@ func argoSource(src *node) (*pb.ApplicationSource, error) {
 	if s.Chart, err = src.str("chart"); err != nil {
 		return nil, err
 	}
-	switch {
-	case s.Chart != "" && strings.HasPrefix(s.RepoUrl, "oci://"):
-		return nil, errAt(src.at("repoURL"), notSupportedYet("OCI registries"))
-	case s.TargetRevision == "" && s.Chart == "":
+	if s.TargetRevision == "" && s.Chart == "" {
 		s.TargetRevision = "HEAD" // a chart's empty version is its latest
 	}
 	if _, ok := src.get("plugin"); ok {

@@ -54,11 +54,6 @@ spec:
 			want: "apps.yaml: document 1 (Application web): spec.destination: required",
 			is:   ErrRequired,
 		},
-		"chart from an OCI registry": {
-			in:   strings.Replace(strings.Replace(app, "path: web", "chart: nginx, targetRevision: 1.2.3", 1), "repoURL: https://", "repoURL: oci://", 1),
-			want: "apps.yaml: document 1 (Application web): spec.source.repoURL: OCI registries: not supported yet",
-			is:   ErrNotSupported,
-		},
 		"plugin source": {
 			in:   strings.Replace(app, "path: web", "path: web, plugin: {name: cmp}", 1),
 			want: "apps.yaml: document 1 (Application web): spec.source.plugin: config management plugins: not supported yet",

@@ -1,0 +1,129 @@
+package helmrepo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v3/pkg/repo"
+)
+
+// OCI registries (oci://host/path, a chart at oci://host/path/CHART): the
+// chart's tags are its versions (Helm's registry client lists the semver
+// ones); they stand in for an index, so that versions resolve as a Helm
+// repository's do, and a pull is checked and cached by the archive's
+// digest alike. Plain HTTP is used for loopback registries only.
+
+// IsOCI reports whether a repository URL is an OCI registry.
+func IsOCI(u string) bool { return strings.HasPrefix(u, "oci://") }
+
+func (c *Cache) ociClient(repoURL string, cr Credentials) (*registry.Client, error) {
+	limited := &http.Client{Timeout: c.client.Timeout, Transport: limitTransport{max: c.limits.ArchiveBytes + 1<<20}}
+	opts := []registry.ClientOption{registry.ClientOptHTTPClient(limited),
+		// Never the hub user's docker credentials: only what is stored for the repository.
+		registry.ClientOptCredentialsFile(filepath.Join(c.dir, "no-docker-config.json"))}
+	if cr.Username != "" || cr.Password != "" {
+		opts = append(opts, registry.ClientOptBasicAuth(cr.Username, cr.Password))
+	}
+	if loopback(repoURL) {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	return registry.NewClient(opts...)
+}
+
+func loopback(repoURL string) bool {
+	host := strings.SplitN(strings.TrimPrefix(repoURL, "oci://"), "/", 2)[0]
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// refreshOCI lists the tags of each chart of the registry as its index.
+func (c *Cache) refreshOCI(ctx context.Context, repoURL string, charts []string, cr Credentials) error {
+	cl, err := c.ociClient(repoURL, cr)
+	if err != nil {
+		return err
+	}
+	idx := repo.NewIndexFile()
+	c.mu.Lock()
+	if old, ok := c.index[repoURL]; ok { // other charts of the registry keep their tags
+		for name, versions := range old.Entries {
+			idx.Entries[name] = versions
+		}
+	}
+	c.mu.Unlock()
+	base := strings.TrimSuffix(strings.TrimPrefix(repoURL, "oci://"), "/")
+	for _, name := range charts {
+		idx.Entries[name] = nil
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tags, err := cl.Tags(base + "/" + name)
+		if err != nil {
+			return fmt.Errorf("oci registry %s: chart %s: %w", repoURL, name, err)
+		}
+		for _, v := range tags {
+			idx.Entries[name] = append(idx.Entries[name], &repo.ChartVersion{Metadata: &chart.Metadata{Name: name, Version: v},
+				URLs: []string{"oci://" + base + "/" + name + ":" + v}})
+		}
+	}
+	idx.SortEntries()
+	c.mu.Lock()
+	c.index[repoURL] = idx
+	c.mu.Unlock()
+	return nil
+}
+
+// pullOCI pulls a chart archive from a registry, at most ArchiveBytes.
+func (c *Cache) pullOCI(repoURL string, cv *repo.ChartVersion, cr Credentials) ([]byte, error) {
+	cl, err := c.ociClient(repoURL, cr)
+	if err != nil {
+		return nil, err
+	}
+	res, err := cl.Pull(strings.TrimPrefix(cv.URLs[0], "oci://"), registry.PullOptWithChart(true))
+	if err != nil {
+		return nil, err
+	}
+	if res.Chart == nil || int64(len(res.Chart.Data)) > c.limits.ArchiveBytes {
+		return nil, fmt.Errorf("chart archive larger than %d MiB, or missing", c.limits.ArchiveBytes>>20)
+	}
+	return res.Chart.Data, nil
+}
+
+// limitTransport ends every response body after max bytes: a registry
+// cannot make the hub read without end.
+type limitTransport struct{ max int64 }
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.max}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, fmt.Errorf("response larger than the limit")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
