@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -58,7 +59,8 @@ func (c *Controller) chartDigest(a *pb.Application, version string) string {
 // repository's index.
 func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {
 	if isChart(a) {
-		return c.refreshCharts(ctx, a.GetSource().GetRepoUrl(), []string{a.GetSource().GetChart()})
+		// Applications of one repository reconciled together read it once.
+		return c.refreshCharts(ctx, a.GetSource().GetRepoUrl(), []string{a.GetSource().GetChart()}, 2*time.Second)
 	}
 	return c.fetch(ctx, a.GetSource().GetRepoUrl())
 }
@@ -79,7 +81,7 @@ func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Ap
 	}
 	var errs []error
 	if len(charts) > 0 {
-		errs = append(errs, c.refreshCharts(ctx, repoURL, charts))
+		errs = append(errs, c.refreshCharts(ctx, repoURL, charts, 0))
 	}
 	if git || len(charts) == 0 {
 		errs = append(errs, c.fetch(ctx, repoURL))
@@ -89,13 +91,13 @@ func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Ap
 
 // refreshCharts fetches a Helm repository's index, or the tags of the
 // charts of an OCI registry, within FetchTimeout.
-func (c *Controller) refreshCharts(ctx context.Context, repoURL string, charts []string) error {
+func (c *Controller) refreshCharts(ctx context.Context, repoURL string, charts []string, maxAge time.Duration) error {
 	if !helmrepo.IsHelmURL(repoURL) {
 		return fmt.Errorf("chart repository %s: want an http://, https:// or oci:// URL", repoURL)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
 	defer cancel()
-	return c.charts().Refresh(ctx, repoURL, charts, c.chartCredentials(repoURL))
+	return c.charts().Refresh(ctx, repoURL, charts, c.chartCredentials(repoURL), maxAge)
 }
 
 func (c *Controller) chartCredentials(repoURL string) helmrepo.Credentials {
@@ -148,7 +150,10 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, cl *pb.
 			return nil, err
 		}
 		m := &renderMemo{commit: digest, objs: objs}
-		c.renders.Store(key, m)
+		if _, loaded := c.renders.Swap(key, m); !loaded && c.memoSize.Add(1) > maxRenderMemo {
+			c.renders.Clear() // bounded: charts and their versions come and go
+			c.memoSize.Store(0)
+		}
 		return m, nil
 	})
 	if err != nil {

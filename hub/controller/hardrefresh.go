@@ -19,7 +19,11 @@ func (c *Controller) HardRefresh(ctx context.Context, app string) error {
 	for _, k := range keys {
 		c.markStale(k)
 	}
-	c.dropChartRenders() // kept per digest: a chart's index is fetched again, its render made again
+	// Charts' renders are kept per digest: made again, and the index fetched again.
+	c.dropChartRenders()
+	if a, err := c.store.GetApplication(app); err == nil && isChart(a) {
+		c.charts().Forget(a.GetSource().GetRepoUrl())
+	}
 	return c.Reconcile(ctx, app)
 }
 

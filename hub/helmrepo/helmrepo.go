@@ -16,9 +16,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
@@ -50,12 +53,19 @@ type Cache struct {
 	client *http.Client
 	mu     sync.Mutex
 	index  map[string]*repo.IndexFile // repository URL → its last index
-	pulls  sync.Mutex                 // one pull into the cache at a time
+	// verified: repository URL, chart and version → the digest of the
+	// archive this cache downloaded and checked (the only digests a pull
+	// trusts without downloading).
+	verified map[string]string
+	pulls    sync.Mutex // one unpack into the cache at a time
+	fetches  singleflight.Group
+	fetched  map[string]time.Time // repository URL → its last refresh
 }
 
 // New returns a cache under dir; timeout bounds each request.
 func New(dir string, timeout time.Duration, l Limits) *Cache {
-	return &Cache{dir: dir, limits: l, client: &http.Client{Timeout: timeout}, index: map[string]*repo.IndexFile{}}
+	return &Cache{dir: dir, limits: l, client: &http.Client{Timeout: timeout, CheckRedirect: dropAuthElsewhere},
+		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}}
 }
 
 // IsHelmURL reports whether a chart repository URL is one this package
@@ -64,9 +74,55 @@ func IsHelmURL(u string) bool {
 	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || IsOCI(u)
 }
 
+// dropAuthElsewhere keeps credentials off a redirect to another scheme or
+// host.
+func dropAuthElsewhere(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if first := via[0].URL; req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
 // Refresh fetches a repository's index.yaml, or for an OCI registry the
-// tags of the charts named.
-func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr Credentials) error {
+// tags of the charts named; concurrent refreshes of one repository share
+// one fetch, and one done less than maxAge ago is not done again (many
+// applications of one repository reconciled together read it once; a
+// poll or webhook passes 0).
+func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr Credentials, maxAge time.Duration) error {
+	key := repoURL + "\x00" + strings.Join(charts, ",")
+	c.mu.Lock()
+	recent := maxAge > 0 && time.Since(c.fetched[key]) < maxAge
+	c.mu.Unlock()
+	if recent {
+		return nil
+	}
+	_, err, _ := c.fetches.Do(key, func() (any, error) {
+		err := c.refresh(ctx, repoURL, charts, cr)
+		if err == nil {
+			c.mu.Lock()
+			c.fetched[key] = time.Now()
+			c.mu.Unlock()
+		}
+		return nil, err
+	})
+	return err
+}
+
+// Forget makes the next Refresh of a repository fetch (a hard refresh).
+func (c *Cache) Forget(repoURL string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.fetched {
+		if strings.HasPrefix(k, repoURL+"\x00") {
+			delete(c.fetched, k)
+		}
+	}
+}
+
+func (c *Cache) refresh(ctx context.Context, repoURL string, charts []string, cr Credentials) error {
 	if IsOCI(repoURL) {
 		return c.refreshOCI(ctx, repoURL, charts, cr)
 	}
@@ -78,13 +134,22 @@ func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr
 	if err != nil {
 		return fmt.Errorf("helm repository %s: index.yaml: %w", repoURL, err)
 	}
-	if err := os.MkdirAll(c.indexDir(), 0o700); err == nil {
-		_ = os.WriteFile(c.indexFile(repoURL), b, 0o600) // a later start reads it before its first fetch
-	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.index[repoURL] = idx
-	c.mu.Unlock()
-	return nil
+	return c.saveIndex(repoURL, b) // a later start reads it before its first fetch
+}
+
+// saveIndex writes an index atomically (the caller holds mu).
+func (c *Cache) saveIndex(repoURL string, b []byte) error {
+	if err := os.MkdirAll(c.indexDir(), 0o700); err != nil {
+		return err
+	}
+	tmp := c.indexFile(repoURL) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.indexFile(repoURL))
 }
 
 func parseIndex(b []byte) (*repo.IndexFile, error) {
@@ -98,7 +163,10 @@ func parseIndex(b []byte) (*repo.IndexFile, error) {
 	for name, versions := range idx.Entries {
 		kept := versions[:0]
 		for _, v := range versions {
-			if v != nil && v.Metadata != nil {
+			// As Helm's loader: an entry that is not what it says is
+			// dropped; its name must be the entry's (it names a directory),
+			// its digest a SHA-256.
+			if v != nil && v.Metadata != nil && v.Name == name && validName(name) && validDigest(v.Digest) && v.Metadata.Validate() == nil {
 				kept = append(kept, v)
 			}
 		}
@@ -106,6 +174,15 @@ func parseIndex(b []byte) (*repo.IndexFile, error) {
 	}
 	idx.SortEntries()
 	return idx, nil
+}
+
+var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+func validDigest(d string) bool { return d == "" || hexDigest.MatchString(d) }
+
+// validName refuses a chart name that could name another directory.
+func validName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, `/\`)
 }
 
 // Resolve picks the version of chart that version (exact, or a semver
@@ -120,7 +197,7 @@ func (c *Cache) Resolve(repoURL, chart, version string) (*repo.ChartVersion, err
 	}
 	cv, err := idx.Get(chart, version)
 	if err != nil {
-		return nil, fmt.Errorf("helm repository %s: chart %s: no version matches %q", repoURL, chart, orLatest(version))
+		return nil, fmt.Errorf("helm repository %s: chart %s: no version matches %q (%v)", repoURL, chart, orLatest(version), err)
 	}
 	return cv, nil
 }
@@ -144,7 +221,7 @@ func (c *Cache) indexOf(repoURL string) (*repo.IndexFile, error) {
 	}
 	idx, err := parseIndex(b)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("helm repository %s: the index kept on disk: %w", repoURL, err)
 	}
 	c.index[repoURL] = idx
 	return idx, nil

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -68,7 +69,7 @@ func TestResolveAndPull(t *testing.T) {
 	if _, err := c.Resolve(u, "web", "~1.0"); err == nil || !strings.Contains(err.Error(), "not fetched") {
 		t.Fatalf("before a refresh: %v", err)
 	}
-	if err := c.Refresh(ctx, u, nil, creds); err != nil {
+	if err := c.Refresh(ctx, u, nil, creds, 0); err != nil {
 		t.Fatal(err)
 	}
 	for constraint, want := range map[string]string{"~1.0": "1.0.1", ">=1.0 <2": "1.1.0", "": "1.1.0", "1.0.0": "1.0.0", "*": "1.1.0"} {
@@ -102,10 +103,10 @@ func TestRefusals(t *testing.T) {
 	u, dir, _ := serveRepo(t, map[string][]string{"web": {"1.0.0"}})
 	ctx := context.Background()
 	c := New(t.TempDir(), 10*time.Second, DefaultLimits())
-	if err := c.Refresh(ctx, u, nil, Credentials{Username: "user", Password: "wrong"}); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := c.Refresh(ctx, u, nil, Credentials{Username: "user", Password: "wrong"}, 0); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("wrong password: %v", err)
 	}
-	if err := c.Refresh(ctx, u, nil, creds); err != nil {
+	if err := c.Refresh(ctx, u, nil, creds, 0); err != nil {
 		t.Fatal(err)
 	}
 	cv, err := c.Resolve(u, "web", "1.0.0")
@@ -118,7 +119,7 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("digest mismatch: %v", err)
 	}
 	small := New(t.TempDir(), 10*time.Second, Limits{IndexBytes: 1 << 20, ArchiveBytes: 100, ChartBytes: 1 << 20, ChartFiles: 10})
-	if err := small.Refresh(ctx, u, nil, creds); err != nil {
+	if err := small.Refresh(ctx, u, nil, creds, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := small.Pull(ctx, u, cv, creds); err == nil || !strings.Contains(err.Error(), "larger than") {
@@ -142,7 +143,11 @@ func tarGz(t *testing.T, files map[string]string) []byte {
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		h := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}
+		if strings.HasSuffix(name, "/") {
+			h.Typeflag, h.Mode = tar.TypeDir, 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := tw.Write([]byte(body)); err != nil {
@@ -156,4 +161,48 @@ func tarGz(t *testing.T, files map[string]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// An index entry that is not what it says is dropped: a name that is not
+// its entry's or could name another directory, a digest that is not a
+// SHA-256. A chart version pulled once is not downloaded again, digest in
+// the index or not; an archive of too many directories is refused.
+func TestHostileIndexAndArchive(t *testing.T) {
+	idx, err := parseIndex([]byte(`apiVersion: v1
+entries:
+  web:
+  - {name: ../other, version: 1.0.0, apiVersion: v2, urls: [web.tgz]}
+  - {name: web, version: 1.0.1, apiVersion: v2, urls: [web.tgz], digest: "../../x"}
+  - {name: web, version: 1.0.2, apiVersion: v2, urls: [web.tgz]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idx.Entries["web"]; len(got) != 1 || got[0].Version != "1.0.2" {
+		t.Fatalf("kept %v, want only 1.0.2", got)
+	}
+	u, _, pulls := serveRepo(t, map[string][]string{"web": {"1.0.0"}})
+	c := New(t.TempDir(), 10*time.Second, Limits{IndexBytes: 1 << 20, ArchiveBytes: 1 << 20, ChartBytes: 1 << 20, ChartFiles: 20})
+	ctx := context.Background()
+	if err := c.Refresh(ctx, u, nil, creds, 0); err != nil {
+		t.Fatal(err)
+	}
+	cv, _ := c.Resolve(u, "web", "1.0.0")
+	plain := *cv
+	plain.Digest = ""
+	for range 2 {
+		if _, _, err := c.Pull(ctx, u, &plain, creds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pulls.Load() != 1 {
+		t.Errorf("%d downloads of one chart version with no digest in the index, want 1", pulls.Load())
+	}
+	dirs := map[string]string{"web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n"}
+	for i := range 30 {
+		dirs[fmt.Sprintf("web/d%d/", i)] = ""
+	}
+	if err := c.extract(tarGz(t, dirs), t.TempDir()+"/x"); err == nil || !strings.Contains(err.Error(), "files and directories") {
+		t.Errorf("an archive of 30 directories with a limit of 20: %v", err)
+	}
 }

@@ -20,10 +20,10 @@ func TestOCIRegistry(t *testing.T) {
 	u := reg.URL
 	ctx := context.Background()
 	c := New(t.TempDir(), 10*time.Second, DefaultLimits())
-	if err := c.Refresh(ctx, u, []string{"web"}, Credentials{Username: "user", Password: "wrong"}); err == nil {
+	if err := c.Refresh(ctx, u, []string{"web"}, Credentials{Username: "user", Password: "wrong"}, 0); err == nil {
 		t.Error("wrong password accepted")
 	}
-	if err := c.Refresh(ctx, u, []string{"web"}, creds); err != nil {
+	if err := c.Refresh(ctx, u, []string{"web"}, creds, 0); err != nil {
 		t.Fatal(err)
 	}
 	cv, err := c.Resolve(u, "web", "~1.0")

@@ -26,9 +26,18 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 	if len(cv.URLs) == 0 {
 		return "", "", fmt.Errorf("helm repository %s: chart %s %s has no URL", repoURL, cv.Name, cv.Version)
 	}
-	if d := strings.ToLower(cv.Digest); d != "" {
-		if dir, ok := c.cached(d, cv.Name); ok {
-			return dir, "sha256:" + d, nil
+	if !validName(cv.Name) {
+		return "", "", fmt.Errorf("chart name %q: not a chart name", cv.Name)
+	}
+	key := repoURL + "\x00" + cv.Name + "\x00" + cv.Version
+	c.mu.Lock()
+	known := c.verified[key]
+	c.mu.Unlock()
+	// Only a digest this cache checked itself for this chart version skips
+	// the download: an index cannot point at another repository's chart.
+	if want := strings.ToLower(cv.Digest); known != "" && (want == "" || want == known) {
+		if dir, ok := c.cached(known, cv.Name); ok {
+			return dir, "sha256:" + known, nil
 		}
 	}
 	b, err := c.archive(ctx, repoURL, cv, cr)
@@ -40,19 +49,31 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 	if want := strings.ToLower(cv.Digest); want != "" && want != got {
 		return "", "", fmt.Errorf("chart %s %s: digest sha256:%s does not match the index's sha256:%s", cv.Name, cv.Version, got, want)
 	}
-	c.pulls.Lock()
-	defer c.pulls.Unlock()
-	if dir, ok := c.cached(got, cv.Name); ok {
-		return dir, "sha256:" + got, nil
-	}
-	if err := c.unpack(b, got); err != nil {
+	dir, err = c.unpacked(b, got, cv.Name)
+	if err != nil {
 		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
 	}
-	dir, ok := c.cached(got, cv.Name)
-	if !ok {
-		return "", "", fmt.Errorf("chart %s %s: the archive holds no directory %s/ with a Chart.yaml", cv.Name, cv.Version, cv.Name)
-	}
+	c.mu.Lock()
+	c.verified[key] = got
+	c.mu.Unlock()
 	return dir, "sha256:" + got, nil
+}
+
+// unpacked returns the chart of an archive (digest checked), unpacking it
+// unless an earlier pull did; a complete digest is never unpacked again.
+func (c *Cache) unpacked(archive []byte, digest, name string) (string, error) {
+	c.pulls.Lock()
+	defer c.pulls.Unlock()
+	if _, err := os.Stat(filepath.Join(c.dir, "charts", digest, ".complete")); err != nil {
+		if err := c.unpack(archive, digest); err != nil {
+			return "", err
+		}
+	}
+	dir, ok := c.cached(digest, name)
+	if !ok {
+		return "", fmt.Errorf("the archive holds no directory %s/ with a Chart.yaml", name)
+	}
+	return dir, nil
 }
 
 // archive downloads a chart's archive: from the registry, or from the URL
@@ -101,10 +122,12 @@ func chartURL(repoURL, ref string) (string, error) {
 	return u.String(), nil
 }
 
+// sameHost reports whether two URLs have one scheme and host: only there
+// do a repository's credentials go.
 func sameHost(a, b string) bool {
 	pa, err1 := url.Parse(a)
 	pb, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && pa.Host == pb.Host
+	return err1 == nil && err2 == nil && pa.Scheme == pb.Scheme && pa.Host == pb.Host
 }
 
 // unpack writes a chart archive under charts/DIGEST, refusing paths that
@@ -122,7 +145,7 @@ func (c *Cache) unpack(archive []byte, digest string) error {
 	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o600); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(base); err != nil {
+	if err := os.RemoveAll(base); err != nil { // an incomplete earlier attempt
 		return err
 	}
 	return os.Rename(tmp, base)
@@ -149,6 +172,9 @@ func (c *Cache) extract(archive []byte, dst string) error {
 			return fmt.Errorf("archive entry %q leaves the chart", h.Name)
 		}
 		target := filepath.Join(dst, filepath.FromSlash(name))
+		if files++; files > c.limits.ChartFiles {
+			return fmt.Errorf("more than %d files and directories unpacked", c.limits.ChartFiles)
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			if err := os.MkdirAll(target, 0o700); err != nil {
@@ -158,9 +184,6 @@ func (c *Cache) extract(archive []byte, dst string) error {
 		case tar.TypeReg:
 		default:
 			return fmt.Errorf("archive entry %q: only files and directories are allowed in a chart", h.Name)
-		}
-		if files++; files > c.limits.ChartFiles {
-			return fmt.Errorf("more than %d files unpacked", c.limits.ChartFiles)
 		}
 		if total += h.Size; total > c.limits.ChartBytes {
 			return fmt.Errorf("more than %d MiB unpacked", c.limits.ChartBytes>>20)

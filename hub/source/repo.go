@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -222,19 +223,24 @@ func (r *Repo) ResolveTag(rev string) (plumbing.Hash, string, error) {
 		rev = "HEAD"
 	}
 	candidates := []plumbing.Revision{plumbing.Revision("refs/heads/" + rev), plumbing.Revision("refs/tags/" + rev), plumbing.Revision(rev)}
-	if rev == "HEAD" {
-		candidates = []plumbing.Revision{"HEAD"}
+	if rev == "HEAD" || fullSHA.MatchString(rev) {
+		candidates = []plumbing.Revision{plumbing.Revision(rev)}
+	} else if c, err := semver.NewConstraint(rev); err == nil {
+		// As Argo CD: a revision that reads as a semver constraint is the
+		// highest tag it allows, when a tag matches; else a ref.
+		if h, tag, err := r.resolveConstraint(rev, c); err == nil {
+			return h, tag, nil
+		}
 	}
 	for _, c := range candidates {
 		if h, err := r.peel(c); err == nil {
 			return h, "", nil
 		}
 	}
-	if c, err := semver.NewConstraint(rev); err == nil {
-		return r.resolveConstraint(rev, c)
-	}
-	return plumbing.ZeroHash, "", fmt.Errorf("%s: revision %q not found (no such branch, tag or commit)", r.url, rev)
+	return plumbing.ZeroHash, "", fmt.Errorf("%s: revision %q not found (no such branch, tag or commit, nor a tag matching it as a semver constraint)", r.url, rev)
 }
+
+var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // peel resolves a revision to a commit: an annotated tag resolves to the
 // tag object, peeled to its commit.

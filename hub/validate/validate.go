@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
+
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"google.golang.org/grpc/codes"
@@ -119,6 +121,13 @@ func validateChart(a *pb.Application) error {
 		return invalid("application %s: source.kind %s: a chart is rendered with Helm", a.GetName(), s.GetKind())
 	case s.GetDirectory() != nil || s.GetKustomize() != nil:
 		return invalid("application %s: source.directory and source.kustomize do not apply to a chart (source.helm does)", a.GetName())
+	case s.GetChart() == "." || s.GetChart() == ".." || strings.ContainsAny(s.GetChart(), `/\`):
+		return invalid("application %s: source.chart %q: a chart name, not a path", a.GetName(), s.GetChart())
+	}
+	if r := s.GetTargetRevision(); r != "" {
+		if _, err := semver.NewConstraint(r); err != nil {
+			return invalid("application %s: source.targetRevision %q: a chart's revision is a version or a semver constraint (~1.2, >=1.0 <2, *): %v", a.GetName(), r, err)
+		}
 	}
 	return nil
 }
