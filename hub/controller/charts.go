@@ -165,14 +165,11 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, cl *pb.
 // renderChartDir renders an unpacked chart in a render worker (in this
 // process only without one: package tests).
 func (c *Controller) renderChartDir(ctx context.Context, dir string, src render.Source, what string) ([]*unstructured.Unstructured, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	rctx, done, err := c.renderSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-c.sem }()
-	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
-	defer cancel()
+	defer done()
 	c.Stats.add(1, 0, 0)
 	if c.opts.Renderer == nil {
 		res, err := render.Render(rctx, os.DirFS(dir), src, render.DefaultLimits())

@@ -96,14 +96,11 @@ func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commi
 			return nil, err
 		}
 	}
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	rctx, done, err := c.renderSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-c.sem }()
-	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
-	defer cancel()
+	defer done()
 	start := c.now()
 	res, err := c.renderTree(rctx, repo, tree, commit, src)
 	renderDuration.Observe(c.now().Sub(start).Seconds())
@@ -137,4 +134,16 @@ func decodeObjects(raw []json.RawMessage) ([]*unstructured.Unstructured, error) 
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// renderSlot waits for one of the RenderWorkers slots and returns the
+// render's context (RenderTimeout) and what frees the slot.
+func (c *Controller) renderSlot(ctx context.Context) (context.Context, func(), error) {
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.opts.RenderTimeout)
+	return rctx, func() { cancel(); <-c.sem }, nil
 }

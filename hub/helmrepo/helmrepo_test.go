@@ -6,8 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,49 +13,20 @@ import (
 	"testing"
 	"time"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/repo"
+	"github.com/flotilla-gitops/flotilla/internal/helmtest"
 )
 
-// serveRepo packages the charts (name → versions) into a directory with
-// its index.yaml, served over HTTP with basic auth user:pass; it counts
-// chart downloads.
+// serveRepo serves a Helm repository of the charts (name → versions)
+// with basic auth user:pass: its URL, directory and download counter.
 func serveRepo(t *testing.T, charts map[string][]string) (string, string, *atomic.Int32) {
 	t.Helper()
-	dir := t.TempDir()
+	r := helmtest.Serve(t, "user", "pass")
 	for name, versions := range charts {
 		for _, v := range versions {
-			ch := &chart.Chart{Metadata: &chart.Metadata{APIVersion: "v2", Name: name, Version: v},
-				Templates: []*chart.File{{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {version: " + v + "}\n")}}}
-			if _, err := chartutil.Save(ch, dir); err != nil {
-				t.Fatal(err)
-			}
+			r.Add(t, name, v, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\ndata: {version: " + v + "}\n"}, "")
 		}
 	}
-	var pulls atomic.Int32
-	mux := http.NewServeMux()
-	fs := http.FileServer(http.Dir(dir))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "pass" {
-			http.Error(w, "who are you", http.StatusUnauthorized)
-			return
-		}
-		if strings.HasSuffix(r.URL.Path, ".tgz") {
-			pulls.Add(1)
-		}
-		fs.ServeHTTP(w, r)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	idx, err := repo.IndexDirectory(dir, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL, dir, &pulls
+	return r.URL, r.Dir, &r.Pulls
 }
 
 var creds = Credentials{Username: "user", Password: "pass"}

@@ -53,31 +53,32 @@ func Serve(t testing.TB, user, pass string) *Repo {
 // content; values: values.yaml) and indexes the repository again.
 func (r *Repo) Add(t testing.TB, name, version string, templates map[string]string, values string) {
 	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	Package(t, r.Dir, name, version, templates, values)
+	r.indexLocked(t)
+}
+
+// Package writes the archive of a chart version (templates: path under
+// templates/ → content; values: values.yaml) into dir and returns its path.
+func Package(t testing.TB, dir, name, version string, templates map[string]string, values string) string {
+	t.Helper()
 	ch := &chart.Chart{Metadata: &chart.Metadata{APIVersion: "v2", Name: name, Version: version}}
 	for p, content := range templates {
 		ch.Templates = append(ch.Templates, &chart.File{Name: "templates/" + p, Data: []byte(content)})
 	}
 	if values != "" {
-		ch.Raw = append(ch.Raw, &chart.File{Name: "values.yaml", Data: []byte(values)})
-		if err := yamlValues(ch, values); err != nil {
+		v, err := chartutil.ReadValues([]byte(values))
+		if err != nil {
 			t.Fatal(err)
 		}
+		ch.Raw, ch.Values = append(ch.Raw, &chart.File{Name: "values.yaml", Data: []byte(values)}), v
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := chartutil.Save(ch, r.Dir); err != nil {
+	path, err := chartutil.Save(ch, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r.indexLocked(t)
-}
-
-func yamlValues(ch *chart.Chart, values string) error {
-	v, err := chartutil.ReadValues([]byte(values))
-	if err != nil {
-		return err
-	}
-	ch.Values = v
-	return nil
+	return path
 }
 
 func (r *Repo) index(t testing.TB) {

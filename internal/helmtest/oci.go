@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
 	helmreg "helm.sh/helm/v3/pkg/registry"
 )
 
@@ -47,21 +45,7 @@ func ServeOCI(t testing.TB, user, pass string) *Registry {
 // Push packages a chart version and pushes it.
 func (r *Registry) Push(t testing.TB, name, version string, templates map[string]string, values string) {
 	t.Helper()
-	ch := &chart.Chart{Metadata: &chart.Metadata{APIVersion: "v2", Name: name, Version: version}}
-	for p, content := range templates {
-		ch.Templates = append(ch.Templates, &chart.File{Name: "templates/" + p, Data: []byte(content)})
-	}
-	if values != "" {
-		ch.Raw = append(ch.Raw, &chart.File{Name: "values.yaml", Data: []byte(values)})
-		if err := yamlValues(ch, values); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path, err := chartutil.Save(ch, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(Package(t, t.TempDir(), name, version, templates, values))
 	if err != nil {
 		t.Fatal(err)
 	}
