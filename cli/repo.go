@@ -71,9 +71,13 @@ func newRepoCmd(hf *hubFlags) *cobra.Command {
 				if err != nil {
 					return rpcErr(err)
 				}
-				rows := [][]string{{"URL", "USERNAME", "PASSWORD", "SSH KEY"}}
+				rows := [][]string{{"URL", "TYPE", "USERNAME", "PASSWORD", "SSH KEY"}}
 				for _, x := range r.GetRepositories() {
-					rows = append(rows, []string{x.GetUrl(), orDash(x.GetUsername()), yesNo(x.GetHasPassword()), yesNo(x.GetHasSshPrivateKey())})
+					typ := x.GetType()
+					if typ == "" {
+						typ = "git"
+					}
+					rows = append(rows, []string{x.GetUrl(), typ, orDash(x.GetUsername()), yesNo(x.GetHasPassword()), yesNo(x.GetHasSshPrivateKey())})
 				}
 				return table(cmd.OutOrStdout(), rows)
 			})
