@@ -71,6 +71,10 @@ func TestChartFromHelmRepository(t *testing.T) {
 	if repo.Pulls.Load() != pulls {
 		t.Errorf("a hard refresh pulled the same chart again (%d → %d): charts are cached by digest", pulls, repo.Pulls.Load())
 	}
+	// The chart cache's GC keeps what runs and what history names (1.0.1, 1.0.2).
+	if n, err := e.hub.Controller.ChartGC(0); err != nil || n != 0 {
+		t.Errorf("chart GC freed %d (%v) while 1.0.1 and 1.0.2 are in history, want 0", n, err)
+	}
 	for what, src := range map[string]*pb.ApplicationSource{
 		`no version matches "~9"`: {RepoUrl: repo.URL, Chart: "web", TargetRevision: "~9"},
 		`no chart "nope"`:         {RepoUrl: repo.URL, Chart: "nope"},
@@ -88,5 +92,11 @@ func TestChartFromHelmRepository(t *testing.T) {
 		if !strings.Contains(ts.GetError(), what) || ts.GetOperation().GetRevision() != "1.0.2" {
 			t.Errorf("%s: target error %q at %s; want the error, 1.0.2 still running", what, ts.GetError(), ts.GetOperation().GetRevision())
 		}
+	}
+	if _, err := apps.DeleteApplication(e.admin, &pb.DeleteApplicationRequest{Name: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.hub.Controller.ChartGC(0); err != nil || n != 2 {
+		t.Errorf("chart GC after the application went: freed %d (%v), want 2 (1.0.1 and 1.0.2)", n, err)
 	}
 }

@@ -51,4 +51,9 @@ func gcOnce(st *store.Store, ctrl *controller.Controller, log *slog.Logger) {
 	}
 	log.Log(context.Background(), lvl, "store gc", "plansFreed", s.PlansFreed, "plansKept", s.Plans, "rendersFreed", s.RendersFreed,
 		"rendersKept", s.Renders, "orphansFreed", s.Orphans, "bytesFreed", s.BytesFreed, "took", time.Since(start).Round(time.Millisecond))
+	if n, err := ctrl.ChartGC(controller.ChartGrace); err != nil {
+		log.Warn("chart cache gc", "err", err)
+	} else if n > 0 {
+		log.Info("chart cache gc", "chartsFreed", n)
+	}
 }

@@ -194,3 +194,40 @@ func (c *Controller) dropChartRenders() {
 		return true
 	})
 }
+
+// ChartGrace keeps a chart pulled this recently through a GC: a render
+// may be reading it before any history names it.
+const ChartGrace = 10 * time.Minute
+
+// ChartGC removes the cached charts that no chart application uses now or
+// in its targets' history, but for those pulled less than grace ago; it
+// returns how many it removed.
+func (c *Controller) ChartGC(grace time.Duration) (int, error) {
+	apps, err := c.store.ListApplications()
+	if err != nil {
+		return 0, err
+	}
+	keep := map[string]bool{}
+	for _, a := range apps {
+		if !isChart(a) {
+			continue
+		}
+		if v, err := c.resolveRevision(a, a.GetSource().GetTargetRevision()); err == nil {
+			keep[c.chartDigest(a, v)] = true
+		}
+		ts, err := c.store.ListTargets(a.GetName())
+		if err != nil {
+			return 0, err
+		}
+		for _, t := range ts {
+			h, err := c.store.ListHistory(a.GetName(), t.GetCluster())
+			if err != nil {
+				return 0, err
+			}
+			for _, e := range h {
+				keep[e.GetSourceDigest()] = true
+			}
+		}
+	}
+	return c.charts().GC(keep, grace)
+}

@@ -57,7 +57,8 @@ type Cache struct {
 	// archive this cache downloaded and checked (the only digests a pull
 	// trusts without downloading).
 	verified map[string]string
-	pulls    sync.Mutex // one unpack into the cache at a time
+	pulledAt map[string]time.Time // digest → when a pull last returned it
+	pulls    sync.Mutex           // one unpack (or GC) of the cache at a time
 	fetches  singleflight.Group
 	fetched  map[string]time.Time // repository URL → its last refresh
 }
@@ -65,7 +66,7 @@ type Cache struct {
 // New returns a cache under dir; timeout bounds each request.
 func New(dir string, timeout time.Duration, l Limits) *Cache {
 	return &Cache{dir: dir, limits: l, client: &http.Client{Timeout: timeout, CheckRedirect: dropAuthElsewhere},
-		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}}
+		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}, pulledAt: map[string]time.Time{}}
 }
 
 // IsHelmURL reports whether a chart repository URL is one this package

@@ -175,3 +175,37 @@ entries:
 		t.Errorf("an archive of 30 directories with a limit of 20: %v", err)
 	}
 }
+
+// GC removes the charts nothing keeps, but for those pulled within the
+// grace period; a removed chart is pulled again when needed.
+func TestGC(t *testing.T) {
+	u, _, pulls := serveRepo(t, map[string][]string{"web": {"1.0.0", "1.1.0"}})
+	c := New(t.TempDir(), 10*time.Second, DefaultLimits())
+	ctx := context.Background()
+	if err := c.Refresh(ctx, u, nil, creds, 0); err != nil {
+		t.Fatal(err)
+	}
+	digests := map[string]string{}
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		cv, _ := c.Resolve(u, "web", v)
+		if _, d, err := c.Pull(ctx, u, cv, creds); err != nil {
+			t.Fatal(err)
+		} else {
+			digests[v] = d
+		}
+	}
+	if n, err := c.GC(map[string]bool{}, time.Hour); err != nil || n != 0 {
+		t.Fatalf("within the grace period: freed %d (%v), want 0", n, err)
+	}
+	if n, err := c.GC(map[string]bool{digests["1.1.0"]: true}, 0); err != nil || n != 1 {
+		t.Fatalf("freed %d (%v), want 1 (1.0.0)", n, err)
+	}
+	cv, _ := c.Resolve(u, "web", "1.0.0")
+	if _, _, err := c.Pull(ctx, u, cv, creds); err != nil || pulls.Load() != 3 {
+		t.Errorf("1.0.0 after GC: %v, %d downloads, want it downloaded again (3)", err, pulls.Load())
+	}
+	cv, _ = c.Resolve(u, "web", "1.1.0")
+	if _, _, err := c.Pull(ctx, u, cv, creds); err != nil || pulls.Load() != 3 {
+		t.Errorf("1.1.0, kept: %v, %d downloads, want 3", err, pulls.Load())
+	}
+}

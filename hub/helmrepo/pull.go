@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"helm.sh/helm/v3/pkg/repo"
 )
@@ -37,6 +38,9 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 	// the download: an index cannot point at another repository's chart.
 	if want := strings.ToLower(cv.Digest); known != "" && (want == "" || want == known) {
 		if dir, ok := c.cached(known, cv.Name); ok {
+			c.mu.Lock()
+			c.pulledAt[known] = time.Now()
+			c.mu.Unlock()
 			return dir, "sha256:" + known, nil
 		}
 	}
@@ -54,7 +58,7 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
 	}
 	c.mu.Lock()
-	c.verified[key] = got
+	c.verified[key], c.pulledAt[got] = got, time.Now()
 	c.mu.Unlock()
 	return dir, "sha256:" + got, nil
 }
