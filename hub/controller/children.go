@@ -151,22 +151,11 @@ func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*
 	if err != nil {
 		return nil, "", false, err
 	}
-	var all []*unstructured.Unstructured
-	if isChart(a) {
-		all, err = c.renderChart(ctx, a, nil, commit)
-	} else {
-		all, err = c.render(ctx, c.repo(a.GetSource().GetRepoUrl()), commit, renderSource(a, nil, c.opts.KubeVersion), a.GetSource().GetRepoUrl())
-	}
+	objs, docs, err := c.renderSplit(ctx, a, nil, commit) // no cluster: the hub's default capabilities
 	if err != nil {
 		return nil, "", false, err
 	}
-	var docs []*unstructured.Unstructured
-	for _, u := range all {
-		if manifest.IsConfigKind(u.GetAPIVersion(), u.GetKind()) {
-			docs = append(docs, u)
-		}
-	}
-	c.objectsOnly.Store(a.GetName(), len(all) > len(docs))
+	c.objectsOnly.Store(a.GetName(), len(objs) > 0)
 	return docs, commit, true, nil
 }
 

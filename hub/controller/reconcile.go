@@ -240,8 +240,9 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	if rerr == nil {
 		rerr = checkSource(proj, url)
 	}
+	digest := c.chartDigest(a, commit) // one source for every target
 	for i, cl := range selected {
-		out[i] = target{cluster: cl, revision: commit, err: rerr, digest: c.chartDigest(a, commit)}
+		out[i] = target{cluster: cl, revision: commit, err: rerr, digest: digest}
 		if rerr != nil {
 			continue
 		}
