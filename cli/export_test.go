@@ -33,6 +33,11 @@ spec:
 	if code != 0 || !strings.Contains(out, "applicationset/per-cluster created") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
+	// The set has generated east's application before anything is exported.
+	waitForOK(t, func() bool { return strings.Contains(must("appset", "get", "per-cluster", "-o", "json"), "east-web") })
+	if all := must("export", "--all"); !strings.Contains(all, "name: east-web") {
+		t.Errorf("export --all lacks the set's generated application:\n%s", all)
+	}
 	exported := must("export")
 	for _, want := range []string{"kind: Project", "kind: Cluster", "env: prod", "kind: Application", "name: web.one", "bakeSeconds: 60",
 		"kind: ApplicationSet", "clusterResourceBlacklist"} {
