@@ -37,7 +37,10 @@ type Repository struct {
 	HasSshPrivateKey bool `protobuf:"varint,7,opt,name=has_ssh_private_key,json=hasSshPrivateKey,proto3" json:"has_ssh_private_key,omitempty"`
 	// "git" (default) or "helm" (a Helm chart repository: username and
 	// password are its basic auth).
-	Type          string `protobuf:"bytes,8,opt,name=type,proto3" json:"type,omitempty"`
+	Type string `protobuf:"bytes,8,opt,name=type,proto3" json:"type,omitempty"`
+	// PEM certificates trusted for this repository's TLS (a private CA),
+	// in addition to the system's.
+	CaCert        []byte `protobuf:"bytes,9,opt,name=ca_cert,json=caCert,proto3" json:"ca_cert,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -126,6 +129,13 @@ func (x *Repository) GetType() string {
 		return x.Type
 	}
 	return ""
+}
+
+func (x *Repository) GetCaCert() []byte {
+	if x != nil {
+		return x.CaCert
+	}
+	return nil
 }
 
 type AddRepositoryRequest struct {
@@ -4103,7 +4113,7 @@ var File_flotilla_v1_admin_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x02\n" +
+	"\x17flotilla/v1/admin.proto\x12\vflotilla.v1\x1a\x16flotilla/v1/plan.proto\x1a\x17flotilla/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x02\n" +
 	"\n" +
 	"Repository\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x1a\n" +
@@ -4114,7 +4124,8 @@ const file_flotilla_v1_admin_proto_rawDesc = "" +
 	"knownHosts\x12!\n" +
 	"\fhas_password\x18\x06 \x01(\bR\vhasPassword\x12-\n" +
 	"\x13has_ssh_private_key\x18\a \x01(\bR\x10hasSshPrivateKey\x12\x12\n" +
-	"\x04type\x18\b \x01(\tR\x04type\"g\n" +
+	"\x04type\x18\b \x01(\tR\x04type\x12\x17\n" +
+	"\aca_cert\x18\t \x01(\fR\x06caCert\"g\n" +
 	"\x14AddRepositoryRequest\x127\n" +
 	"\n" +
 	"repository\x18\x01 \x01(\v2\x17.flotilla.v1.RepositoryR\n" +

@@ -392,7 +392,14 @@ type Application struct {
 	// Finalizers of the declaration. resources-finalizer.argocd.argoproj.io
 	// (or flotilla.dev/resources-finalizer): when Git no longer declares
 	// the application, its resources are deleted from the clusters too.
-	Finalizers    []string `protobuf:"bytes,15,rep,name=finalizers,proto3" json:"finalizers,omitempty"`
+	Finalizers []string `protobuf:"bytes,15,rep,name=finalizers,proto3" json:"finalizers,omitempty"`
+	// Several sources instead of source (Argo CD's spec.sources): what they
+	// render is deployed together, and a change in any of them is a new
+	// revision (the sources' revisions joined by ":", in order). A source
+	// with ref lends its repository to the others' Helm values files
+	// ($REF/path/values.yaml); with neither path nor chart it renders
+	// nothing.
+	Sources       []*ApplicationSource `protobuf:"bytes,16,rep,name=sources,proto3" json:"sources,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -528,6 +535,13 @@ func (x *Application) GetAnnotations() map[string]string {
 func (x *Application) GetFinalizers() []string {
 	if x != nil {
 		return x.Finalizers
+	}
+	return nil
+}
+
+func (x *Application) GetSources() []*ApplicationSource {
+	if x != nil {
+		return x.Sources
 	}
 	return nil
 }
@@ -920,7 +934,10 @@ type ApplicationSource struct {
 	Kustomize *KustomizeSource `protobuf:"bytes,7,opt,name=kustomize,proto3" json:"kustomize,omitempty"`
 	// A chart of the Helm repository repo_url (Argo CD's source.chart);
 	// path is then unused.
-	Chart         string `protobuf:"bytes,8,opt,name=chart,proto3" json:"chart,omitempty"`
+	Chart string `protobuf:"bytes,8,opt,name=chart,proto3" json:"chart,omitempty"`
+	// In an application's sources: the name ($NAME) by which the others'
+	// Helm values files refer to this source's Git repository.
+	Ref           string `protobuf:"bytes,9,opt,name=ref,proto3" json:"ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1007,6 +1024,13 @@ func (x *ApplicationSource) GetKustomize() *KustomizeSource {
 func (x *ApplicationSource) GetChart() string {
 	if x != nil {
 		return x.Chart
+	}
+	return ""
+}
+
+func (x *ApplicationSource) GetRef() string {
+	if x != nil {
+		return x.Ref
 	}
 	return ""
 }
@@ -3250,7 +3274,7 @@ var File_flotilla_v1_types_proto protoreflect.FileDescriptor
 
 const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x06\n" +
+	"\x17flotilla/v1/types.proto\x12\vflotilla.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\a\n" +
 	"\vApplication\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aproject\x18\x02 \x01(\tR\aproject\x126\n" +
@@ -3273,7 +3297,8 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\vannotations\x18\x0e \x03(\v2).flotilla.v1.Application.AnnotationsEntryR\vannotations\x12\x1e\n" +
 	"\n" +
 	"finalizers\x18\x0f \x03(\tR\n" +
-	"finalizers\x1a9\n" +
+	"finalizers\x128\n" +
+	"\asources\x18\x10 \x03(\v2\x1e.flotilla.v1.ApplicationSourceR\asources\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
@@ -3322,7 +3347,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\x05pause\x18\x06 \x01(\bR\x05pause\x1a;\n" +
 	"\rSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd3\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe5\x02\n" +
 	"\x11ApplicationSource\x12\x19\n" +
 	"\brepo_url\x18\x01 \x01(\tR\arepoUrl\x12'\n" +
 	"\x0ftarget_revision\x18\x02 \x01(\tR\x0etargetRevision\x12\x12\n" +
@@ -3331,7 +3356,8 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tdirectory\x18\x05 \x01(\v2\x1c.flotilla.v1.DirectorySourceR\tdirectory\x12+\n" +
 	"\x04helm\x18\x06 \x01(\v2\x17.flotilla.v1.HelmSourceR\x04helm\x12:\n" +
 	"\tkustomize\x18\a \x01(\v2\x1c.flotilla.v1.KustomizeSourceR\tkustomize\x12\x14\n" +
-	"\x05chart\x18\b \x01(\tR\x05chart\"\x95\x01\n" +
+	"\x05chart\x18\b \x01(\tR\x05chart\x12\x10\n" +
+	"\x03ref\x18\t \x01(\tR\x03ref\"\x95\x01\n" +
 	"\x0fDirectorySource\x12\x18\n" +
 	"\arecurse\x18\x01 \x01(\bR\arecurse\x12\x18\n" +
 	"\ainclude\x18\x02 \x03(\tR\ainclude\x12\x18\n" +
@@ -3673,66 +3699,67 @@ var file_flotilla_v1_types_proto_depIdxs = []int32{
 	9,  // 6: flotilla.v1.Application.rollout:type_name -> flotilla.v1.RolloutStrategy
 	7,  // 7: flotilla.v1.Application.managed_by:type_name -> flotilla.v1.ManagedBy
 	39, // 8: flotilla.v1.Application.annotations:type_name -> flotilla.v1.Application.AnnotationsEntry
-	40, // 9: flotilla.v1.ApplicationSet.labels:type_name -> flotilla.v1.ApplicationSet.LabelsEntry
-	41, // 10: flotilla.v1.ApplicationSet.annotations:type_name -> flotilla.v1.ApplicationSet.AnnotationsEntry
-	7,  // 11: flotilla.v1.ApplicationSet.managed_by:type_name -> flotilla.v1.ManagedBy
-	48, // 12: flotilla.v1.ApplicationSet.created_at:type_name -> google.protobuf.Timestamp
-	10, // 13: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
-	42, // 14: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
-	0,  // 15: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
-	12, // 16: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
-	15, // 17: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
-	16, // 18: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
-	13, // 19: flotilla.v1.DirectorySource.jsonnet:type_name -> flotilla.v1.JsonnetSource
-	14, // 20: flotilla.v1.JsonnetSource.ext_vars:type_name -> flotilla.v1.JsonnetVar
-	14, // 21: flotilla.v1.JsonnetSource.tlas:type_name -> flotilla.v1.JsonnetVar
-	43, // 22: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
-	44, // 23: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
-	17, // 24: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
-	19, // 25: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
-	18, // 26: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
-	45, // 27: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
-	46, // 28: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
-	22, // 29: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
-	25, // 30: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
-	26, // 31: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	26, // 32: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	27, // 33: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
-	26, // 34: flotilla.v1.Project.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
-	26, // 35: flotilla.v1.Project.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
-	7,  // 36: flotilla.v1.Project.managed_by:type_name -> flotilla.v1.ManagedBy
-	47, // 37: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
-	1,  // 38: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
-	48, // 39: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
-	48, // 40: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	29, // 41: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
-	3,  // 42: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 43: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
-	4,  // 44: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
-	48, // 45: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
-	48, // 46: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
-	48, // 47: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
-	3,  // 48: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
-	2,  // 49: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
-	31, // 50: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
-	30, // 51: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
-	5,  // 52: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
-	34, // 53: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
-	48, // 54: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
-	48, // 55: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
-	35, // 56: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
-	48, // 57: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
-	48, // 58: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
-	48, // 59: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
-	48, // 60: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	4,  // 61: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
-	48, // 62: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
-	48, // 63: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	11, // 9: flotilla.v1.Application.sources:type_name -> flotilla.v1.ApplicationSource
+	40, // 10: flotilla.v1.ApplicationSet.labels:type_name -> flotilla.v1.ApplicationSet.LabelsEntry
+	41, // 11: flotilla.v1.ApplicationSet.annotations:type_name -> flotilla.v1.ApplicationSet.AnnotationsEntry
+	7,  // 12: flotilla.v1.ApplicationSet.managed_by:type_name -> flotilla.v1.ManagedBy
+	48, // 13: flotilla.v1.ApplicationSet.created_at:type_name -> google.protobuf.Timestamp
+	10, // 14: flotilla.v1.RolloutStrategy.steps:type_name -> flotilla.v1.RolloutStep
+	42, // 15: flotilla.v1.RolloutStep.selector:type_name -> flotilla.v1.RolloutStep.SelectorEntry
+	0,  // 16: flotilla.v1.ApplicationSource.kind:type_name -> flotilla.v1.SourceKind
+	12, // 17: flotilla.v1.ApplicationSource.directory:type_name -> flotilla.v1.DirectorySource
+	15, // 18: flotilla.v1.ApplicationSource.helm:type_name -> flotilla.v1.HelmSource
+	16, // 19: flotilla.v1.ApplicationSource.kustomize:type_name -> flotilla.v1.KustomizeSource
+	13, // 20: flotilla.v1.DirectorySource.jsonnet:type_name -> flotilla.v1.JsonnetSource
+	14, // 21: flotilla.v1.JsonnetSource.ext_vars:type_name -> flotilla.v1.JsonnetVar
+	14, // 22: flotilla.v1.JsonnetSource.tlas:type_name -> flotilla.v1.JsonnetVar
+	43, // 23: flotilla.v1.KustomizeSource.common_labels:type_name -> flotilla.v1.KustomizeSource.CommonLabelsEntry
+	44, // 24: flotilla.v1.KustomizeSource.common_annotations:type_name -> flotilla.v1.KustomizeSource.CommonAnnotationsEntry
+	17, // 25: flotilla.v1.KustomizeSource.patches:type_name -> flotilla.v1.KustomizePatch
+	19, // 26: flotilla.v1.KustomizeSource.replicas:type_name -> flotilla.v1.KustomizeReplica
+	18, // 27: flotilla.v1.KustomizePatch.target:type_name -> flotilla.v1.KustomizeSelector
+	45, // 28: flotilla.v1.Destination.cluster_selector:type_name -> flotilla.v1.Destination.ClusterSelectorEntry
+	46, // 29: flotilla.v1.SyncPolicy.options:type_name -> flotilla.v1.SyncPolicy.OptionsEntry
+	22, // 30: flotilla.v1.SyncPolicy.retry:type_name -> flotilla.v1.RetryPolicy
+	25, // 31: flotilla.v1.Project.destinations:type_name -> flotilla.v1.ProjectDestination
+	26, // 32: flotilla.v1.Project.cluster_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	26, // 33: flotilla.v1.Project.namespace_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	27, // 34: flotilla.v1.Project.sync_windows:type_name -> flotilla.v1.SyncWindow
+	26, // 35: flotilla.v1.Project.cluster_resource_blacklist:type_name -> flotilla.v1.GroupKind
+	26, // 36: flotilla.v1.Project.namespace_resource_whitelist:type_name -> flotilla.v1.GroupKind
+	7,  // 37: flotilla.v1.Project.managed_by:type_name -> flotilla.v1.ManagedBy
+	47, // 38: flotilla.v1.Cluster.labels:type_name -> flotilla.v1.Cluster.LabelsEntry
+	1,  // 39: flotilla.v1.Cluster.state:type_name -> flotilla.v1.ConnectionState
+	48, // 40: flotilla.v1.Cluster.last_seen:type_name -> google.protobuf.Timestamp
+	48, // 41: flotilla.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	29, // 42: flotilla.v1.ResourceStatus.ref:type_name -> flotilla.v1.ObjectRef
+	3,  // 43: flotilla.v1.ResourceStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 44: flotilla.v1.ResourceStatus.health:type_name -> flotilla.v1.Health
+	4,  // 45: flotilla.v1.Operation.phase:type_name -> flotilla.v1.OperationPhase
+	48, // 46: flotilla.v1.Operation.started_at:type_name -> google.protobuf.Timestamp
+	48, // 47: flotilla.v1.Operation.finished_at:type_name -> google.protobuf.Timestamp
+	48, // 48: flotilla.v1.Operation.next_retry_at:type_name -> google.protobuf.Timestamp
+	3,  // 49: flotilla.v1.TargetStatus.sync:type_name -> flotilla.v1.SyncStatus
+	2,  // 50: flotilla.v1.TargetStatus.health:type_name -> flotilla.v1.Health
+	31, // 51: flotilla.v1.TargetStatus.operation:type_name -> flotilla.v1.Operation
+	30, // 52: flotilla.v1.TargetStatus.resources:type_name -> flotilla.v1.ResourceStatus
+	5,  // 53: flotilla.v1.Rollout.phase:type_name -> flotilla.v1.RolloutPhase
+	34, // 54: flotilla.v1.Rollout.steps:type_name -> flotilla.v1.RolloutStepStatus
+	48, // 55: flotilla.v1.Rollout.started_at:type_name -> google.protobuf.Timestamp
+	48, // 56: flotilla.v1.Rollout.updated_at:type_name -> google.protobuf.Timestamp
+	35, // 57: flotilla.v1.RolloutStepStatus.targets:type_name -> flotilla.v1.RolloutTarget
+	48, // 58: flotilla.v1.RolloutStepStatus.finished_at:type_name -> google.protobuf.Timestamp
+	48, // 59: flotilla.v1.RolloutTarget.updated_at:type_name -> google.protobuf.Timestamp
+	48, // 60: flotilla.v1.RolloutTarget.healthy_since:type_name -> google.protobuf.Timestamp
+	48, // 61: flotilla.v1.ApplicationCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	4,  // 62: flotilla.v1.HistoryEntry.result:type_name -> flotilla.v1.OperationPhase
+	48, // 63: flotilla.v1.HistoryEntry.started_at:type_name -> google.protobuf.Timestamp
+	48, // 64: flotilla.v1.HistoryEntry.finished_at:type_name -> google.protobuf.Timestamp
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_types_proto_init() }
