@@ -10,15 +10,15 @@ import (
 // references standing for a valid sample value (each cluster's own is
 // checked again when it renders), and overrides of a source whose kind is
 // explicitly Directory or Helm.
-func validateKustomize(a *pb.Application) error {
-	o := wire.KustomizeFromPB(a.GetSource().GetKustomize(), wire.ExpandSample)
+func validateKustomize(a *pb.Application, f string, s *pb.ApplicationSource) error {
+	o := wire.KustomizeFromPB(s.GetKustomize(), wire.ExpandSample)
 	if o.IsZero() {
 		return nil
 	}
-	switch a.GetSource().GetKind() {
+	switch s.GetKind() {
 	case pb.SourceKind_SOURCE_KIND_DIRECTORY, pb.SourceKind_SOURCE_KIND_HELM:
-		return invalid("application %s: source.kustomize: the overrides apply to Kustomize sources only, and source.kind is %s",
-			a.GetName(), a.GetSource().GetKind())
+		return invalid("application %s: %s.kustomize: the overrides apply to Kustomize sources only, and %s.kind is %s",
+			a.GetName(), f, f, s.GetKind())
 	}
 	if err := o.Validate(); err != nil {
 		return invalid("application %s: %v", a.GetName(), err)

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
-
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"google.golang.org/grpc/codes"
@@ -55,13 +53,10 @@ func App(a *pb.Application) error {
 		return err
 	}
 	d := a.GetDestination()
-	switch {
-	case a.GetSource().GetRepoUrl() == "":
-		return invalid("application %s: source.repoUrl is required", a.GetName())
-	case len(d.GetClusters()) == 0 && len(d.GetClusterSelector()) == 0 && !d.GetInCluster():
+	if len(d.GetClusters()) == 0 && len(d.GetClusterSelector()) == 0 && !d.GetInCluster() {
 		return invalid("application %s: destination needs clusters, a clusterSelector or inCluster", a.GetName())
 	}
-	for _, check := range []func(*pb.Application) error{validateHistoryLimit, validateSyncPolicy, validateKustomize, validateChart} {
+	for _, check := range []func(*pb.Application) error{validateHistoryLimit, validateSyncPolicy, validateSources} {
 		if err := check(a); err != nil {
 			return err
 		}
@@ -100,33 +95,6 @@ func Labels(owner string, labels map[string]string) error {
 		}
 		if errs := validation.IsValidLabelValue(labels[k]); len(errs) > 0 {
 			return invalid("%s: label %s value %q: %s", owner, k, labels[k], strings.Join(errs, "; "))
-		}
-	}
-	return nil
-}
-
-// validateChart refuses what a chart source cannot use, naming the field.
-func validateChart(a *pb.Application) error {
-	s := a.GetSource()
-	if s.GetChart() == "" {
-		return nil
-	}
-	u := s.GetRepoUrl()
-	switch {
-	case !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "oci://"):
-		return invalid("application %s: source.repoUrl %s: a chart comes from a Helm repository (http:// or https://) or an OCI registry (oci://)", a.GetName(), u)
-	case s.GetPath() != "":
-		return invalid("application %s: source.path %q: unused with source.chart (the chart is the source)", a.GetName(), s.GetPath())
-	case s.GetKind() != pb.SourceKind_SOURCE_KIND_UNSPECIFIED && s.GetKind() != pb.SourceKind_SOURCE_KIND_HELM:
-		return invalid("application %s: source.kind %s: a chart is rendered with Helm", a.GetName(), s.GetKind())
-	case s.GetDirectory() != nil || s.GetKustomize() != nil:
-		return invalid("application %s: source.directory and source.kustomize do not apply to a chart (source.helm does)", a.GetName())
-	case s.GetChart() == "." || s.GetChart() == ".." || strings.ContainsAny(s.GetChart(), `/\`):
-		return invalid("application %s: source.chart %q: a chart name, not a path", a.GetName(), s.GetChart())
-	}
-	if r := s.GetTargetRevision(); r != "" {
-		if _, err := semver.NewConstraint(r); err != nil {
-			return invalid("application %s: source.targetRevision %q: a chart's revision is a version or a semver constraint (~1.2, >=1.0 <2, *): %v", a.GetName(), r, err)
 		}
 	}
 	return nil

@@ -29,17 +29,7 @@ func argoApplication(root *node, md meta) (*pb.Application, error) {
 	if app.Project == "" {
 		app.Project = "default"
 	}
-	if v, ok := spec.get("sources"); ok && !isZero(v) {
-		return nil, errAt("spec.sources", notSupportedYet("multiple sources"))
-	}
-	src, err := spec.obj("source")
-	if err != nil {
-		return nil, err
-	}
-	if src == nil {
-		return nil, errAt("spec.source", ErrRequired)
-	}
-	if app.Source, err = argoSource(src); err != nil {
+	if app.Source, app.Sources, err = argoSources(spec); err != nil {
 		return nil, err
 	}
 	dst, err := spec.obj("destination")
@@ -63,6 +53,35 @@ func argoApplication(root *node, md meta) (*pb.Application, error) {
 	}
 	spec.unsupported("info", "not shown, ignored")
 	return app, spec.done()
+}
+
+// argoSources reads spec.sources (several sources: what they render is
+// deployed together) or else spec.source. As Argo CD, sources wins when
+// both are set; the other is reported as ignored.
+func argoSources(spec *node) (*pb.ApplicationSource, []*pb.ApplicationSource, error) {
+	if v, ok := spec.get("sources"); ok && !isZero(v) {
+		list, err := spec.objs("sources")
+		if err != nil {
+			return nil, nil, err
+		}
+		spec.unsupported("source", "ignored: spec.sources is set (as Argo CD)")
+		out := make([]*pb.ApplicationSource, len(list))
+		for i, n := range list {
+			if out[i], err = argoSource(n, true); err != nil {
+				return nil, nil, err
+			}
+		}
+		return nil, out, nil
+	}
+	src, err := spec.obj("source")
+	if err != nil {
+		return nil, nil, err
+	}
+	if src == nil {
+		return nil, nil, errAt("spec.source", ErrRequired)
+	}
+	s, err := argoSource(src, false)
+	return s, nil, err
 }
 
 func argoDestination(dst *node) (*pb.Destination, error) {

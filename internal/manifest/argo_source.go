@@ -8,8 +8,9 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// argoSource reads an Argo CD spec.source.
-func argoSource(src *node) (*pb.ApplicationSource, error) {
+// argoSource reads an Argo CD spec.source, or one of spec.sources
+// (multi), where ref may name it.
+func argoSource(src *node, multi bool) (*pb.ApplicationSource, error) {
 	s := &pb.ApplicationSource{}
 	var err error
 	if s.RepoUrl, err = src.str("repoURL"); err != nil {
@@ -33,7 +34,11 @@ func argoSource(src *node) (*pb.ApplicationSource, error) {
 	if _, ok := src.get("plugin"); ok {
 		return nil, errAt(src.at("plugin"), notSupportedYet("config management plugins"))
 	}
-	src.unsupported("ref", "not supported (only meaningful with multiple sources), ignored")
+	if !multi {
+		src.unsupported("ref", "only meaningful in spec.sources, ignored")
+	} else if s.Ref, err = src.str("ref"); err != nil {
+		return nil, err
+	}
 	src.unsupported("name", "not supported, ignored")
 	// As Argo CD, a section of zero values counts as not set.
 	var set []string

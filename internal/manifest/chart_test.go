@@ -26,3 +26,56 @@ spec:
 		}
 	}
 }
+
+// Argo CD's multiple sources: a chart with values from another Git
+// repository (ref), read in order; spec.source beside them is reported
+// ignored, and ref in a single source too.
+func TestArgoMultipleSources(t *testing.T) {
+	objs, errs := Parse("multi.yaml", []byte(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: prom}
+spec:
+  source: {repoURL: https://git.example.com/old.git, path: old}
+  sources:
+  - repoURL: oci://registry.example.com/charts
+    chart: exporter
+    targetRevision: ~1.2
+    helm:
+      valueFiles: [$values/exporter/prod.yaml]
+  - repoURL: https://git.example.com/values.git
+    targetRevision: main
+    ref: values
+  destination: {name: east, namespace: monitoring}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	a := objs[0].App
+	if a.GetSource() != nil || len(a.GetSources()) != 2 {
+		t.Fatalf("source %v, sources %v", a.GetSource(), a.GetSources())
+	}
+	c, v := a.GetSources()[0], a.GetSources()[1]
+	if c.GetChart() != "exporter" || c.GetTargetRevision() != "~1.2" || c.GetHelm().GetValueFiles()[0] != "$values/exporter/prod.yaml" || c.GetRef() != "" {
+		t.Errorf("chart source %v", c)
+	}
+	if v.GetRef() != "values" || v.GetTargetRevision() != "main" || v.GetPath() != "" {
+		t.Errorf("values source %v", v)
+	}
+	if w := objs[0].Warnings; len(w) != 1 || w[0] != "spec.source: ignored: spec.sources is set (as Argo CD)" {
+		t.Errorf("warnings %q", w)
+	}
+
+	objs, errs = Parse("single.yaml", []byte(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: web}
+spec:
+  source: {repoURL: https://git.example.com/web.git, path: web, ref: values}
+  destination: {name: east}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if w := objs[0].Warnings; len(w) != 1 || w[0] != "spec.source.ref: only meaningful in spec.sources, ignored" || objs[0].App.GetSource().GetRef() != "" {
+		t.Errorf("warnings %q, source %v", w, objs[0].App.GetSource())
+	}
+}

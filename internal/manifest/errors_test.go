@@ -59,12 +59,6 @@ spec:
 			want: "apps.yaml: document 1 (Application web): spec.source.plugin: config management plugins: not supported yet",
 			is:   ErrNotSupported,
 		},
-		"multiple sources": {
-			in: strings.Replace(app, "  source: {repoURL: https://git.example.com/web.git, path: web}\n",
-				"  sources:\n  - {repoURL: https://git.example.com/web.git, path: web}\n  - {repoURL: https://git.example.com/values.git, ref: values}\n", 1),
-			want: "apps.yaml: document 1 (Application web): spec.sources: multiple sources: not supported yet",
-			is:   ErrNotSupported,
-		},
 		"two source types": {
 			in:   strings.Replace(app, "path: web", "path: web, helm: {releaseName: w}, kustomize: {namePrefix: p-}", 1),
 			want: "apps.yaml: document 1 (Application web): spec.source: invalid: more than one of directory, helm and kustomize is set (helm, kustomize)",

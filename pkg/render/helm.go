@@ -30,7 +30,7 @@ const DefaultKubeVersion = "v1.37.0"
 // included (test hooks too unless SkipTests: the plan decides what runs).
 // Helm's engine bounds template recursion (include/tpl) itself.
 func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, lim Limits) ([]*unstructured.Unstructured, error) {
-	ch, err := loadChart(repo, dir, lim)
+	ch, err := loadChart(repo, dir, opts.Dependencies, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +140,28 @@ func splitSources(text string) []sourceDoc {
 	return out
 }
 
-// loadChart reads the chart's files from the repository (honouring
+// loadChart loads the chart at dir with the dependencies its charts/
+// lacks, and checks it can be installed.
+func loadChart(repo fs.FS, dir string, deps []ChartDependency, lim Limits) (*chart.Chart, error) {
+	ch, err := loadChartFiles(repo, dir, lim)
+	if err != nil {
+		return nil, err
+	}
+	if ch.Metadata.Type == "library" {
+		return nil, fmt.Errorf("chart %s: library charts are not installable", displayPath(dir))
+	}
+	if err := addDependencies(repo, dir, ch, deps, lim); err != nil {
+		return nil, err
+	}
+	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
+		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
+	}
+	return ch, nil
+}
+
+// loadChartFiles reads the chart's files from the repository (honouring
 // .helmignore, following symlinks that stay inside the root) and loads it.
-func loadChart(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
+func loadChartFiles(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
 	rules := ignore.Empty()
 	if b, err := fs.ReadFile(repo, path.Join(dir, ignore.HelmIgnore)); err == nil {
 		r, err := ignore.Parse(bytes.NewReader(b))
@@ -197,12 +216,6 @@ func loadChart(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
 	}
-	if ch.Metadata.Type == "library" {
-		return nil, fmt.Errorf("chart %s: library charts are not installable", displayPath(dir))
-	}
-	if err := action.CheckDependencies(ch, ch.Metadata.Dependencies); err != nil {
-		return nil, fmt.Errorf("chart %s: %w", displayPath(dir), err)
-	}
 	return ch, nil
 }
 
@@ -210,13 +223,9 @@ func loadChart(repo fs.FS, dir string, lim Limits) (*chart.Chart, error) {
 func helmValues(repo fs.FS, dir string, opts HelmOptions, lim Limits) (map[string]any, error) {
 	base := map[string]any{}
 	for _, f := range opts.ValueFiles {
-		p, err := joinPath(dir, f)
+		p, b, err := valuesFile(repo, dir, f, opts.RefValueFiles, lim)
 		if err != nil {
-			return nil, fmt.Errorf("values file: %w", err)
-		}
-		b, err := readFile(repo, p, lim.MaxFileBytes)
-		if err != nil {
-			return nil, fmt.Errorf("values file %w", err)
+			return nil, err
 		}
 		m := map[string]any{}
 		if err := yaml.Unmarshal(b, &m); err != nil {
@@ -237,6 +246,30 @@ func helmValues(repo fs.FS, dir string, opts HelmOptions, lim Limits) (map[strin
 		}
 	}
 	return base, nil
+}
+
+// valuesFile reads values file f of the chart at dir: from the
+// repository, or from refs when it names another source ("$REF/...").
+func valuesFile(repo fs.FS, dir, f string, refs map[string]string, lim Limits) (string, []byte, error) {
+	if strings.HasPrefix(f, "$") {
+		b, ok := refs[f]
+		if !ok {
+			return "", nil, fmt.Errorf("values file %s: no source of the application has ref %s", f, strings.SplitN(f[1:], "/", 2)[0])
+		}
+		if lim.MaxFileBytes > 0 && int64(len(b)) > lim.MaxFileBytes {
+			return "", nil, fmt.Errorf("values file %s: %w: %d bytes > %d", f, object.ErrTooLarge, len(b), lim.MaxFileBytes)
+		}
+		return f, []byte(b), nil
+	}
+	p, err := joinPath(dir, f)
+	if err != nil {
+		return "", nil, fmt.Errorf("values file: %w", err)
+	}
+	b, err := readFile(repo, p, lim.MaxFileBytes)
+	if err != nil {
+		return "", nil, fmt.Errorf("values file %w", err)
+	}
+	return p, b, nil
 }
 
 // mergeMaps merges b into a, recursing into maps (Helm's values semantics).

@@ -72,6 +72,22 @@ type HelmOptions struct {
 	APIVersions []string
 	IncludeCRDs bool
 	SkipTests   bool
+	// Dependencies are charts of Chart.yaml's dependencies that the caller
+	// fetched from their repositories, as `helm dependency build` would,
+	// each unpacked in a directory on disk. Only those the chart's charts/
+	// lacks are added.
+	Dependencies []ChartDependency `json:",omitempty"`
+	// RefValueFiles hold the values files of ValueFiles named "$REF/path":
+	// files of another source's repository (Argo CD's multiple sources),
+	// read by the caller.
+	RefValueFiles map[string]string `json:",omitempty"`
+}
+
+// ChartDependency is a dependency's chart, unpacked in Dir.
+type ChartDependency struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Dir     string `json:"dir"`
 }
 
 // Limits bound the cost of one render.
