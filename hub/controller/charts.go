@@ -108,7 +108,7 @@ func (c *Controller) chartCredentials(repoURL string) helmrepo.Credentials {
 		}
 		return helmrepo.Credentials{}
 	}
-	return helmrepo.Credentials{Username: r.GetUsername(), Password: r.GetPassword()}
+	return helmrepo.Credentials{Username: r.GetUsername(), Password: r.GetPassword(), CA: r.GetCaCert()}
 }
 
 func (c *Controller) charts() *helmrepo.Cache {

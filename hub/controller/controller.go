@@ -209,7 +209,7 @@ func minTime(a, b time.Time) time.Time {
 func (c *Controller) repo(url string) *source.Repo {
 	var cr source.Credentials
 	if r, err := c.store.GetRepository(url); err == nil {
-		cr = source.Credentials{Username: r.GetUsername(), Password: r.GetPassword(), SSHKey: r.GetSshPrivateKey(), KnownHosts: r.GetKnownHosts()}
+		cr = source.Credentials{Username: r.GetUsername(), Password: r.GetPassword(), SSHKey: r.GetSshPrivateKey(), KnownHosts: r.GetKnownHosts(), CABundle: r.GetCaCert()}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		c.log.Warn("repository credentials", "repo", url, "err", err)
 	}

@@ -40,9 +40,15 @@ func DefaultLimits() Limits {
 	return Limits{IndexBytes: 64 << 20, ArchiveBytes: 32 << 20, ChartBytes: 128 << 20, ChartFiles: 10000}
 }
 
-// Credentials authenticate to a repository (basic auth); write-only.
+// Credentials authenticate to a repository (basic auth, write-only) and
+// say which CA its TLS certificate may come from. Both are for the
+// repository's own host: a chart URL of the index on another host gets
+// neither, and a redirect to another host is not verified against the CA.
 type Credentials struct {
 	Username, Password string
+	// CA is PEM certificates trusted, with the system's roots, for the
+	// repository's host (a private CA).
+	CA []byte
 }
 
 // Cache keeps repositories' indexes (in memory and on disk) and the charts
@@ -61,12 +67,15 @@ type Cache struct {
 	pulls    sync.Mutex           // one unpack (or GC) of the cache at a time
 	fetches  singleflight.Group
 	fetched  map[string]time.Time // repository URL → its last refresh
+	// transports: the SHA-256 of a CA bundle → the transport trusting it.
+	transports map[[32]byte]*http.Transport
 }
 
 // New returns a cache under dir; timeout bounds each request.
 func New(dir string, timeout time.Duration, l Limits) *Cache {
 	return &Cache{dir: dir, limits: l, client: &http.Client{Timeout: timeout, CheckRedirect: dropAuthElsewhere},
-		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}, pulledAt: map[string]time.Time{}}
+		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}, pulledAt: map[string]time.Time{},
+		transports: map[[32]byte]*http.Transport{}}
 }
 
 // IsHelmURL reports whether a chart repository URL is one this package
@@ -124,10 +133,13 @@ func (c *Cache) Forget(repoURL string) {
 }
 
 func (c *Cache) refresh(ctx context.Context, repoURL string, charts []string, cr Credentials) error {
+	if _, err := c.transport(repoURL, cr); err != nil {
+		return err
+	}
 	if IsOCI(repoURL) {
 		return c.refreshOCI(ctx, repoURL, charts, cr)
 	}
-	b, err := c.get(ctx, strings.TrimSuffix(repoURL, "/")+"/index.yaml", cr, c.limits.IndexBytes)
+	b, err := c.get(ctx, repoURL, strings.TrimSuffix(repoURL, "/")+"/index.yaml", cr, c.limits.IndexBytes)
 	if err != nil {
 		return fmt.Errorf("helm repository %s: index.yaml: %w", repoURL, err)
 	}
@@ -234,8 +246,17 @@ func (c *Cache) indexFile(repoURL string) string {
 	return filepath.Join(c.indexDir(), url.PathEscape(repoURL)+".yaml")
 }
 
-// get reads u with the credentials, at most limit bytes.
-func (c *Cache) get(ctx context.Context, u string, cr Credentials, limit int64) ([]byte, error) {
+// get reads u with the credentials of the repository repoURL, at most
+// limit bytes.
+func (c *Cache) get(ctx context.Context, repoURL, u string, cr Credentials, limit int64) ([]byte, error) {
+	client := c.client
+	if len(cr.CA) > 0 {
+		t, err := c.transport(repoURL, cr)
+		if err != nil {
+			return nil, err
+		}
+		client = &http.Client{Timeout: c.client.Timeout, CheckRedirect: c.client.CheckRedirect, Transport: t}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -243,7 +264,7 @@ func (c *Cache) get(ctx context.Context, u string, cr Credentials, limit int64) 
 	if cr.Username != "" || cr.Password != "" {
 		req.SetBasicAuth(cr.Username, cr.Password)
 	}
-	resp, err := c.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}

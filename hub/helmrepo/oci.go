@@ -18,20 +18,27 @@ import (
 // chart's tags are its versions (Helm's registry client lists the semver
 // ones); they stand in for an index, so that versions resolve as a Helm
 // repository's do, and a pull is checked and cached by the archive's
-// digest alike. Plain HTTP is used for loopback registries only.
+// digest alike. Plain HTTP is used for loopback registries only, and not
+// for one given a CA (it speaks TLS).
 
 // IsOCI reports whether a repository URL is an OCI registry.
 func IsOCI(u string) bool { return strings.HasPrefix(u, "oci://") }
 
-func (c *Cache) ociClient(repoURL string, cr Credentials) (*registry.Client, error) {
-	limited := &http.Client{Timeout: c.client.Timeout, Transport: limitTransport{max: c.limits.ArchiveBytes + 1<<20}}
+// ociClient returns a registry client for the registry of u (a repository
+// or chart URL), with the credentials and CA stored for it.
+func (c *Cache) ociClient(u string, cr Credentials) (*registry.Client, error) {
+	base, err := c.transport(u, cr)
+	if err != nil {
+		return nil, err
+	}
+	limited := &http.Client{Timeout: c.client.Timeout, Transport: limitTransport{base: base, max: c.limits.ArchiveBytes + 1<<20}}
 	opts := []registry.ClientOption{registry.ClientOptHTTPClient(limited),
 		// Never the hub user's docker credentials: only what is stored for the repository.
 		registry.ClientOptCredentialsFile(filepath.Join(c.dir, "no-docker-config.json"))}
 	if cr.Username != "" || cr.Password != "" {
 		opts = append(opts, registry.ClientOptBasicAuth(cr.Username, cr.Password))
 	}
-	if loopback(repoURL) {
+	if loopback(u) && len(cr.CA) == 0 {
 		opts = append(opts, registry.ClientOptPlainHTTP())
 	}
 	return registry.NewClient(opts...)
@@ -82,13 +89,14 @@ func (c *Cache) refreshOCI(ctx context.Context, repoURL string, charts []string,
 	return nil
 }
 
-// pullOCI pulls a chart archive from a registry, at most ArchiveBytes.
-func (c *Cache) pullOCI(repoURL string, cv *repo.ChartVersion, cr Credentials) ([]byte, error) {
-	cl, err := c.ociClient(repoURL, cr)
+// pullOCI pulls the chart archive at u (oci://HOST/PATH:TAG), at most
+// ArchiveBytes.
+func (c *Cache) pullOCI(u string, cr Credentials) ([]byte, error) {
+	cl, err := c.ociClient(u, cr)
 	if err != nil {
 		return nil, err
 	}
-	res, err := cl.Pull(strings.TrimPrefix(cv.URLs[0], "oci://"), registry.PullOptWithChart(true))
+	res, err := cl.Pull(strings.TrimPrefix(u, "oci://"), registry.PullOptWithChart(true))
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +106,15 @@ func (c *Cache) pullOCI(repoURL string, cv *repo.ChartVersion, cr Credentials) (
 	return res.Chart.Data, nil
 }
 
-// limitTransport ends every response body after max bytes: a registry
-// cannot make the hub read without end.
-type limitTransport struct{ max int64 }
+// limitTransport ends every response body of base after max bytes: a
+// registry cannot make the hub read without end.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
 
 func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
+	resp, err := t.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
 	}

@@ -81,19 +81,23 @@ func (c *Cache) unpacked(archive []byte, digest, name string) (string, error) {
 }
 
 // archive downloads a chart's archive: from the registry, or from the URL
-// the index gives (credentials only to the repository's own host).
+// the index gives. The repository's credentials and CA go only to its own
+// host: a chart on another host is read with neither.
 func (c *Cache) archive(ctx context.Context, repoURL string, cv *repo.ChartVersion, cr Credentials) ([]byte, error) {
-	if IsOCI(cv.URLs[0]) {
-		return c.pullOCI(repoURL, cv, cr)
+	if u := cv.URLs[0]; IsOCI(u) {
+		if host(u) != host(repoURL) {
+			cr = Credentials{}
+		}
+		return c.pullOCI(u, cr)
 	}
 	u, err := chartURL(repoURL, cv.URLs[0])
 	if err != nil {
 		return nil, err
 	}
 	if !sameHost(repoURL, u) {
-		cr = Credentials{} // never send a repository's credentials to another host
+		cr = Credentials{}
 	}
-	return c.get(ctx, u, cr, c.limits.ArchiveBytes)
+	return c.get(ctx, repoURL, u, cr, c.limits.ArchiveBytes)
 }
 
 // cached returns the unpacked chart of a digest, when it is complete.
@@ -132,6 +136,15 @@ func sameHost(a, b string) bool {
 	pa, err1 := url.Parse(a)
 	pb, err2 := url.Parse(b)
 	return err1 == nil && err2 == nil && pa.Scheme == pb.Scheme && pa.Host == pb.Host
+}
+
+// host is a URL's host (and port), "" when it does not parse.
+func host(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
 }
 
 // unpack writes a chart archive under charts/DIGEST, refusing paths that

@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -9,7 +13,8 @@ import (
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
-// Repos serves RepositoryService: credentials are write-only.
+// Repos serves RepositoryService: credentials are write-only; a CA
+// certificate is not a secret, and reads return it.
 type Repos struct {
 	pb.UnimplementedRepositoryServiceServer
 	Core *Core
@@ -42,10 +47,39 @@ func (s *Repos) AddRepository(_ context.Context, r *pb.AddRepositoryRequest) (*p
 	default:
 		return nil, invalid("repository %s: type %q: want git, helm or oci", u, repo.GetType())
 	}
+	if ca := repo.GetCaCert(); len(ca) > 0 {
+		if strings.HasPrefix(u, "ssh://") || !strings.Contains(u, "://") {
+			return nil, invalid("repository %s: ca_cert: a CA is for HTTPS, not SSH (known hosts verify an SSH server)", u)
+		}
+		if err := checkCA(ca); err != nil {
+			return nil, invalid("repository %s: ca_cert: %v", u, err)
+		}
+	}
 	if err := s.Core.Store.PutRepository(repo, r.GetUpsert()); err != nil {
 		return nil, grpcErr(err)
 	}
 	return &pb.AddRepositoryResponse{Repository: redact(repo)}, nil
+}
+
+// checkCA accepts PEM certificates only, at least one.
+func checkCA(b []byte) error {
+	n := 0
+	for rest := b; ; n++ {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return fmt.Errorf("PEM block %d is a %s, want CERTIFICATE", n+1, block.Type)
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return fmt.Errorf("certificate %d: %w", n+1, err)
+		}
+	}
+	if n == 0 {
+		return errors.New("no PEM certificate")
+	}
+	return nil
 }
 
 // ListRepositories lists repositories without their secrets.

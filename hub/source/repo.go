@@ -6,6 +6,7 @@ package source
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type Credentials struct {
 	Password   string `json:"password,omitempty"` // or token
 	SSHKey     []byte `json:"sshKey,omitempty"`
 	KnownHosts []byte `json:"knownHosts,omitempty"`
+	// CABundle is PEM certificates trusted for the repository's HTTPS, with
+	// the system's roots (a private CA).
+	CABundle []byte `json:"caBundle,omitempty"`
 }
 
 // String hides secrets from logs and errors.
@@ -157,6 +161,11 @@ func (r *Repo) fetch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.url, err)
 	}
+	// go-git skips what is not a certificate: a CA bundle of none would
+	// fail as an unknown authority, not as what it is.
+	if ca := r.creds.CABundle; len(ca) > 0 && !x509.NewCertPool().AppendCertsFromPEM(ca) {
+		return fmt.Errorf("repository %s: ca_cert: no PEM certificate", r.url)
+	}
 	if r.repo == nil {
 		repo, err := git.PlainOpen(r.dir)
 		if err != nil {
@@ -173,7 +182,7 @@ func (r *Repo) fetch(ctx context.Context) error {
 		}
 		r.repo = repo
 	}
-	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: refSpecs, Auth: auth, Force: true, Prune: true, Tags: git.NoTags})
+	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: refSpecs, Auth: auth, Force: true, Prune: true, Tags: git.NoTags, CABundle: r.creds.CABundle})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return fmt.Errorf("fetch %s: %w", r.url, err)
 	}
@@ -186,7 +195,7 @@ func (r *Repo) syncHead(ctx context.Context, auth transport.AuthMethod) error {
 	if err != nil {
 		return err
 	}
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth})
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth, CABundle: r.creds.CABundle})
 	if err != nil {
 		return fmt.Errorf("list %s: %w", r.url, err)
 	}

@@ -1,9 +1,13 @@
 // Package helmtest serves a real Helm chart repository for tests: charts
 // packaged with Helm's SDK into a directory with its index.yaml, served
-// over HTTP on loopback, with basic auth when asked.
+// over HTTP (or HTTPS with a certificate of its own) on loopback, with
+// basic auth when asked.
 package helmtest
 
 import (
+	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -21,6 +25,9 @@ import (
 type Repo struct {
 	URL, Dir   string
 	User, Pass string
+	// CA is the server's certificate (PEM) when served over HTTPS: the
+	// only one that verifies it.
+	CA []byte
 	// Pulls counts chart archives served.
 	Pulls atomic.Int32
 	mu    sync.Mutex
@@ -29,9 +36,29 @@ type Repo struct {
 // Serve starts an empty repository; with user set, it asks for basic auth.
 func Serve(t testing.TB, user, pass string) *Repo {
 	t.Helper()
+	return serve(t, user, pass, httptest.NewServer)
+}
+
+// ServeTLS starts an empty repository over HTTPS, its certificate in CA.
+func ServeTLS(t testing.TB, user, pass string) *Repo {
+	t.Helper()
+	return serve(t, user, pass, newTLSServer)
+}
+
+// newTLSServer is httptest.NewTLSServer without the log of handshakes
+// refused (a client that does not trust it, on purpose).
+func newTLSServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	return srv
+}
+
+func serve(t testing.TB, user, pass string, start func(http.Handler) *httptest.Server) *Repo {
+	t.Helper()
 	r := &Repo{Dir: t.TempDir(), User: user, Pass: pass}
 	files := http.FileServer(http.Dir(r.Dir))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := start(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if u, p, ok := req.BasicAuth(); r.User != "" && (!ok || u != r.User || p != r.Pass) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
@@ -44,9 +71,17 @@ func Serve(t testing.TB, user, pass string) *Repo {
 		files.ServeHTTP(w, req)
 	}))
 	t.Cleanup(srv.Close)
-	r.URL = srv.URL
+	r.URL, r.CA = srv.URL, certPEM(srv)
 	r.index(t)
 	return r
+}
+
+// certPEM is a server's certificate (PEM), nil without TLS.
+func certPEM(srv *httptest.Server) []byte {
+	if srv.TLS == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 }
 
 // Add packages a chart version (templates: path under templates/ →

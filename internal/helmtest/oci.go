@@ -14,21 +14,35 @@ import (
 )
 
 // Registry is an OCI registry served in-process (go-containerregistry's)
-// on loopback, behind basic auth when asked; charts are pushed to it with
-// Helm's registry client.
+// on loopback, over HTTP or HTTPS, behind basic auth when asked; charts are
+// pushed to it with Helm's registry client.
 type Registry struct {
 	// URL is oci://HOST/charts: a chart NAME is at oci://HOST/charts/NAME.
 	URL        string
 	User, Pass string
-	host       string
+	// CA is the server's certificate (PEM) when served over HTTPS.
+	CA     []byte
+	host   string
+	client *http.Client // one that trusts the server
 }
 
 // ServeOCI starts an empty registry.
 func ServeOCI(t testing.TB, user, pass string) *Registry {
 	t.Helper()
+	return serveOCI(t, user, pass, httptest.NewServer)
+}
+
+// ServeOCITLS starts an empty registry over HTTPS, its certificate in CA.
+func ServeOCITLS(t testing.TB, user, pass string) *Registry {
+	t.Helper()
+	return serveOCI(t, user, pass, newTLSServer)
+}
+
+func serveOCI(t testing.TB, user, pass string, start func(http.Handler) *httptest.Server) *Registry {
+	t.Helper()
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	r := &Registry{User: user, Pass: pass}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := start(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if u, p, ok := req.BasicAuth(); r.User != "" && (!ok || u != r.User || p != r.Pass) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -37,8 +51,8 @@ func ServeOCI(t testing.TB, user, pass string) *Registry {
 		reg.ServeHTTP(w, req)
 	}))
 	t.Cleanup(srv.Close)
-	r.host = strings.TrimPrefix(srv.URL, "http://")
-	r.URL = "oci://" + r.host + "/charts"
+	r.host = strings.TrimPrefix(strings.TrimPrefix(srv.URL, "http://"), "https://")
+	r.URL, r.CA, r.client = "oci://"+r.host+"/charts", certPEM(srv), srv.Client()
 	return r
 }
 
@@ -49,7 +63,10 @@ func (r *Registry) Push(t testing.TB, name, version string, templates map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []helmreg.ClientOption{helmreg.ClientOptPlainHTTP(), helmreg.ClientOptCredentialsFile(t.TempDir() + "/none.json")}
+	opts := []helmreg.ClientOption{helmreg.ClientOptHTTPClient(r.client), helmreg.ClientOptCredentialsFile(t.TempDir() + "/none.json")}
+	if r.CA == nil {
+		opts = append(opts, helmreg.ClientOptPlainHTTP())
+	}
 	if r.User != "" {
 		opts = append(opts, helmreg.ClientOptBasicAuth(r.User, r.Pass))
 	}
