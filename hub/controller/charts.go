@@ -13,6 +13,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/helmrepo"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/renderworker"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -23,61 +24,114 @@ import (
 // constraint) selects in the repository's index, and its content the
 // archive of that version, pulled once per digest.
 
-func isChart(a *pb.Application) bool { return a.GetSource().GetChart() != "" }
+// isChart says whether source s is a chart of a Helm repository.
+func isChart(s *pb.ApplicationSource) bool { return s.GetChart() != "" }
 
-// resolveRevision returns the revision a's source is at for revision (a
-// target revision): a commit SHA, or a chart version.
+// resolveRevision returns the revision a's sources are at for revision
+// (a target revision): a commit SHA or a chart version per source,
+// joined by wire.RevisionSep when there are several.
 func (c *Controller) resolveRevision(a *pb.Application, revision string) (string, error) {
-	if isChart(a) {
-		cv, err := c.charts().Resolve(a.GetSource().GetRepoUrl(), a.GetSource().GetChart(), revision)
+	revs, err := wire.SplitRevision(a, revision)
+	if err != nil {
+		return "", err
+	}
+	srcs := wire.Sources(a)
+	for i, s := range srcs {
+		if revs[i], err = c.resolveSource(s, revs[i]); err != nil {
+			return "", sourceErr(a, i, err)
+		}
+	}
+	return strings.Join(revs, wire.RevisionSep), nil
+}
+
+// resolveSource returns the commit SHA or chart version of s at revision.
+func (c *Controller) resolveSource(s *pb.ApplicationSource, revision string) (string, error) {
+	if isChart(s) {
+		cv, err := c.charts().Resolve(s.GetRepoUrl(), s.GetChart(), revision)
 		if err != nil {
 			return "", err
 		}
 		return cv.Version, nil
 	}
-	h, err := c.repo(a.GetSource().GetRepoUrl()).Resolve(revision)
+	h, err := c.repo(s.GetRepoUrl()).Resolve(revision)
 	if err != nil {
 		return "", err
 	}
 	return h.String(), nil
 }
 
-// chartDigest is the digest of a chart source's archive at version, from
-// the repository's index ("" for Git sources).
-func (c *Controller) chartDigest(a *pb.Application, version string) string {
-	if !isChart(a) || version == "" {
-		return ""
+// sourceErr names source i of a in err when a has several.
+func sourceErr(a *pb.Application, i int, err error) error {
+	if len(a.GetSources()) == 0 || err == nil {
+		return err
 	}
-	cv, err := c.charts().Resolve(a.GetSource().GetRepoUrl(), a.GetSource().GetChart(), version)
-	if err != nil || cv.Digest == "" {
-		return ""
+	s := a.GetSources()[i]
+	what := s.GetRepoUrl()
+	if isChart(s) {
+		what += " chart " + s.GetChart()
+	} else if s.GetPath() != "" {
+		what += " path " + s.GetPath()
 	}
-	return "sha256:" + strings.ToLower(cv.Digest)
+	return fmt.Errorf("source %d (%s): %w", i+1, what, err)
 }
 
-// fetchSource brings a's source up to date: a Git fetch, or a Helm
+// chartDigest is the digest of the archives of a's chart sources at
+// revision, from their repositories' indexes, joined by "," ("" without
+// chart sources).
+func (c *Controller) chartDigest(a *pb.Application, revision string) string {
+	revs, err := wire.SplitRevision(a, revision)
+	if err != nil || revision == "" {
+		return ""
+	}
+	var out []string
+	for i, s := range wire.Sources(a) {
+		if !isChart(s) {
+			continue
+		}
+		cv, err := c.charts().Resolve(s.GetRepoUrl(), s.GetChart(), revs[i])
+		if err != nil || cv.Digest == "" {
+			continue
+		}
+		out = append(out, "sha256:"+strings.ToLower(cv.Digest))
+	}
+	return strings.Join(out, ",")
+}
+
+// fetchSource brings a's sources up to date: a Git fetch, or a Helm
 // repository's index.
 func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {
-	if isChart(a) {
-		// Applications of one repository reconciled together read it once.
-		return c.refreshCharts(ctx, a.GetSource().GetRepoUrl(), []string{a.GetSource().GetChart()}, 2*time.Second)
+	var errs []error
+	for i, s := range wire.Sources(a) {
+		var err error
+		if isChart(s) {
+			// Applications of one repository reconciled together read it once.
+			err = c.refreshCharts(ctx, s.GetRepoUrl(), []string{s.GetChart()}, 2*time.Second)
+		} else {
+			err = c.fetch(ctx, s.GetRepoUrl())
+		}
+		errs = append(errs, sourceErr(a, i, err))
 	}
-	return c.fetch(ctx, a.GetSource().GetRepoUrl())
+	return errors.Join(errs...)
 }
 
 // fetchURL brings a repository up to date as the applications using it
-// read it: a Helm repository's index for charts, a Git fetch otherwise
-// (also when nobody uses it yet: an ApplicationSet's).
+// read it: a Helm repository's index for their charts and their charts'
+// dependencies, a Git fetch otherwise (also when nobody uses it yet: an
+// ApplicationSet's).
 func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Application) error {
 	var charts []string
 	git := false
 	for _, a := range apps {
-		if a.GetSource().GetRepoUrl() == repoURL {
-			if isChart(a) {
-				charts = append(charts, a.GetSource().GetChart())
+		for _, s := range wire.Sources(a) {
+			if s.GetRepoUrl() != repoURL {
+				continue
 			}
-			git = git || !isChart(a)
+			if isChart(s) {
+				charts = append(charts, s.GetChart())
+			}
+			git = git || !isChart(s)
 		}
+		charts = append(charts, c.chartDeps.charts(a.GetName(), repoURL)...)
 	}
 	var errs []error
 	if len(charts) > 0 {
@@ -87,6 +141,21 @@ func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Ap
 		errs = append(errs, c.fetch(ctx, repoURL))
 	}
 	return errors.Join(errs...)
+}
+
+// readsURL says whether a reads repoURL: as one of its sources, or as a
+// repository its charts' dependencies came from.
+func (c *Controller) readsURL(a *pb.Application, repoURL string) bool {
+	return wire.ReadsRepo(a, repoURL) || len(c.chartDeps.charts(a.GetName(), repoURL)) > 0
+}
+
+// appURLs returns the repositories a reads.
+func (c *Controller) appURLs(a *pb.Application) []string {
+	var out []string
+	for _, s := range wire.Sources(a) {
+		out = append(out, s.GetRepoUrl())
+	}
+	return append(out, c.chartDeps.repositories(a.GetName())...)
 }
 
 // refreshCharts fetches a Helm repository's index, or the tags of the
@@ -124,11 +193,11 @@ func (c *Controller) charts() *helmrepo.Cache {
 	return c.opts.Charts
 }
 
-// renderChart renders the chart version of a's source for cluster cl:
+// renderChart renders chart source s of a at version for cluster cl:
 // pulled (once per digest) and rendered from the hub's chart cache, in a
 // render worker; the render is kept in memory per digest and inputs.
-func (c *Controller) renderChart(ctx context.Context, a *pb.Application, cl *pb.Cluster, version string) ([]*unstructured.Unstructured, error) {
-	url, name := a.GetSource().GetRepoUrl(), a.GetSource().GetChart()
+func (c *Controller) renderChart(ctx context.Context, a *pb.Application, s *pb.ApplicationSource, cl *pb.Cluster, version string, refs refValues) ([]*unstructured.Unstructured, error) {
+	url, name := s.GetRepoUrl(), s.GetChart()
 	cv, err := c.charts().Resolve(url, name, version)
 	if err != nil {
 		return nil, err
@@ -137,8 +206,11 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, cl *pb.
 	if err != nil {
 		return nil, err
 	}
-	src := c.targetSource(a, cl)
+	src := c.targetSource(a, s, cl)
 	src.Kind, src.Path = render.Helm, "."
+	if err := c.withInputs(ctx, a, dir, &src, refs); err != nil {
+		return nil, err
+	}
 	key := renderKey(url+"#"+name+"@"+digest, src)
 	if m, ok := c.renders.Load(key); ok && !m.(*renderMemo).stale {
 		c.Stats.add(0, 1, 0)
@@ -160,6 +232,20 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, cl *pb.
 		return nil, err
 	}
 	return v.(*renderMemo).copy(), nil
+}
+
+// withInputs completes the render of the chart unpacked at dir with its
+// dependencies and the values files other sources lend it.
+func (c *Controller) withInputs(ctx context.Context, a *pb.Application, dir string, src *render.Source, refs refValues) error {
+	root, closeRoot, err := render.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer closeRoot()
+	if err := c.withDependencies(ctx, a, root, src); err != nil {
+		return err
+	}
+	return c.withRefValues(src, refs)
 }
 
 // renderChartDir renders an unpacked chart in a render worker (in this
@@ -195,6 +281,16 @@ func (c *Controller) dropChartRenders() {
 	})
 }
 
+// hasChart says whether one of a's sources is a chart.
+func hasChart(a *pb.Application) bool {
+	for _, s := range wire.Sources(a) {
+		if isChart(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // ChartGrace keeps a chart pulled this recently through a GC: a render
 // may be reading it before any history names it.
 const ChartGrace = 10 * time.Minute
@@ -207,13 +303,15 @@ func (c *Controller) ChartGC(grace time.Duration) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	keep := map[string]bool{}
+	keep := c.chartDeps.inUse()
 	for _, a := range apps {
-		if !isChart(a) {
+		if !hasChart(a) {
 			continue
 		}
-		if v, err := c.resolveRevision(a, a.GetSource().GetTargetRevision()); err == nil {
-			keep[c.chartDigest(a, v)] = true
+		if v, err := c.resolveRevision(a, wire.TargetRevision(a)); err == nil {
+			for _, g := range strings.Split(c.chartDigest(a, v), ",") {
+				keep[g] = true
+			}
 		}
 		ts, err := c.store.ListTargets(a.GetName())
 		if err != nil {
@@ -225,7 +323,9 @@ func (c *Controller) ChartGC(grace time.Duration) (int, error) {
 				return 0, err
 			}
 			for _, e := range h {
-				keep[e.GetSourceDigest()] = true
+				for _, g := range strings.Split(e.GetSourceDigest(), ",") {
+					keep[g] = true
+				}
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/manifest"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -52,7 +53,8 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 		conds = append(conds, store.Condition{Type: CondComparison, Since: c.now(),
 			Message: "the source declares no application any more: the applications it declared are kept (set syncPolicy.allowEmpty to let them go)"})
 	}
-	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: a.GetName(), RepoUrl: a.GetSource().GetRepoUrl(), Revision: rev, Path: a.GetSource().GetPath()}
+	first := declaringSource(a)
+	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: a.GetName(), RepoUrl: first.GetRepoUrl(), Revision: rev, Path: first.GetPath()}
 	results, err := c.decl.Declare(declare.Declaration{Owner: owner, Objects: objs, Keep: also, Complete: complete,
 		Cascade: declare.HasResourcesFinalizer, Project: childProject(a)})
 	if err != nil {
@@ -82,7 +84,7 @@ func childProject(a *pb.Application) string {
 // read (or that two targets render differently) is named in a condition
 // and kept as it is (also).
 func (c *Controller) readChildren(a *pb.Application, docs childSet) ([]manifest.Object, map[string]bool, []store.Condition) {
-	file := "path " + orDot(a.GetSource().GetPath())
+	file := "path " + orDot(declaringSource(a).GetPath())
 	var objs []manifest.Object
 	var bad []store.Condition
 	also := map[string]bool{}
@@ -147,7 +149,7 @@ func (c *Controller) childDocs(ctx context.Context, a *pb.Application, targets [
 // renderChildren renders a's source without a cluster and keeps what it
 // declares.
 func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*unstructured.Unstructured, string, bool, error) {
-	commit, err := c.resolveRevision(a, a.GetSource().GetTargetRevision())
+	commit, err := c.resolveRevision(a, wire.TargetRevision(a))
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -164,6 +166,17 @@ func (c *Controller) renderChildren(ctx context.Context, a *pb.Application) ([]*
 func (c *Controller) rendersObjects(a *pb.Application) bool {
 	v, ok := c.objectsOnly.Load(a.GetName())
 	return ok && v.(bool)
+}
+
+// declaringSource is the source whose declarations an application of
+// applications owns: its first that renders.
+func declaringSource(a *pb.Application) *pb.ApplicationSource {
+	for _, s := range wire.Sources(a) {
+		if wire.Renders(a, s) {
+			return s
+		}
+	}
+	return a.GetSource()
 }
 
 func childKey(u *unstructured.Unstructured) string { return declare.Key(u.GetKind(), u.GetName()) }

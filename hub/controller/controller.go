@@ -86,6 +86,7 @@ type Controller struct {
 	// sets regenerates ApplicationSets (appsets.go).
 	sets       appSets
 	chartsOnce sync.Once
+	chartDeps  chartDeps // what charts' dependencies the renders fetched
 
 	Stats Stats
 }
@@ -184,7 +185,7 @@ func (c *Controller) pollDue() {
 	next := c.now().Add(c.opts.PollInterval)
 	urls := make([]string, 0, len(apps))
 	for _, a := range apps {
-		urls = append(urls, a.GetSource().GetRepoUrl())
+		urls = append(urls, c.appURLs(a)...)
 	}
 	for _, url := range append(urls, c.setRepos()...) {
 		at := c.polled[url].Add(c.opts.PollInterval)
@@ -236,7 +237,7 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, refreshParallelism)
 	for _, a := range apps {
-		if a.GetSource().GetRepoUrl() != repoURL {
+		if !c.readsURL(a, repoURL) {
 			continue
 		}
 		wg.Add(1)
@@ -264,7 +265,9 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 		return err
 	}
 	c.mu.Lock()
-	c.polled[a.GetSource().GetRepoUrl()] = c.now()
+	for _, u := range c.appURLs(a) {
+		c.polled[u] = c.now()
+	}
 	c.mu.Unlock()
 	return c.reconcile(ctx, app, c.fetchSource(ctx, a))
 }

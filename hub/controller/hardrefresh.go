@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 )
 
 // HardRefresh re-reads the application's repository and renders its
@@ -21,8 +23,15 @@ func (c *Controller) HardRefresh(ctx context.Context, app string) error {
 	}
 	// Charts' renders are kept per digest: made again, and the index fetched again.
 	c.dropChartRenders()
-	if a, err := c.store.GetApplication(app); err == nil && isChart(a) {
-		c.charts().Forget(a.GetSource().GetRepoUrl())
+	if a, err := c.store.GetApplication(app); err == nil {
+		for _, s := range wire.Sources(a) {
+			if isChart(s) {
+				c.charts().Forget(s.GetRepoUrl())
+			}
+		}
+		for _, u := range c.chartDeps.repositories(app) {
+			c.charts().Forget(u)
+		}
 	}
 	return c.Reconcile(ctx, app)
 }
@@ -39,7 +48,7 @@ func (c *Controller) appRenderKeys(app string) ([]string, error) {
 	}
 	var keys []string
 	for _, cl := range selectClusters(a, clusters) {
-		keys = append(keys, renderKey(a.GetSource().GetRepoUrl(), c.targetSource(a, cl)))
+		keys = append(keys, c.gitRenderKeys(a, cl)...)
 	}
 	return keys, nil
 }

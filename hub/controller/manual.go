@@ -25,7 +25,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 		return nil, err
 	}
 	if revision == "" {
-		revision = a.GetSource().GetTargetRevision()
+		revision = wire.TargetRevision(a)
 	}
 	commit, err := c.resolveRevision(a, revision)
 	if err != nil {
@@ -117,7 +117,7 @@ func (c *Controller) recheck(a *pb.Application, cluster string, p *pb.Plan) (*pb
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSource(proj, a.GetSource().GetRepoUrl()); err != nil {
+	if err := checkSources(proj, a); err != nil {
 		return nil, err
 	}
 	pl, err := wire.PlanFromProto(p)

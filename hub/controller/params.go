@@ -25,10 +25,9 @@ func expand(s string, c *pb.Cluster) string {
 	})
 }
 
-// renderSource turns an application's source into render.Source for one
-// cluster, with cluster references expanded.
-func renderSource(a *pb.Application, c *pb.Cluster, kubeVersion string) render.Source {
-	s := a.GetSource()
+// renderSource turns source s of an application into render.Source for
+// one cluster, with cluster references expanded.
+func renderSource(a *pb.Application, s *pb.ApplicationSource, c *pb.Cluster, kubeVersion string) render.Source {
 	src := render.Source{Path: expand(s.GetPath(), c)}
 	switch s.GetKind() {
 	case pb.SourceKind_SOURCE_KIND_DIRECTORY:

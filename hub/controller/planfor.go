@@ -33,15 +33,26 @@ func (c *Controller) planFor(ctx context.Context, a *pb.Application, proj *pb.Pr
 // the objects to deploy and the applications, projects and sets it
 // declares (app of apps), which never go to a cluster.
 func (c *Controller) renderSplit(ctx context.Context, a *pb.Application, cl *pb.Cluster, revision string) (objs, children []*unstructured.Unstructured, err error) {
-	var all []*unstructured.Unstructured
-	if isChart(a) {
-		all, err = c.renderChart(ctx, a, cl, revision)
-	} else {
-		url := a.GetSource().GetRepoUrl()
-		all, err = c.render(ctx, c.repo(url), revision, c.targetSource(a, cl), url)
-	}
+	revs, err := wire.SplitRevision(a, revision)
 	if err != nil {
 		return nil, nil, err
+	}
+	refs := refsOf(a, revs)
+	var all []*unstructured.Unstructured
+	for i, s := range wire.Sources(a) {
+		if !wire.Renders(a, s) {
+			continue
+		}
+		var out []*unstructured.Unstructured
+		if isChart(s) {
+			out, err = c.renderChart(ctx, a, s, cl, revs[i], refs)
+		} else {
+			out, err = c.renderGit(ctx, a, s, cl, revs[i], refs)
+		}
+		if err != nil {
+			return nil, nil, sourceErr(a, i, err)
+		}
+		all = append(all, out...)
 	}
 	objs = all[:0]
 	for _, u := range all {

@@ -33,6 +33,16 @@ func checkSource(p *pb.Project, repo string) error {
 	return wire.ProjectFromPB(p).CheckSource(repo)
 }
 
+// checkSources checks every source of a against the project.
+func checkSources(p *pb.Project, a *pb.Application) error {
+	for i, s := range wire.Sources(a) {
+		if err := checkSource(p, s.GetRepoUrl()); err != nil {
+			return sourceErr(a, i, err)
+		}
+	}
+	return nil
+}
+
 // maxNamedRefusals bounds the objects one refusal names.
 const maxNamedRefusals = 10
 

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -232,13 +233,12 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	}
 	selected := selectClusters(a, clusters)
 	out := make([]target, len(selected))
-	url := a.GetSource().GetRepoUrl()
-	commit, rerr := c.resolveRevision(a, a.GetSource().GetTargetRevision())
+	commit, rerr := c.resolveRevision(a, wire.TargetRevision(a))
 	if rerr != nil && fetchErr != nil {
 		rerr = fmt.Errorf("%w (last fetch: %v)", rerr, fetchErr)
 	}
 	if rerr == nil {
-		rerr = checkSource(proj, url)
+		rerr = checkSources(proj, a)
 	}
 	digest := c.chartDigest(a, commit) // one source for every target
 	for i, cl := range selected {

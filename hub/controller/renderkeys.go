@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -8,12 +9,12 @@ import (
 // targetSource is what a's render for cluster cl takes: the source with
 // cluster references expanded and the cluster's Kubernetes version (the
 // hub's default when its spoke reported none).
-func (c *Controller) targetSource(a *pb.Application, cl *pb.Cluster) render.Source {
+func (c *Controller) targetSource(a *pb.Application, s *pb.ApplicationSource, cl *pb.Cluster) render.Source {
 	kube := cl.GetKubeVersion()
 	if kube == "" {
 		kube = c.opts.KubeVersion
 	}
-	return renderSource(a, cl, kube)
+	return renderSource(a, s, cl, kube)
 }
 
 // RenderKeys returns the keys of the stored renders the applications use
@@ -31,8 +32,28 @@ func (c *Controller) RenderKeys() (map[string]bool, error) {
 	keys := map[string]bool{}
 	for _, a := range apps {
 		for _, cl := range selectClusters(a, clusters) {
-			keys[renderKey(a.GetSource().GetRepoUrl(), c.targetSource(a, cl))] = true
+			for _, k := range c.gitRenderKeys(a, cl) {
+				keys[k] = true
+			}
 		}
 	}
 	return keys, nil
+}
+
+// gitRenderKeys returns the keys of the renders of a's Git sources for
+// cluster cl: as the source says, and as completed with its chart's
+// dependencies or other sources' values files when the last render was.
+func (c *Controller) gitRenderKeys(a *pb.Application, cl *pb.Cluster) []string {
+	var keys []string
+	for _, s := range wire.Sources(a) {
+		if isChart(s) || !wire.Renders(a, s) {
+			continue
+		}
+		k := renderKey(s.GetRepoUrl(), c.targetSource(a, s, cl))
+		keys = append(keys, k)
+		if full := c.chartDeps.fullKey(k); full != "" {
+			keys = append(keys, full)
+		}
+	}
+	return keys
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/plan"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -40,7 +41,7 @@ type planMods struct {
 func (r SyncRequest) effective(a *pb.Application) (*pb.Application, planMods, error) {
 	if r.Revision != "" && a.GetSyncPolicy().GetAutomated() {
 		return nil, planMods{}, fmt.Errorf("application %s: cannot sync to revision %s: automated sync is enabled and would return it to %q (disable it first)",
-			a.GetName(), r.Revision, a.GetSource().GetTargetRevision())
+			a.GetName(), r.Revision, wire.TargetRevision(a))
 	}
 	eff := proto.Clone(a).(*pb.Application)
 	if eff.Source == nil {
@@ -50,7 +51,13 @@ func (r SyncRequest) effective(a *pb.Application) (*pb.Application, planMods, er
 		eff.SyncPolicy = &pb.SyncPolicy{}
 	}
 	if r.Revision != "" {
-		eff.Source.TargetRevision = r.Revision
+		revs, err := wire.SplitRevision(eff, r.Revision)
+		if err != nil {
+			return nil, planMods{}, err
+		}
+		for i, s := range wire.Sources(eff) {
+			s.TargetRevision = revs[i]
+		}
 	}
 	if r.Prune {
 		eff.SyncPolicy.Prune = true
@@ -172,7 +179,7 @@ func (c *Controller) fetchFor(ctx context.Context, app string) error {
 		return err
 	}
 	if err := c.fetchSource(ctx, a); err != nil {
-		c.log.Warn("fetch failed", "repo", a.GetSource().GetRepoUrl(), "err", err)
+		c.log.Warn("fetch failed", "app", app, "err", err)
 	}
 	return nil
 }

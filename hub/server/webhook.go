@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 )
 
 // Refresher queues a fetch of a repository and the reconcile of its
@@ -168,10 +170,12 @@ func (w *Webhook) matching(urls []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range apps {
-		u := a.GetSource().GetRepoUrl()
-		if pushed[normalizeURL(u)] && !seen[u] {
-			seen[u] = true
-			out = append(out, u)
+		for _, s := range wire.Sources(a) {
+			u := s.GetRepoUrl()
+			if pushed[normalizeURL(u)] && !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
 		}
 	}
 	return out

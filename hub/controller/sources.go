@@ -1,0 +1,90 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-gitops/flotilla/internal/wire"
+	"github.com/flotilla-gitops/flotilla/pkg/render"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
+)
+
+// refValues are the Git repositories of an application's sources that
+// have a ref, at the revision being rendered: what the others' values
+// files "$REF/path" read.
+type refValues map[string]refSource
+
+type refSource struct{ url, commit string }
+
+func refsOf(a *pb.Application, revs []string) refValues {
+	refs := refValues{}
+	for i, s := range wire.Sources(a) {
+		if s.GetRef() != "" && !isChart(s) {
+			refs[s.GetRef()] = refSource{url: s.GetRepoUrl(), commit: revs[i]}
+		}
+	}
+	return refs
+}
+
+// renderGit renders Git source s of a at commit for cluster cl, with its
+// chart's dependencies and the values files other sources lend it.
+func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.ApplicationSource, cl *pb.Cluster, commit string, refs refValues) ([]*unstructured.Unstructured, error) {
+	url := s.GetRepoUrl()
+	repo := c.repo(url)
+	src := c.targetSource(a, s, cl)
+	base := renderKey(url, src)
+	tree, err := repo.Tree(hashOf(commit))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.withDependencies(ctx, a, tree, &src); err != nil {
+		return nil, err
+	}
+	if err := c.withRefValues(&src, refs); err != nil {
+		return nil, err
+	}
+	if full := renderKey(url, src); full != base {
+		c.chartDeps.record(a.GetName(), nil, base, full, nil)
+	}
+	return c.render(ctx, repo, commit, src, url)
+}
+
+// withRefValues reads the values files of src that name another source
+// ("$REF/path") from that source's repository, at most the render's file
+// size each. A ref no source has is left for the render to name.
+func (c *Controller) withRefValues(src *render.Source, refs refValues) error {
+	for _, f := range src.Helm.ValueFiles {
+		ref, p, ok := wire.RefPath(f)
+		r, known := refs[ref]
+		if !ok || !known {
+			continue
+		}
+		p = path.Clean(p)
+		if !fs.ValidPath(p) || p == "." {
+			return fmt.Errorf("values file %s: want $%s/PATH, a file inside the repository %s", f, ref, r.url)
+		}
+		tree, err := c.repo(r.url).Tree(hashOf(r.commit))
+		if err != nil {
+			return fmt.Errorf("values file %s: %w", f, err)
+		}
+		max := render.DefaultLimits().MaxFileBytes
+		if fi, err := fs.Stat(tree, p); err != nil {
+			return fmt.Errorf("values file %s: %s: %w", f, r.url, err)
+		} else if !fi.Mode().IsRegular() || (max > 0 && fi.Size() > max) {
+			return fmt.Errorf("values file %s: not a regular file of at most %d bytes", f, max)
+		}
+		b, err := fs.ReadFile(tree, p)
+		if err != nil {
+			return fmt.Errorf("values file %s: %w", f, err)
+		}
+		if src.Helm.RefValueFiles == nil {
+			src.Helm.RefValueFiles = map[string]string{}
+		}
+		src.Helm.RefValueFiles[f] = string(b)
+	}
+	return nil
+}
