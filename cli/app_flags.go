@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
@@ -22,6 +23,7 @@ type appFlags struct {
 	rolloutFile                                                                            string
 	autoSync, prune, selfHeal, requireApproval, allowEmpty                                 bool
 	retryLimit, historyLimit                                                               int32
+	sourcePosition                                                                         int
 	retryFactor                                                                            int32
 	retryBackoff, retryMaxBackoff, waveTimeout                                             time.Duration
 	dir                                                                                    dirFlags
@@ -49,6 +51,7 @@ func (f *appFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.repo, "repo", "", "Git repository URL")
 	fl.StringVar(&f.revision, "revision", "", "branch, tag or commit (default: the default branch)")
 	fl.StringVar(&f.path, "path", "", "path in the repository; may use {{cluster.name}} and {{cluster.labels.KEY}}")
+	fl.IntVar(&f.sourcePosition, "source-position", 0, "which of an application's several sources (spec.sources, from 1) the source flags edit")
 	fl.StringVar(&f.chart, "chart", "", "a chart of the Helm repository or OCI registry --repo (http(s):// or oci://); --revision is its version or a semver constraint (~1.2, >=1.0 <2)")
 	fl.StringVar(&f.kind, "kind", "", "source kind: Directory, Kustomize or Helm (default: detect)")
 	fl.StringVar(&f.project, "project", "", "project (default: default, which allows everything)")
@@ -119,9 +122,6 @@ var sourceKinds = map[string]pb.SourceKind{"": pb.SourceKind_SOURCE_KIND_UNSPECI
 // apply writes the flags that were set onto a (new or existing) app.
 func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 	ch := cmd.Flags().Changed
-	if a.Source == nil {
-		a.Source = &pb.ApplicationSource{}
-	}
 	if a.Destination == nil {
 		a.Destination = &pb.Destination{}
 	}
@@ -149,7 +149,7 @@ func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 			return err
 		}
 	}
-	if err := f.applySource(cmd, a.Source); err != nil {
+	if err := f.editSource(cmd, a); err != nil {
 		return err
 	}
 	if err := f.applySyncPolicy(cmd, a.SyncPolicy); err != nil {
@@ -171,6 +171,35 @@ func (f *appFlags) apply(cmd *cobra.Command, a *pb.Application) error {
 }
 
 // applySource writes the source flags that were set.
+// editSource applies the source flags to a's source, or to the source
+// --source-position names when a has several.
+func (f *appFlags) editSource(cmd *cobra.Command, a *pb.Application) error {
+	pos, n := f.sourcePosition, len(a.GetSources())
+	if n == 0 {
+		if cmd.Flags().Changed("source-position") && pos != 1 {
+			return fmt.Errorf("--source-position %d: application %s has one source", pos, a.GetName())
+		}
+		if a.Source == nil {
+			a.Source = &pb.ApplicationSource{}
+		}
+		return f.applySource(cmd, a.Source)
+	}
+	if !cmd.Flags().Changed("source-position") {
+		scratch := &pb.ApplicationSource{}
+		if err := f.applySource(cmd, scratch); err != nil {
+			return err
+		}
+		if !proto.Equal(scratch, &pb.ApplicationSource{}) {
+			return fmt.Errorf("application %s has %d sources: give --source-position (1 to %d) to say which one the source flags edit", a.GetName(), n, n)
+		}
+		return nil
+	}
+	if pos < 1 || pos > n {
+		return fmt.Errorf("--source-position %d: application %s has sources 1 to %d", pos, a.GetName(), n)
+	}
+	return f.applySource(cmd, a.Sources[pos-1])
+}
+
 func (f *appFlags) applySource(cmd *cobra.Command, s *pb.ApplicationSource) error {
 	ch := cmd.Flags().Changed
 	if ch("repo") {

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -105,7 +106,8 @@ func enumName(s, prefix string) string {
 
 func viewApp(r *pb.GetApplicationResponse) appView {
 	a := r.GetApplication()
-	v := appView{Name: a.GetName(), Project: a.GetProject(), Repo: a.GetSource().GetRepoUrl(), Path: a.GetSource().GetPath(), Targets: []targetView{}}
+	first := wire.Sources(a)[0] // the others are in spec
+	v := appView{Name: a.GetName(), Project: a.GetProject(), Repo: first.GetRepoUrl(), Path: first.GetPath(), Targets: []targetView{}}
 	if b, err := protojson.Marshal(a); err == nil {
 		v.Spec = b
 	}

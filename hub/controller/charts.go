@@ -98,18 +98,23 @@ func (c *Controller) chartDigest(a *pb.Application, revision string) string {
 }
 
 // fetchSource brings a's sources up to date: a Git fetch, or a Helm
-// repository's index.
-func (c *Controller) fetchSource(ctx context.Context, a *pb.Application) error {
+// repository's index; and the indexes its charts' dependencies came from
+// (an index read less than maxAge ago is not read again).
+func (c *Controller) fetchSource(ctx context.Context, a *pb.Application, maxAge time.Duration) error {
 	var errs []error
 	for i, s := range wire.Sources(a) {
 		var err error
 		if isChart(s) {
-			// Applications of one repository reconciled together read it once.
-			err = c.refreshCharts(ctx, s.GetRepoUrl(), []string{s.GetChart()}, 2*time.Second)
+			err = c.refreshCharts(ctx, s.GetRepoUrl(), []string{s.GetChart()}, maxAge)
 		} else {
 			err = c.fetch(ctx, s.GetRepoUrl())
 		}
 		errs = append(errs, sourceErr(a, i, err))
+	}
+	for _, u := range c.chartDeps.repositories(a.GetName()) {
+		if err := c.refreshCharts(ctx, u, c.chartDeps.charts(a.GetName(), u), maxAge); err != nil {
+			errs = append(errs, fmt.Errorf("chart dependencies: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -258,8 +258,17 @@ func (c *Controller) Refresh(ctx context.Context, repoURL string) {
 // refreshParallelism bounds the applications a refresh reconciles at once.
 const refreshParallelism = 16
 
-// Reconcile fetches an application's repository and reconciles it.
+// Reconcile fetches an application's sources and reconciles it: a
+// refresh asked for, so Helm indexes are read again however recently
+// they were.
 func (c *Controller) Reconcile(ctx context.Context, app string) error {
+	return c.reconcileFetched(ctx, app, 0)
+}
+
+// reconcileFetched reconciles app after fetching its sources; a Helm
+// index read less than maxAge ago is not read again (applications
+// reconciled together read it once).
+func (c *Controller) reconcileFetched(ctx context.Context, app string, maxAge time.Duration) error {
 	a, err := c.store.GetApplication(app)
 	if err != nil {
 		return err
@@ -269,7 +278,7 @@ func (c *Controller) Reconcile(ctx context.Context, app string) error {
 		c.polled[u] = c.now()
 	}
 	c.mu.Unlock()
-	return c.reconcile(ctx, app, c.fetchSource(ctx, a))
+	return c.reconcile(ctx, app, c.fetchSource(ctx, a, maxAge))
 }
 
 func short(h string) string {

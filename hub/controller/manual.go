@@ -29,7 +29,7 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	}
 	commit, err := c.resolveRevision(a, revision)
 	if err != nil {
-		if ferr := c.fetchSource(ctx, a); ferr != nil {
+		if ferr := c.fetchSource(ctx, a, 0); ferr != nil {
 			return nil, fmt.Errorf("%w (fetch: %v)", err, ferr)
 		}
 		if commit, err = c.resolveRevision(a, revision); err != nil {

@@ -32,10 +32,14 @@ func (c *Controller) RefreshLater(repoURL string) { c.refreshes.Add(repoURL) }
 // ReconcileLater queues a reconcile of an application and returns at once.
 func (c *Controller) ReconcileLater(app string) { c.reconciles.Add(app) }
 
+// queuedIndexAge is how old a Helm index a queued reconcile re-uses.
+const queuedIndexAge = 2 * time.Second
+
 func (c *Controller) reconcileQueued(ctx context.Context, app string) {
 	ctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
 	defer cancel()
-	if err := c.Reconcile(ctx, app); err != nil {
+	// Applications queued together read a Helm index once.
+	if err := c.reconcileFetched(ctx, app, queuedIndexAge); err != nil {
 		c.log.Warn("reconcile", "app", app, "err", err)
 	}
 }

@@ -178,7 +178,7 @@ func (c *Controller) fetchFor(ctx context.Context, app string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.fetchSource(ctx, a); err != nil {
+	if err := c.fetchSource(ctx, a, 0); err != nil {
 		c.log.Warn("fetch failed", "app", app, "err", err)
 	}
 	return nil

@@ -1,0 +1,97 @@
+package suite
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flotilla-gitops/flotilla/internal/helmtest"
+)
+
+const versionedCM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-{{ .Chart.Name }}}\n" +
+	"data: {version: {{ .Chart.Version | quote }}, greeting: {{ .Values.greeting | quote }}}\n"
+
+// A chart from an OCI registry (auth) with its values from a Git
+// repository (Argo CD's sources, ref, $values/...), and a chart kept in
+// Git whose dependency comes from a Helm repository, not vendored: the
+// hub fetches it. A new dependency version under the ~ constraint rolls
+// out once; the multi-source application's revision names each source's.
+func TestChartSourcesAndDependenciesOnClusters(t *testing.T) {
+	e := suite(t)
+	ns := e.namespace(t, "chartsrc")
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := helmtest.ServeOCI(t, "bot", "s3cret")
+	reg.Push(t, "greeter", "3.1.0", map[string]string{"cm.yaml": versionedCM}, "greeting: chart-default\n")
+	e.must(t, "repo", "add", reg.URL, "--type", "oci", "--username", "bot", "--password-file", pw)
+	t.Cleanup(func() { e.flotilla(t, "repo", "remove", reg.URL) })
+	values, valSHA := e.newRepo(t, map[string]string{"greeter/prod.yaml": "greeting: from-git\n"})
+
+	multi := uniq("chart-values")
+	res := e.applyFile(t, `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: `+multi+`, namespace: argocd}
+spec:
+  project: default
+  sources:
+  - repoURL: `+reg.URL+`
+    chart: greeter
+    targetRevision: ~3.1
+    helm:
+      releaseName: `+multi+`
+      valueFiles: [$values/greeter/prod.yaml]
+  - repoURL: `+values.url+`
+    targetRevision: main
+    ref: values
+  destination: {name: `+e.clusters[0].Name+`, namespace: `+ns+`}
+  syncPolicy: {automated: {}}
+`)
+	if res.code != 0 || strings.Contains(res.stdout, "warning") {
+		t.Fatalf("%s", res)
+	}
+	t.Cleanup(func() { e.flotilla(t, "app", "delete", multi) })
+	e.appWait(t, multi)
+	if cm, ok := e.clusters[0].configMap(t, ns, multi+"-greeter"); !ok || cm.Data["version"] != "3.1.0" || cm.Data["greeting"] != "from-git" {
+		t.Errorf("chart with values from Git: ConfigMap %v, want 3.1.0 greeting from-git", cm)
+	}
+	if got := e.appGet(t, multi).Targets[0].Revision; got != "3.1.0:"+valSHA {
+		t.Errorf("revision %q, want the chart version and the values commit %q", got, "3.1.0:"+valSHA)
+	}
+
+	charts := helmtest.Serve(t, "", "")
+	charts.Add(t, "cache", "1.0.0", map[string]string{"cm.yaml": versionedCM}, "greeting: cache\n")
+	chartRepo, _ := e.newRepo(t, map[string]string{
+		"app/Chart.yaml":        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- {name: cache, version: \"~1.0\", repository: \"" + charts.URL + "\"}\n",
+		"app/values.yaml":       "greeting: app\n",
+		"app/templates/cm.yaml": versionedCM,
+	})
+	deps := uniq("chart-deps")
+	e.createApp(t, deps, "--repo", chartRepo.url, "--path", "app", "--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync")
+	e.appWait(t, deps)
+	check := func(want string) {
+		t.Helper()
+		for _, c := range e.clusters {
+			if cm, ok := c.configMap(t, ns, deps+"-cache"); !ok || cm.Data["version"] != want || cm.Data["greeting"] != "cache" {
+				t.Errorf("%s: dependency ConfigMap %v, want version %s", c.Name, cm, want)
+			}
+			if _, ok := c.configMap(t, ns, deps+"-app"); !ok {
+				t.Errorf("%s: the chart's own ConfigMap is missing", c.Name)
+			}
+		}
+	}
+	check("1.0.0")
+	before := len(e.history(t, deps))
+	charts.Add(t, "cache", "1.0.1", map[string]string{"cm.yaml": versionedCM}, "greeting: cache\n")
+	charts.Add(t, "cache", "2.0.0", map[string]string{"cm.yaml": versionedCM}, "greeting: cache\n")
+	e.must(t, "app", "get", deps, "--refresh")
+	e.appWait(t, deps)
+	check("1.0.1")
+	e.must(t, "app", "get", deps, "--refresh")
+	e.appWait(t, deps)
+	if after := len(e.history(t, deps)); after != before+len(e.clusters) {
+		t.Errorf("history %d → %d entries: want one sync per cluster for the new dependency version", before, after)
+	}
+}
