@@ -12,6 +12,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
+	"oras.land/oras-go/v2/registry/remote/auth"
 )
 
 // OCI registries (oci://host/path, a chart at oci://host/path/CHART): the
@@ -32,12 +33,18 @@ func (c *Cache) ociClient(u string, cr Credentials) (*registry.Client, error) {
 		return nil, err
 	}
 	limited := &http.Client{Timeout: c.client.Timeout, Transport: limitTransport{base: base, max: c.limits.ArchiveBytes + 1<<20}}
-	opts := []registry.ClientOption{registry.ClientOptHTTPClient(limited),
-		// Never the hub user's docker credentials: only what is stored for the repository.
-		registry.ClientOptCredentialsFile(filepath.Join(c.dir, "no-docker-config.json"))}
+	// Only the credentials stored for the repository, and only to its
+	// host; none when none are stored. Helm's own authorizer would fall
+	// back to the hub user's (Helm's and Docker's config.json, credential
+	// helpers) whenever the username or password is empty.
+	authorizer := auth.Client{Client: limited}
 	if cr.Username != "" || cr.Password != "" {
-		opts = append(opts, registry.ClientOptBasicAuth(cr.Username, cr.Password))
+		authorizer.Credential = auth.StaticCredential(host(u), auth.Credential{Username: cr.Username, Password: cr.Password})
 	}
+	opts := []registry.ClientOption{registry.ClientOptHTTPClient(limited), registry.ClientOptAuthorizer(authorizer),
+		// Only Login and Logout use the store; this keeps a broken Helm
+		// config of the hub user from failing NewClient.
+		registry.ClientOptCredentialsFile(filepath.Join(c.dir, "no-docker-config.json"))}
 	if loopback(u) && len(cr.CA) == 0 {
 		opts = append(opts, registry.ClientOptPlainHTTP())
 	}
@@ -98,7 +105,7 @@ func (c *Cache) pullOCI(u string, cr Credentials) ([]byte, error) {
 	}
 	res, err := cl.Pull(strings.TrimPrefix(u, "oci://"), registry.PullOptWithChart(true))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("oci registry %s: %w", u, err)
 	}
 	if res.Chart == nil || int64(len(res.Chart.Data)) > c.limits.ArchiveBytes {
 		return nil, fmt.Errorf("chart archive larger than %d MiB, or missing", c.limits.ArchiveBytes>>20)
