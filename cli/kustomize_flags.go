@@ -20,17 +20,19 @@ import (
 type kustomizeFlags struct {
 	namePrefix, nameSuffix, namespace, patchesFile string
 	images, labels, annotations, replicas          []string
+	enableHelm                                     bool
 }
 
 // kustomizeFlagNames are the flags, to tell whether any was given.
 var kustomizeFlagNames = []string{"nameprefix", "namesuffix", "kustomize-image", "kustomize-namespace", "kustomize-common-label",
-	"kustomize-common-annotation", "kustomize-replica", "kustomize-patches"}
+	"kustomize-common-annotation", "kustomize-replica", "kustomize-patches", "kustomize-enable-helm"}
 
 func (f *kustomizeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.namePrefix, "nameprefix", "", "Kustomize: prefix of every object's name (replaces the kustomization's namePrefix)")
 	fl.StringVar(&f.nameSuffix, "namesuffix", "", "Kustomize: suffix of every object's name (replaces the kustomization's nameSuffix)")
 	fl.StringArrayVar(&f.images, "kustomize-image", nil, "Kustomize: image override NAME=NEW:TAG, NAME:TAG, NAME@DIGEST or NAME=NEW@DIGEST (repeatable)")
+	fl.BoolVar(&f.enableHelm, "kustomize-enable-helm", false, "Kustomize: inflate the kustomizations' helmCharts (kustomize build --enable-helm); charts of a repo are fetched by the hub")
 	fl.StringVar(&f.namespace, "kustomize-namespace", "", "Kustomize: namespace of every namespaced object")
 	fl.StringArrayVar(&f.labels, "kustomize-common-label", nil, "Kustomize: common label k=v, selectors included (repeatable)")
 	fl.StringArrayVar(&f.annotations, "kustomize-common-annotation", nil, "Kustomize: common annotation k=v (repeatable)")
@@ -64,6 +66,9 @@ func (f *kustomizeFlags) apply(ch func(string) bool, k *pb.KustomizeSource) erro
 	}
 	if ch("kustomize-namespace") {
 		k.Namespace = f.namespace
+	}
+	if ch("kustomize-enable-helm") {
+		k.EnableHelm = f.enableHelm
 	}
 	if ch("kustomize-common-label") {
 		if k.CommonLabels, err = parseKV(f.labels, "--kustomize-common-label"); err != nil {

@@ -27,6 +27,7 @@ type proof struct{ test, mention string }
 // (selection, rollout steps, validation) or what renders.
 var fieldProofs = map[string]proof{
 	"Application.name":                                               {"TestSyncOverrides", "createApp(t, app"},
+	"Application.source.kustomize.enableHelm":                        {"TestKustomizeHelmChartsOnClusters", `"--kustomize-enable-helm"`},
 	"Application.sources.ref":                                        {"TestChartDependencyAndValuesFromAnotherRepository", `Ref: "values"`},
 	"Application.source.ref":                                         {"TestValidateSources", `"ref in one source"`},
 	"Application.project":                                            {"TestProjectForbidsNamespaceAndKind", `"--project"`},

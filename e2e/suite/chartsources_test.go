@@ -95,3 +95,38 @@ spec:
 		t.Errorf("history %d → %d entries: want one sync per cluster for the new dependency version", before, after)
 	}
 }
+
+// Kustomize's helmCharts, opt-in (--kustomize-enable-helm): a chart of a
+// Helm repository fetched by the hub and one kept in the chartHome,
+// inflated and then transformed by the kustomization (namespace, labels);
+// without the opt-in the application shows the refusal.
+func TestKustomizeHelmChartsOnClusters(t *testing.T) {
+	e := suite(t)
+	ns := e.namespace(t, "kzhelm")
+	charts := helmtest.Serve(t, "", "")
+	charts.Add(t, "greeter", "1.4.2", map[string]string{"cm.yaml": versionedCM}, "greeting: chart-default\n")
+	r, _ := e.newRepo(t, map[string]string{
+		"kz/kustomization.yaml": "namespace: " + ns + "\nlabels:\n- pairs: {team: blue}\nhelmCharts:\n" +
+			"- {name: greeter, repo: " + charts.URL + ", version: ~1.4, releaseName: remote, valuesInline: {greeting: inline}}\n" +
+			"- {name: local, releaseName: kept}\n",
+		"kz/charts/local/Chart.yaml":        "apiVersion: v2\nname: local\nversion: 0.0.9\n",
+		"kz/charts/local/values.yaml":       "greeting: local-default\n",
+		"kz/charts/local/templates/cm.yaml": versionedCM,
+	})
+	off := uniq("kzhelm-off")
+	e.createApp(t, off, "--repo", r.url, "--path", "kz", "--dest-cluster", e.clusters[0].Name, "--dest-namespace", ns)
+	if got := e.appGet(t, off, "--refresh"); len(got.Targets) == 0 || !strings.Contains(got.Targets[0].Error, "enable it with kustomize.enableHelm") {
+		t.Errorf("helmCharts without the opt-in: %+v", got.Targets)
+	}
+	app := uniq("kzhelm")
+	e.createApp(t, app, "--repo", r.url, "--path", "kz", "--kustomize-enable-helm", "--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync")
+	e.appWait(t, app)
+	for _, c := range e.clusters {
+		for name, want := range map[string][2]string{"remote-greeter": {"1.4.2", "inline"}, "kept-local": {"0.0.9", "local-default"}} {
+			cm, ok := c.configMap(t, ns, name)
+			if !ok || cm.Data["version"] != want[0] || cm.Data["greeting"] != want[1] || cm.Labels["team"] != "blue" {
+				t.Errorf("%s: %s: %v, want version %s greeting %s label team=blue", c.Name, name, cm, want[0], want[1])
+			}
+		}
+	}
+}

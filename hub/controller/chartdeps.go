@@ -114,24 +114,65 @@ func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, fs
 	if err != nil || len(deps) == 0 {
 		return err
 	}
+	fetched, err := c.fetchCharts(ctx, a, deps, func(d *chart.Dependency) string {
+		return fmt.Sprintf("chart %s: dependency %s (%s)", orDot(dir), d.Name, d.Repository)
+	})
+	src.Helm.Dependencies = append(src.Helm.Dependencies, fetched...)
+	return err
+}
+
+// withKustomizeCharts adds to src the charts of the helmCharts of its
+// kustomizations (when it enables their inflation) that their chartHome
+// lacks, fetched from their repositories.
+func (c *Controller) withKustomizeCharts(ctx context.Context, a *pb.Application, fsys fs.FS, src *render.Source) error {
+	dir := path.Clean(src.Path)
+	if !src.Kustomize.EnableHelm || !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
+		return nil
+	}
+	charts, err := render.KustomizeCharts(fsys, dir)
+	if err != nil || len(charts) == 0 {
+		return err
+	}
+	if len(charts) > maxChartDependencies {
+		return fmt.Errorf("kustomize %s: %d helmCharts to fetch: at most %d", orDot(dir), len(charts), maxChartDependencies)
+	}
+	deps := make([]*chart.Dependency, len(charts))
+	for i, ch := range charts {
+		deps[i] = &chart.Dependency{Name: ch.Name, Version: ch.Version, Repository: ch.Repository}
+	}
+	fetched, err := c.fetchCharts(ctx, a, deps, func(d *chart.Dependency) string {
+		return fmt.Sprintf("kustomize %s: helmCharts %s (%s)", orDot(dir), d.Name, d.Repository)
+	})
+	for i := range fetched {
+		fetched[i].Repository, fetched[i].Want = charts[i].Repository, charts[i].Version
+	}
+	src.Kustomize.HelmCharts = append(src.Kustomize.HelmCharts, fetched...)
+	return err
+}
+
+// fetchCharts fetches the charts deps name from their repositories (ones
+// a's project allows), in order, and records where they came from; errors
+// are named by what.
+func (c *Controller) fetchCharts(ctx context.Context, a *pb.Application, deps []*chart.Dependency, what func(*chart.Dependency) string) ([]render.ChartDependency, error) {
 	proj, err := c.project(a)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	repos := map[string][]string{}
 	var digests []string
+	var out []render.ChartDependency
 	for _, d := range deps {
 		url := strings.TrimSuffix(d.Repository, "/")
 		dep, digest, err := c.fetchDependency(ctx, proj, url, d)
 		if err != nil {
-			return fmt.Errorf("chart %s: dependency %s (%s): %w", orDot(dir), d.Name, d.Repository, err)
+			return nil, fmt.Errorf("%s: %w", what(d), err)
 		}
 		repos[url] = append(repos[url], d.Name)
 		digests = append(digests, digest)
-		src.Helm.Dependencies = append(src.Helm.Dependencies, dep)
+		out = append(out, dep)
 	}
 	c.chartDeps.record(a.GetName(), repos, "", "", digests)
-	return nil
+	return out, nil
 }
 
 // fetchDependency resolves and pulls one dependency's chart.

@@ -12,7 +12,13 @@ import (
 // explicitly Directory or Helm.
 func validateKustomize(a *pb.Application, f string, s *pb.ApplicationSource) error {
 	o := wire.KustomizeFromPB(s.GetKustomize(), wire.ExpandSample)
-	if o.IsZero() {
+	switch k := s.GetKind(); {
+	case o.EnableHelm && (k == pb.SourceKind_SOURCE_KIND_DIRECTORY || k == pb.SourceKind_SOURCE_KIND_HELM):
+		return invalid("application %s: %s.kustomize.enableHelm: it inflates the helmCharts of kustomizations, and %s.kind is %s", a.GetName(), f, f, k)
+	case o.EnableHelm && s.GetChart() != "":
+		return invalid("application %s: %s.kustomize.enableHelm: the source is a chart, not a kustomization", a.GetName(), f)
+	}
+	if !o.Overrides() {
 		return nil
 	}
 	switch s.GetKind() {

@@ -294,6 +294,11 @@ func argoKustomize(src *node) (*pb.KustomizeSource, error) {
 		}
 		k.Replicas = append(k.Replicas, rep)
 	}
+	// Flotilla's opt-in (Argo CD has it as the global build option
+	// --enable-helm).
+	if k.EnableHelm, err = n.boolean("enableHelm"); err != nil {
+		return nil, err
+	}
 	for _, key := range kustomizeUnsupported {
 		n.unsupported(key, "not supported, ignored")
 	}

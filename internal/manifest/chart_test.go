@@ -79,3 +79,22 @@ spec:
 		t.Errorf("warnings %q, source %v", w, objs[0].App.GetSource())
 	}
 }
+
+// kustomize.enableHelm: Flotilla's per-application opt-in to Kustomize's
+// helmCharts, read in Argo CD YAML too (Argo CD has it as a global build
+// option).
+func TestArgoKustomizeEnableHelm(t *testing.T) {
+	objs, errs := Parse("kz.yaml", []byte(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: kz}
+spec:
+  source: {repoURL: https://git.example.com/kz.git, path: kz, kustomize: {enableHelm: true, namePrefix: p-}}
+  destination: {name: east}
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if k := objs[0].App.GetSource().GetKustomize(); !k.GetEnableHelm() || k.GetNamePrefix() != "p-" || len(objs[0].Warnings) != 0 {
+		t.Errorf("kustomize %v, warnings %v", k, objs[0].Warnings)
+	}
+}

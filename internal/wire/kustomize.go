@@ -14,7 +14,8 @@ func KustomizeFromPB(k *pb.KustomizeSource, ex func(string) string) render.Kusto
 		ex = func(s string) string { return s }
 	}
 	o := render.KustomizeOptions{NamePrefix: ex(k.GetNamePrefix()), NameSuffix: ex(k.GetNameSuffix()), Namespace: ex(k.GetNamespace()),
-		CommonLabels: expandValues(k.GetCommonLabels(), ex), CommonAnnotations: expandValues(k.GetCommonAnnotations(), ex)}
+		CommonLabels: expandValues(k.GetCommonLabels(), ex), CommonAnnotations: expandValues(k.GetCommonAnnotations(), ex),
+		EnableHelm: k.GetEnableHelm()}
 	for _, im := range k.GetImages() {
 		o.Images = append(o.Images, ex(im))
 	}

@@ -2,8 +2,10 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"path"
+	"time"
 )
 
 // editedFS is a repository with one file's content replaced in memory
@@ -23,6 +25,25 @@ func newEditedFS(repo fs.FS, name string, data []byte) (fs.FS, error) {
 	}
 	return editedFS{repo: repo, name: name, data: data, fi: fi}, nil
 }
+
+// newAddedFS is the repository with one more file, name, which it must
+// not already have.
+func newAddedFS(repo fs.FS, name string, data []byte) (fs.FS, error) {
+	if _, err := fs.Stat(repo, name); err == nil {
+		return nil, fmt.Errorf("%s: %w: the repository already has it", name, fs.ErrExist)
+	}
+	return editedFS{repo: repo, name: name, data: data, fi: addedInfo{name: path.Base(name)}}, nil
+}
+
+// addedInfo describes a file that exists only in memory.
+type addedInfo struct{ name string }
+
+func (a addedInfo) Name() string       { return a.name }
+func (a addedInfo) Size() int64        { return 0 } // memInfo gives the size
+func (a addedInfo) Mode() fs.FileMode  { return 0o444 }
+func (a addedInfo) ModTime() time.Time { return time.Time{} }
+func (a addedInfo) IsDir() bool        { return false }
+func (a addedInfo) Sys() any           { return nil }
 
 var (
 	_ fs.StatFS     = editedFS{}

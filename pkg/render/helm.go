@@ -38,6 +38,12 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 	if err != nil {
 		return nil, err
 	}
+	return runHelm(ctx, ch, vals, dir, opts, lim)
+}
+
+// runHelm renders the loaded chart ch (read from dir) with vals, as
+// `helm template` does.
+func runHelm(ctx context.Context, ch *chart.Chart, vals map[string]any, dir string, opts HelmOptions, lim Limits) ([]*unstructured.Unstructured, error) {
 	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
 	inst.ReleaseName = opts.ReleaseName
@@ -49,6 +55,7 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 		inst.Namespace = "default"
 	}
 	inst.IncludeCRDs = opts.IncludeCRDs
+	inst.DisableHooks = opts.SkipHooks
 	inst.APIVersions = chartutil.VersionSet(opts.APIVersions)
 	kubeVersion := opts.KubeVersion
 	if kubeVersion == "" {
@@ -67,7 +74,7 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 	}
 	var out []*unstructured.Unstructured
 	lim.MaxFileBytes = 0
-	for _, doc := range splitSources(templateOutput(rel, opts.SkipTests)) {
+	for _, doc := range splitSources(templateOutput(rel, opts.SkipTests || opts.SkipHooks, opts.SkipHooks)) {
 		objs, err := object.Decode(doc.source, []byte(doc.body), lim.Limits)
 		if err != nil {
 			return nil, fmt.Errorf("helm template %s: %w", displayPath(dir), err)
@@ -84,12 +91,12 @@ func renderHelm(ctx context.Context, repo fs.FS, dir string, opts HelmOptions, l
 // every document it renders, and the newline it prints after each is what
 // ends the document's last line, so a block scalar ("|") closing a document
 // keeps its final newline only when read from this text.
-func templateOutput(rel *release.Release, skipTests bool) string {
+func templateOutput(rel *release.Release, skipTests, skipHooks bool) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(rel.Manifest))
 	b.WriteByte('\n')
 	for _, h := range rel.Hooks {
-		if skipTests && isTestHook(h) {
+		if skipHooks || skipTests && isTestHook(h) {
 			continue
 		}
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)

@@ -20,9 +20,15 @@ import (
 // Overrides (Argo CD's spec.source.kustomize) are written into the
 // kustomization of dir first, as Argo CD's kustomize edit does.
 func renderKustomize(ctx context.Context, repo fs.FS, dir string, o KustomizeOptions, lim Limits) ([]*unstructured.Unstructured, error) {
-	if !o.IsZero() {
+	if o.Overrides() {
 		var err error
 		if repo, err = withOverrides(repo, dir, o, lim); err != nil {
+			return nil, err
+		}
+	}
+	if o.EnableHelm {
+		var err error
+		if repo, err = inflateHelmCharts(ctx, repo, dir, o.HelmCharts, lim); err != nil {
 			return nil, err
 		}
 	}
@@ -68,26 +74,14 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 		return nil
 	}
 	seen[dir] = true
-	var file string
-	for _, n := range kustomizationNames {
-		if isFile(repo, path.Join(dir, n)) {
-			file = path.Join(dir, n)
-			break
+	file, kz, err := readKustomization(repo, dir)
+	if err != nil || file == "" {
+		return err // none: a plain resource directory; krusty reports what is wrong
+	}
+	for _, k := range []string{"helmCharts", "helmChartInflationGenerator"} {
+		if _, ok := kz[k]; ok {
+			return fmt.Errorf("%s: %s: %w", file, k, ErrKustomizeHelm)
 		}
-	}
-	if file == "" {
-		return nil // a plain resource directory; krusty reports what is wrong
-	}
-	data, err := fs.ReadFile(repo, file)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, explain(err))
-	}
-	var kz map[string]any
-	if err := yaml.Unmarshal(data, &kz); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if _, ok := kz["helmCharts"]; ok {
-		return fmt.Errorf("%s: helmCharts: %w", file, ErrKustomizeHelm)
 	}
 	refuse := func(ref string) error {
 		if isRemote(ref) {
@@ -148,6 +142,64 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 	}
 	return nil
 }
+
+// readKustomization returns the kustomization file of dir and its
+// content ("" when dir has none).
+func readKustomization(repo fs.FS, dir string) (string, map[string]any, error) {
+	var file string
+	for _, n := range kustomizationNames {
+		if isFile(repo, path.Join(dir, n)) {
+			file = path.Join(dir, n)
+			break
+		}
+	}
+	if file == "" {
+		return "", nil, nil
+	}
+	data, err := fs.ReadFile(repo, file)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", file, explain(err))
+	}
+	var kz map[string]any
+	if err := yaml.Unmarshal(data, &kz); err != nil {
+		return "", nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return file, kz, nil
+}
+
+// walkKustomizations calls fn on the kustomization of dir and of every
+// local directory it builds on (resources, bases, components...), once
+// each; remote and missing references are left to checkLocalBases.
+func walkKustomizations(repo fs.FS, dir string, seen map[string]bool, fn func(dir, file string, kz map[string]any) error) error {
+	if seen[dir] || len(seen) > maxKustomizations {
+		return nil
+	}
+	seen[dir] = true
+	file, kz, err := readKustomization(repo, dir)
+	if err != nil || file == "" {
+		return err
+	}
+	if err := fn(dir, file, kz); err != nil {
+		return err
+	}
+	for _, f := range dirFields {
+		for _, ref := range pathStrings(kz[f]) {
+			p, err := joinPath(dir, ref)
+			if err != nil || isRemote(ref) {
+				continue
+			}
+			if fi, err := fs.Stat(repo, p); err == nil && fi.IsDir() {
+				if err := walkKustomizations(repo, p, seen, fn); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// maxKustomizations bounds the kustomizations one walk reads.
+const maxKustomizations = 1000
 
 // pathStrings returns the single-line strings of a string or list field
 // (multi-line entries are inline YAML, not paths).

@@ -26,6 +26,12 @@ type KustomizeOptions struct {
 	CommonAnnotations map[string]string  `json:"commonAnnotations,omitempty"`
 	Namespace         string             `json:"namespace,omitempty"`
 	Patches           []KustomizePatch   `json:"patches,omitempty"`
+	// EnableHelm inflates the helmCharts of the kustomizations (kustomize
+	// build --enable-helm) from their chartHome or from HelmCharts, the
+	// charts the caller fetched from their repositories. Neither is an
+	// override.
+	EnableHelm bool              `json:"enableHelm,omitempty"`
+	HelmCharts []ChartDependency `json:"helmCharts,omitempty"`
 }
 
 // KustomizeReplica sets the replicas of the Deployments, StatefulSets,
@@ -54,10 +60,15 @@ type KustomizeSelector struct {
 	AnnotationSelector string `json:"annotationSelector,omitempty"`
 }
 
-// IsZero reports whether o overrides nothing.
+// Overrides reports whether o overrides anything of the kustomization.
+func (o KustomizeOptions) Overrides() bool {
+	return o.NamePrefix != "" || o.NameSuffix != "" || len(o.Images) > 0 || len(o.Replicas) > 0 ||
+		len(o.CommonLabels) > 0 || len(o.CommonAnnotations) > 0 || o.Namespace != "" || len(o.Patches) > 0
+}
+
+// IsZero reports whether o is empty (what json's omitzero asks).
 func (o KustomizeOptions) IsZero() bool {
-	return o.NamePrefix == "" && o.NameSuffix == "" && len(o.Images) == 0 && len(o.Replicas) == 0 &&
-		len(o.CommonLabels) == 0 && len(o.CommonAnnotations) == 0 && o.Namespace == "" && len(o.Patches) == 0
+	return !o.Overrides() && !o.EnableHelm && len(o.HelmCharts) == 0
 }
 
 // kustomizeField prefixes the fields named in errors.
@@ -101,7 +112,10 @@ func (o KustomizeOptions) Validate() error {
 // checkKustomizeOptions refuses invalid overrides, and overrides of a
 // source that is not Kustomize.
 func checkKustomizeOptions(o KustomizeOptions, kind Kind, dir string) error {
-	if o.IsZero() {
+	if o.EnableHelm && (kind == Directory || kind == Helm) {
+		return fmt.Errorf("%s.enableHelm: path %s is a %s source; it inflates the helmCharts of kustomizations", kustomizeField, displayPath(dir), kind)
+	}
+	if !o.Overrides() {
 		return nil
 	}
 	if kind == Directory || kind == Helm { // other kinds fail on their own

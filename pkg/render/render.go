@@ -72,6 +72,8 @@ type HelmOptions struct {
 	APIVersions []string
 	IncludeCRDs bool
 	SkipTests   bool
+	// SkipHooks leaves the hooks out (helm template --no-hooks).
+	SkipHooks bool `json:",omitempty"`
 	// Dependencies are charts of Chart.yaml's dependencies that the caller
 	// fetched from their repositories, as `helm dependency build` would,
 	// each unpacked in a directory on disk. Only those the chart's charts/
@@ -83,11 +85,15 @@ type HelmOptions struct {
 	RefValueFiles map[string]string `json:",omitempty"`
 }
 
-// ChartDependency is a dependency's chart, unpacked in Dir.
+// ChartDependency is a chart fetched by the caller, unpacked in Dir: a
+// dependency of a chart, or a chart of a kustomization's helmCharts (from
+// Repository, at the version the kustomization asked, Want).
 type ChartDependency struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Dir     string `json:"dir"`
+	Name       string `json:"name"`
+	Version    string `json:"version"`
+	Dir        string `json:"dir"`
+	Repository string `json:"repository,omitempty"`
+	Want       string `json:"want,omitempty"`
 }
 
 // Limits bound the cost of one render.

@@ -192,7 +192,7 @@ func TestRenderRefusesBadInput(t *testing.T) {
 		"kustomize-helm-charts": {
 			files:   map[string]string{"k/base/kustomization.yaml": "helmCharts:\n  - {name: podinfo, repo: 'https://example.com/charts', version: 6.5.0}\n", "k/kustomization.yaml": "resources: [base]\n"},
 			src:     Source{Path: "k"},
-			wantErr: ErrKustomizeHelm, wantMsg: []string{"k/base/kustomization.yaml: helmCharts", "Helm source"},
+			wantErr: ErrKustomizeHelm, wantMsg: []string{"k/base/kustomization.yaml: helmCharts", "kustomize.enableHelm"},
 		},
 		"kustomize-remote-configmap-file": {
 			files:   map[string]string{"k/kustomization.yaml": "configMapGenerator:\n  - name: c\n    files: [meta=http://169.254.169.254/latest/meta-data]\n"},

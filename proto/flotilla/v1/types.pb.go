@@ -1340,7 +1340,13 @@ type KustomizeSource struct {
 	// kustomization's own.
 	Patches []*KustomizePatch `protobuf:"bytes,7,rep,name=patches,proto3" json:"patches,omitempty"`
 	// Replica counts by Deployment/StatefulSet/ReplicaSet name.
-	Replicas      []*KustomizeReplica `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	Replicas []*KustomizeReplica `protobuf:"bytes,8,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	// Inflate the kustomizations' helmCharts (kustomize build
+	// --enable-helm, opt-in): each chart is read from the kustomization's
+	// chartHome or fetched by the hub from its repo (one the project
+	// allows), and rendered as the Helm sources are. Without it a
+	// kustomization with helmCharts is refused.
+	EnableHelm    bool `protobuf:"varint,9,opt,name=enable_helm,json=enableHelm,proto3" json:"enable_helm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1429,6 +1435,13 @@ func (x *KustomizeSource) GetReplicas() []*KustomizeReplica {
 		return x.Replicas
 	}
 	return nil
+}
+
+func (x *KustomizeSource) GetEnableHelm() bool {
+	if x != nil {
+		return x.EnableHelm
+	}
+	return false
 }
 
 type KustomizePatch struct {
@@ -3383,7 +3396,7 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"parameters\x12!\n" +
 	"\fkube_version\x18\x05 \x01(\tR\vkubeVersion\x12!\n" +
 	"\fapi_versions\x18\x06 \x03(\tR\vapiVersions\x12\x1b\n" +
-	"\tskip_crds\x18\a \x01(\bR\bskipCrds\"\xbb\x04\n" +
+	"\tskip_crds\x18\a \x01(\bR\bskipCrds\"\xdc\x04\n" +
 	"\x0fKustomizeSource\x12\x1f\n" +
 	"\vname_prefix\x18\x01 \x01(\tR\n" +
 	"namePrefix\x12\x1f\n" +
@@ -3394,7 +3407,9 @@ const file_flotilla_v1_types_proto_rawDesc = "" +
 	"\tnamespace\x18\x05 \x01(\tR\tnamespace\x12b\n" +
 	"\x12common_annotations\x18\x06 \x03(\v23.flotilla.v1.KustomizeSource.CommonAnnotationsEntryR\x11commonAnnotations\x125\n" +
 	"\apatches\x18\a \x03(\v2\x1b.flotilla.v1.KustomizePatchR\apatches\x129\n" +
-	"\breplicas\x18\b \x03(\v2\x1d.flotilla.v1.KustomizeReplicaR\breplicas\x1a?\n" +
+	"\breplicas\x18\b \x03(\v2\x1d.flotilla.v1.KustomizeReplicaR\breplicas\x12\x1f\n" +
+	"\venable_helm\x18\t \x01(\bR\n" +
+	"enableHelm\x1a?\n" +
 	"\x11CommonLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
