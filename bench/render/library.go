@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +21,10 @@ import (
 // libraryReport as JSON.
 const libraryFlag = "library-mode"
 
+// libraryChartsFlag names, in library mode, the directory of the unpacked
+// charts.
+const libraryChartsFlag = "library-charts"
+
 type libraryReport struct {
 	Sec     float64 // the renders only, process start-up aside
 	Objects int
@@ -31,14 +37,41 @@ type libraryRun struct {
 	PeakRSSMiB float64
 }
 
-// runLibrary renders every application of a checkout with workers at once.
-func runLibrary(dir string, nKustomize, nHelm, workers int) error {
-	repo, closeRoot, err := render.OpenRoot(dir)
-	if err != nil {
-		return err
+// libraryJob is one render of the library peer.
+type libraryJob struct {
+	name string
+	root fs.FS
+	src  render.Source
+}
+
+// runLibrary renders the Git applications from a checkout (dir) and the
+// chart applications from the charts unpacked under chartDir, workers at
+// once.
+func runLibrary(dir, chartDir string, nKustomize, nHelm, nCharts, workers int) error {
+	var jobs []libraryJob
+	if nKustomize+nHelm > 0 {
+		repo, closeRoot, err := render.OpenRoot(dir)
+		if err != nil {
+			return err
+		}
+		defer closeRoot()
+		for _, a := range apps(nKustomize, nHelm) {
+			jobs = append(jobs, libraryJob{a.name, repo, a.src})
+		}
 	}
-	defer closeRoot()
-	all := apps(nKustomize, nHelm)
+	roots := map[string]fs.FS{} // one per chart version, as the hub's cache
+	for _, a := range chartApps(nCharts) {
+		root, ok := roots[a.chart.dir()]
+		if !ok {
+			r, closeRoot, err := render.OpenRoot(filepath.Join(chartDir, a.chart.dir()))
+			if err != nil {
+				return err
+			}
+			defer closeRoot()
+			root, roots[a.chart.dir()] = r, r
+		}
+		jobs = append(jobs, libraryJob{a.name, root, a.source()})
+	}
 	ctx := context.Background()
 	var (
 		next, objects atomic.Int64
@@ -49,11 +82,11 @@ func runLibrary(dir string, nKustomize, nHelm, workers int) error {
 	start := time.Now()
 	for range workers {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(all); i = int(next.Add(1) - 1) {
-				res, err := render.Render(ctx, repo, all[i].src, render.DefaultLimits())
+			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
+				res, err := render.Render(ctx, jobs[i].root, jobs[i].src, render.DefaultLimits())
 				if err != nil {
 					mu.Lock()
-					firstErr = fmt.Errorf("%s: %w", all[i].name, err)
+					firstErr = fmt.Errorf("%s: %w", jobs[i].name, err)
 					mu.Unlock()
 					return
 				}
@@ -70,13 +103,15 @@ func runLibrary(dir string, nKustomize, nHelm, workers int) error {
 
 // library runs the library peer as a child process, so that its CPU and
 // peak RSS (from wait4's rusage) are its own.
-func library(ctx context.Context, dir string, nKustomize, nHelm, workers int) (*libraryRun, error) {
+// The Git applications come from the checkout dir, the chart applications
+// from the charts unpacked under chartDir.
+func library(ctx context.Context, dir, chartDir string, nKustomize, nHelm, nCharts, workers int) (*libraryRun, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, "-"+libraryFlag, dir, "-kustomize", fmt.Sprint(nKustomize), "-helm", fmt.Sprint(nHelm),
-		"-workers", fmt.Sprint(workers))
+		"-"+libraryChartsFlag, chartDir, "-charts", fmt.Sprint(nCharts), "-workers", fmt.Sprint(workers))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

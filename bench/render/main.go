@@ -4,10 +4,17 @@
 // and no plan should follow). The peer, measured in the same run, is the
 // same renders done directly with pkg/render from a checkout on disk, one
 // at a time and with the hub's render parallelism, in a child process.
+//
+// Then, on a hub of their own, 200 applications of charts of a Helm
+// repository served by this process (a handful of chart versions, values
+// of their own): cold (every chart version pulled once), a refresh of the
+// repository with its index unchanged (no pull, no render, no plan should
+// follow), and a restart of the hub on its data dir; the peer is the same
+// renders with pkg/render from the charts unpacked on disk.
 // Progress goes to stderr; the last line of stdout is the JSON Result.
 //
 //	go build -o bin/flotilla-hub ./hub/cmd/flotilla-hub
-//	go run ./bench/render -hub bin/flotilla-hub -kustomize 1000 -helm 200 -runs 3
+//	go run ./bench/render -hub bin/flotilla-hub -kustomize 1000 -helm 200 -charts 200 -runs 3
 package main
 
 import (
@@ -35,13 +42,15 @@ func main() {
 	flag.StringVar(&cfg.hubBin, "hub", "bin/flotilla-hub", "flotilla-hub binary")
 	flag.IntVar(&cfg.kustomize, "kustomize", 1000, "Kustomize applications (overlays of one base)")
 	flag.IntVar(&cfg.helm, "helm", 200, "Helm applications (releases of one chart, a values file each)")
+	flag.IntVar(&cfg.charts, "charts", 200, "chart applications (a Helm repository's charts, inline values each), on a hub of their own; 0: none")
+	chartDir := flag.String(libraryChartsFlag, "", "internal: with -"+libraryFlag+", the unpacked charts")
 	flag.IntVar(&cfg.workers, "workers", hubRenderWorkers, "the hub's --render-workers, and the library peer's parallelism")
 	flag.IntVar(&cfg.creators, "creators", 8, "CreateApplication calls in flight")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "save CPU profiles of the hub's first run to PREFIX-cold.pprof (30 s) and PREFIX-unrelated.pprof (10 s)")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "save CPU profiles of the hub's first run to PREFIX-cold.pprof (30 s), PREFIX-unrelated.pprof (10 s) and PREFIX-charts-cold.pprof (10 s, the hub process without its render workers)")
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up after this, per run")
 	flag.Parse()
 	if *libDir != "" {
-		if err := runLibrary(*libDir, cfg.kustomize, cfg.helm, cfg.workers); err != nil {
+		if err := runLibrary(*libDir, *chartDir, cfg.kustomize, cfg.helm, cfg.charts, cfg.workers); err != nil {
 			fmt.Fprintln(os.Stderr, "render library peer:", err)
 			os.Exit(1)
 		}
@@ -82,16 +91,34 @@ func bench(cfg config, runs int) (*Result, error) {
 	if _, err := gs.Commit("apps", "main", "apps", files); err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, checkout: checkout, repo: srv.URL + "/apps.git", gs: gs, git: git}
+	charts, err := serveCharts(filepath.Join(dir, "charts"))
+	if err != nil {
+		return nil, err
+	}
+	defer charts.srv.Close()
+	e := &env{dir: dir, checkout: checkout, repo: srv.URL + "/apps.git", gs: gs, git: git, charts: charts}
 	var all []*Run
 	for i := 1; i <= runs; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
-		r, err := measure(ctx, cfg, e, i)
-		cancel()
+		r, err := measureRun(cfg, e, i)
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
 		all = append(all, r)
 	}
 	return summarise(cfg, all), nil
+}
+
+// measureRun measures one run: the Git applications, then the chart
+// applications on a hub of their own.
+func measureRun(cfg config, e *env, run int) (*Run, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	defer cancel()
+	r, err := measure(ctx, cfg, e, run)
+	if err != nil || cfg.charts == 0 {
+		return r, err
+	}
+	if r.Charts, err = measureCharts(ctx, cfg, e, run); err != nil {
+		return nil, fmt.Errorf("charts: %w", err)
+	}
+	return r, nil
 }

@@ -14,6 +14,7 @@ import (
 type observer struct {
 	mu        sync.Mutex
 	last      time.Time       // of the last plan or update
+	messages  int             // from WatchApplications streams, snapshots included
 	plans     int             // plans received by the spoke
 	hashes    map[string]bool // distinct plans received
 	planned   map[string]bool // applications with a plan
@@ -45,6 +46,7 @@ func (o *observer) watch(stream pb.ApplicationService_WatchApplicationsClient) {
 		t := m.GetTarget()
 		o.mu.Lock()
 		o.last = time.Now()
+		o.messages++
 		o.updated[t.GetApplication()] = true
 		o.succeeded[t.GetApplication()] = t.GetOperation().GetPhase() == pb.OperationPhase_OPERATION_PHASE_SUCCEEDED
 		o.mu.Unlock()
@@ -56,6 +58,28 @@ func (o *observer) mark() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.updated = map[string]bool{}
+}
+
+// watched returns the messages the watches received.
+func (o *observer) watched() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.messages
+}
+
+// waitWatched polls until the watches received n messages.
+func (o *observer) waitWatched(ctx context.Context, what string, n int) error {
+	for {
+		got := o.watched()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %d of %d messages", what, got, n)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // received returns the plans received, and how many were distinct.

@@ -7,16 +7,25 @@ import (
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/bench/internal/benchutil"
+	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
 // cold creates every application and times them to their plans at the
 // spoke, then waits until the hub has handled the spoke's reports.
 func (s *session) cold(ctx context.Context, r *Run) error {
 	fmt.Fprintf(os.Stderr, "run %d: hub, cold render of %d applications\n", s.run, len(s.all))
+	protos := make([]*pb.Application, len(s.all))
+	for i, a := range s.all {
+		protos[i] = a.proto(s.e.repo, cluster)
+	}
 	git0, gitSec0 := s.e.git.read()
-	cpu0, _ := benchutil.ProcStat(s.h.PID())
+	cpu0, err := treeCPU(s.h.PID())
+	if err != nil {
+		return err
+	}
+	own0, _ := benchutil.ProcStat(s.h.PID())
 	start := time.Now()
-	if err := create(ctx, s.h, s.all, s.e.repo, s.cfg.creators); err != nil {
+	if err := create(ctx, s.h, protos, s.cfg.creators); err != nil {
 		return err
 	}
 	r.CreateSec = time.Since(start).Seconds()
@@ -24,8 +33,12 @@ func (s *session) cold(ctx context.Context, r *Run) error {
 		return err
 	}
 	r.ColdSec = time.Since(start).Seconds()
-	cpu1, rss := benchutil.ProcStat(s.h.PID())
-	r.ColdCPUSec, r.ColdPeakRSSMiB = cpu1-cpu0, rss
+	cpu1, err := treeCPU(s.h.PID())
+	if err != nil {
+		return err
+	}
+	own1, rss := benchutil.ProcStat(s.h.PID())
+	r.ColdCPUSec, r.ColdHubCPUSec, r.ColdPeakRSSMiB = cpu1-cpu0, own1-own0, rss
 	git1, gitSec1 := s.e.git.read()
 	r.ColdGitReqs, r.ColdGitSec = git1-git0, gitSec1-gitSec0
 	if err := s.o.waitFor(ctx, "syncs reported", len(s.all), succeeded); err != nil {
@@ -35,13 +48,12 @@ func (s *session) cold(ctx context.Context, r *Run) error {
 		return err
 	}
 	r.SettleSec = time.Since(start).Seconds() - quietFor.Seconds() - r.ColdSec
-	var err error
 	if r.ColdRenders, err = s.h.Metric(ctx, rendersOK); err != nil {
 		return err
 	}
 	r.ColdPlans, r.ColdDistinct = s.o.received()
-	fmt.Fprintf(os.Stderr, "run %d: cold %.1fs (create %.1fs), %.0f renders, %d plans (%d distinct), %d Git requests (%.1fs); settled %.1fs later\n",
-		s.run, r.ColdSec, r.CreateSec, r.ColdRenders, r.ColdPlans, r.ColdDistinct, r.ColdGitReqs, r.ColdGitSec, r.SettleSec)
+	fmt.Fprintf(os.Stderr, "run %d: cold %.1fs (create %.1fs), CPU %.1fs (hub process %.1fs), %.0f renders, %d plans (%d distinct), %d Git requests (%.1fs); settled %.1fs later\n",
+		s.run, r.ColdSec, r.CreateSec, r.ColdCPUSec, r.ColdHubCPUSec, r.ColdRenders, r.ColdPlans, r.ColdDistinct, r.ColdGitReqs, r.ColdGitSec, r.SettleSec)
 	return nil
 }
 
@@ -54,7 +66,10 @@ func (s *session) unrelated(ctx context.Context, r *Run) error {
 	}
 	s.o.mark()
 	git0, _ := s.e.git.read()
-	cpu0, _ := benchutil.ProcStat(s.h.PID())
+	cpu0, err := treeCPU(s.h.PID())
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := benchutil.Webhook(ctx, s.h.HTTPAddr, s.e.repo); err != nil {
 		return err
@@ -63,7 +78,10 @@ func (s *session) unrelated(ctx context.Context, r *Run) error {
 		return err
 	}
 	r.UnrelatedSec = time.Since(start).Seconds()
-	cpu1, _ := benchutil.ProcStat(s.h.PID())
+	cpu1, err := treeCPU(s.h.PID())
+	if err != nil {
+		return err
+	}
 	r.UnrelatedCPUSec = cpu1 - cpu0
 	git1, _ := s.e.git.read()
 	r.UnrelatedGitReqs = git1 - git0

@@ -18,16 +18,19 @@ import (
 type config struct {
 	hubBin            string
 	kustomize, helm   int
+	charts            int // chart applications (Helm repository)
 	workers, creators int
 	cpuProfile        string
 	timeout           time.Duration
 }
 
-// env is what every run shares: the repository, served and checked out.
+// env is what every run shares: the repository, served and checked out,
+// and the Helm repository, served and unpacked.
 type env struct {
 	dir, checkout, repo string
 	gs                  *gitserver.Server
 	git                 *counted
+	charts              *chartRepo
 }
 
 // Run is one run's measurements.
@@ -36,7 +39,8 @@ type Run struct {
 
 	CreateSec      float64 // creating the applications (part of ColdSec)
 	ColdSec        float64 // first application created to every plan at the spoke
-	ColdCPUSec     float64 // the hub's, over ColdSec
+	ColdCPUSec     float64 // the hub's with its render workers', over ColdSec
+	ColdHubCPUSec  float64 // of which the hub process's
 	ColdPeakRSSMiB float64 // the hub's, at the end of ColdSec
 	ColdRenders    float64 // flotilla_hub_renders_total{result="ok"}
 	ColdPlans      int     // plans the spoke received, resends included
@@ -51,6 +55,8 @@ type Run struct {
 	UnrelatedPlans    int // plans received, resends included
 	UnrelatedDistinct int // new distinct plans
 	UnrelatedGitReqs  int64
+
+	Charts *chartRun // nil without chart applications
 }
 
 const rendersOK = `flotilla_hub_renders_total{result="ok"}`
@@ -77,15 +83,20 @@ func measure(ctx context.Context, cfg config, e *env, run int) (*Run, error) {
 	r := &Run{}
 	var err error
 	fmt.Fprintf(os.Stderr, "run %d: library, sequential\n", run)
-	if r.LibrarySeq, err = library(ctx, e.checkout, cfg.kustomize, cfg.helm, 1); err != nil {
+	if r.LibrarySeq, err = library(ctx, e.checkout, e.charts.unpacked, cfg.kustomize, cfg.helm, 0, 1); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "run %d: library, %d workers\n", run, cfg.workers)
-	if r.LibraryPar, err = library(ctx, e.checkout, cfg.kustomize, cfg.helm, cfg.workers); err != nil {
+	if r.LibraryPar, err = library(ctx, e.checkout, e.charts.unpacked, cfg.kustomize, cfg.helm, 0, cfg.workers); err != nil {
 		return nil, err
 	}
 	s := &session{cfg: cfg, e: e, run: run, o: newObserver(), all: apps(cfg.kustomize, cfg.helm)}
-	if s.h, err = benchutil.StartHub(ctx, cfg.hubBin, filepath.Join(e.dir, fmt.Sprintf("hub%d", run)), "--render-workers", fmt.Sprint(cfg.workers), "--pprof"); err != nil {
+	pprofAddr, err := benchutil.FreeAddr() // pprof has a loopback listener of its own
+	if err != nil {
+		return nil, err
+	}
+	if s.h, err = benchutil.StartHub(ctx, cfg.hubBin, filepath.Join(e.dir, fmt.Sprintf("hub%d", run)), "--render-workers", fmt.Sprint(cfg.workers),
+		"--pprof-listen", pprofAddr); err != nil {
 		return nil, err
 	}
 	var profiles sync.WaitGroup
@@ -98,7 +109,7 @@ func measure(ctx context.Context, cfg config, e *env, run int) (*Run, error) {
 	profile := func(phase string, seconds int) {
 		if cfg.cpuProfile != "" && run == 1 {
 			profiles.Go(func() {
-				if err := benchutil.Profile(s.h.HTTPAddr, seconds, cfg.cpuProfile+"-"+phase+".pprof"); err != nil {
+				if err := benchutil.Profile(pprofAddr, seconds, cfg.cpuProfile+"-"+phase+".pprof"); err != nil {
 					fmt.Fprintln(os.Stderr, "profile:", err)
 				}
 			})
@@ -131,16 +142,16 @@ func measure(ctx context.Context, cfg config, e *env, run int) (*Run, error) {
 }
 
 // create creates the applications, creators at a time.
-func create(ctx context.Context, h *benchutil.HubProc, all []app, repo string, creators int) error {
+func create(ctx context.Context, h *benchutil.HubProc, all []*pb.Application, creators int) error {
 	cl := pb.NewApplicationServiceClient(h.Conn)
-	work := make(chan app)
+	work := make(chan *pb.Application)
 	errs := make([]error, creators)
 	var wg sync.WaitGroup
 	for i := range creators {
 		wg.Go(func() {
 			for a := range work {
-				if _, err := cl.CreateApplication(h.Auth(ctx), &pb.CreateApplicationRequest{Application: a.proto(repo, cluster)}); err != nil && errs[i] == nil {
-					errs[i] = fmt.Errorf("create %s: %w", a.name, err)
+				if _, err := cl.CreateApplication(h.Auth(ctx), &pb.CreateApplicationRequest{Application: a}); err != nil && errs[i] == nil {
+					errs[i] = fmt.Errorf("create %s: %w", a.GetName(), err)
 				}
 			}
 		})

@@ -110,10 +110,18 @@ func renderSection(w io.Writer, r node) {
 	fmt.Fprintf(w, "a values file each) created on a fresh `flotilla-hub` for one simulated spoke, until\n")
 	fmt.Fprintf(w, "every plan has reached it (cold); then a commit that touches no application's files.\n")
 	fmt.Fprintf(w, "The peer is the same renders straight through pkg/render from a checkout on disk, in a\n")
-	fmt.Fprintf(w, "process of its own, with the hub's %.0f render workers. %.0f runs.\n\n", r.get("Workers").num(), r.get("Runs").num())
+	fmt.Fprintf(w, "process of its own, with the hub's %.0f render workers. %.0f runs.\n", r.get("Workers").num(), r.get("Runs").num())
+	if r.get("ColdHubCPUSec").present() { // results since the hub renders in worker processes
+		fmt.Fprintf(w, "The hub's CPU is with its render workers' (a process per render), its peak RSS the\n")
+		fmt.Fprintf(w, "hub process's.\n")
+	}
+	fmt.Fprintln(w)
 	t := newTable(w, "", "hub", "library peer", "hub ÷ peer")
 	t.row("cold: time s", r.get("ColdSec").spread(1), r.get("LibraryParSec").spread(1), r.get("ColdOverLibraryPar").ratio())
 	t.row("cold: CPU s", r.get("ColdCPUSec").spread(1), r.get("LibraryCPUSec").spread(1), r.get("ColdCPUOverLibrary").ratio())
+	if r.get("ColdHubCPUSec").present() {
+		t.row("cold: of which the hub process", r.get("ColdHubCPUSec").spread(1), "", "")
+	}
 	t.row("cold: peak RSS MiB", r.get("ColdPeakRSSMiB").spread(0), r.get("LibraryPeakRSSMiB").spread(0), r.get("ColdRSSOverLibrary").ratio())
 	t.row("cold: renders / plans", r.get("ColdRenders").spread(0)+" / "+r.get("ColdDistinctPlans").spread(0), "", "")
 	fmt.Fprintln(w)
@@ -123,6 +131,37 @@ func renderSection(w io.Writer, r node) {
 	t.row("renders", r.get("UnrelatedRenders").spread(0), "")
 	t.row("plans sent", r.get("UnrelatedPlans").spread(0), "")
 	fmt.Fprintln(w)
+	chartSection(w, r.get("Charts"))
+}
+
+// chartSection is the render benchmark's chart applications, when it ran
+// them.
+func chartSection(w io.Writer, c node) {
+	if !c.present() {
+		return
+	}
+	fmt.Fprintf(w, "Charts of a Helm repository (index.yaml and archives served over HTTP by the benchmark):\n")
+	fmt.Fprintf(w, "%.0f applications of %.0f chart versions (Deployment, Service, ConfigMap, ServiceAccount,\n", c.get("Apps").num(), c.get("ChartVersions").num())
+	fmt.Fprintf(w, "optional Ingress, HPA and PodDisruptionBudget), inline values of their own, created on a\n")
+	fmt.Fprintf(w, "fresh hub of their own (CPU: the hub's with its render workers'). The peer is the same\n")
+	fmt.Fprintf(w, "renders through pkg/render from the charts unpacked on disk, with the hub's parallelism.\n\n")
+	t := newTable(w, "charts, cold", "hub", "library peer", "hub ÷ peer")
+	t.row("time s", c.get("ColdSec").spread(1), c.get("LibrarySec").spread(2), c.get("ColdOverLibrary").ratio())
+	t.row("CPU s", c.get("ColdCPUSec").spread(1), c.get("LibraryCPUSec").spread(2), c.get("ColdCPUOverLibrary").ratio())
+	t.row("of which the hub process", c.get("ColdHubCPUSec").spread(1), "", "")
+	t.row("chart pulls (floor: one per version)", c.get("ColdPulls").spread(0), c.get("ChartVersions").spread(0), c.get("ColdPullsOverFloor").ratio())
+	t.row("index fetches / plans", c.get("ColdIndexFetches").spread(0)+" / "+c.get("ColdDistinctPlans").spread(0), "", "")
+	fmt.Fprintln(w)
+	t = newTable(w, "charts, cached", "repository refresh", "÷ cold", "hub restart", "÷ cold")
+	t.row("time s", c.get("CachedSec").spread(2), c.get("CachedOverCold").ratio(), c.get("RestartSec").spread(2), c.get("RestartOverCold").ratio())
+	t.row("CPU s", c.get("CachedCPUSec").spread(2), c.get("CachedCPUOverCold").ratio(), c.get("RestartCPUSec").spread(2), c.get("RestartCPUOverCold").ratio())
+	t.row("chart pulls", c.get("CachedPulls").spread(0), "", c.get("RestartPulls").spread(0), "")
+	t.row("index fetches", c.get("CachedIndexFetches").spread(0), "", c.get("RestartIndexFetches").spread(0), "")
+	t.row("plans sent / new", c.get("CachedPlans").spread(0)+" / "+c.get("CachedNewPlans").spread(0), "", c.get("RestartPlans").spread(0)+" / "+c.get("RestartNewPlans").spread(0), "")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Repository refresh: a webhook naming the Helm repository, as its poll does (index.yaml\n")
+	fmt.Fprintf(w, "fetched again, unchanged). Hub restart: the hub stopped and started on the same data dir\n")
+	fmt.Fprintf(w, "(its chart cache on disk), then the same webhook; timed from the new process's start.\n\n")
 }
 
 func footprintSection(w io.Writer, f node) {
