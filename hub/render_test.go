@@ -43,7 +43,7 @@ func TestHostileRendersCostOneApplication(t *testing.T) {
 	want := map[string][]string{
 		"bomb":   {"path bomb", "render killed: memory limit 256MiB exceeded"},
 		"helm":   {"path helm", "render killed: memory limit 256MiB exceeded"},
-		"remote": {"remote/kustomization.yaml", `"deploy@host:org/repo"`, "remote kustomize bases are not allowed"},
+		"remote": {"remote/kustomization.yaml", `"deploy@host:org/repo"`, "never uses its own SSH agent"},
 		"blob":   {"blob/big.yaml", "size limit"},
 		"web":    nil,
 	}

@@ -33,7 +33,8 @@ const maxChartDependencies = 64
 const maxChartFile = 1 << 20
 
 // chartDeps records, per application, the repositories and charts its
-// renders fetched dependencies from (polled like its own sources), the
+// renders fetched dependencies, helmCharts and remote bases from (polled
+// like its own sources), the
 // render keys they led to and the digests in use (kept by the chart GC).
 type chartDeps struct {
 	mu      sync.Mutex
@@ -51,6 +52,9 @@ func (d *chartDeps) record(app string, repos map[string][]string, base, full str
 	for u, charts := range repos {
 		if d.repos[app] == nil {
 			d.repos[app] = map[string][]string{}
+		}
+		if _, ok := d.repos[app][u]; !ok {
+			d.repos[app][u] = nil // a Git repository (a remote base) has no charts
 		}
 		for _, ch := range charts {
 			if !slices.Contains(d.repos[app][u], ch) {
@@ -71,6 +75,14 @@ func (d *chartDeps) charts(app, repoURL string) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.repos[app][repoURL]
+}
+
+// reads says whether app's renders read repoURL.
+func (d *chartDeps) reads(app, repoURL string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.repos[app][repoURL]
+	return ok
 }
 
 // repositories returns every dependency repository of app.
@@ -278,4 +290,67 @@ func vendoredCharts(fsys fs.FS, dir string) func(string) bool {
 		}
 		return false
 	}
+}
+
+// maxRemoteBases bounds the remote bases one render fetches.
+const maxRemoteBases = 32
+
+// remoteMounts is where remote bases are mounted in a render's
+// filesystem, at the repository root.
+const remoteMounts = ".flotilla-remote-bases"
+
+// withRemoteBases fetches the Git repositories of the remote bases of
+// src's kustomizations through the hub's Git cache (only those a's
+// project allows: Kustomize never runs git), resolves each revision and
+// tells the render where each is mounted.
+func (c *Controller) withRemoteBases(ctx context.Context, a *pb.Application, fsys fs.FS, src *render.Source) error {
+	dir := path.Clean(src.Path)
+	if !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
+		return nil
+	}
+	bases, err := render.KustomizeRemoteBases(fsys, dir)
+	if err != nil || len(bases) == 0 {
+		return err
+	}
+	if len(bases) > maxRemoteBases {
+		return fmt.Errorf("kustomize %s: %d remote bases: at most %d", orDot(dir), len(bases), maxRemoteBases)
+	}
+	proj, err := c.project(a)
+	if err != nil {
+		return err
+	}
+	repos := map[string][]string{}
+	for i, rb := range bases {
+		commit, err := c.resolveRemote(ctx, proj, rb)
+		if err != nil {
+			return fmt.Errorf("%s: remote base %q (%s): %w", rb.In, rb.Ref, rb.RepoURL, err)
+		}
+		repos[rb.RepoURL] = nil
+		bases[i].GitDir, bases[i].Commit, bases[i].Mount = c.repo(rb.RepoURL).Dir(), commit, fmt.Sprintf("%s/%d", remoteMounts, i)
+	}
+	c.chartDeps.record(a.GetName(), repos, "", "", nil)
+	src.Kustomize.RemoteBases = bases
+	return nil
+}
+
+// resolveRemote returns the commit of a remote base's revision, fetching
+// its repository when the cache cannot resolve it yet.
+func (c *Controller) resolveRemote(ctx context.Context, proj *pb.Project, rb render.RemoteBase) (string, error) {
+	if err := checkSource(proj, rb.RepoURL); err != nil {
+		return "", err
+	}
+	rev := rb.Revision
+	if rev == "" {
+		rev = "HEAD"
+	}
+	h, err := c.repo(rb.RepoURL).Resolve(rev)
+	if err != nil {
+		if ferr := c.fetch(ctx, rb.RepoURL); ferr != nil {
+			return "", ferr
+		}
+		if h, err = c.repo(rb.RepoURL).Resolve(rev); err != nil {
+			return "", err
+		}
+	}
+	return h.String(), nil
 }

@@ -112,8 +112,14 @@ func (c *Controller) fetchSource(ctx context.Context, a *pb.Application, maxAge 
 		errs = append(errs, sourceErr(a, i, err))
 	}
 	for _, u := range c.chartDeps.repositories(a.GetName()) {
-		if err := c.refreshCharts(ctx, u, c.chartDeps.charts(a.GetName(), u), maxAge); err != nil {
-			errs = append(errs, fmt.Errorf("chart dependencies: %w", err))
+		var err error
+		if charts := c.chartDeps.charts(a.GetName(), u); len(charts) > 0 {
+			err = c.refreshCharts(ctx, u, charts, maxAge)
+		} else {
+			err = c.fetch(ctx, u) // a remote base's Git repository
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("repository %s of a chart dependency or remote base: %w", u, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -151,7 +157,7 @@ func (c *Controller) fetchURL(ctx context.Context, repoURL string, apps []*pb.Ap
 // readsURL says whether a reads repoURL: as one of its sources, or as a
 // repository its charts' dependencies came from.
 func (c *Controller) readsURL(a *pb.Application, repoURL string) bool {
-	return wire.ReadsRepo(a, repoURL) || len(c.chartDeps.charts(a.GetName(), repoURL)) > 0
+	return wire.ReadsRepo(a, repoURL) || c.chartDeps.reads(a.GetName(), repoURL)
 }
 
 // appURLs returns the repositories a reads.

@@ -199,6 +199,21 @@ func (c *Controller) pollDue() {
 	c.nextPoll = next
 }
 
+// Repositories returns every repository the hub reads: applications'
+// sources, the repositories their charts' dependencies and remote bases
+// came from, and ApplicationSets' Git generators'.
+func (c *Controller) Repositories() ([]string, error) {
+	apps, err := c.store.ListApplications()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range apps {
+		out = append(out, c.appURLs(a)...)
+	}
+	return append(out, c.setRepos()...), nil
+}
+
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b

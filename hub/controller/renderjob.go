@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"io/fs"
 
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/internal/renderworker"
@@ -19,7 +20,13 @@ type Renderer interface {
 // tests only: hub.Start always sets one) it renders in this process.
 func (c *Controller) renderTree(ctx context.Context, repo *source.Repo, tree *source.TreeFS, commit string, src render.Source) (*renderworker.Result, error) {
 	if c.opts.Renderer == nil {
-		res, err := render.Render(ctx, tree, src, render.DefaultLimits())
+		fsys, err := renderworker.MountRemoteBases(tree, src.Kustomize.RemoteBases, func(dir, commit string) (fs.FS, error) {
+			return source.OpenTree(dir, commit)
+		})
+		if err != nil {
+			return nil, err
+		}
+		res, err := render.Render(ctx, fsys, src, render.DefaultLimits())
 		if err != nil {
 			return nil, err
 		}

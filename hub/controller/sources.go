@@ -31,8 +31,8 @@ func refsOf(a *pb.Application, revs []string) refValues {
 }
 
 // renderGit renders Git source s of a at commit for cluster cl, with its
-// chart's dependencies or its kustomizations' helmCharts, and the values
-// files other sources lend it.
+// chart's dependencies or its kustomizations' helmCharts and remote
+// bases, and the values files other sources lend it.
 func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.ApplicationSource, cl *pb.Cluster, commit string, refs refValues) ([]*unstructured.Unstructured, error) {
 	url := s.GetRepoUrl()
 	repo := c.repo(url)
@@ -46,6 +46,9 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 		return nil, err
 	}
 	if err := c.withKustomizeCharts(ctx, a, tree, &src); err != nil {
+		return nil, err
+	}
+	if err := c.withRemoteBases(ctx, a, tree, &src); err != nil {
 		return nil, err
 	}
 	if err := c.withRefValues(&src, refs); err != nil {

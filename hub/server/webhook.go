@@ -9,14 +9,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/flotilla-gitops/flotilla/internal/wire"
 )
 
 // Refresher queues a fetch of a repository and the reconcile of its
 // applications; requests for one repository coalesce, and it never blocks.
 type Refresher interface {
 	RefreshLater(repoURL string)
+	// Repositories are every repository the hub reads: applications'
+	// sources, their charts' dependencies and remote bases, sets'.
+	Repositories() ([]string, error)
 }
 
 // Webhook handles GitHub, GitLab and Gitea push events: POST /api/webhook.
@@ -156,9 +157,9 @@ func normalizeURL(u string) string {
 	return strings.Replace(u, ":", "/", 1)
 }
 
-// matching returns the applications' repository URLs the push names.
+// matching returns the repository URLs the hub reads that the push names.
 func (w *Webhook) matching(urls []string) []string {
-	apps, err := w.Core.Store.ListApplications()
+	repos, err := w.Refresher.Repositories()
 	if err != nil {
 		w.Core.log.Warn("webhook", "err", err)
 		return nil
@@ -169,13 +170,10 @@ func (w *Webhook) matching(urls []string) []string {
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, a := range apps {
-		for _, s := range wire.Sources(a) {
-			u := s.GetRepoUrl()
-			if pushed[normalizeURL(u)] && !seen[u] {
-				seen[u] = true
-				out = append(out, u)
-			}
+	for _, u := range repos {
+		if pushed[normalizeURL(u)] && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
 		}
 	}
 	return out

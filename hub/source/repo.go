@@ -76,6 +76,17 @@ func (c Credentials) auth() (transport.AuthMethod, error) {
 	return nil, nil
 }
 
+// isSSH says whether url is fetched over SSH: ssh:// or scp-like
+// USER@HOST:PATH.
+func isSSH(url string) bool {
+	if strings.HasPrefix(strings.ToLower(url), "ssh://") {
+		return true
+	}
+	return !strings.Contains(url, "://") && scpLike.MatchString(url)
+}
+
+var scpLike = regexp.MustCompile(`^[^/@:]+@[^/:]+:`)
+
 func knownHostsCallback(data []byte) (ssh.HostKeyCallback, error) {
 	f, err := os.CreateTemp("", "known_hosts")
 	if err != nil {
@@ -160,6 +171,11 @@ func (r *Repo) fetch(ctx context.Context) error {
 	auth, err := r.creds.auth()
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.url, err)
+	}
+	if auth == nil && isSSH(r.url) {
+		// go-git would fall back to the hub user's SSH agent and
+		// known_hosts: identities that are not the repository's.
+		return fmt.Errorf("%s: no SSH key is stored for this repository (flotilla repo add %s --ssh-key-file KEY): the hub never uses its own SSH agent", r.url, r.url)
 	}
 	// go-git skips what is not a certificate: a CA bundle of none would
 	// fail as an unknown authority, not as what it is.

@@ -75,7 +75,11 @@ func renderJob(ctx context.Context, job Job, openGit GitOpener) *response {
 		return &response{Error: err.Error(), Sentinel: sentinelOf(err)}
 	}
 	defer closeFn()
-	res, err := render.Render(ctx, fsys, job.Source, job.Limits)
+	mounted, err := MountRemoteBases(fsys, job.Source.Kustomize.RemoteBases, openGit)
+	if err != nil {
+		return &response{Error: err.Error(), Sentinel: sentinelOf(err)}
+	}
+	res, err := render.Render(ctx, mounted, job.Source, job.Limits)
 	if err != nil {
 		return &response{Error: err.Error(), Sentinel: sentinelOf(err)}
 	}
@@ -104,6 +108,26 @@ func openJob(job Job, openGit GitOpener) (fs.FS, func() error, error) {
 		return render.OpenRoot(job.Dir)
 	}
 	return nil, nil, errors.New("render worker: job names no repository")
+}
+
+// MountRemoteBases mounts the commit of each remote base the hub fetched
+// where the job says (its Git clones only: a job names no other path).
+func MountRemoteBases(fsys fs.FS, bases []render.RemoteBase, openGit GitOpener) (fs.FS, error) {
+	if len(bases) == 0 {
+		return fsys, nil
+	}
+	if openGit == nil {
+		return nil, errors.New("render worker: this binary cannot read Git clones")
+	}
+	mounts := map[string]fs.FS{}
+	for _, rb := range bases {
+		t, err := openGit(rb.GitDir, rb.Commit)
+		if err != nil {
+			return nil, fmt.Errorf("remote base %q: %s: %w", rb.Ref, rb.RepoURL, err)
+		}
+		mounts[rb.Mount] = t
+	}
+	return render.Mount(fsys, mounts), nil
 }
 
 // refuseTransport answers every HTTP request with an error.

@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -76,7 +75,7 @@ func (k kfs) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
 	if err != nil {
 		return "", "", explain(err)
 	}
-	abs := "/" + strings.TrimPrefix(r, ".")
+	abs := absOf(r)
 	if fi.IsDir() {
 		return filesys.ConfirmedDir(path.Clean(abs)), "", nil
 	}
@@ -100,13 +99,22 @@ func (k kfs) ReadFile(p string) ([]byte, error) {
 
 func (k kfs) Walk(p string, fn filepath.WalkFunc) error {
 	return fs.WalkDir(k.repo, k.rel(p), func(q string, d fs.DirEntry, err error) error {
-		abs := "/" + strings.TrimPrefix(q, ".")
+		abs := absOf(q)
 		if err != nil {
 			return fn(abs, nil, explain(err))
 		}
 		fi, ierr := d.Info()
 		return fn(abs, fi, ierr)
 	})
+}
+
+// absOf is the absolute path Kustomize knows for a repository path: "."
+// is the root; a name starting with a dot (.config) keeps it.
+func absOf(rel string) string {
+	if rel == "." {
+		return "/"
+	}
+	return "/" + rel
 }
 
 type kfile struct {

@@ -26,6 +26,12 @@ func renderKustomize(ctx context.Context, repo fs.FS, dir string, o KustomizeOpt
 			return nil, err
 		}
 	}
+	if len(o.RemoteBases) > 0 {
+		var err error
+		if repo, err = withRemoteBases(repo, dir, o.RemoteBases); err != nil {
+			return nil, err
+		}
+	}
 	if o.EnableHelm {
 		var err error
 		if repo, err = inflateHelmCharts(ctx, repo, dir, o.HelmCharts, lim); err != nil {

@@ -32,6 +32,9 @@ type KustomizeOptions struct {
 	// override.
 	EnableHelm bool              `json:"enableHelm,omitempty"`
 	HelmCharts []ChartDependency `json:"helmCharts,omitempty"`
+	// RemoteBases are the kustomizations' remote bases the caller fetched
+	// and mounted in the render's filesystem.
+	RemoteBases []RemoteBase `json:"remoteBases,omitempty"`
 }
 
 // KustomizeReplica sets the replicas of the Deployments, StatefulSets,
@@ -68,7 +71,7 @@ func (o KustomizeOptions) Overrides() bool {
 
 // IsZero reports whether o is empty (what json's omitzero asks).
 func (o KustomizeOptions) IsZero() bool {
-	return !o.Overrides() && !o.EnableHelm && len(o.HelmCharts) == 0
+	return !o.Overrides() && !o.EnableHelm && len(o.HelmCharts) == 0 && len(o.RemoteBases) == 0
 }
 
 // kustomizeField prefixes the fields named in errors.
