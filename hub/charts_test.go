@@ -100,3 +100,44 @@ func TestChartFromHelmRepository(t *testing.T) {
 		t.Errorf("chart GC after the application went: freed %d (%v), want 2 (1.0.1 and 1.0.2)", n, err)
 	}
 }
+
+// A chart's render is kept in the store: after a restart on the same data
+// directory, a refresh plans from it without rendering again.
+func TestChartRenderSurvivesRestart(t *testing.T) {
+	repo := helmtest.Serve(t, "", "")
+	webChart(repo, t, "1.0.0")
+	gs, url := gitRepo(t)
+	cfg := testConfig(t)
+	e, stop := launch(t, cfg, gs, url)
+	if _, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"}); err != nil {
+		t.Fatal(err)
+	}
+	app := &pb.Application{Name: "web", Source: &pb.ApplicationSource{RepoUrl: repo.URL, Chart: "web"},
+		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "web"}}
+	if _, err := pb.NewApplicationServiceClient(e.conn).CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: app}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := pb.NewApplicationServiceClient(e.conn).GetApplication(e.admin, &pb.GetApplicationRequest{Name: "web", Refresh: true})
+	if err != nil || got.GetTargets()[0].GetRevision() != "1.0.0" || got.GetTargets()[0].GetError() != "" {
+		t.Fatalf("before the restart: %v %v", got.GetTargets(), err)
+	}
+	if renders, _, _ := e.hub.Controller.Stats.Snapshot(); renders == 0 {
+		t.Fatal("the chart was never rendered")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	e2, stop2 := launch(t, cfg, gs, url)
+	t.Cleanup(func() {
+		if err := stop2(); err != nil {
+			t.Error(err)
+		}
+	})
+	got, err = pb.NewApplicationServiceClient(e2.conn).GetApplication(e2.admin, &pb.GetApplicationRequest{Name: "web", Refresh: true})
+	if err != nil || got.GetTargets()[0].GetRevision() != "1.0.0" || got.GetTargets()[0].GetError() != "" {
+		t.Fatalf("after the restart: %v %v", got.GetTargets(), err)
+	}
+	if renders, reuses, _ := e2.hub.Controller.Stats.Snapshot(); renders != 0 || reuses == 0 {
+		t.Errorf("after a restart: %d renders, %d reuses; want the stored render re-used", renders, reuses)
+	}
+}

@@ -113,7 +113,7 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 	repo := srv.URL + "/apps.git"
 
 	hub := exec.Command(hubBin, "--listen", "127.0.0.1:17443", "--http-listen", "127.0.0.1:17480", "--data-dir", filepath.Join(dir, "hub"),
-		"--poll-interval", "1h", "--log-level", "warn", "--pprof")
+		"--poll-interval", "1h", "--log-level", "warn", "--pprof-listen", "127.0.0.1:17481")
 	hub.Stderr = os.Stderr
 	if err := hub.Start(); err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func run(hubBin string, nSpokes, nApps int, timeout time.Duration) (*Result, err
 	if prof := os.Getenv("FANOUT_CPUPROFILE"); prof != "" {
 		go func() { // the hub runs until the profile is in
 			defer close(profiled)
-			if err := benchutil.Profile("127.0.0.1:17480", 5, prof); err != nil {
+			if err := benchutil.Profile("127.0.0.1:17481", 5, prof); err != nil {
 				fmt.Fprintln(os.Stderr, "profile:", err)
 			}
 		}()

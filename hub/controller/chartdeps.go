@@ -37,10 +37,41 @@ const maxChartFile = 1 << 20
 // like its own sources), the
 // render keys they led to and the digests in use (kept by the chart GC).
 type chartDeps struct {
-	mu      sync.Mutex
-	repos   map[string]map[string][]string // app → repository → charts
-	keys    map[string]string              // render key without dependencies → with them
-	digests map[string]bool
+	mu         sync.Mutex
+	repos      map[string]map[string][]string // app → repository → charts
+	keys       map[string]string              // render key without dependencies → with them
+	digests    map[string]bool
+	chartKeys_ map[string]map[string]bool // app → keys of its chart sources' renders
+}
+
+// addKey records a render key of one of app's chart sources.
+func (d *chartDeps) addKey(app, key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.chartKeys_ == nil || len(d.chartKeys_) > maxRenderMemo {
+		d.chartKeys_ = map[string]map[string]bool{}
+	}
+	if d.chartKeys_[app] == nil || len(d.chartKeys_[app]) > maxRenderMemo {
+		d.chartKeys_[app] = map[string]bool{}
+	}
+	d.chartKeys_[app][key] = true
+}
+
+// chartKeys returns the render keys of app's chart sources (every
+// application's when app is "").
+func (d *chartDeps) chartKeys(app string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for a, keys := range d.chartKeys_ {
+		if app != "" && a != app {
+			continue
+		}
+		for k := range keys {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (d *chartDeps) record(app string, repos map[string][]string, base, full string, digests []string) {

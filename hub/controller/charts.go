@@ -206,7 +206,8 @@ func (c *Controller) charts() *helmrepo.Cache {
 
 // renderChart renders chart source s of a at version for cluster cl:
 // pulled (once per digest) and rendered from the hub's chart cache, in a
-// render worker; the render is kept in memory per digest and inputs.
+// render worker; the render is kept per digest and inputs, in memory and
+// in the store (a restart renders nothing again).
 func (c *Controller) renderChart(ctx context.Context, a *pb.Application, s *pb.ApplicationSource, cl *pb.Cluster, version string, refs refValues) ([]*unstructured.Unstructured, error) {
 	url, name := s.GetRepoUrl(), s.GetChart()
 	cv, err := c.charts().Resolve(url, name, version)
@@ -223,12 +224,15 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, s *pb.A
 		return nil, err
 	}
 	key := renderKey(url+"#"+name+"@"+digest, src)
-	if m, ok := c.renders.Load(key); ok && !m.(*renderMemo).stale {
+	c.chartDeps.addKey(a.GetName(), key)
+	m, ok := c.renders.Load(key)
+	stale := ok && m.(*renderMemo).stale
+	if ok && !stale {
 		c.Stats.add(0, 1, 0)
 		return m.(*renderMemo).copy(), nil
 	}
 	v, err, _ := c.renderOnce.Do(key, func() (any, error) {
-		objs, err := c.renderChartDir(ctx, dir, src, name+" "+cv.Version)
+		objs, err := c.chartRenderOrStored(ctx, key, digest, dir, src, name+" "+cv.Version, stale)
 		if err != nil {
 			return nil, err
 		}
@@ -243,6 +247,29 @@ func (c *Controller) renderChart(ctx context.Context, a *pb.Application, s *pb.A
 		return nil, err
 	}
 	return v.(*renderMemo).copy(), nil
+}
+
+// chartRenderOrStored returns the stored render of key (made before a
+// restart) unless fresh (a hard refresh), else renders the chart and
+// stores the result.
+func (c *Controller) chartRenderOrStored(ctx context.Context, key, digest, dir string, src render.Source, what string, fresh bool) ([]*unstructured.Unstructured, error) {
+	if !fresh {
+		rec, err := c.store.GetRender(key)
+		switch {
+		case err == nil && rec.Commit == digest:
+			if objs, derr := decodeObjects(rec.Objects); derr == nil {
+				c.Stats.add(0, 1, 0)
+				return objs, nil
+			}
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	objs, err := c.renderChartDir(ctx, dir, src, what)
+	if err != nil {
+		return nil, err
+	}
+	return objs, c.storeRender(key, digest, nil, objs)
 }
 
 // withInputs completes the render of the chart unpacked at dir with its
@@ -268,28 +295,21 @@ func (c *Controller) renderChartDir(ctx context.Context, dir string, src render.
 	}
 	defer done()
 	c.Stats.add(1, 0, 0)
+	start := c.now()
+	var objs []*unstructured.Unstructured
 	if c.opts.Renderer == nil {
-		res, err := render.Render(rctx, os.DirFS(dir), src, render.DefaultLimits())
-		if err != nil {
-			return nil, err
+		var res *render.Result
+		if res, err = render.Render(rctx, os.DirFS(dir), src, render.DefaultLimits()); err == nil {
+			objs = res.Objects
 		}
-		return res.Objects, nil
-	}
-	res, err := c.opts.Renderer.Render(rctx, renderworker.Job{Dir: dir, Source: src, Limits: render.DefaultLimits(), Name: "chart " + what})
-	if err != nil {
-		return nil, err
-	}
-	return res.Objects, nil
-}
-
-// dropChartRenders forgets the charts' renders kept in memory.
-func (c *Controller) dropChartRenders() {
-	c.renders.Range(func(k, v any) bool {
-		if m := v.(*renderMemo); strings.HasPrefix(m.commit, "sha256:") {
-			c.renders.Delete(k)
+	} else {
+		var res *renderworker.Result
+		if res, err = c.opts.Renderer.Render(rctx, renderworker.Job{Dir: dir, Source: src, Limits: render.DefaultLimits(), Name: "chart " + what}); err == nil {
+			objs = res.Objects
 		}
-		return true
-	})
+	}
+	observeRender(c.now().Sub(start), err)
+	return objs, err
 }
 
 // hasChart says whether one of a's sources is a chart.

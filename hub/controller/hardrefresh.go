@@ -21,8 +21,6 @@ func (c *Controller) HardRefresh(ctx context.Context, app string) error {
 	for _, k := range keys {
 		c.markStale(k)
 	}
-	// Charts' renders are kept per digest: made again, and the index fetched again.
-	c.dropChartRenders()
 	if a, err := c.store.GetApplication(app); err == nil {
 		for _, s := range wire.Sources(a) {
 			if isChart(s) {
@@ -50,5 +48,5 @@ func (c *Controller) appRenderKeys(app string) ([]string, error) {
 	for _, cl := range selectClusters(a, clusters) {
 		keys = append(keys, c.gitRenderKeys(a, cl)...)
 	}
-	return keys, nil
+	return append(keys, c.chartDeps.chartKeys(app)...), nil
 }

@@ -30,6 +30,9 @@ func (c *Controller) RenderKeys() (map[string]bool, error) {
 		return nil, err
 	}
 	keys := map[string]bool{}
+	for _, k := range c.chartDeps.chartKeys("") { // charts' renders last made
+		keys[k] = true
+	}
 	for _, a := range apps {
 		for _, cl := range selectClusters(a, clusters) {
 			for _, k := range c.gitRenderKeys(a, cl) {

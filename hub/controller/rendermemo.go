@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -103,25 +104,36 @@ func (c *Controller) renderOrReuse(ctx context.Context, repo *source.Repo, commi
 	defer done()
 	start := c.now()
 	res, err := c.renderTree(rctx, repo, tree, commit, src)
-	renderDuration.Observe(c.now().Sub(start).Seconds())
+	observeRender(c.now().Sub(start), err)
 	if err != nil {
-		renderTotal.WithLabelValues("error").Inc()
 		return nil, err
 	}
-	renderTotal.WithLabelValues("ok").Inc()
 	c.Stats.add(1, 0, 0)
-	rec := &store.RenderRecord{Commit: commit, Reads: res.Reads}
-	for _, u := range res.Objects {
+	return res.Objects, c.storeRender(key, commit, res.Reads, res.Objects)
+}
+
+// observeRender counts a render and its duration.
+func observeRender(d time.Duration, err error) {
+	renderDuration.Observe(d.Seconds())
+	if err != nil {
+		renderTotal.WithLabelValues("error").Inc()
+		return
+	}
+	renderTotal.WithLabelValues("ok").Inc()
+}
+
+// storeRender keeps a render in the store under key: its objects, the
+// commit (or chart digest) and the paths it read.
+func (c *Controller) storeRender(key, commit string, reads map[string]string, objs []*unstructured.Unstructured) error {
+	rec := &store.RenderRecord{Commit: commit, Reads: reads}
+	for _, u := range objs {
 		b, err := json.Marshal(u.Object)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rec.Objects = append(rec.Objects, b)
 	}
-	if err := c.store.PutRender(key, rec); err != nil {
-		return nil, err
-	}
-	return res.Objects, nil
+	return c.store.PutRender(key, rec)
 }
 
 func decodeObjects(raw []json.RawMessage) ([]*unstructured.Unstructured, error) {
