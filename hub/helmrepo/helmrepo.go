@@ -52,7 +52,8 @@ type Credentials struct {
 }
 
 // Cache keeps repositories' indexes (in memory and on disk) and the charts
-// pulled from them.
+// pulled from them (on disk, see disk.go: a restart downloads nothing it
+// has).
 type Cache struct {
 	dir    string
 	limits Limits
@@ -61,18 +62,32 @@ type Cache struct {
 	index  map[string]*repo.IndexFile // repository URL → its last index
 	// verified: repository URL, chart and version → the digest of the
 	// archive this cache downloaded and checked (the only digests a pull
-	// trusts without downloading).
+	// trusts without downloading), read from and written to disk.
 	verified map[string]string
-	pulledAt map[string]time.Time // digest → when a pull last returned it
-	pulls    sync.Mutex           // one unpack (or GC) of the cache at a time
-	fetches  singleflight.Group
-	fetched  map[string]time.Time // repository URL → its last refresh
+	// pulledAt: digest → when a pull last returned it; only digests whose
+	// directory this process unpacked or checked complete.
+	pulledAt map[string]time.Time
+	pulls    sync.Mutex // one unpack, check (or GC) of the cache at a time
+	// fetches, fetched: the refreshes under way and the time of the last
+	// one, by index: a Helm repository's URL, or an OCI chart's (registry
+	// URL and chart).
+	fetches singleflight.Group
+	fetched map[string]time.Time
+	pulling singleflight.Group // downloads under way, by chart version and digest
 	// transports: the SHA-256 of a CA bundle → the transport trusting it.
 	transports map[[32]byte]*http.Transport
 }
 
-// New returns a cache under dir; timeout bounds each request.
+// DefaultTimeout bounds each request of a cache given none.
+const DefaultTimeout = 2 * time.Minute
+
+// New returns a cache under dir; timeout bounds each request (0:
+// DefaultTimeout; a fetch shared by several callers outlives the caller
+// that started it).
 func New(dir string, timeout time.Duration, l Limits) *Cache {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
 	return &Cache{dir: dir, limits: l, client: &http.Client{Timeout: timeout, CheckRedirect: dropAuthElsewhere},
 		index: map[string]*repo.IndexFile{}, verified: map[string]string{}, fetched: map[string]time.Time{}, pulledAt: map[string]time.Time{},
 		transports: map[[32]byte]*http.Transport{}}
@@ -97,19 +112,32 @@ func dropAuthElsewhere(req *http.Request, via []*http.Request) error {
 }
 
 // Refresh fetches a repository's index.yaml, or for an OCI registry the
-// tags of the charts named; concurrent refreshes of one repository share
+// tags of the charts named; concurrent refreshes of one index (a Helm
+// repository's, whatever the charts; one chart's tags in a registry) share
 // one fetch, and one done less than maxAge ago is not done again (many
 // applications of one repository reconciled together read it once; a
 // poll or webhook passes 0).
 func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr Credentials, maxAge time.Duration) error {
-	key := repoURL + "\x00" + strings.Join(charts, ",")
+	if !IsOCI(repoURL) {
+		return c.refreshOnce(ctx, repoURL, repoURL, nil, cr, maxAge)
+	}
+	var errs []error
+	for _, name := range charts {
+		errs = append(errs, c.refreshOnce(ctx, repoURL+"\x00"+name, repoURL, []string{name}, cr, maxAge))
+	}
+	return errors.Join(errs...)
+}
+
+// refreshOnce refreshes the index key (see fetched) unless it was less
+// than maxAge ago, sharing the fetch with the refreshes of key under way.
+func (c *Cache) refreshOnce(ctx context.Context, key, repoURL string, charts []string, cr Credentials, maxAge time.Duration) error {
 	c.mu.Lock()
 	recent := maxAge > 0 && time.Since(c.fetched[key]) < maxAge
 	c.mu.Unlock()
 	if recent {
 		return nil
 	}
-	_, err, _ := c.fetches.Do(key, func() (any, error) {
+	_, err := shared(ctx, &c.fetches, key, func(ctx context.Context) (any, error) {
 		err := c.refresh(ctx, repoURL, charts, cr)
 		if err == nil {
 			c.mu.Lock()
@@ -121,12 +149,27 @@ func (c *Cache) Refresh(ctx context.Context, repoURL string, charts []string, cr
 	return err
 }
 
+// shared runs fn once for all the callers of key at a time: one caller
+// giving up (its ctx ended) neither stops it nor fails the others (fn's
+// requests are bounded by the client's timeout); each caller returns its
+// result, or its own ctx's error when that ends first. Results and errors
+// are not kept: the next caller runs fn again.
+func shared(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
+	ch := g.DoChan(key, func() (any, error) { return fn(context.WithoutCancel(ctx)) })
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // Forget makes the next Refresh of a repository fetch (a hard refresh).
 func (c *Cache) Forget(repoURL string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range c.fetched {
-		if strings.HasPrefix(k, repoURL+"\x00") {
+		if k == repoURL || strings.HasPrefix(k, repoURL+"\x00") {
 			delete(c.fetched, k)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -66,17 +67,9 @@ func (c *Cache) refreshOCI(ctx context.Context, repoURL string, charts []string,
 	if err != nil {
 		return err
 	}
-	idx := repo.NewIndexFile()
-	c.mu.Lock()
-	if old, ok := c.index[repoURL]; ok { // other charts of the registry keep their tags
-		for name, versions := range old.Entries {
-			idx.Entries[name] = versions
-		}
-	}
-	c.mu.Unlock()
 	base := strings.TrimSuffix(strings.TrimPrefix(repoURL, "oci://"), "/")
+	listed := map[string]repo.ChartVersions{}
 	for _, name := range charts {
-		idx.Entries[name] = nil
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -84,15 +77,25 @@ func (c *Cache) refreshOCI(ctx context.Context, repoURL string, charts []string,
 		if err != nil {
 			return fmt.Errorf("oci registry %s: chart %s: %w", repoURL, name, err)
 		}
+		listed[name] = nil
 		for _, v := range tags {
-			idx.Entries[name] = append(idx.Entries[name], &repo.ChartVersion{Metadata: &chart.Metadata{Name: name, Version: v},
+			listed[name] = append(listed[name], &repo.ChartVersion{Metadata: &chart.Metadata{Name: name, Version: v},
 				URLs: []string{"oci://" + base + "/" + name + ":" + v}})
 		}
 	}
-	idx.SortEntries()
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	idx := repo.NewIndexFile()
+	if old, ok := c.index[repoURL]; ok { // other charts of the registry keep their tags
+		for name, versions := range old.Entries {
+			idx.Entries[name] = versions
+		}
+	}
+	for name, versions := range listed {
+		sort.Sort(sort.Reverse(versions)) // as SortEntries, leaving the others' (read by Resolve) alone
+		idx.Entries[name] = versions
+	}
 	c.index[repoURL] = idx
-	c.mu.Unlock()
 	return nil
 }
 

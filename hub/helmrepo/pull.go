@@ -22,7 +22,9 @@ import (
 
 // Pull makes the chart cv of the repository available unpacked on disk
 // and returns its directory (the chart's root) and the archive's digest
-// (sha256:HEX). A chart already pulled (same digest) is not fetched again.
+// (sha256:HEX). A chart version this cache pulled before (same digest),
+// in this run or an earlier one, is not fetched again; concurrent pulls
+// of one version share one download.
 func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion, cr Credentials) (dir, digest string, err error) {
 	if len(cv.URLs) == 0 {
 		return "", "", fmt.Errorf("helm repository %s: chart %s %s has no URL", repoURL, cv.Name, cv.Version)
@@ -30,53 +32,105 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 	if !validName(cv.Name) {
 		return "", "", fmt.Errorf("chart name %q: not a chart name", cv.Name)
 	}
-	key := repoURL + "\x00" + cv.Name + "\x00" + cv.Version
+	key, want := repoURL+"\x00"+cv.Name+"\x00"+cv.Version, strings.ToLower(cv.Digest)
+	if dir, d, ok := c.pulled(key, want, cv.Name); ok {
+		return dir, "sha256:" + d, nil
+	}
+	v, err := shared(ctx, &c.pulling, key+"\x00"+want, func(ctx context.Context) (any, error) {
+		return c.pull(ctx, repoURL, key, cv, cr)
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
+	}
+	p := v.(pulledChart)
+	return p.dir, "sha256:" + p.digest, nil
+}
+
+type pulledChart struct{ dir, digest string }
+
+// pulled returns the chart of the version key that this run pulled or
+// found complete, when its digest is want's (any, want "").
+func (c *Cache) pulled(key, want, name string) (string, string, bool) {
 	c.mu.Lock()
-	known := c.verified[key]
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	d := c.verified[key]
+	if _, ok := c.pulledAt[d]; d == "" || !ok || (want != "" && want != d) {
+		return "", "", false
+	}
+	dir := filepath.Join(c.dir, "charts", d, name)
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
+		delete(c.pulledAt, d) // removed behind the cache's back: checked again
+		return "", "", false
+	}
+	c.pulledAt[d] = time.Now()
+	return dir, d, true
+}
+
+// pull is Pull's work, done once for the pulls of a version under way.
+func (c *Cache) pull(ctx context.Context, repoURL, key string, cv *repo.ChartVersion, cr Credentials) (pulledChart, error) {
+	want := strings.ToLower(cv.Digest)
 	// Only a digest this cache checked itself for this chart version skips
 	// the download: an index cannot point at another repository's chart.
-	if want := strings.ToLower(cv.Digest); known != "" && (want == "" || want == known) {
-		if dir, ok := c.cached(known, cv.Name); ok {
-			c.mu.Lock()
-			c.pulledAt[known] = time.Now()
-			c.mu.Unlock()
-			return dir, "sha256:" + known, nil
+	if d := c.recorded(key); d != "" && (want == "" || want == d) {
+		if dir, ok := c.onDisk(d, cv.Name); ok {
+			return pulledChart{dir, d}, nil
 		}
 	}
 	b, err := c.archive(ctx, repoURL, cv, cr)
 	if err != nil {
-		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
+		return pulledChart{}, err
 	}
 	sum := sha256.Sum256(b)
 	got := hex.EncodeToString(sum[:])
-	if want := strings.ToLower(cv.Digest); want != "" && want != got {
-		return "", "", fmt.Errorf("chart %s %s: digest sha256:%s does not match the index's sha256:%s", cv.Name, cv.Version, got, want)
+	if want != "" && want != got {
+		return pulledChart{}, fmt.Errorf("digest sha256:%s does not match the index's sha256:%s", got, want)
 	}
-	dir, err = c.unpacked(b, got, cv.Name)
+	dir, err := c.unpacked(key, b, got, cv.Name)
 	if err != nil {
-		return "", "", fmt.Errorf("chart %s %s: %w", cv.Name, cv.Version, err)
+		return pulledChart{}, err
+	}
+	return pulledChart{dir, got}, nil
+}
+
+// onDisk returns the chart name of the digest when its directory is
+// complete.
+func (c *Cache) onDisk(digest, name string) (string, bool) {
+	c.pulls.Lock()
+	defer c.pulls.Unlock()
+	if !c.checked(digest) {
+		return "", false
+	}
+	dir := filepath.Join(c.dir, "charts", digest, name)
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
+		return "", false
 	}
 	c.mu.Lock()
-	c.verified[key], c.pulledAt[got] = got, time.Now()
+	c.pulledAt[digest] = time.Now()
 	c.mu.Unlock()
-	return dir, "sha256:" + got, nil
+	return dir, true
 }
 
 // unpacked returns the chart of an archive (digest checked), unpacking it
-// unless an earlier pull did; a complete digest is never unpacked again.
-func (c *Cache) unpacked(archive []byte, digest, name string) (string, error) {
+// unless it is on disk complete, and records the digest as the chart
+// version key's.
+func (c *Cache) unpacked(key string, archive []byte, digest, name string) (string, error) {
 	c.pulls.Lock()
 	defer c.pulls.Unlock()
-	if _, err := os.Stat(filepath.Join(c.dir, "charts", digest, ".complete")); err != nil {
+	if !c.checked(digest) {
 		if err := c.unpack(archive, digest); err != nil {
 			return "", err
 		}
 	}
-	dir, ok := c.cached(digest, name)
-	if !ok {
+	dir := filepath.Join(c.dir, "charts", digest, name)
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
 		return "", fmt.Errorf("the archive holds no directory %s/ with a Chart.yaml", name)
 	}
+	if err := c.record(key, digest); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.pulledAt[digest] = time.Now()
+	c.mu.Unlock()
 	return dir, nil
 }
 
@@ -98,19 +152,6 @@ func (c *Cache) archive(ctx context.Context, repoURL string, cv *repo.ChartVersi
 		cr = Credentials{}
 	}
 	return c.get(ctx, repoURL, u, cr, c.limits.ArchiveBytes)
-}
-
-// cached returns the unpacked chart of a digest, when it is complete.
-func (c *Cache) cached(digest, name string) (string, bool) {
-	base := filepath.Join(c.dir, "charts", digest)
-	if _, err := os.Stat(filepath.Join(base, ".complete")); err != nil {
-		return "", false
-	}
-	dir := filepath.Join(base, name)
-	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
-		return "", false
-	}
-	return dir, true
 }
 
 // chartURL resolves a chart's URL from the index against the repository's.
@@ -148,24 +189,35 @@ func host(u string) string {
 }
 
 // unpack writes a chart archive under charts/DIGEST, refusing paths that
-// leave it, links and special files, and more than the limits; a marker
-// file says it is complete.
+// leave it, links and special files, and more than the limits: into
+// DIGEST.tmp, renamed once complete, with the list of its files (the
+// caller holds pulls).
 func (c *Cache) unpack(archive []byte, digest string) error {
 	base := filepath.Join(c.dir, "charts", digest)
 	tmp := base + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
 	if err := c.extract(archive, tmp); err != nil {
 		return errors.Join(err, os.RemoveAll(tmp))
 	}
-	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o600); err != nil {
-		return err
+	files, err := listing(tmp)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, completeFile), files, 0o600)
 	}
-	if err := os.RemoveAll(base); err != nil { // an incomplete earlier attempt
-		return err
+	if err == nil {
+		err = os.RemoveAll(base) // an incomplete or damaged copy
 	}
-	return os.Rename(tmp, base)
+	if err == nil {
+		err = os.Rename(tmp, base)
+	}
+	if err != nil {
+		return errors.Join(err, os.RemoveAll(tmp))
+	}
+	return nil
 }
 
 func (c *Cache) extract(archive []byte, dst string) error {

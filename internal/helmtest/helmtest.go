@@ -28,9 +28,9 @@ type Repo struct {
 	// CA is the server's certificate (PEM) when served over HTTPS: the
 	// only one that verifies it.
 	CA []byte
-	// Pulls counts chart archives served.
-	Pulls atomic.Int32
-	mu    sync.Mutex
+	// Pulls counts chart archives served, Indexes index.yaml served.
+	Pulls, Indexes atomic.Int32
+	mu             sync.Mutex
 }
 
 // Serve starts an empty repository; with user set, it asks for basic auth.
@@ -63,8 +63,11 @@ func serve(t testing.TB, user, pass string, start func(http.Handler) *httptest.S
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		if strings.HasSuffix(req.URL.Path, ".tgz") {
+		switch {
+		case strings.HasSuffix(req.URL.Path, ".tgz"):
 			r.Pulls.Add(1)
+		case strings.HasSuffix(req.URL.Path, "/index.yaml"):
+			r.Indexes.Add(1)
 		}
 		r.mu.Lock()
 		defer r.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -21,7 +22,10 @@ type Registry struct {
 	URL        string
 	User, Pass string
 	// CA is the server's certificate (PEM) when served over HTTPS.
-	CA     []byte
+	CA []byte
+	// Pulls counts chart manifests served (GET): one a chart pulled, one
+	// a chart pushed.
+	Pulls  atomic.Int32
 	host   string
 	client *http.Client // one that trusts the server
 }
@@ -47,6 +51,9 @@ func serveOCI(t testing.TB, user, pass string, start func(http.Handler) *httptes
 			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
+		}
+		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/manifests/") {
+			r.Pulls.Add(1)
 		}
 		reg.ServeHTTP(w, req)
 	}))
