@@ -141,3 +141,40 @@ func TestChartRenderSurvivesRestart(t *testing.T) {
 		t.Errorf("after a restart: %d renders, %d reuses; want the stored render re-used", renders, reuses)
 	}
 }
+
+// An OCI registry's index has no digests: the digest the chart cache
+// found in the pulled archive is the one history records and the chart
+// GC keeps.
+func TestOCIChartDigestInHistory(t *testing.T) {
+	reg := helmtest.ServeOCI(t, "bot", "s3cret")
+	reg.Push(t, "web", "1.0.0", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {v: {{ .Chart.Version | quote }}}\n"}, "")
+	e := start(t)
+	if _, err := pb.NewRepositoryServiceClient(e.conn).AddRepository(e.admin, &pb.AddRepositoryRequest{Repository: &pb.Repository{
+		Url: reg.URL, Type: "oci", Username: "bot", Password: "s3cret"}}); err != nil {
+		t.Fatal(err)
+	}
+	added, err := pb.NewClusterServiceClient(e.conn).AddCluster(e.admin, &pb.AddClusterRequest{Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := pb.NewApplicationServiceClient(e.conn)
+	if _, err := apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: "web",
+		Source:      &pb.ApplicationSource{RepoUrl: reg.URL, Chart: "web", TargetRevision: "1.0.0"},
+		Destination: &pb.Destination{Clusters: []string{"east"}, Namespace: "web"}, SyncPolicy: &pb.SyncPolicy{Automated: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.connect(added.GetToken(), &pb.Hello{KubeVersion: "v1.37.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := sp.nextPlan().GetPlan(); p.GetRevision() != "1.0.0" {
+		t.Fatalf("plan at %s", p.GetRevision())
+	}
+	h, err := apps.ListHistory(e.admin, &pb.ListHistoryRequest{Name: "web"})
+	if err != nil || len(h.GetEntries()) == 0 || !strings.HasPrefix(h.GetEntries()[len(h.GetEntries())-1].GetSourceDigest(), "sha256:") {
+		t.Fatalf("history does not record the OCI chart's digest: %v %v", h.GetEntries(), err)
+	}
+	if n, err := e.hub.Controller.ChartGC(0); err != nil || n != 0 {
+		t.Errorf("chart GC freed %d (%v) while the chart runs", n, err)
+	}
+}

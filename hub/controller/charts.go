@@ -89,10 +89,12 @@ func (c *Controller) chartDigest(a *pb.Application, revision string) string {
 			continue
 		}
 		cv, err := c.charts().Resolve(s.GetRepoUrl(), s.GetChart(), revs[i])
-		if err != nil || cv.Digest == "" {
+		if err != nil {
 			continue
 		}
-		out = append(out, "sha256:"+strings.ToLower(cv.Digest))
+		if d := c.charts().Digest(s.GetRepoUrl(), cv); d != "" {
+			out = append(out, d)
+		}
 	}
 	return strings.Join(out, ",")
 }

@@ -240,9 +240,8 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 	if rerr == nil {
 		rerr = checkSources(proj, a)
 	}
-	digest := c.chartDigest(a, commit) // one source for every target
 	for i, cl := range selected {
-		out[i] = target{cluster: cl, revision: commit, err: rerr, digest: digest}
+		out[i] = target{cluster: cl, revision: commit, err: rerr}
 		if rerr != nil {
 			continue
 		}
@@ -253,6 +252,11 @@ func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr er
 		}
 		out[i].children, out[i].rendered = children, true
 		out[i].plan, out[i].content, out[i].inventory, out[i].err = c.planObjects(a, proj, cl, objs, commit, mods)
+	}
+	// Known once pulled (an OCI chart's digest is not in any index).
+	digest := c.chartDigest(a, commit)
+	for i := range out {
+		out[i].digest = digest
 	}
 	return out, rerr, nil
 }

@@ -46,6 +46,20 @@ func (c *Cache) Pull(ctx context.Context, repoURL string, cv *repo.ChartVersion,
 	return p.dir, "sha256:" + p.digest, nil
 }
 
+// Digest returns the digest (sha256:HEX) of chart version cv of the
+// repository: its index's, else (OCI registries, indexes without
+// digests) the one this cache found when it pulled it; "" before a pull.
+func (c *Cache) Digest(repoURL string, cv *repo.ChartVersion) string {
+	d := strings.ToLower(cv.Digest)
+	if d == "" {
+		d = c.recorded(repoURL + "\x00" + cv.Name + "\x00" + cv.Version)
+	}
+	if d == "" {
+		return ""
+	}
+	return "sha256:" + d
+}
+
 type pulledChart struct{ dir, digest string }
 
 // pulled returns the chart of the version key that this run pulled or
