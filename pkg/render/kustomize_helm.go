@@ -10,6 +10,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	"sigs.k8s.io/kustomize/kyaml/yaml/merge2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-gitops/flotilla/pkg/object"
@@ -187,13 +189,20 @@ func inflateIn(ctx context.Context, repo fs.FS, dir, file string, kz map[string]
 	return newEditedFS(repo, file, edited)
 }
 
-// inflateChart renders one helmCharts entry.
+// inflateChart renders one helmCharts entry: remote values files refused
+// first (before a chart that is missing), then the chart loaded, then its
+// values merged (the chart's own values are the base when no valuesFile).
 func inflateChart(ctx context.Context, repo fs.FS, dir string, g kustomizeHelmGlobals, c kustomizeChart, fetched []ChartDependency, lim Limits) ([]*unstructured.Unstructured, error) {
-	vals, err := kustomizeValues(repo, dir, c, lim)
+	for _, f := range append([]string{c.ValuesFile}, c.AdditionalValuesFiles...) {
+		if f != "" && isRemote(f) {
+			return nil, fmt.Errorf("values file %q: %w", f, ErrRemoteBase)
+		}
+	}
+	ch, err := kustomizeChartOf(repo, dir, g, c, fetched, lim)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := kustomizeChartOf(repo, dir, g, c, fetched, lim)
+	vals, err := kustomizeValues(repo, dir, c, ch.Values, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -235,37 +244,89 @@ func orLatest(v string) string {
 	return v
 }
 
-// kustomizeValues merges the entry's values as Kustomize does: valuesFile
-// then additionalValuesFiles, and valuesInline over them (override, the
-// default), under them (merge) or alone (replace). The chart's own
-// values.yaml applies underneath, as always with Helm.
-func kustomizeValues(repo fs.FS, dir string, c kustomizeChart, lim Limits) (map[string]any, error) {
-	vals := map[string]any{}
-	for _, f := range append([]string{c.ValuesFile}, c.AdditionalValuesFiles...) {
-		if f == "" {
-			continue
+// kustomizeValues merges the entry's values as Kustomize's
+// HelmChartInflationGenerator does (replaceValuesInline, then the -f files
+// of AsHelmArgs). The base is valuesFile, else the chart's own values
+// (chartValues); a non-empty valuesInline is merged with it as kyaml's
+// merge2 merges (what Kustomize calls): inline over it (override, the
+// default), under it (merge) or alone (replace). With no valuesInline the
+// base stands alone, whatever valuesMerge says. That is the first -f; each
+// additionalValuesFiles is a later -f, over it. Helm applies the chart's
+// defaults underneath, as always.
+func kustomizeValues(repo fs.FS, dir string, c kustomizeChart, chartValues map[string]any, lim Limits) (map[string]any, error) {
+	vals := chartValues
+	if c.ValuesFile != "" {
+		var err error
+		if vals, err = readValues(repo, dir, c.ValuesFile, lim); err != nil {
+			return nil, err
 		}
-		if isRemote(f) {
-			return nil, fmt.Errorf("values file %q: %w", f, ErrRemoteBase)
+	}
+	if len(c.ValuesInline) > 0 {
+		var err error
+		switch c.ValuesMerge {
+		case "replace":
+			vals = c.ValuesInline
+		case "merge":
+			vals, err = mergeValues(c.ValuesInline, vals)
+		default:
+			vals, err = mergeValues(vals, c.ValuesInline)
 		}
-		p, b, err := valuesFile(repo, dir, f, nil, lim)
+		if err != nil {
+			return nil, fmt.Errorf("valuesInline: %w", err)
+		}
+	}
+	for _, f := range c.AdditionalValuesFiles {
+		m, err := readValues(repo, dir, f, lim)
 		if err != nil {
 			return nil, err
 		}
-		m := map[string]any{}
-		if err := yaml.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("values file %s: %w", p, err)
-		}
-		vals = mergeMaps(vals, m)
+		vals = mergeMaps(vals, m) // as Helm merges its -f files
 	}
-	switch c.ValuesMerge {
-	case "merge":
-		return mergeMaps(c.ValuesInline, vals), nil
-	case "replace":
-		if c.ValuesInline == nil {
-			return map[string]any{}, nil
-		}
-		return c.ValuesInline, nil
+	return vals, nil
+}
+
+// readValues reads a values file given relative to the kustomization's
+// directory.
+func readValues(repo fs.FS, dir, f string, lim Limits) (map[string]any, error) {
+	p, b, err := valuesFile(repo, dir, f, nil, lim)
+	if err != nil {
+		return nil, err
 	}
-	return mergeMaps(vals, c.ValuesInline), nil
+	m := map[string]any{}
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("values file %s: %w", p, err)
+	}
+	return m, nil
+}
+
+// mergeValues merges over into under with kyaml's merge2, as Kustomize's
+// replaceValuesInline does (a null in over clears the field; a field of
+// another kind than under's is an error), and returns the result as Helm
+// would read it from the values file Kustomize writes.
+func mergeValues(under, over map[string]any) (map[string]any, error) {
+	src, err := kyaml.FromMap(over)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := kyaml.FromMap(under)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := merge2.Merge(src, dest, kyaml.MergeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	m, err := merged.Map()
+	if err != nil {
+		return nil, err
+	}
+	b, err := yaml.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := yaml.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

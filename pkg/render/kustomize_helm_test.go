@@ -114,3 +114,66 @@ func TestKustomizeHelmOptionsInJSON(t *testing.T) {
 		t.Errorf("%s → %+v (%v)", b, back.Kustomize, err)
 	}
 }
+
+// helmCharts values as Kustomize's HelmChartInflationGenerator passes
+// them to helm: valuesFile (else the chart's values.yaml) merged with
+// valuesInline per valuesMerge as the first -f, additionalValuesFiles as
+// later ones; the chart's defaults underneath.
+func TestKustomizeHelmValues(t *testing.T) {
+	for name, tc := range map[string]struct {
+		entry   string // the helmCharts entry's fields after name
+		want    string // a,b as the chart renders them
+		wantErr string
+	}{
+		"no values":                           {entry: "", want: "default,default"},
+		"override: inline over the chart":     {entry: "valuesInline: {a: inline}", want: "inline,default"},
+		"override: additional over inline":    {entry: "valuesInline: {a: inline}\n  additionalValuesFiles: [extra.yaml]", want: "extra,default"},
+		"override: inline over valuesFile":    {entry: "valuesFile: file.yaml\n  valuesInline: {a: inline}", want: "inline,file"},
+		"override: a null inline clears":      {entry: "valuesFile: file.yaml\n  valuesInline: {a: null}", want: "default,file"},
+		"merge: the chart's values win":       {entry: "valuesMerge: merge\n  valuesInline: {a: inline}", want: "default,default"},
+		"merge: valuesFile over inline":       {entry: "valuesMerge: merge\n  valuesFile: extra.yaml\n  valuesInline: {a: inline, b: inline}", want: "extra,inline"},
+		"replace: inline alone, additional":   {entry: "valuesMerge: replace\n  valuesFile: file.yaml\n  valuesInline: {b: inline}\n  additionalValuesFiles: [extra.yaml]", want: "extra,inline"},
+		"replace: no inline, valuesFile used": {entry: "valuesMerge: replace\n  valuesFile: extra.yaml", want: "extra,default"},
+		"additional files in order":           {entry: "valuesFile: file.yaml\n  additionalValuesFiles: [extra.yaml, b.yaml]", want: "extra,last"},
+		"inline of another kind":              {entry: "valuesFile: file.yaml\n  valuesInline: {b: {x: 1}}", wantErr: "valuesInline: wrong node kind"},
+		"remote values file before the chart": {entry: "valuesFile: file.yaml\n  additionalValuesFiles: ['https://example.com/v.yaml']\n  repo: https://charts.example.com", wantErr: "remote kustomize bases are not allowed"},
+		"missing values file":                 {entry: "additionalValuesFiles: [none.yaml]", wantErr: "values file"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			repo := t.TempDir()
+			chart := "c"
+			if strings.Contains(tc.entry, "repo:") {
+				chart = "absent" // not under the chartHome, not fetched
+			}
+			writeFiles(t, repo, map[string]string{
+				"k/kustomization.yaml":   "helmCharts:\n- name: " + chart + "\n  " + tc.entry + "\n",
+				"k/file.yaml":            "a: file\nb: file\n",
+				"k/extra.yaml":           "a: extra\n",
+				"k/b.yaml":               "b: last\n",
+				"k/charts/c/Chart.yaml":  "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+				"k/charts/c/values.yaml": "a: default\nb: default\n",
+				"k/charts/c/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n" +
+					"data: {a: {{ .Values.a | quote }}, b: {{ .Values.b | quote }}}\n",
+			})
+			root, closeRoot, err := OpenRoot(repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeRoot()
+			res, err := Render(context.Background(), root, Source{Path: "k", Kustomize: KustomizeOptions{EnableHelm: true}}, DefaultLimits())
+			if tc.wantErr != "" || err != nil {
+				if err == nil || tc.wantErr == "" || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if len(res.Objects) != 1 {
+				t.Fatalf("%d objects", len(res.Objects))
+			}
+			d, _, _ := unstructured.NestedStringMap(res.Objects[0].Object, "data")
+			if got := d["a"] + "," + d["b"]; got != tc.want {
+				t.Errorf("a,b = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,10 +1,13 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -27,15 +30,15 @@ type RemoteBase struct {
 	Mount  string `json:"mount,omitempty"`
 }
 
-// forges whose URLs name the repository by their first two path segments
-// (Kustomize's shorthand github.com/ORG/REPO/PATH).
-var forges = []string{"github.com", "gitlab.com", "bitbucket.org"}
-
 // ParseRemoteBase reads a remote reference as Kustomize's Git URL parser
-// does: an optional git:: prefix; https://, http:// or ssh:// URLs and
-// scp-like USER@HOST:PATH; the repository ending at "//", at ".git" or,
-// on the known forges, after ORG/REPO; ?ref= or ?version= the revision.
-// file:// repositories and plain files over HTTP are refused.
+// does (api/internal/git/repospec.go): an optional git:: prefix; https://,
+// http:// or ssh:// URLs, scp-like USER@HOST:PATH and github.com:ORG/REPO
+// or github.com/ORG/REPO (fetched over https); the repository ending at
+// _git/REPO (Azure DevOps), else at "//", else at ".git", else after its
+// first two path segments (ORG/REPO), on every host; ?ref= (else
+// ?version=) the revision. file:// repositories, plain files over HTTP and
+// "." or ".." segments (percent-encoded too) in the repository or the
+// path are refused.
 func ParseRemoteBase(ref string) (RemoteBase, error) {
 	rb := RemoteBase{Ref: ref}
 	s, query, _ := strings.Cut(strings.TrimSpace(ref), "?")
@@ -47,73 +50,106 @@ func ParseRemoteBase(ref string) (RemoteBase, error) {
 	if rb.Revision == "" {
 		rb.Revision = q.Get("version")
 	}
-	s = trimPrefixFold(s, "git::")
-	var prefix, rest string
-	lower := strings.ToLower(s)
-	switch {
-	case strings.HasPrefix(lower, "file://"):
-		return rb, fmt.Errorf("remote base %q: file:// repositories are not fetched", ref)
-	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "ssh://"):
-		scheme, after, _ := strings.Cut(s, "://")
-		host, p, _ := strings.Cut(after, "/")
-		prefix, rest = scheme+"://"+host+"/", p
-	case gitUser.MatchString(s) && strings.Contains(s, ":"):
-		hostPart, p, _ := strings.Cut(s, ":")
-		prefix, rest = hostPart+":", p
-	case hasForgePrefix(lower):
-		host, p, _ := strings.Cut(strings.Replace(s, ":", "/", 1), "/")
-		prefix, rest = "https://"+host+"/", p
-	default:
-		return rb, fmt.Errorf("remote base %q: not a Git URL Flotilla can fetch", ref)
+	host, rest, err := splitGitHost(trimPrefixFold(s, "git::"))
+	if err != nil {
+		return rb, fmt.Errorf("remote base %q: %w", ref, err)
 	}
-	repoPath, sub := splitRepoPath(prefix, rest)
+	repoPath, sub, marked := splitRepoPath(rest)
 	if repoPath == "" {
-		return rb, fmt.Errorf("remote base %q: no repository in the URL", ref)
+		return rb, fmt.Errorf("remote base %q: no repository in the URL (Kustomize wants ORG/REPO, REPO.git, _git/REPO or REPO//PATH)", ref)
 	}
-	if q.Get("ref") == "" && q.Get("version") == "" && isManifestFile(rest) && !strings.Contains(rest, "//") && !strings.Contains(rest, ".git/") {
+	if rb.Revision == "" && !marked && isManifestFile(rest) {
 		return rb, fmt.Errorf("remote base %q: a file over HTTP, not a Git repository: keep it in the repository", ref)
 	}
-	rb.RepoURL = prefix + repoPath
+	rb.RepoURL = host + repoPath
 	if rb.Path, err = cleanPath(strings.Trim(sub, "/")); err != nil {
 		return rb, fmt.Errorf("remote base %q: %w", ref, err)
+	}
+	for _, p := range []string{repoPath, sub} {
+		if err := checkSegments(p); err != nil {
+			return rb, fmt.Errorf("remote base %q: %w", ref, err)
+		}
 	}
 	return rb, nil
 }
 
-func hasForgePrefix(lower string) bool {
-	for _, f := range forges {
-		if strings.HasPrefix(lower, f+"/") || strings.HasPrefix(lower, f+":") {
-			return true
+// splitGitHost splits a Git URL (without git:: and ?query) into its
+// scheme, user and host, and the path on the host, as Kustomize's
+// extractHost: a scheme, else a user@ (scp-like HOST:PATH), else
+// github.com. Schemes are lower-cased; the scheme-less github.com forms
+// become https://github.com/ as Kustomize makes them.
+func splitGitHost(s string) (host, rest string, err error) {
+	var scheme string
+	for _, p := range []string{"ssh://", "https://", "http://", "file://"} {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+			scheme, s = p, s[len(p):]
+			break
 		}
 	}
-	return false
+	if scheme == "file://" {
+		return "", "", errors.New("file:// repositories are not fetched")
+	}
+	user := gitUser.FindString(s)
+	s = s[len(user):]
+	lower := strings.ToLower(s)
+	github := strings.HasPrefix(lower, "github.com/") || strings.HasPrefix(lower, "github.com:")
+	scp := scheme == "" && (user != "" || github)
+	if scheme == "" && !scp {
+		return "", "", errors.New("not a Git URL Flotilla can fetch (Kustomize reads it as a local path)")
+	}
+	sep := strings.Index(s, "/")
+	if c := strings.Index(s, ":"); scp && c > 0 && (sep < 0 || c < sep) {
+		sep = c
+	}
+	if sep <= 0 {
+		return "", "", errors.New("no host or no path in the URL")
+	}
+	host, rest = s[:sep+1], s[sep+1:]
+	if github && scheme == "" && user == "" {
+		host = "https://github.com/"
+	}
+	return scheme + user + host, rest, nil
 }
 
-// splitRepoPath splits the path of a Git URL into the repository and the
-// directory inside it.
-func splitRepoPath(prefix, p string) (repo, sub string) {
+// splitRepoPath splits the path of a Git URL on its host into the
+// repository and the directory inside it, as Kustomize's parsePathParts:
+// at _git/REPO, at "//", after ".git" (wherever it is), else after the
+// first two segments. marked says one of the first three split it.
+func splitRepoPath(p string) (repo, sub string, marked bool) {
+	if i := strings.Index(p, "_git/"); i >= 0 {
+		name, sub, _ := strings.Cut(p[i+len("_git/"):], "/")
+		return p[:i+len("_git/")] + name, sub, true
+	}
 	if i := strings.Index(p, "//"); i >= 0 {
-		return p[:i], p[i+2:]
+		return p[:i], p[i+2:], true
 	}
-	if i := strings.Index(p, ".git/"); i >= 0 {
-		return p[:i+4], p[i+5:]
+	if i := strings.Index(p, ".git"); i >= 0 {
+		return p[:i+len(".git")], p[i+len(".git"):], true
 	}
-	if strings.HasSuffix(p, ".git") {
-		return p, ""
+	parts := strings.SplitN(p, "/", 3)
+	switch len(parts) {
+	case 1:
+		return "", "", false
+	case 2:
+		return p, "", false
 	}
-	for _, f := range forges {
-		if strings.Contains(strings.ToLower(prefix), f) {
-			parts := strings.SplitN(p, "/", 3)
-			if len(parts) < 2 {
-				return "", ""
-			}
-			if len(parts) == 2 {
-				return p, ""
-			}
-			return parts[0] + "/" + parts[1], parts[2]
+	return parts[0] + "/" + parts[1], parts[2], false
+}
+
+// checkSegments refuses a "." or ".." segment in p, percent-encoded or
+// not: Kustomize would clone or build what the host resolves it to, not
+// what a project's repository globs matched.
+func checkSegments(p string) error {
+	for _, seg := range strings.Split(p, "/") {
+		d, err := url.PathUnescape(seg)
+		switch {
+		case err != nil:
+			return fmt.Errorf("segment %q: %w", seg, err)
+		case d == "." || d == "..":
+			return fmt.Errorf("segment %q: \".\" and \"..\" are not allowed in a remote base's repository or path", seg)
 		}
 	}
-	return p, ""
+	return nil
 }
 
 func isManifestFile(p string) bool {
@@ -148,15 +184,26 @@ func KustomizeRemoteBases(repo fs.FS, dir string) ([]RemoteBase, error) {
 }
 
 // withRemoteBases points every reference to a remote base in the
-// kustomizations of dir at the directory where the caller mounted it.
+// kustomizations of dir at the directory where the caller mounted it,
+// once each remote base is found mounted and confined to its clone. The
+// kustomizations of a remote base are not rewritten: a remote reference
+// there stays refused.
 func withRemoteBases(repo fs.FS, dir string, bases []RemoteBase) (fs.FS, error) {
 	byRef := map[string]RemoteBase{}
 	for _, rb := range bases {
+		if m := path.Clean(rb.Mount); rb.Mount != "" && (m == "." || !fs.ValidPath(m)) {
+			return nil, fmt.Errorf("remote base %q: mount %q: want a directory below the repository root", rb.Ref, rb.Mount)
+		}
 		target := path.Join(rb.Mount, rb.Path)
 		if fi, err := fs.Stat(repo, target); rb.Mount == "" || err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("remote base %q: %s at %s has no directory %s (was it fetched?)", rb.Ref, rb.RepoURL, orHead(rb.Revision), rb.Path)
 		}
 		byRef[rb.Ref] = rb
+	}
+	for _, rb := range bases {
+		if err := confineRemoteBase(repo, rb); err != nil {
+			return nil, err
+		}
 	}
 	type edit struct {
 		file string
@@ -164,6 +211,9 @@ func withRemoteBases(repo fs.FS, dir string, bases []RemoteBase) (fs.FS, error) 
 	}
 	var edits []edit
 	err := walkKustomizations(repo, dir, map[string]bool{}, func(d, file string, kz map[string]any) error {
+		if inRemoteBase(d, bases) {
+			return nil
+		}
 		changed := false
 		for _, f := range dirFields {
 			list, _ := kz[f].([]any)
@@ -193,6 +243,107 @@ func withRemoteBases(repo fs.FS, dir string, bases []RemoteBase) (fs.FS, error) 
 		}
 	}
 	return repo, nil
+}
+
+// within says whether p is root or below it.
+func within(p, root string) bool {
+	return root == "." || p == root || strings.HasPrefix(p, root+"/")
+}
+
+// inRemoteBase says whether dir is inside the mount of one of bases.
+func inRemoteBase(dir string, bases []RemoteBase) bool {
+	for _, rb := range bases {
+		if within(dir, path.Clean(rb.Mount)) {
+			return true
+		}
+	}
+	return false
+}
+
+// confineRemoteBase refuses a local reference of the kustomizations of a
+// remote base that leaves its clone. Mounted inside the application's
+// filesystem, ../ would reach the application's repository or another
+// remote base, where Kustomize confines a remote base to its own clone.
+// Remote references are left to checkLocalBases, which refuses them.
+func confineRemoteBase(repo fs.FS, rb RemoteBase) error {
+	root := path.Clean(rb.Mount)
+	return walkKustomizations(repo, path.Join(root, rb.Path), map[string]bool{}, func(d, file string, kz map[string]any) error {
+		for _, r := range localRefs(kz) {
+			if isRemote(r.ref) {
+				continue
+			}
+			at := r.ref
+			if r.at != "" {
+				at = r.at
+			}
+			if p, err := joinPath(d, at); err == nil && within(p, root) {
+				continue
+			}
+			return fmt.Errorf("remote base %q: %s: %s %q: %w (a remote base reads only its own repository)",
+				rb.Ref, strings.TrimPrefix(file, root+"/"), r.field, r.ref, ErrEscape)
+		}
+		return nil
+	})
+}
+
+// fieldRef is a path a kustomization names (ref, as written), with the
+// field naming it; at is the path it reads, relative to the
+// kustomization's directory ("": ref).
+type fieldRef struct{ field, ref, at string }
+
+// localRefs returns the paths of the fields of a kustomization that name
+// files or directories (those checkLocalBases looks at), and the values
+// files, chart directories and chartHome of its helmCharts.
+func localRefs(kz map[string]any) []fieldRef {
+	var out []fieldRef
+	add := func(field string, v any) {
+		for _, ref := range pathStrings(v) {
+			out = append(out, fieldRef{field: field, ref: ref})
+		}
+	}
+	for _, f := range append(append([]string{}, dirFields...), fileFields...) {
+		add(f, kz[f])
+	}
+	if op, ok := kz["openapi"].(map[string]any); ok {
+		add("openapi.path", op["path"])
+	}
+	for _, field := range slices.Sorted(maps.Keys(nestedFields)) {
+		keys := nestedFields[field]
+		items, _ := kz[field].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			for _, k := range keys {
+				for _, ref := range pathStrings(m[k]) {
+					out = append(out, fieldRef{field: field + "." + k, ref: ref})
+					if _, p, ok := strings.Cut(ref, "="); ok { // files: [key=path]
+						out = append(out, fieldRef{field: field + "." + k, ref: p})
+					}
+				}
+			}
+		}
+	}
+	home := "charts"
+	if g, ok := kz["helmGlobals"].(map[string]any); ok {
+		add("helmGlobals.chartHome", g["chartHome"])
+		if h, ok := g["chartHome"].(string); ok && h != "" {
+			home = h
+		}
+	}
+	charts, _ := kz["helmCharts"].([]any)
+	for _, it := range charts {
+		m, _ := it.(map[string]any)
+		add("helmCharts.valuesFile", m["valuesFile"])
+		add("helmCharts.additionalValuesFiles", m["additionalValuesFiles"])
+		if name, ok := m["name"].(string); ok && name != "" {
+			// Where localChart looks for it: chartHome/NAME, or
+			// chartHome/NAME-VERSION/NAME.
+			out = append(out, fieldRef{"helmCharts.name", name, path.Join(home, name)})
+			if v, ok := m["version"].(string); ok && v != "" {
+				out = append(out, fieldRef{"helmCharts.version", v, path.Join(home, name+"-"+v, name)})
+			}
+		}
+	}
+	return out
 }
 
 func orHead(rev string) string {
