@@ -8,8 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"sigs.k8s.io/yaml"
 
@@ -32,128 +32,16 @@ const maxChartDependencies = 64
 // maxChartFile bounds Chart.yaml and Chart.lock as the hub reads them.
 const maxChartFile = 1 << 20
 
-// chartDeps records, per application, the repositories and charts its
-// renders fetched dependencies, helmCharts and remote bases from (polled
-// like its own sources), the
-// render keys they led to and the digests in use (kept by the chart GC).
-type chartDeps struct {
-	mu         sync.Mutex
-	repos      map[string]map[string][]string // app → repository → charts
-	keys       map[string]string              // render key without dependencies → with them
-	digests    map[string]bool
-	chartKeys_ map[string]map[string]bool // app → keys of its chart sources' renders
-}
-
-// addKey records a render key of one of app's chart sources.
-func (d *chartDeps) addKey(app, key string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.chartKeys_ == nil || len(d.chartKeys_) > maxRenderMemo {
-		d.chartKeys_ = map[string]map[string]bool{}
-	}
-	if d.chartKeys_[app] == nil || len(d.chartKeys_[app]) > maxRenderMemo {
-		d.chartKeys_[app] = map[string]bool{}
-	}
-	d.chartKeys_[app][key] = true
-}
-
-// chartKeys returns the render keys of app's chart sources (every
-// application's when app is "").
-func (d *chartDeps) chartKeys(app string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for a, keys := range d.chartKeys_ {
-		if app != "" && a != app {
-			continue
-		}
-		for k := range keys {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func (d *chartDeps) record(app string, repos map[string][]string, base, full string, digests []string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.repos == nil || len(d.keys) > maxRenderMemo || len(d.digests) > maxRenderMemo {
-		d.repos, d.keys, d.digests = map[string]map[string][]string{}, map[string]string{}, map[string]bool{}
-	}
-	for u, charts := range repos {
-		if d.repos[app] == nil {
-			d.repos[app] = map[string][]string{}
-		}
-		if _, ok := d.repos[app][u]; !ok {
-			d.repos[app][u] = nil // a Git repository (a remote base) has no charts
-		}
-		for _, ch := range charts {
-			if !slices.Contains(d.repos[app][u], ch) {
-				d.repos[app][u] = append(d.repos[app][u], ch)
-			}
-		}
-	}
-	if base != full {
-		d.keys[base] = full
-	}
-	for _, g := range digests {
-		d.digests[g] = true
-	}
-}
-
-// charts returns the dependency charts app's renders read from repoURL.
-func (d *chartDeps) charts(app, repoURL string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.repos[app][repoURL]
-}
-
-// reads says whether app's renders read repoURL.
-func (d *chartDeps) reads(app, repoURL string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.repos[app][repoURL]
-	return ok
-}
-
-// repositories returns every dependency repository of app.
-func (d *chartDeps) repositories(app string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for u := range d.repos[app] {
-		out = append(out, u)
-	}
-	return out
-}
-
-// fullKey returns the render key last used for key once dependencies
-// were added ("" when none were).
-func (d *chartDeps) fullKey(key string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.keys[key]
-}
-
-func (d *chartDeps) inUse() map[string]bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make(map[string]bool, len(d.digests))
-	for g := range d.digests {
-		out[g] = true
-	}
-	return out
-}
-
 // withDependencies adds to src the dependencies the chart at src.Path of
 // fsys lacks, fetched from their repositories. Sources that are not
 // charts are returned as they are.
-func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, fsys fs.FS, src *render.Source) error {
+func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
+	fsys := t.fsys
 	dir := path.Clean(src.Path)
 	if !fs.ValidPath(dir) || src.Kind != render.Helm && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Helm) {
 		return nil // not a chart, or a path the render refuses
 	}
-	deps, err := missingDependencies(fsys, dir)
+	deps, err := parsedOnce(c, t, "dependencies", dir, func() ([]*chart.Dependency, error) { return missingDependencies(fsys, dir) })
 	if err != nil || len(deps) == 0 {
 		return err
 	}
@@ -167,12 +55,13 @@ func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, fs
 // withKustomizeCharts adds to src the charts of the helmCharts of its
 // kustomizations (when it enables their inflation) that their chartHome
 // lacks, fetched from their repositories.
-func (c *Controller) withKustomizeCharts(ctx context.Context, a *pb.Application, fsys fs.FS, src *render.Source) error {
+func (c *Controller) withKustomizeCharts(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
+	fsys := t.fsys
 	dir := path.Clean(src.Path)
 	if !src.Kustomize.EnableHelm || !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
 		return nil
 	}
-	charts, err := render.KustomizeCharts(fsys, dir)
+	charts, err := parsedOnce(c, t, "helmCharts", dir, func() ([]render.KustomizeChart, error) { return render.KustomizeCharts(fsys, dir) })
 	if err != nil || len(charts) == 0 {
 		return err
 	}
@@ -255,10 +144,18 @@ func missingDependencies(fsys fs.FS, dir string) ([]*chart.Dependency, error) {
 		return nil, err
 	}
 	var lock chart.Lock
-	if _, err := readChartFile(fsys, path.Join(dir, "Chart.lock"), &lock); err != nil {
+	ok, err := readChartFile(fsys, path.Join(dir, "Chart.lock"), &lock)
+	if err != nil {
 		return nil, err
 	}
-	vendored := vendoredCharts(fsys, path.Join(dir, "charts"))
+	used := map[int]bool{}
+	if len(md.Dependencies) > maxChartDependencies {
+		return nil, fmt.Errorf("chart %s: %d dependencies: at most %d", orDot(dir), len(md.Dependencies), maxChartDependencies)
+	}
+	vendored, err := vendoredCharts(fsys, path.Join(dir, "charts"))
+	if err != nil {
+		return nil, err
+	}
 	var out []*chart.Dependency
 	for _, d := range md.Dependencies {
 		if d == nil || d.Name == "" || strings.HasPrefix(d.Repository, "file://") || vendored(d.Name) {
@@ -268,17 +165,39 @@ func missingDependencies(fsys fs.FS, dir string) ([]*chart.Dependency, error) {
 			continue // nowhere to fetch it from: the render names it missing
 		}
 		dep := *d
-		for _, l := range lock.Dependencies {
-			if l != nil && l.Name == d.Name && l.Repository == d.Repository {
-				dep.Version = l.Version
+		if ok {
+			v, err := lockedVersion(&lock, used, d)
+			if err != nil {
+				return nil, fmt.Errorf("chart %s: %s: %w", orDot(dir), path.Join(dir, "Chart.lock"), err)
 			}
+			dep.Version = v
 		}
 		out = append(out, &dep)
 	}
-	if len(out) > maxChartDependencies {
-		return nil, fmt.Errorf("chart %s: %d dependencies to fetch: at most %d", orDot(dir), len(out), maxChartDependencies)
-	}
 	return out, nil
+}
+
+// lockedVersion returns the version Chart.lock pins for dependency d:
+// its first entry of that name and repository not taken by an earlier
+// dependency (aliases of one chart). Like helm dependency build, a lock
+// that does not hold d, or pins a version d's constraint no longer
+// allows, is out of sync and refused.
+func lockedVersion(lock *chart.Lock, used map[int]bool, d *chart.Dependency) (string, error) {
+	for i, l := range lock.Dependencies {
+		if l == nil || used[i] || l.Name != d.Name || strings.TrimSuffix(l.Repository, "/") != strings.TrimSuffix(d.Repository, "/") {
+			continue
+		}
+		used[i] = true
+		if d.Version != "" {
+			c, cerr := semver.NewConstraint(d.Version)
+			v, verr := semver.NewVersion(l.Version)
+			if cerr == nil && (verr != nil || !c.Check(v)) {
+				return "", fmt.Errorf("out of sync with Chart.yaml: it pins %s %s, outside %q (helm dependency update)", d.Name, l.Version, d.Version)
+			}
+		}
+		return l.Version, nil
+	}
+	return "", fmt.Errorf("out of sync with Chart.yaml: no entry for dependency %s of %s (helm dependency update)", d.Name, d.Repository)
 }
 
 // readChartFile reads a bounded YAML file into v; ok is false when it
@@ -304,23 +223,44 @@ func readChartFile(fsys fs.FS, name string, v any) (ok bool, err error) {
 	return true, nil
 }
 
+// maxVendored bounds the entries of a chart's charts/ the hub reads.
+const maxVendored = 1000
+
 // vendoredCharts says which chart names charts/ holds: a directory with a
-// Chart.yaml of that name, or an archive NAME-VERSION.tgz.
-func vendoredCharts(fsys fs.FS, dir string) func(string) bool {
-	ents, _ := fs.ReadDir(fsys, dir)
+// Chart.yaml of that name, or an archive NAME-VERSION.tgz. It reads the
+// directory once.
+func vendoredCharts(fsys fs.FS, dir string) (func(string) bool, error) {
+	ents, err := fs.ReadDir(fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return func(string) bool { return false }, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if len(ents) > maxVendored {
+		return nil, fmt.Errorf("%s: %d entries: at most %d", dir, len(ents), maxVendored)
+	}
+	names := map[string]bool{}
+	var archives []string
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasSuffix(n, ".tgz") {
+			archives = append(archives, strings.TrimSuffix(n, ".tgz"))
+			continue
+		}
+		var md chart.Metadata
+		if ok, err := readChartFile(fsys, path.Join(dir, n, "Chart.yaml"), &md); ok && err == nil {
+			names[md.Name] = true
+		}
+	}
 	return func(name string) bool {
-		for _, e := range ents {
-			n := e.Name()
-			if v, ok := strings.CutPrefix(strings.TrimSuffix(n, ".tgz"), name+"-"); ok && n != v && strings.HasSuffix(n, ".tgz") && v != "" && v[0] >= '0' && v[0] <= '9' {
-				return true
-			}
-			var md chart.Metadata
-			if ok, err := readChartFile(fsys, path.Join(dir, n, "Chart.yaml"), &md); ok && err == nil && md.Name == name {
+		for _, a := range archives {
+			if v, ok := strings.CutPrefix(a, name+"-"); ok && v != "" && v[0] >= '0' && v[0] <= '9' {
 				return true
 			}
 		}
-		return false
-	}
+		return names[name]
+	}, nil
 }
 
 // maxRemoteBases bounds the remote bases one render fetches.
@@ -334,15 +274,17 @@ const remoteMounts = ".flotilla-remote-bases"
 // src's kustomizations through the hub's Git cache (only those a's
 // project allows: Kustomize never runs git), resolves each revision and
 // tells the render where each is mounted.
-func (c *Controller) withRemoteBases(ctx context.Context, a *pb.Application, fsys fs.FS, src *render.Source) error {
+func (c *Controller) withRemoteBases(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
+	fsys := t.fsys
 	dir := path.Clean(src.Path)
 	if !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
 		return nil
 	}
-	bases, err := render.KustomizeRemoteBases(fsys, dir)
-	if err != nil || len(bases) == 0 {
+	parsed, err := parsedOnce(c, t, "remoteBases", dir, func() ([]render.RemoteBase, error) { return render.KustomizeRemoteBases(fsys, dir) })
+	if err != nil || len(parsed) == 0 {
 		return err
 	}
+	bases := slices.Clone(parsed) // shared with later renders of the tree
 	if len(bases) > maxRemoteBases {
 		return fmt.Errorf("kustomize %s: %d remote bases: at most %d", orDot(dir), len(bases), maxRemoteBases)
 	}
@@ -374,12 +316,12 @@ func (c *Controller) resolveRemote(ctx context.Context, proj *pb.Project, rb ren
 	if rev == "" {
 		rev = "HEAD"
 	}
-	h, err := c.repo(rb.RepoURL).Resolve(rev)
+	h, err := c.repo(rb.RepoURL).ResolveExact(rev)
 	if err != nil {
 		if ferr := c.fetch(ctx, rb.RepoURL); ferr != nil {
 			return "", ferr
 		}
-		if h, err = c.repo(rb.RepoURL).Resolve(rev); err != nil {
+		if h, err = c.repo(rb.RepoURL).ResolveExact(rev); err != nil {
 			return "", err
 		}
 	}

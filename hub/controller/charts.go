@@ -282,7 +282,7 @@ func (c *Controller) withInputs(ctx context.Context, a *pb.Application, dir stri
 		return err
 	}
 	defer closeRoot()
-	if err := c.withDependencies(ctx, a, root, src); err != nil {
+	if err := c.withDependencies(ctx, a, tree{fsys: root, id: dir}, src); err != nil {
 		return err
 	}
 	return c.withRefValues(src, refs)
@@ -329,12 +329,16 @@ func hasChart(a *pb.Application) bool {
 const ChartGrace = 10 * time.Minute
 
 // ChartGC removes the cached charts that no chart application uses now or
-// in its targets' history, but for those pulled less than grace ago; it
+// in its targets' history, but for those pulled less than grace ago (and
+// none until every application has been reconciled since the start); it
 // returns how many it removed.
 func (c *Controller) ChartGC(grace time.Duration) (int, error) {
 	apps, err := c.store.ListApplications()
 	if err != nil {
 		return 0, err
+	}
+	if !c.chartDeps.isSettled(appNames(apps)) {
+		return 0, nil // not every application rendered since the start: what they use is not known yet
 	}
 	keep := c.chartDeps.inUse()
 	for _, a := range apps {

@@ -87,6 +87,7 @@ type Controller struct {
 	sets       appSets
 	chartsOnce sync.Once
 	chartDeps  chartDeps // what charts' dependencies the renders fetched
+	parses     parses    // what the hub read of sources' trees before their renders
 
 	Stats Stats
 }

@@ -223,6 +223,7 @@ func (c *Controller) assign(a *pb.Application, t target, by string) error {
 // revision not found, repository not allowed), also when no cluster is
 // selected.
 func (c *Controller) targets(ctx context.Context, a *pb.Application, fetchErr error, mods planMods) (_ []target, srcErr, err error) {
+	c.chartDeps.reset(a.GetName()) // what the renders below read is recorded anew
 	clusters, err := c.store.ListClusters()
 	if err != nil {
 		return nil, nil, err

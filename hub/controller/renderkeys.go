@@ -19,7 +19,8 @@ func (c *Controller) targetSource(a *pb.Application, s *pb.ApplicationSource, cl
 
 // RenderKeys returns the keys of the stored renders the applications use
 // now, one per distinct render input of their targets: what the store's
-// GC keeps (store.GCOptions.RenderKeys).
+// GC keeps (store.GCOptions.RenderKeys). Until every application has
+// been reconciled since the hub started it returns nil: keep them all.
 func (c *Controller) RenderKeys() (map[string]bool, error) {
 	apps, err := c.store.ListApplications()
 	if err != nil {
@@ -28,6 +29,9 @@ func (c *Controller) RenderKeys() (map[string]bool, error) {
 	clusters, err := c.store.ListClusters()
 	if err != nil {
 		return nil, err
+	}
+	if !c.chartDeps.isSettled(appNames(apps)) {
+		return nil, nil // not every application rendered since the start: keep every render
 	}
 	keys := map[string]bool{}
 	for _, k := range c.chartDeps.chartKeys("") { // charts' renders last made
@@ -59,4 +63,12 @@ func (c *Controller) gitRenderKeys(a *pb.Application, cl *pb.Cluster) []string {
 		}
 	}
 	return keys
+}
+
+func appNames(apps []*pb.Application) []string {
+	out := make([]string, len(apps))
+	for i, a := range apps {
+		out[i] = a.GetName()
+	}
+	return out
 }

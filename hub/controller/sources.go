@@ -38,17 +38,18 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 	repo := c.repo(url)
 	src := c.targetSource(a, s, cl)
 	base := renderKey(url, src)
-	tree, err := repo.Tree(hashOf(commit))
+	files, err := repo.Tree(hashOf(commit))
 	if err != nil {
 		return nil, err
 	}
-	if err := c.withDependencies(ctx, a, tree, &src); err != nil {
+	t := tree{fsys: files, id: url + "@" + commit}
+	if err := c.withDependencies(ctx, a, t, &src); err != nil {
 		return nil, err
 	}
-	if err := c.withKustomizeCharts(ctx, a, tree, &src); err != nil {
+	if err := c.withKustomizeCharts(ctx, a, t, &src); err != nil {
 		return nil, err
 	}
-	if err := c.withRemoteBases(ctx, a, tree, &src); err != nil {
+	if err := c.withRemoteBases(ctx, a, t, &src); err != nil {
 		return nil, err
 	}
 	if err := c.withRefValues(&src, refs); err != nil {
@@ -60,10 +61,15 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 	return c.render(ctx, repo, commit, src, url)
 }
 
+// maxRefValues bounds the bytes of the values files one render reads
+// from other sources: they travel in the render job.
+const maxRefValues = 4 << 20
+
 // withRefValues reads the values files of src that name another source
-// ("$REF/path") from that source's repository, at most the render's file
-// size each. A ref no source has is left for the render to name.
+// ("$REF/path") from that source's repository, maxRefValues in all. A
+// ref no source has is left for the render to name.
 func (c *Controller) withRefValues(src *render.Source, refs refValues) error {
+	total := 0
 	for _, f := range src.Helm.ValueFiles {
 		ref, p, ok := wire.RefPath(f)
 		r, known := refs[ref]
@@ -78,11 +84,12 @@ func (c *Controller) withRefValues(src *render.Source, refs refValues) error {
 		if err != nil {
 			return fmt.Errorf("values file %s: %w", f, err)
 		}
-		max := render.DefaultLimits().MaxFileBytes
-		if fi, err := fs.Stat(tree, p); err != nil {
+		fi, err := fs.Stat(tree, p)
+		if err != nil {
 			return fmt.Errorf("values file %s: %s: %w", f, r.url, err)
-		} else if !fi.Mode().IsRegular() || (max > 0 && fi.Size() > max) {
-			return fmt.Errorf("values file %s: not a regular file of at most %d bytes", f, max)
+		}
+		if total += int(fi.Size()); !fi.Mode().IsRegular() || total > maxRefValues {
+			return fmt.Errorf("values file %s: not a regular file, or the values files of other sources exceed %d bytes in all", f, maxRefValues)
 		}
 		b, err := fs.ReadFile(tree, p)
 		if err != nil {

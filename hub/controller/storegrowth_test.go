@@ -86,6 +86,13 @@ func TestStoreStaysBounded(t *testing.T) {
 		}
 		deleted = append(deleted, name)
 	}
+	// checkOnlyReferenced restarted the controller: the render GC waits
+	// until every application has been reconciled since (what their
+	// renders read besides their sources is known only then).
+	for i := 1; i < growthApps; i += 2 {
+		name, _, _ := growthApp(i)
+		e.reconcile(name)
+	}
 	gc(t, e)
 	checkOnlyReferenced(t, e)
 	checkNothingOf(t, e, deleted)

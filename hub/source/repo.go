@@ -77,7 +77,7 @@ func (c Credentials) auth() (transport.AuthMethod, error) {
 }
 
 // isSSH says whether url is fetched over SSH: ssh:// or scp-like
-// USER@HOST:PATH.
+// [USER@]HOST:PATH.
 func isSSH(url string) bool {
 	if strings.HasPrefix(strings.ToLower(url), "ssh://") {
 		return true
@@ -85,7 +85,9 @@ func isSSH(url string) bool {
 	return !strings.Contains(url, "://") && scpLike.MatchString(url)
 }
 
-var scpLike = regexp.MustCompile(`^[^/@:]+@[^/:]+:`)
+// scpLike is go-git's pattern of an scp-like address (the user is
+// optional: host:org/repo.git is SSH too).
+var scpLike = regexp.MustCompile(`^(?:[^@]+@)?[^:\s]+:(?:[0-9]{1,5}[/:])?[^\\].*/[^\\].*$`)
 
 func knownHostsCallback(data []byte) (ssh.HostKeyCallback, error) {
 	f, err := os.CreateTemp("", "known_hosts")
@@ -236,9 +238,21 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 	return h, err
 }
 
+// ResolveExact turns a branch, tag or commit SHA ("" or HEAD: the
+// default branch) into a commit hash, never reading rev as a semver
+// constraint (Kustomize's ?ref= is exact).
+func (r *Repo) ResolveExact(rev string) (plumbing.Hash, error) {
+	h, _, err := r.resolve(rev, false)
+	return h, err
+}
+
 // ResolveTag is Resolve that also returns the tag a semver constraint
 // chose ("" when rev named a ref or commit).
 func (r *Repo) ResolveTag(rev string) (plumbing.Hash, string, error) {
+	return r.resolve(rev, true)
+}
+
+func (r *Repo) resolve(rev string, constraints bool) (plumbing.Hash, string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.repo == nil {
@@ -250,7 +264,7 @@ func (r *Repo) ResolveTag(rev string) (plumbing.Hash, string, error) {
 	candidates := []plumbing.Revision{plumbing.Revision("refs/heads/" + rev), plumbing.Revision("refs/tags/" + rev), plumbing.Revision(rev)}
 	if rev == "HEAD" || fullSHA.MatchString(rev) {
 		candidates = []plumbing.Revision{plumbing.Revision(rev)}
-	} else if c, err := semver.NewConstraint(rev); err == nil {
+	} else if c, err := semver.NewConstraint(rev); err == nil && constraints {
 		// As Argo CD: a revision that reads as a semver constraint is the
 		// highest tag it allows, when a tag matches; else a ref.
 		if h, tag, err := r.resolveConstraint(rev, c); err == nil {

@@ -276,3 +276,36 @@ func TestTreeRefusesLargeBlob(t *testing.T) {
 		t.Errorf("LimitBlobs(8) let a %d-byte file through: %v", len(cm), err)
 	}
 }
+
+// ResolveExact reads a revision as Kustomize's ?ref= does: the tag v1 is
+// the tag v1, not the highest v1.x.y a constraint would allow.
+func TestResolveExact(t *testing.T) {
+	gs, url := serve(t, "alice", "s3cret")
+	c1, err := gs.Commit("app", "main", "first", map[string]string{"a.yaml": "a: 1\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gs.Tag("app", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := gs.Commit("app", "main", "second", map[string]string{"a.yaml": "a: 2\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gs.Tag("app", "v1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	repo := NewCache(t.TempDir()).Repo(url, Credentials{Username: "alice", Password: "s3cret"})
+	if err := repo.Fetch(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := repo.ResolveExact("v1"); err != nil || h.String() != c1 {
+		t.Errorf("ResolveExact(v1) = %s %v, want the tag's %s", h, err, c1)
+	}
+	if h, err := repo.Resolve("v1"); err != nil || h.String() != c2 {
+		t.Errorf("Resolve(v1) = %s %v, want the constraint's highest tag %s", h, err, c2)
+	}
+	if _, err := repo.ResolveExact("~1.2"); err == nil {
+		t.Error("ResolveExact read a semver constraint")
+	}
+}

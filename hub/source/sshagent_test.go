@@ -12,7 +12,7 @@ import (
 func TestSSHWithoutKeyNeverUsesTheAgent(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "/nonexistent/agent.sock")
 	c := NewCache(t.TempDir())
-	for _, url := range []string{"git@github.com:victim/private.git", "ssh://git@example.com/org/repo.git"} {
+	for _, url := range []string{"git@github.com:victim/private.git", "ssh://git@example.com/org/repo.git", "git.corp:org/repo.git"} {
 		err := c.Repo(url, Credentials{}).Fetch(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "never uses its own SSH agent") {
 			t.Errorf("%s: %v", url, err)

@@ -69,12 +69,29 @@ func (p *Project) CheckSource(repo string) error {
 	if p == nil {
 		return nil
 	}
+	if dotSegment(repo) {
+		return fmt.Errorf("project %s: %w: repository %s: a path segment . or .. could name another repository than sourceRepos allows", p.Name, ErrDenied, repo)
+	}
 	for _, g := range p.SourceRepos {
 		if g == "*" || Glob(g, repo) {
 			return nil
 		}
 	}
 	return fmt.Errorf("project %s: %w: repository %s is not in sourceRepos %v", p.Name, ErrDenied, repo, p.SourceRepos)
+}
+
+// dotSegment says whether a repository URL has a "." or ".." path
+// segment, percent-encoded or not (a glob's * matches them).
+func dotSegment(repo string) bool {
+	u, _, _ := strings.Cut(strings.ToLower(repo), "?")
+	u = strings.ReplaceAll(u, "%2e", ".")
+	u = strings.ReplaceAll(strings.ReplaceAll(u, "%2f", "/"), ":", "/")
+	for _, seg := range strings.Split(u, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // Object is what is checked: its kind, scope as the cluster serves it,

@@ -82,6 +82,17 @@ func TestCheckNamespaceAndSource(t *testing.T) {
 	if err := p.CheckSource("https://git.example.com/team-b/apps"); err == nil || !strings.Contains(err.Error(), "sourceRepos") {
 		t.Errorf("team-b repo: %v, want refused", err)
 	}
+	// A glob's * matches "..": a URL with dot segments is refused whatever
+	// the globs (a chart dependency or remote base written in Git).
+	glob := &policy.Project{Name: "glob", SourceRepos: []string{"https://git.example.com/team-a/*"}}
+	for _, u := range []string{"https://git.example.com/team-a/..", "https://git.example.com/team-a/%2E%2E", "https://git.example.com/team-a/./x", "git@git.example.com:team-a/../b"} {
+		if err := glob.CheckSource(u); err == nil || !strings.Contains(err.Error(), "a path segment . or ..") {
+			t.Errorf("%s: %v, want refused", u, err)
+		}
+	}
+	if err := glob.CheckSource("https://git.example.com/team-a/apps.v2..x"); err != nil {
+		t.Errorf("dots inside a name: %v", err)
+	}
 }
 
 // AppProject's clusterResourceBlacklist and namespaceResourceWhitelist.

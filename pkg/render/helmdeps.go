@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 )
 
@@ -14,12 +15,8 @@ import (
 // caller fetched. A dependency neither provides stays missing, and the
 // chart's check names it.
 func addDependencies(repo fs.FS, dir string, ch *chart.Chart, fetched []ChartDependency, lim Limits) error {
-	have := map[string]bool{}
-	for _, sub := range ch.Dependencies() {
-		have[sub.Name()] = true
-	}
 	for _, d := range ch.Metadata.Dependencies {
-		if d == nil || have[d.Name] {
+		if d == nil || hasSubchart(ch, d) {
 			continue
 		}
 		sub, err := loadDependency(repo, dir, d, fetched, lim)
@@ -28,10 +25,35 @@ func addDependencies(repo fs.FS, dir string, ch *chart.Chart, fetched []ChartDep
 		}
 		if sub != nil {
 			ch.AddDependency(sub)
-			have[d.Name] = true
 		}
 	}
 	return nil
+}
+
+// hasSubchart says whether ch holds a chart dependency d can use: its
+// name, at a version its constraint allows (two aliases of one chart may
+// want two versions).
+func hasSubchart(ch *chart.Chart, d *chart.Dependency) bool {
+	for _, sub := range ch.Dependencies() {
+		if sub.Name() == d.Name && allows(d.Version, sub.Metadata.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+// allows says whether version satisfies constraint ("" allows any; one
+// that does not parse is left to Helm's own check).
+func allows(constraint, version string) bool {
+	if constraint == "" {
+		return true
+	}
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return true
+	}
+	v, err := semver.NewVersion(version)
+	return err == nil && c.Check(v)
 }
 
 // loadDependency loads dependency d, or returns nil when nothing provides it.
@@ -44,7 +66,7 @@ func loadDependency(repo fs.FS, dir string, d *chart.Dependency, fetched []Chart
 		return loadChartFiles(repo, p, lim)
 	}
 	for _, f := range fetched {
-		if f.Name != d.Name {
+		if f.Name != d.Name || !allows(d.Version, f.Version) {
 			continue
 		}
 		root, closeRoot, err := OpenRoot(f.Dir)

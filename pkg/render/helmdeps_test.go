@@ -82,3 +82,36 @@ dependencies:
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// Two aliases of one chart at two versions: each gets the version its
+// constraint allows.
+func TestChartDependencyAliasesAtTwoVersions(t *testing.T) {
+	repo, v1, v2 := t.TempDir(), t.TempDir(), t.TempDir()
+	writeFiles(t, repo, map[string]string{
+		"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n" +
+			"- {name: redis, version: ~1.0, repository: https://charts.example.com, alias: old}\n" +
+			"- {name: redis, version: ~2.0, repository: https://charts.example.com, alias: new}\n",
+		"app/values.yaml": "old: {suffix: o}\nnew: {suffix: nn}\n",
+	})
+	for dir, v := range map[string]string{v1: "1.0.4", v2: "2.0.1"} {
+		writeFiles(t, dir, map[string]string{"Chart.yaml": "apiVersion: v2\nname: redis\nversion: " + v + "\n", "templates/cm.yaml": depTemplate})
+	}
+	root, closeRoot, err := OpenRoot(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRoot()
+	deps := []ChartDependency{{Name: "redis", Version: "1.0.4", Dir: v1}, {Name: "redis", Version: "2.0.1", Dir: v2}}
+	res, err := Render(context.Background(), root, Source{Path: "app", Helm: HelmOptions{Dependencies: deps}}, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range res.Objects {
+		v, _, _ := unstructured.NestedString(u.Object, "data", "version")
+		got = append(got, u.GetName()+"@"+v)
+	}
+	if s := strings.Join(got, ","); s != "new-nn@2.0.1,old-o@1.0.4" {
+		t.Errorf("rendered %s", s)
+	}
+}

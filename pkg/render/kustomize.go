@@ -152,6 +152,22 @@ func checkLocalBases(repo fs.FS, dir string, seen map[string]bool) error {
 // readKustomization returns the kustomization file of dir and its
 // content ("" when dir has none).
 func readKustomization(repo fs.FS, dir string) (string, map[string]any, error) {
+	return readKustomizationWithin(repo, dir, nil)
+}
+
+// walkBudget bounds what one walk of a kustomization tree reads: a
+// hostile repository can reuse one large blob in many directories.
+type walkBudget struct{ files, bytes int64 }
+
+const (
+	maxKustomizations    = 1000     // kustomization files one walk reads
+	maxKustomizationByte = 4 << 20  // bytes of one kustomization file
+	maxWalkBytes         = 32 << 20 // bytes of every kustomization one walk reads
+)
+
+// readKustomizationWithin is readKustomization charging b (nil: no bound
+// but the file size).
+func readKustomizationWithin(repo fs.FS, dir string, b *walkBudget) (string, map[string]any, error) {
 	var file string
 	for _, n := range kustomizationNames {
 		if isFile(repo, path.Join(dir, n)) {
@@ -161,6 +177,22 @@ func readKustomization(repo fs.FS, dir string) (string, map[string]any, error) {
 	}
 	if file == "" {
 		return "", nil, nil
+	}
+	if b != nil {
+		fi, err := fs.Stat(repo, file)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", file, explain(err))
+		}
+		b.files++
+		b.bytes += fi.Size()
+		switch {
+		case fi.Size() > maxKustomizationByte:
+			return "", nil, fmt.Errorf("%s: %w: %d bytes > %d", file, ErrLimit, fi.Size(), maxKustomizationByte)
+		case b.files > maxKustomizations:
+			return "", nil, fmt.Errorf("%s: %w: more than %d kustomizations", file, ErrLimit, maxKustomizations)
+		case b.bytes > maxWalkBytes:
+			return "", nil, fmt.Errorf("%s: %w: kustomizations of more than %d bytes in all", file, ErrLimit, maxWalkBytes)
+		}
 	}
 	data, err := fs.ReadFile(repo, file)
 	if err != nil {
@@ -177,11 +209,15 @@ func readKustomization(repo fs.FS, dir string) (string, map[string]any, error) {
 // local directory it builds on (resources, bases, components...), once
 // each; remote and missing references are left to checkLocalBases.
 func walkKustomizations(repo fs.FS, dir string, seen map[string]bool, fn func(dir, file string, kz map[string]any) error) error {
-	if seen[dir] || len(seen) > maxKustomizations {
+	return walkWithin(repo, dir, seen, &walkBudget{}, fn)
+}
+
+func walkWithin(repo fs.FS, dir string, seen map[string]bool, b *walkBudget, fn func(dir, file string, kz map[string]any) error) error {
+	if seen[dir] {
 		return nil
 	}
 	seen[dir] = true
-	file, kz, err := readKustomization(repo, dir)
+	file, kz, err := readKustomizationWithin(repo, dir, b)
 	if err != nil || file == "" {
 		return err
 	}
@@ -195,7 +231,7 @@ func walkKustomizations(repo fs.FS, dir string, seen map[string]bool, fn func(di
 				continue
 			}
 			if fi, err := fs.Stat(repo, p); err == nil && fi.IsDir() {
-				if err := walkKustomizations(repo, p, seen, fn); err != nil {
+				if err := walkWithin(repo, p, seen, b, fn); err != nil {
 					return err
 				}
 			}
@@ -203,9 +239,6 @@ func walkKustomizations(repo fs.FS, dir string, seen map[string]bool, fn func(di
 	}
 	return nil
 }
-
-// maxKustomizations bounds the kustomizations one walk reads.
-const maxKustomizations = 1000
 
 // pathStrings returns the single-line strings of a string or list field
 // (multi-line entries are inline YAML, not paths).
