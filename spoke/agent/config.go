@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
 	c := Config{Executor: executor.DefaultOptions(), Watch: watch.DefaultOptions()}
 	fs.StringVar(&c.Hub, "hub", "127.0.0.1:7443", "hub address to dial")
 	fs.StringVar(&c.TokenFile, "token-file", "", "file holding the cluster's bearer token (read at every connection)")
-	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: in-cluster configuration)")
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: KUBECONFIG, else the in-cluster ServiceAccount)")
 	fs.StringVar(&c.DataDir, "data-dir", "flotilla-spoke-data", "directory for the spoke's bbolt store")
 	fs.BoolVar(&c.Insecure, "insecure", false, "plaintext gRPC to the hub (local use only)")
 	fs.StringVar(&c.CAFile, "ca-file", "", "CA bundle to verify the hub (default: system roots)")
@@ -120,14 +121,25 @@ func (c *Config) complete() error {
 	return nil
 }
 
-// KubeConfig loads the cluster's client configuration.
+// KubeConfig loads the cluster's client configuration: --kubeconfig,
+// else KUBECONFIG (a list of files merged as kubectl merges them), else
+// the in-cluster ServiceAccount.
 func (c *Config) KubeConfig() (*rest.Config, error) {
 	var kube *rest.Config
 	var err error
-	if c.Kubeconfig == "" {
-		kube, err = rest.InClusterConfig()
-	} else {
+	switch env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); {
+	case c.Kubeconfig != "":
 		kube, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	case env != "":
+		rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(env)}
+		kube, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+		if err != nil {
+			err = fmt.Errorf("KUBECONFIG=%s: %w", env, err)
+		}
+	default:
+		if kube, err = rest.InClusterConfig(); err != nil {
+			err = fmt.Errorf("no --kubeconfig, no KUBECONFIG, and not in a cluster's pod with a ServiceAccount: %w", err)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client configuration: %w", err)

@@ -2,6 +2,8 @@ package agent_test
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +51,34 @@ func TestAllowedNamespacesImplyNoClusterScoped(t *testing.T) {
 		if c.Guard.AllowClusterScoped != want {
 			t.Errorf("%q: AllowClusterScoped %v, want %v", args, c.Guard.AllowClusterScoped, want)
 		}
+	}
+}
+
+// The cluster's client configuration: --kubeconfig, else KUBECONFIG (a
+// list merged as kubectl merges it), else the in-cluster ServiceAccount;
+// outside a pod with none of them, the error says what was looked for.
+func TestKubeConfigSources(t *testing.T) {
+	dir := t.TempDir()
+	kc := func(name, server string) string {
+		p := filepath.Join(dir, name)
+		body := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: " + server + "}\nusers:\n- name: u\n  user: {token: t}\n" +
+			"contexts:\n- name: " + name + "\n  context: {cluster: c, user: u}\ncurrent-context: " + name + "\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flagFile, envFile := kc("flag", "https://flag.example:6443"), kc("env", "https://env.example:6443")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod
+	t.Setenv("KUBECONFIG", envFile+string(filepath.ListSeparator)+filepath.Join(dir, "missing"))
+	for want, c := range map[string]*agent.Config{"https://flag.example:6443": {Kubeconfig: flagFile}, "https://env.example:6443": {}} {
+		kube, err := c.KubeConfig()
+		if err != nil || kube.Host != want {
+			t.Errorf("want %s: %v %v", want, kube, err)
+		}
+	}
+	t.Setenv("KUBECONFIG", "")
+	if _, err := (&agent.Config{}).KubeConfig(); err == nil || !strings.Contains(err.Error(), "no --kubeconfig, no KUBECONFIG, and not in a cluster's pod") {
+		t.Errorf("outside a pod: %v", err)
 	}
 }

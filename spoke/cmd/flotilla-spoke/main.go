@@ -5,7 +5,8 @@
 //
 //	flotilla-spoke --hub 127.0.0.1:7443 --token-file F --kubeconfig F --data-dir DIR
 //
-// Without --kubeconfig it uses the in-cluster configuration. See
+// Without --kubeconfig it reads KUBECONFIG, as kubectl does, else the
+// in-cluster ServiceAccount. See
 // spoke/agent for the flags.
 package main
 
