@@ -80,3 +80,15 @@ func TestDependencyRecordsPerReconcile(t *testing.T) {
 		t.Errorf("after a reconcile without dependencies: %+v", d.apps["web"])
 	}
 }
+
+// A revision of several sources is shortened source by source.
+func TestShortRevision(t *testing.T) {
+	for in, want := range map[string]string{
+		"6.7.1:3f2c1d0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e": "6.7.1:3f2c1d0e9b8a",
+		"3f2c1d0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e":       "3f2c1d0e9b8a",
+	} {
+		if got := shortRevision(in); got != want {
+			t.Errorf("shortRevision(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

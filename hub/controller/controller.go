@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/source"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/keylock"
+	"github.com/flotilla-gitops/flotilla/internal/wire"
 	"github.com/flotilla-gitops/flotilla/pkg/render"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -295,6 +297,16 @@ func (c *Controller) reconcileFetched(ctx context.Context, app string, maxAge ti
 	}
 	c.mu.Unlock()
 	return c.reconcile(ctx, app, c.fetchSource(ctx, a, maxAge))
+}
+
+// shortRevision shortens each source's revision of an application's
+// revision (joined by wire.RevisionSep when it has several sources).
+func shortRevision(rev string) string {
+	parts := strings.Split(rev, wire.RevisionSep)
+	for i, p := range parts {
+		parts[i] = short(p)
+	}
+	return strings.Join(parts, wire.RevisionSep)
 }
 
 func short(h string) string {

@@ -32,7 +32,7 @@ func (c *Controller) ensureRollout(a *pb.Application, revision string, clusters 
 	}
 	now := timestamppb.New(c.now())
 	if err == nil && active(r) {
-		r.Phase, r.Message, r.UpdatedAt = pb.RolloutPhase_ROLLOUT_PHASE_SUPERSEDED, "superseded by revision "+short(revision), now
+		r.Phase, r.Message, r.UpdatedAt = pb.RolloutPhase_ROLLOUT_PHASE_SUPERSEDED, "superseded by revision "+shortRevision(revision), now
 		if err := c.store.PutRollout(r); err != nil {
 			return err
 		}
