@@ -6,7 +6,7 @@ LDFLAGS := -X github.com/flotilla-gitops/flotilla/internal/version.Version=$(VER
 BUF := $(GO) tool -modfile=tools/buf/go.mod buf
 export BUF_CACHE_DIR ?= $(shell $(GO) env GOCACHE)/buf
 
-.PHONY: all build proto lint proto-check test test-unit fuzz bench run clean k8s-bins cluster-up cluster-down
+.PHONY: all build proto lint proto-check test test-unit fuzz bench run clean k8s-bins cluster-up cluster-down images
 
 all: build
 
@@ -16,6 +16,15 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-hub ./hub/cmd/flotilla-hub
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-spoke ./spoke/cmd/flotilla-spoke
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/flotilla-dev ./e2e/cmd/flotilla-dev
+
+# Container images without a Docker engine (internal/images): static
+# binaries for amd64 and arm64, bin/images/flotilla-{hub,spoke}.tar (this
+# machine's architecture, for docker load or crane push) with their SPDX
+# SBOMs beside them, and the OCI layout bin/images/oci/ with one
+# multi-platform index per binary. Reproducible: same tree, same digests.
+images:
+	$(GO) run ./internal/images/cmd/mkimages -go '$(GO)' -ldflags '$(LDFLAGS)' -version '$(VERSION)' \
+		-revision "$$(git rev-parse HEAD 2>/dev/null)" -out bin/images
 
 # Binaries for e2e/localcluster (etcd, kube-apiserver, controller-manager,
 # scheduler, kwok), built from Go modules and cached in

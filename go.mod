@@ -30,7 +30,10 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
-require github.com/google/go-containerregistry v0.22.1 // indirect
+require (
+	github.com/google/go-containerregistry v0.22.1
+	github.com/klauspost/compress v1.20.1 // indirect
+)
 
 require (
 	dario.cat/mergo v1.0.1 // indirect
