@@ -78,15 +78,28 @@ func StopsOnSIGTERM(t *testing.T, args ...string) {
 // returns what it wrote to stderr and its exit error.
 func RunMain(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	_, stderr, err := runMain(t, args...)
+	return stderr, err
+}
+
+// Output runs the daemon with args to its end and returns its stdout.
+func Output(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	stdout, _, err := runMain(t, args...)
+	return stdout, err
+}
+
+func runMain(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
 	cmd.Env = append(os.Environ(), envRunMain+"=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	timer := time.AfterFunc(time.Minute, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
 	err := cmd.Wait()
-	return stderr.String(), err
+	return stdout.String(), stderr.String(), err
 }

@@ -75,8 +75,12 @@ func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
 	fs.IntVar(&c.Executor.Concurrency, "apply-concurrency", c.Executor.Concurrency, "objects of one kind applied at once")
 	fs.DurationVar(&c.Executor.WaveTimeout, "wave-timeout", c.Executor.WaveTimeout, "wave timeout when the plan sets none")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if *showVersion {
+		return Config{}, errVersion
 	}
 	var err error
 	if c.Guard.AllowedNamespaces, err = guard.ParseNamespaces(*namespaces); err != nil {
@@ -149,11 +153,18 @@ func (c *Config) KubeConfig() (*rest.Config, error) {
 	return kube, nil
 }
 
+// errVersion is --version: print it, run nothing.
+var errVersion = errors.New("version asked")
+
 // Main registers the spoke's flags on fs (flag.CommandLine for the
 // command), parses args, runs the spoke until SIGINT or SIGTERM and returns
 // the exit code.
 func Main(fs *flag.FlagSet, args []string) int {
 	cfg, err := parseFlags(fs, args)
+	if errors.Is(err, errVersion) {
+		fmt.Println("flotilla-spoke", version.Version)
+		return 0
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -44,3 +44,11 @@ func TestConfigFlagsNeedRepo(t *testing.T) {
 		}
 	}
 }
+
+// --version prints the stamped version and runs nothing.
+func TestVersionFlag(t *testing.T) {
+	out, err := daemontest.Output(t, "--version")
+	if err != nil || !strings.HasPrefix(out, "flotilla-hub ") {
+		t.Errorf("--version: %q %v", out, err)
+	}
+}

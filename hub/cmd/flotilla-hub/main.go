@@ -40,7 +40,12 @@ func main() {
 	flag.DurationVar(&cfg.RenderLimits.CPU, "render-cpu-limit", cfg.RenderLimits.CPU, "CPU time of one render worker")
 	flag.Var(&renderOut, "render-max-output", "largest render (JSON) the hub reads from a worker (e.g. 64MiB)")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("flotilla-hub", version.Version)
+		return
+	}
 	cfg.RenderLimits.Memory, cfg.RenderLimits.MaxOutput = int64(renderMem), int64(renderOut)
 	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg), checkConfigFlags(flag.CommandLine, cfg)); err != nil {
 		fmt.Fprintf(os.Stderr, "flotilla-hub: %v\n", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flotilla-gitops/flotilla/internal/daemontest"
@@ -34,4 +35,13 @@ current-context: c
 	}
 	daemontest.StopsOnSIGTERM(t, "-data-dir", filepath.Join(dir, "data"), "-kubeconfig", kubeconfig,
 		"-token-file", token, "-hub", "127.0.0.1:1", "-insecure")
+}
+
+// --version prints the stamped version and runs nothing (no token, no
+// cluster needed).
+func TestVersionFlag(t *testing.T) {
+	out, err := daemontest.Output(t, "--version")
+	if err != nil || !strings.HasPrefix(out, "flotilla-spoke ") {
+		t.Errorf("--version: %q %v", out, err)
+	}
 }
