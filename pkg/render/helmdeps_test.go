@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,16 +61,7 @@ dependencies:
 	}
 	defer closeRoot()
 	deps := []ChartDependency{{Name: "redis", Version: "2.0.3", Dir: fetched}}
-	res, err := Render(context.Background(), root, Source{Path: "app", Helm: HelmOptions{Dependencies: deps}}, DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, u := range res.Objects {
-		v, _, _ := unstructured.NestedString(u.Object, "data", "version")
-		names = append(names, u.GetName()+"@"+v)
-	}
-	if got := strings.Join(names, ","); got != "cache-r@2.0.3,common-c@0.1.0" {
+	if got := renderedVersions(t, root, deps); got != "cache-r@2.0.3,common-c@0.1.0" {
 		t.Errorf("rendered %s", got)
 	}
 
@@ -102,16 +94,23 @@ func TestChartDependencyAliasesAtTwoVersions(t *testing.T) {
 	}
 	defer closeRoot()
 	deps := []ChartDependency{{Name: "redis", Version: "1.0.4", Dir: v1}, {Name: "redis", Version: "2.0.1", Dir: v2}}
+	if s := renderedVersions(t, root, deps); s != "new-nn@2.0.1,old-o@1.0.4" {
+		t.Errorf("rendered %s", s)
+	}
+}
+
+// renderedVersions renders the chart "app" with deps and lists its
+// objects as NAME@data.version.
+func renderedVersions(t *testing.T, root fs.FS, deps []ChartDependency) string {
+	t.Helper()
 	res, err := Render(context.Background(), root, Source{Path: "app", Helm: HelmOptions{Dependencies: deps}}, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	var names []string
 	for _, u := range res.Objects {
 		v, _, _ := unstructured.NestedString(u.Object, "data", "version")
-		got = append(got, u.GetName()+"@"+v)
+		names = append(names, u.GetName()+"@"+v)
 	}
-	if s := strings.Join(got, ","); s != "new-nn@2.0.1,old-o@1.0.4" {
-		t.Errorf("rendered %s", s)
-	}
+	return strings.Join(names, ",")
 }
