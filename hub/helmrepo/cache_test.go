@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -251,27 +250,26 @@ func serveGate(t *testing.T, dir string) *gate {
 	return g
 }
 
-// waitSharing waits until n callers wait in shared for the fetch under way
-// (goroutines blocked in its select: past joining it), so that what the
-// fetch returns reaches all of them.
-func waitSharing(t *testing.T, n int) {
+// sharing reports each caller that joins a shared fetch from now on,
+// until the test ends.
+func sharing(t *testing.T) <-chan struct{} {
+	ch := make(chan struct{}, 64)
+	joined = func() { ch <- struct{}{} }
+	t.Cleanup(func() { joined = nil })
+	return ch
+}
+
+// waitSharing waits until n more callers have joined the fetch under
+// way, so that what the fetch returns reaches all of them.
+func waitSharing(t *testing.T, joins <-chan struct{}, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	buf := make([]byte, 8<<20)
-	for {
-		got := 0
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, " [select") && strings.Contains(g, "helmrepo.shared(") {
-				got++
-			}
+	deadline := time.After(10 * time.Second)
+	for got := range n {
+		select {
+		case <-joins:
+		case <-deadline:
+			t.Fatalf("waited 10s for %d callers sharing a fetch, %d joined", n, got)
 		}
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %d callers sharing a fetch, %d are", n, got)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -292,12 +290,13 @@ func TestSharedPullErrorAndCancel(t *testing.T) {
 	gated := *cv
 	gated.URLs = []string{g.URL + "/web-1.0.0.tgz"}
 
+	joins := sharing(t)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup
 	for i := range errs {
 		wg.Go(func() { _, _, errs[i] = c.Pull(ctx, g.URL, &gated, Credentials{}) })
 	}
-	waitSharing(t, len(errs))
+	waitSharing(t, joins, len(errs))
 	g.answers <- http.StatusInternalServerError
 	wg.Wait()
 	for i, err := range errs {
@@ -314,7 +313,7 @@ func TestSharedPullErrorAndCancel(t *testing.T) {
 	wg.Go(func() { _, _, kept = c.Pull(ctx, g.URL, &gated, Credentials{}) })
 	done := make(chan error)
 	go func() { _, _, err := c.Pull(giveUp, g.URL, &gated, Credentials{}); done <- err }()
-	waitSharing(t, 2)
+	waitSharing(t, joins, 2)
 	cancel()
 	select {
 	case err := <-done:
@@ -360,13 +359,14 @@ func TestIndexReadOncePerRefresh(t *testing.T) {
 	}
 
 	g := serveGate(t, r.Dir)
+	joins := sharing(t)
 	errs := make([]error, 8)
 	var wg sync.WaitGroup
 	for i := range errs {
 		charts := []string{[]string{"a", "b"}[i%2]}
 		wg.Go(func() { errs[i] = c.Refresh(ctx, g.URL, charts, Credentials{}, 0) })
 	}
-	waitSharing(t, len(errs))
+	waitSharing(t, joins, len(errs))
 	g.answers <- http.StatusOK
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

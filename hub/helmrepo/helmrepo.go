@@ -149,6 +149,10 @@ func (c *Cache) refreshOnce(ctx context.Context, key, repoURL string, charts []s
 	return err
 }
 
+// joined, set by tests only, is called when a caller has joined a shared
+// fetch (DoChan returned: what the fetch returns reaches it).
+var joined func()
+
 // shared runs fn once for all the callers of key at a time: one caller
 // giving up (its ctx ended) neither stops it nor fails the others (fn's
 // requests are bounded by the client's timeout); each caller returns its
@@ -156,6 +160,9 @@ func (c *Cache) refreshOnce(ctx context.Context, key, repoURL string, charts []s
 // are not kept: the next caller runs fn again.
 func shared(ctx context.Context, g *singleflight.Group, key string, fn func(context.Context) (any, error)) (any, error) {
 	ch := g.DoChan(key, func() (any, error) { return fn(context.WithoutCancel(ctx)) })
+	if joined != nil {
+		joined()
+	}
 	select {
 	case r := <-ch:
 		return r.Val, r.Err
