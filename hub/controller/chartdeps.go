@@ -34,13 +34,12 @@ const maxChartFile = 1 << 20
 // withDependencies adds to src the dependencies the chart at src.Path of
 // fsys lacks, fetched from their repositories. Sources that are not
 // charts are returned as they are.
-func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
-	fsys := t.fsys
-	dir := path.Clean(src.Path)
-	if !fs.ValidPath(dir) || src.Kind != render.Helm && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Helm) {
+func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, t *tree, src *render.Source) error {
+	dir, kind, ok := c.kindOf(t, *src)
+	if !ok || kind != render.Helm {
 		return nil // not a chart, or a path the render refuses
 	}
-	deps, err := parsedOnce(c, t, "dependencies", dir, func() ([]*chart.Dependency, error) { return missingDependencies(fsys, dir) })
+	deps, err := parsedOnce(c, t, "dependencies", dir, func(fsys fs.FS) ([]*chart.Dependency, error) { return missingDependencies(fsys, dir) })
 	if err != nil || len(deps) == 0 {
 		return err
 	}
@@ -54,13 +53,15 @@ func (c *Controller) withDependencies(ctx context.Context, a *pb.Application, t 
 // withKustomizeCharts adds to src the charts of the helmCharts of its
 // kustomizations (when it enables their inflation) that their chartHome
 // lacks, fetched from their repositories.
-func (c *Controller) withKustomizeCharts(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
-	fsys := t.fsys
-	dir := path.Clean(src.Path)
-	if !src.Kustomize.EnableHelm || !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
+func (c *Controller) withKustomizeCharts(ctx context.Context, a *pb.Application, t *tree, src *render.Source) error {
+	if !src.Kustomize.EnableHelm {
 		return nil
 	}
-	charts, err := parsedOnce(c, t, "helmCharts", dir, func() ([]render.KustomizeChart, error) { return render.KustomizeCharts(fsys, dir) })
+	dir, kind, ok := c.kindOf(t, *src)
+	if !ok || kind != render.Kustomize {
+		return nil
+	}
+	charts, err := parsedOnce(c, t, "helmCharts", dir, func(fsys fs.FS) ([]render.KustomizeChart, error) { return render.KustomizeCharts(fsys, dir) })
 	if err != nil || len(charts) == 0 {
 		return err
 	}

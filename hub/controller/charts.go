@@ -277,12 +277,9 @@ func (c *Controller) chartRenderOrStored(ctx context.Context, key, digest, dir s
 // withInputs completes the render of the chart unpacked at dir with its
 // dependencies and the values files other sources lend it.
 func (c *Controller) withInputs(ctx context.Context, a *pb.Application, dir string, src *render.Source, refs refValues) error {
-	root, closeRoot, err := render.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer closeRoot()
-	if err := c.withDependencies(ctx, a, tree{fsys: root, id: dir}, src); err != nil {
+	t := dirTree(dir)
+	defer t.done()
+	if err := c.withDependencies(ctx, a, t, src); err != nil {
 		return err
 	}
 	return c.withRefValues(src, refs)

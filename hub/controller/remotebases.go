@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 
 	"github.com/flotilla-gitops/flotilla/pkg/render"
@@ -22,13 +21,12 @@ const remoteMounts = ".flotilla-remote-bases"
 // src's kustomizations through the hub's Git cache (only those a's
 // project allows: Kustomize never runs git), resolves each revision and
 // tells the render where each is mounted.
-func (c *Controller) withRemoteBases(ctx context.Context, a *pb.Application, t tree, src *render.Source) error {
-	fsys := t.fsys
-	dir := path.Clean(src.Path)
-	if !fs.ValidPath(dir) || src.Kind != render.Kustomize && (src.Kind != render.Auto || render.Detect(fsys, dir) != render.Kustomize) {
+func (c *Controller) withRemoteBases(ctx context.Context, a *pb.Application, t *tree, src *render.Source) error {
+	dir, kind, ok := c.kindOf(t, *src)
+	if !ok || kind != render.Kustomize {
 		return nil
 	}
-	parsed, err := parsedOnce(c, t, "remoteBases", dir, func() ([]render.RemoteBase, error) { return render.KustomizeRemoteBases(fsys, dir) })
+	parsed, err := parsedOnce(c, t, "remoteBases", dir, func(fsys fs.FS) ([]render.RemoteBase, error) { return render.KustomizeRemoteBases(fsys, dir) })
 	if err != nil || len(parsed) == 0 {
 		return err
 	}

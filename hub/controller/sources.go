@@ -38,11 +38,7 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 	repo := c.repo(url)
 	src := c.targetSource(a, s, cl)
 	base := renderKey(url, src)
-	files, err := repo.Tree(hashOf(commit))
-	if err != nil {
-		return nil, err
-	}
-	t := tree{fsys: files, id: url + "@" + commit}
+	t := gitTree(url, repo, commit)
 	if err := c.withDependencies(ctx, a, t, &src); err != nil {
 		return nil, err
 	}
@@ -80,25 +76,33 @@ func (c *Controller) withRefValues(src *render.Source, refs refValues) error {
 		if !fs.ValidPath(p) || p == "." {
 			return fmt.Errorf("values file %s: want $%s/PATH, a file inside the repository %s", f, ref, r.url)
 		}
-		tree, err := c.repo(r.url).Tree(hashOf(r.commit))
+		b, err := parsedOnce(c, gitTree(r.url, c.repo(r.url), r.commit), "valuesFile", p, func(fsys fs.FS) (string, error) {
+			return readRefValues(fsys, p, r.url)
+		})
 		if err != nil {
 			return fmt.Errorf("values file %s: %w", f, err)
 		}
-		fi, err := fs.Stat(tree, p)
-		if err != nil {
-			return fmt.Errorf("values file %s: %s: %w", f, r.url, err)
-		}
-		if total += int(fi.Size()); !fi.Mode().IsRegular() || total > maxRefValues {
+		if total += len(b); total > maxRefValues {
 			return fmt.Errorf("values file %s: not a regular file, or the values files of other sources exceed %d bytes in all", f, maxRefValues)
-		}
-		b, err := fs.ReadFile(tree, p)
-		if err != nil {
-			return fmt.Errorf("values file %s: %w", f, err)
 		}
 		if src.Helm.RefValueFiles == nil {
 			src.Helm.RefValueFiles = map[string]string{}
 		}
-		src.Helm.RefValueFiles[f] = string(b)
+		src.Helm.RefValueFiles[f] = b
 	}
 	return nil
+}
+
+// readRefValues reads values file p of another source's repository
+// (repoURL), at most maxRefValues bytes.
+func readRefValues(fsys fs.FS, p, repoURL string) (string, error) {
+	fi, err := fs.Stat(fsys, p)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", repoURL, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxRefValues {
+		return "", fmt.Errorf("not a regular file, or the values files of other sources exceed %d bytes in all", maxRefValues)
+	}
+	b, err := fs.ReadFile(fsys, p)
+	return string(b), err
 }
