@@ -37,7 +37,7 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 	url := s.GetRepoUrl()
 	repo := c.repo(url)
 	src := c.targetSource(a, s, cl)
-	base := renderKey(url, src)
+	orig := src // what the source says, before what the hub adds
 	t := gitTree(url, repo, commit)
 	if err := c.withDependencies(ctx, a, t, &src); err != nil {
 		return nil, err
@@ -51,10 +51,17 @@ func (c *Controller) renderGit(ctx context.Context, a *pb.Application, s *pb.App
 	if err := c.withRefValues(&src, refs); err != nil {
 		return nil, err
 	}
-	if full := renderKey(url, src); full != base {
-		c.chartDeps.record(a.GetName(), nil, base, full, nil)
+	if added(src) {
+		c.chartDeps.record(a.GetName(), nil, renderKey(url, orig), renderKey(url, src), nil)
 	}
 	return c.render(ctx, repo, commit, src, url)
+}
+
+// added says whether the hub added inputs to a source's render (fetched
+// charts, remote bases, other sources' values files): its render key is
+// then not the one the source alone makes.
+func added(src render.Source) bool {
+	return len(src.Helm.Dependencies) > 0 || len(src.Kustomize.HelmCharts) > 0 || len(src.Kustomize.RemoteBases) > 0 || len(src.Helm.RefValueFiles) > 0
 }
 
 // maxRefValues bounds the bytes of the values files one render reads
