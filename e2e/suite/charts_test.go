@@ -1,8 +1,6 @@
 package suite
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,12 +19,7 @@ func TestChartFromHelmRepositoryOnClusters(t *testing.T) {
 		repo.Add(t, "greeter", v, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n" +
 			"data: {version: {{ .Chart.Version | quote }}, greeting: {{ .Values.greeting | quote }}}\n"}, "greeting: hello\n")
 	}
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.must(t, "repo", "add", repo.URL, "--type", "helm", "--username", "bot", "--password-file", pw)
-	t.Cleanup(func() { e.flotilla(t, "repo", "remove", repo.URL) })
+	e.addChartRepo(t, repo.URL, "helm")
 	cli := uniq("chart-cli")
 	e.createApp(t, cli, "--repo", repo.URL, "--chart", "greeter", "--revision", "~1.0", "--values-literal", "greeting: hi",
 		"--dest-selector", clusterLabel, "--dest-namespace", ns, "--auto-sync")
@@ -60,8 +53,7 @@ spec:
 	reg := helmtest.ServeOCI(t, "bot", "s3cret")
 	reg.Push(t, "greeter", "2.0.0", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\n" +
 		"data: {version: {{ .Chart.Version | quote }}, greeting: {{ .Values.greeting | quote }}}\n"}, "greeting: from-oci\n")
-	e.must(t, "repo", "add", reg.URL, "--type", "oci", "--username", "bot", "--password-file", pw)
-	t.Cleanup(func() { e.flotilla(t, "repo", "remove", reg.URL) })
+	e.addChartRepo(t, reg.URL, "oci")
 	oci := uniq("chart-oci")
 	e.createApp(t, oci, "--repo", reg.URL, "--chart", "greeter", "--revision", ">=2", "--dest-cluster", e.clusters[0].Name,
 		"--dest-namespace", ns, "--auto-sync")

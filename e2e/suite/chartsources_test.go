@@ -12,6 +12,18 @@ import (
 const versionedCM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-{{ .Chart.Name }}}\n" +
 	"data: {version: {{ .Chart.Version | quote }}, greeting: {{ .Values.greeting | quote }}}\n"
 
+// addChartRepo registers a Helm repository or OCI registry (typ) served
+// with user bot, password s3cret, removed when the test ends.
+func (e *env) addChartRepo(t *testing.T, url, typ string) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.must(t, "repo", "add", url, "--type", typ, "--username", "bot", "--password-file", pw)
+	t.Cleanup(func() { e.flotilla(t, "repo", "remove", url) })
+}
+
 // A chart from an OCI registry (auth) with its values from a Git
 // repository (Argo CD's sources, ref, $values/...), and a chart kept in
 // Git whose dependency comes from a Helm repository, not vendored: the
@@ -20,14 +32,9 @@ const versionedCM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Relea
 func TestChartSourcesAndDependenciesOnClusters(t *testing.T) {
 	e := suite(t)
 	ns := e.namespace(t, "chartsrc")
-	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	reg := helmtest.ServeOCI(t, "bot", "s3cret")
 	reg.Push(t, "greeter", "3.1.0", map[string]string{"cm.yaml": versionedCM}, "greeting: chart-default\n")
-	e.must(t, "repo", "add", reg.URL, "--type", "oci", "--username", "bot", "--password-file", pw)
-	t.Cleanup(func() { e.flotilla(t, "repo", "remove", reg.URL) })
+	e.addChartRepo(t, reg.URL, "oci")
 	values, valSHA := e.newRepo(t, map[string]string{"greeter/prod.yaml": "greeting: from-git\n"})
 
 	multi := uniq("chart-values")
