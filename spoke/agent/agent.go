@@ -81,10 +81,21 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.log.Warn("close store", "err", err)
 		}
 	}()
+	health, err := listenHealth(a.cfg.HealthListen)
+	if err != nil {
+		return err
+	}
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()
 	var wg sync.WaitGroup
+	if health != nil {
+		wg.Go(func() {
+			if err := serveHealth(ctx, health, a.client.Connected); err != nil {
+				a.log.Error("health endpoint", "err", err)
+			}
+		})
+	}
 	wg.Go(func() { a.watch.Run(ctx) })
 	<-a.watch.Ready() // SetTarget needs the watcher running
 	if err := a.resume(ctx); err != nil {

@@ -33,6 +33,8 @@ type Config struct {
 	TokenFile  string
 	Kubeconfig string // empty: in-cluster configuration
 	DataDir    string
+	// HealthListen, when set, serves /healthz and /readyz (probes).
+	HealthListen string
 	// Plaintext gRPC to the hub (local use); else TLS with CAFile (or the
 	// system roots), ServerName, and a client certificate for mTLS.
 	Insecure                              bool
@@ -50,18 +52,26 @@ type Config struct {
 
 // ParseFlags parses the command line with a new flag set.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {
-	fs := flag.NewFlagSet("flotilla-spoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return parseFlags(fs, args)
+	return ParseFlagsEnv(args, nil, stderr)
 }
 
-// parseFlags registers the spoke's flags on fs and parses args.
-func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
+// ParseFlagsEnv parses the command line, then the FLOTILLA_SPOKE_*
+// variables of environ (os.Environ's form) for the flags it did not set.
+func ParseFlagsEnv(args, environ []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("flotilla-spoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return parseFlags(fs, args, environ)
+}
+
+// parseFlags registers the spoke's flags on fs and parses args, then the
+// FLOTILLA_SPOKE_* variables of environ for flags args did not set.
+func parseFlags(fs *flag.FlagSet, args, environ []string) (Config, error) {
 	c := Config{Executor: executor.DefaultOptions(), Watch: watch.DefaultOptions()}
 	fs.StringVar(&c.Hub, "hub", "127.0.0.1:7443", "hub address to dial")
 	fs.StringVar(&c.TokenFile, "token-file", "", "file holding the cluster's bearer token (read at every connection)")
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: KUBECONFIG, else the in-cluster ServiceAccount)")
 	fs.StringVar(&c.DataDir, "data-dir", "flotilla-spoke-data", "directory for the spoke's bbolt store")
+	fs.StringVar(&c.HealthListen, "health-listen", "", "serve /healthz (the process runs) and /readyz (connected to the hub) on this address (e.g. :8081); off when empty")
 	fs.BoolVar(&c.Insecure, "insecure", false, "plaintext gRPC to the hub (local use only)")
 	fs.StringVar(&c.CAFile, "ca-file", "", "CA bundle to verify the hub (default: system roots)")
 	fs.StringVar(&c.ServerName, "server-name", "", "expected name in the hub's certificate")
@@ -77,6 +87,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (Config, error) {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if err := setFromEnv(fs, environ); err != nil {
 		return Config{}, err
 	}
 	if *showVersion {
@@ -160,7 +173,7 @@ var errVersion = errors.New("version asked")
 // command), parses args, runs the spoke until SIGINT or SIGTERM and returns
 // the exit code.
 func Main(fs *flag.FlagSet, args []string) int {
-	cfg, err := parseFlags(fs, args)
+	cfg, err := parseFlags(fs, args, os.Environ())
 	if errors.Is(err, errVersion) {
 		fmt.Println("flotilla-spoke", version.Version)
 		return 0

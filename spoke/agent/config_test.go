@@ -82,3 +82,32 @@ func TestKubeConfigSources(t *testing.T) {
 		t.Errorf("outside a pod: %v", err)
 	}
 }
+
+// Every flag can be set as FLOTILLA_SPOKE_<FLAG> (the install manifests
+// set them from a ConfigMap); the command line wins; a variable naming no
+// flag, or a value its flag refuses, is an error naming the variable.
+func TestFlagsFromEnvironment(t *testing.T) {
+	env := []string{"FLOTILLA_SPOKE_HUB=hub.example:7443", "FLOTILLA_SPOKE_TOKEN_FILE=/t", "FLOTILLA_SPOKE_INSECURE=true",
+		"FLOTILLA_SPOKE_ALLOWED_NAMESPACES=team-a,team-b", "FLOTILLA_SPOKE_KUBE_QPS=20", "PATH=/bin", "FLOTILLA_OTHER=x"}
+	c, err := agent.ParseFlagsEnv([]string{"--kube-qps", "30"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hub != "hub.example:7443" || c.TokenFile != "/t" || !c.Insecure || len(c.Guard.AllowedNamespaces) != 2 ||
+		c.Guard.AllowClusterScoped || c.KubeQPS != 30 {
+		t.Fatalf("config %+v", c)
+	}
+	c, err = agent.ParseFlagsEnv(nil, append(env, "FLOTILLA_SPOKE_ALLOW_CLUSTER_SCOPED=true"), io.Discard)
+	if err != nil || !c.Guard.AllowClusterScoped {
+		t.Fatalf("FLOTILLA_SPOKE_ALLOW_CLUSTER_SCOPED=true: %v, AllowClusterScoped %v", err, c.Guard.AllowClusterScoped)
+	}
+	for bad, want := range map[string]string{
+		"FLOTILLA_SPOKE_HUB_ADDRESS=x": "FLOTILLA_SPOKE_HUB_ADDRESS: no such flag",
+		"FLOTILLA_SPOKE_KUBE_QPS=fast": "FLOTILLA_SPOKE_KUBE_QPS (--kube-qps)",
+		"FLOTILLA_SPOKE_INSECURE=yes":  "FLOTILLA_SPOKE_INSECURE (--insecure)",
+	} {
+		if _, err := agent.ParseFlagsEnv(nil, []string{"FLOTILLA_SPOKE_TOKEN_FILE=/t", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+}
