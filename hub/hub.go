@@ -58,6 +58,11 @@ type Config struct {
 	// ConfigRevision and declares the applications, projects, sets and
 	// cluster labels it holds.
 	ConfigRepo, ConfigRevision, ConfigPath string
+	// AdminTokenFile, when set, holds the admin token (a mounted Secret):
+	// read at every start, it replaces every other admin token, so
+	// rotating it is changing the file and restarting. Without it the
+	// first start generates one into DataDir.
+	AdminTokenFile string
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
@@ -95,7 +100,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 	}
 	h := &Hub{Store: st, done: make(chan error, 1)}
 	fail := func(err error) (*Hub, error) { return nil, errors.Join(err, st.Close()) }
-	if h.AdminToken, err = ensureAdminToken(st, cfg.DataDir); err != nil {
+	if cfg.AdminTokenFile != "" {
+		err = setAdminToken(st, cfg.AdminTokenFile)
+	} else {
+		h.AdminToken, err = ensureAdminToken(st, cfg.DataDir)
+	}
+	if err != nil {
 		return fail(err)
 	}
 	events := server.NewEvents()

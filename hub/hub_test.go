@@ -112,8 +112,12 @@ func launch(t *testing.T, cfg Config, gs *gitserver.Server, repoURL string) (*en
 	}
 	t.Cleanup(func() { conn.Close() })
 	token := h.AdminToken
-	if token == "" { // a restart: the first start wrote it
-		b, err := os.ReadFile(filepath.Join(cfg.DataDir, AdminTokenFile))
+	if token == "" { // a restart (the first start wrote it), or a token file
+		file := filepath.Join(cfg.DataDir, AdminTokenFile)
+		if cfg.AdminTokenFile != "" {
+			file = cfg.AdminTokenFile
+		}
+		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatalf("no admin token: %v", err)
 		}

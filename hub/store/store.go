@@ -182,6 +182,35 @@ func (s *Store) Authenticate(token string) (Principal, error) {
 	return p, err
 }
 
+// SetAdminToken makes token the only token of kind p.Kind ("admin"), in
+// one transaction: the others stop authenticating.
+func (s *Store) SetAdminToken(token string, p Principal) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketTokens)
+		var stale [][]byte
+		err := bk.ForEach(func(k, v []byte) error {
+			var q Principal
+			if json.Unmarshal(v, &q) == nil && q.Kind == p.Kind {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := bk.Delete(k); err != nil {
+				return err
+			}
+		}
+		return bk.Put([]byte(HashToken(token)), b)
+	})
+}
+
 // HasAdminToken reports whether any admin token exists.
 func (s *Store) HasAdminToken() (bool, error) {
 	found := false
