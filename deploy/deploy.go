@@ -1,6 +1,7 @@
 // Package deploy holds Flotilla's install manifests (Kustomize directories
-// hub, spoke, spoke-restricted and components) and builds them: the CLI's
-// `cluster add -o yaml` prints the spoke's, tests apply them all.
+// hub, spoke, spoke-restricted and components, and the Helm chart
+// chart/flotilla) and builds them: the CLI's `cluster add -o yaml` prints
+// the spoke's, tests apply them all.
 package deploy
 
 import (
@@ -13,7 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-//go:embed hub spoke spoke-restricted components
+//go:embed hub spoke spoke-restricted components all:chart
 var manifests embed.FS
 
 // Kustomize directories, as Build names them.
