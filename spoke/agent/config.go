@@ -77,7 +77,7 @@ func parseFlags(fs *flag.FlagSet, args, environ []string) (Config, error) {
 	fs.StringVar(&c.ServerName, "server-name", "", "expected name in the hub's certificate")
 	fs.StringVar(&c.CertFile, "cert-file", "", "client certificate for mTLS")
 	fs.StringVar(&c.KeyFile, "key-file", "", "client key for mTLS")
-	namespaces := fs.String("allowed-namespaces", "", "comma-separated namespace globs the spoke may touch (default: all)")
+	namespaces := fs.String("allowed-namespaces", "", "comma-separated namespace globs the spoke may touch (default: all); when none is a glob, the spoke watches each namespace on its own and never lists cluster-wide, so a role bound in those namespaces is enough")
 	fs.BoolVar(&c.Guard.AllowClusterScoped, "allow-cluster-scoped", true, "allow cluster-scoped kinds (Namespaces named by --allowed-namespaces are always allowed); false by default when --allowed-namespaces is set")
 	denied := fs.String("denied-kinds", "", "comma-separated Kind or Kind.group the spoke never touches")
 	fs.Float64Var(&c.KubeQPS, "kube-qps", 100, "API server requests per second")
@@ -99,6 +99,7 @@ func parseFlags(fs *flag.FlagSet, args, environ []string) (Config, error) {
 	if c.Guard.AllowedNamespaces, err = guard.ParseNamespaces(*namespaces); err != nil {
 		return Config{}, err
 	}
+	c.Watch.Namespaces = literalNamespaces(c.Guard.AllowedNamespaces)
 	if len(c.Guard.AllowedNamespaces) > 0 && !flagSet(fs, "allow-cluster-scoped") {
 		// A spoke limited to some namespaces touches nothing cluster-wide
 		// unless its operator says so.
@@ -212,4 +213,16 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// literalNamespaces returns the allowed namespaces when none is a glob:
+// the spoke then watches each of them, never the whole cluster, so a role
+// bound in those namespaces only is enough. nil otherwise.
+func literalNamespaces(allowed []string) []string {
+	for _, ns := range allowed {
+		if strings.ContainsAny(ns, `*?[\`) {
+			return nil
+		}
+	}
+	return allowed
 }

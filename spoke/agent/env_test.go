@@ -30,7 +30,7 @@ import (
 
 // envSpokeArgs, when set (JSON list of flags), makes the test binary run
 // the spoke instead of the tests: for kill -9 and RSS tests.
-const envSpokeArgs = "FLOTILLA_SPOKE_TEST_ARGS"
+const envSpokeArgs = "FLOTILLA_TEST_SPOKE_ARGS"
 
 func TestMain(m *testing.M) {
 	if raw := os.Getenv(envSpokeArgs); raw != "" {

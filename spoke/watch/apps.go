@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -21,8 +23,10 @@ type appState struct {
 	desired map[Key]*unstructured.Unstructured
 	gvr     map[Key]schema.GroupVersionResource
 	gvrs    map[schema.GroupVersionResource]bool
-	status  map[Key]objStatus
-	healed  bool // a heal happened since the last drift report
+	// namespaced says which of gvrs are namespaced resources.
+	namespaced map[schema.GroupVersionResource]bool
+	status     map[Key]objStatus
+	healed     bool // a heal happened since the last drift report
 	// extra are the objects the plan keeps although Git no longer has
 	// them, in the plan's order.
 	extra      map[Key]*extraObj
@@ -36,13 +40,19 @@ type objStatus struct {
 	diff   string
 }
 
+// addResource records a resource the application's objects use.
+func (st *appState) addResource(m *meta.RESTMapping) {
+	st.gvrs[m.Resource] = true
+	st.namespaced[m.Resource] = m.Scope.Name() == meta.RESTScopeNameNamespace
+}
+
 // SetTarget sets what an application wants, starting informers for kinds
 // it newly uses (its extraneous objects' too) and stopping those no
 // application uses any more. Objects of kinds the cluster does not serve
 // are reported Missing.
 func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 	st := &appState{spec: spec, desired: map[Key]*unstructured.Unstructured{}, gvr: map[Key]schema.GroupVersionResource{},
-		gvrs: map[schema.GroupVersionResource]bool{}, status: map[Key]objStatus{}, extra: map[Key]*extraObj{}}
+		gvrs: map[schema.GroupVersionResource]bool{}, namespaced: map[schema.GroupVersionResource]bool{}, status: map[Key]objStatus{}, extra: map[Key]*extraObj{}}
 	var errs []error
 	for _, u := range spec.Objects {
 		k := KeyOf(u)
@@ -58,7 +68,7 @@ func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 			continue
 		}
 		st.gvr[k] = m.Resource
-		st.gvrs[m.Resource] = true
+		st.addResource(m)
 	}
 	errs = append(errs, w.addExtraneous(ctx, st, spec.Extraneous)...)
 	w.mu.Lock()
@@ -70,7 +80,7 @@ func (w *Watcher) SetTarget(ctx context.Context, app string, spec Spec) error {
 	for gvr := range st.gvrs {
 		inf := w.informers[gvr]
 		if inf == nil {
-			inf = w.startInformer(gvr)
+			inf = w.startInformer(gvr, st.namespaced[gvr])
 			w.informers[gvr] = inf
 		}
 		inf.refs++

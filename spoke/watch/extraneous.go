@@ -60,7 +60,7 @@ func (w *Watcher) addExtraneous(ctx context.Context, st *appState, refs []plan.R
 		}
 		st.extraOrder = append(st.extraOrder, k)
 		st.extra[k] = &extraObj{ref: r, gvr: m.Resource}
-		st.gvrs[m.Resource] = true
+		st.addResource(m)
 	}
 	return errs
 }

@@ -52,6 +52,10 @@ type Options struct {
 	MaxFightBackoff time.Duration
 	// HealWorkers apply in parallel.
 	HealWorkers int
+	// Namespaces, when set, are the only namespaces whose objects of
+	// namespaced kinds are watched, one watch each: a spoke whose role
+	// is bound in these namespaces only may not list cluster-wide.
+	Namespaces []string
 }
 
 // DefaultOptions: reports at most every 250ms per application; after 3
