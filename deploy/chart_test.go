@@ -120,7 +120,7 @@ func TestChartValues(t *testing.T) {
 		},
 		"hub Secret": {
 			values:  map[string]any{"hub": map[string]any{"secret": map[string]any{"create": true, "adminToken": adminToken, "webhookSecret": "hook"}}},
-			objects: []string{"PodDisruptionBudget flotilla-system/flotilla-hub", "Secret flotilla-system/flotilla-hub", "Service flotilla-system/flotilla-hub", "ServiceAccount flotilla-system/flotilla-hub", sts},
+			objects: []string{"PodDisruptionBudget flotilla-system/flotilla-hub", "Secret flotilla-system/flotilla-hub", "Service flotilla-system/flotilla-hub", "Service flotilla-system/flotilla-hub-pods", "ServiceAccount flotilla-system/flotilla-hub", sts},
 			fields: []field{
 				{"Secret flotilla-system/flotilla-hub", "data", map[string]any{"admin-token": b64(adminToken), "webhook-secret": b64("hook")}},
 				{"Secret flotilla-system/flotilla-hub", "metadata.labels.app\\.kubernetes\\.io/component", "hub"},
