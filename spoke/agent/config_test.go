@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/flotilla-gitops/flotilla/internal/daemontest"
 	"github.com/flotilla-gitops/flotilla/spoke/agent"
 )
 
@@ -108,6 +109,26 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	} {
 		if _, err := agent.ParseFlagsEnv(nil, []string{"FLOTILLA_SPOKE_TOKEN_FILE=/t", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+}
+
+// Every spoke flag is documented in deploy/README.md, with its variable.
+func TestFlagsDocumented(t *testing.T) {
+	var usage strings.Builder
+	if _, err := agent.ParseFlagsEnv([]string{"-h"}, nil, &usage); err == nil {
+		t.Fatal("-h: no error")
+	}
+	doc, err := os.ReadFile("../../deploy/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := daemontest.Undocumented(usage.String(), string(doc)); len(missing) > 0 {
+		t.Errorf("flags not in deploy/README.md: %v", missing)
+	}
+	for _, f := range []string{"hub", "allowed-namespaces", "health-listen"} {
+		if !strings.Contains(string(doc), "`"+agent.EnvName(f)+"`") {
+			t.Errorf("deploy/README.md does not name %s", agent.EnvName(f))
 		}
 	}
 }
