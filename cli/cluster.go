@@ -18,50 +18,6 @@ func newClusterCmd(hf *hubFlags) *cobra.Command {
 	return cmd
 }
 
-func newClusterAddCmd(hf *hubFlags) *cobra.Command {
-	var labels []string
-	var output string
-	cmd := &cobra.Command{
-		Use: "add NAME", Short: "Register a cluster; prints its spoke token", Args: cobra.ExactArgs(1),
-		Long: `Add registers a cluster and prints its spoke token on stdout (shown once;
--o json prints {"name","token"}). The command to run the spoke goes to stderr.`,
-		Example: "  flotilla cluster add east --label env=prod > east.token",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := outputFormat(output, "table", "json"); err != nil {
-				return err
-			}
-			lb, err := parseKV(labels, "--label")
-			if err != nil {
-				return err
-			}
-			return withClient(hf, func(c *client) error {
-				r, err := c.cls.AddCluster(c.ctx(cmd.Context()), &pb.AddClusterRequest{Name: args[0], Labels: lb})
-				if err != nil {
-					return rpcErr(err)
-				}
-				if output == "json" {
-					err = writeJSON(cmd.OutOrStdout(), map[string]string{"name": args[0], "token": r.GetToken()})
-				} else {
-					_, err = fmt.Fprintln(cmd.OutOrStdout(), r.GetToken())
-				}
-				if err != nil {
-					return err
-				}
-				cfg, rerr := hf.resolve()
-				if rerr != nil {
-					return rerr
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "Run the spoke in (or beside) cluster %s:\n  echo TOKEN > %s.token\n  flotilla-spoke --hub %s%s --token-file %s.token --kubeconfig KUBECONFIG --data-dir %s-spoke-data\n",
-					args[0], args[0], cfg.Hub, spokeTLSFlags(cfg, args[0]), args[0], args[0])
-				return nil
-			})
-		},
-	}
-	cmd.Flags().StringArrayVar(&labels, "label", nil, "cluster label k=v (repeatable)")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table|json")
-	return cmd
-}
-
 type clusterView struct {
 	Name         string            `json:"name"`
 	Labels       map[string]string `json:"labels,omitempty"`
@@ -167,23 +123,4 @@ func newClusterRemoveCmd(hf *hubFlags) *cobra.Command {
 			})
 		},
 	}
-}
-
-// spokeTLSFlags are the spoke's flags to reach the hub as the CLI does:
-// plaintext, or TLS with the same CA, and a certificate of the cluster's
-// own where the CLI needs one (the hub requires mTLS).
-func spokeTLSFlags(cfg Config, cluster string) string {
-	var b strings.Builder
-	switch {
-	case !cfg.TLS:
-		b.WriteString(" --insecure")
-	case cfg.CAFile != "":
-		b.WriteString(" --ca-file " + cfg.CAFile)
-	case cfg.Insecure: // the spoke always verifies: it needs the hub's CA
-		b.WriteString(" --ca-file HUB-CA.pem")
-	}
-	if cfg.TLS && cfg.CertFile != "" {
-		fmt.Fprintf(&b, " --cert-file %s.crt --key-file %s.key", cluster, cluster)
-	}
-	return b.String()
 }
