@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -67,7 +66,10 @@ func TestAdminTokenFile(t *testing.T) {
 }
 
 func listApps(e *env, token string) codes.Code {
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+	return listAppsCtx(e, bearerCtx(token))
+}
+
+func listAppsCtx(e *env, ctx context.Context) codes.Code {
 	_, err := pb.NewApplicationServiceClient(e.conn).ListApplications(ctx, &pb.ListApplicationsRequest{})
 	return status.Code(err)
 }

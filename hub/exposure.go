@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub/server"
@@ -89,6 +90,9 @@ func (h *Hub) startPprof(ctx context.Context, addr string, log *slog.Logger) err
 // grpcOptions validates the configured gRPC limits and audit retention
 // (zero: the defaults) and the Git fetch timeout, and builds the audit
 // log.
+// DefaultSessionTTL is how long a login lasts, as Argo CD's default.
+const DefaultSessionTTL = 24 * time.Hour
+
 func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOptions, error) {
 	o := server.GRPCOptions{Limits: server.DefaultGRPCLimits(), Log: log}
 	if cfg.GRPCLimits != (server.GRPCLimits{}) {
@@ -108,5 +112,17 @@ func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOpti
 		keep = cfg.AuditRetention
 	}
 	o.Audit = &server.Audit{Store: st, Log: log, Retention: keep}
+	ttl := cfg.SessionTTL
+	if ttl == 0 {
+		ttl = DefaultSessionTTL
+	}
+	if ttl < time.Minute {
+		return o, fmt.Errorf("--session-duration %v: want a minute or more", cfg.SessionTTL)
+	}
+	o.Accounts = server.NewAccounts(st, ttl)
+	o.Accounts.AdminTokenFile = filepath.Join(cfg.DataDir, AdminTokenFile)
+	if cfg.AdminTokenFile != "" {
+		o.Accounts.AdminTokenFile, o.Accounts.FromFile = "", true
+	}
 	return o, nil
 }

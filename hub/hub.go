@@ -63,6 +63,8 @@ type Config struct {
 	// rotating it is changing the file and restarting. Without it the
 	// first start generates one into DataDir.
 	AdminTokenFile string
+	// SessionTTL is how long a login's session lasts (default a day).
+	SessionTTL time.Duration
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.

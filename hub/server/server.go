@@ -26,6 +26,11 @@ type GRPCOptions struct {
 	Limits GRPCLimits
 	Audit  *Audit // records mutating admin calls; its ListAuditEntries is served
 	Log    *slog.Logger
+	// Auth authenticates and authorizes admin calls; nil: the admin token
+	// only.
+	Auth *Auth
+	// Accounts serves AccountService; nil: NewAccounts with a day's sessions.
+	Accounts *Accounts
 }
 
 // NewGRPC builds the gRPC server with every service registered. The
@@ -33,9 +38,13 @@ type GRPCOptions struct {
 // recovery, authentication, per-service limits.
 func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption) *grpc.Server {
 	lm := newLimiter(o.Limits)
+	auth := o.Auth
+	if auth == nil {
+		auth = &Auth{Store: core.Store, Authz: AdminOnly{}}
+	}
 	s := grpc.NewServer(append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), UnaryAuth(core.Store), lm.unary()),
-		grpc.ChainStreamInterceptor(StreamRecover(o.Log), StreamAuth(core.Store), lm.stream()),
+		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), auth.Unary(), lm.unary()),
+		grpc.ChainStreamInterceptor(StreamRecover(o.Log), auth.Stream(), lm.stream()),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(o.Limits.maxRecv()), grpc.MaxSendMsgSize(o.Limits.MaxSendMessageBytes),
@@ -47,6 +56,11 @@ func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption
 	pb.RegisterRolloutServiceServer(s, &Rollouts{Core: core, Ctrl: admin.Ctrl})
 	pb.RegisterRepositoryServiceServer(s, &Repos{Core: core})
 	pb.RegisterAuditServiceServer(s, o.Audit)
+	accounts := o.Accounts
+	if accounts == nil {
+		accounts = NewAccounts(core.Store, 24*time.Hour)
+	}
+	pb.RegisterAccountServiceServer(s, accounts)
 	cfg := &Config{Core: core, Ctrl: admin.Ctrl}
 	pb.RegisterConfigServiceServer(s, cfg)
 	pb.RegisterApplicationSetServiceServer(s, cfg)

@@ -99,11 +99,12 @@ func (s *Spokes) TargetRemoved(cluster, app string, prune bool) {
 func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 	ctx, cancel := context.WithCancelCause(stream.Context())
 	defer cancel(nil)
-	p, err := principal(ctx, s.store)
+	auth := &Auth{Store: s.store}
+	p, err := auth.principal(ctx)
 	if err != nil {
 		return err
 	}
-	if p.Kind != "cluster" {
+	if p.Kind != store.KindCluster {
 		return status.Error(codes.PermissionDenied, "SpokeService needs a cluster token (flotilla cluster add)")
 	}
 	first, err := recvWithin(ctx, stream, 30*time.Second)
@@ -122,7 +123,7 @@ func (s *Spokes) Connect(stream pb.SpokeService_ConnectServer) error {
 	defer s.unregister(c)
 	// The token may have been revoked between the check above and the
 	// registration (Disconnect found no stream to end): check it again.
-	if _, err := principal(ctx, s.store); err != nil {
+	if _, err := auth.principal(ctx); err != nil {
 		return err
 	}
 	c.log.Info("spoke connected", "agent", hello.GetAgentVersion(), "kube", hello.GetKubeVersion())

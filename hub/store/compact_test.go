@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -54,7 +55,7 @@ func TestCompactAtOpen(t *testing.T) {
 	if _, err := s.GetPlan(d.PlanHash); err != nil || d.HistoryID != 150 {
 		t.Errorf("after compaction: desired %+v, plan %v", d, err)
 	}
-	if _, err := s.Authenticate("tok"); err != nil {
+	if _, err := s.Authenticate("tok", time.Now()); err != nil {
 		t.Errorf("token lost by compaction: %v", err)
 	}
 	if d := assignN(t, s, "web", "east", 1); d.HistoryID != 151 {

@@ -150,24 +150,7 @@ func (s *Store) RotateClusterToken(name, token string) error {
 }
 
 func deleteTokensOf(tx *bolt.Tx, cluster string) error {
-	b := tx.Bucket(bucketTokens)
-	var keys [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		var p Principal
-		if json.Unmarshal(v, &p) == nil && p.Kind == "cluster" && p.Name == cluster {
-			keys = append(keys, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteTokens(tx, func(p Principal) bool { return p.Kind == KindCluster && p.Name == cluster })
 }
 
 // GetCluster reads one cluster.

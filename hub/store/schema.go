@@ -7,7 +7,7 @@
 //	applications  name → Application
 //	projects      name → Project
 //	clusters      name → Cluster
-//	tokens        sha256(token) hex → Principal (JSON); tokens are never stored
+//	tokens        sha256(token) hex → Principal (JSON): who, token id, expiry; tokens are never stored
 //	targets       app "/" cluster → TargetStatus
 //	desired       app "/" cluster → DesiredTarget (JSON): plan hash to enforce, inventory
 //	history       app "/" cluster → nested bucket: id (8-byte big endian) → HistoryEntry
@@ -20,6 +20,7 @@
 //	discovery     cluster → DiscoveryReport: the kinds the cluster serves, with their scope (from its spoke)
 //	conditions    app → []Condition (JSON): why the application cannot be compared or synced
 //	applicationsets name → ApplicationSet
+//	accounts      name → Account (JSON): a local user, its password bcrypt-hashed
 package store
 
 // SchemaVersion is bumped when a bucket's layout changes.
@@ -43,10 +44,11 @@ var (
 	bucketDiscovery    = []byte("discovery")
 	bucketConditions   = []byte("conditions")
 	bucketAppSets      = []byte("applicationsets")
+	bucketAccounts     = []byte("accounts")
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketApplications, bucketProjects, bucketClusters, bucketTokens,
-	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery, bucketConditions, bucketAppSets}
+	bucketTargets, bucketDesired, bucketHistory, bucketPlans, bucketRenders, bucketPending, bucketRollouts, bucketRepos, bucketRemovals, bucketDiscovery, bucketConditions, bucketAppSets, bucketAccounts}
 
 // TargetKey names one (application, cluster) pair.
 func TargetKey(app, cluster string) []byte { return []byte(app + "/" + cluster) }

@@ -1,10 +1,7 @@
 package store
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -144,86 +141,6 @@ func list[T proto.Message](s *Store, bucket []byte, mk func() T) ([]T, error) {
 		})
 	})
 	return out, err
-}
-
-// HashToken returns the stored form of a token.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// Principal is who a token authenticates.
-type Principal struct {
-	Kind string `json:"kind"` // "admin" or "cluster"
-	Name string `json:"name"`
-}
-
-// PutToken stores the hash of token for p.
-func (s *Store) PutToken(token string, p Principal) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTokens).Put([]byte(HashToken(token)), b)
-	})
-}
-
-// Authenticate returns the principal of token.
-func (s *Store) Authenticate(token string) (Principal, error) {
-	var p Principal
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketTokens).Get([]byte(HashToken(token)))
-		if v == nil {
-			return ErrNotFound
-		}
-		return json.Unmarshal(v, &p)
-	})
-	return p, err
-}
-
-// SetAdminToken makes token the only token of kind p.Kind ("admin"), in
-// one transaction: the others stop authenticating.
-func (s *Store) SetAdminToken(token string, p Principal) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(bucketTokens)
-		var stale [][]byte
-		err := bk.ForEach(func(k, v []byte) error {
-			var q Principal
-			if json.Unmarshal(v, &q) == nil && q.Kind == p.Kind {
-				stale = append(stale, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range stale {
-			if err := bk.Delete(k); err != nil {
-				return err
-			}
-		}
-		return bk.Put([]byte(HashToken(token)), b)
-	})
-}
-
-// HasAdminToken reports whether any admin token exists.
-func (s *Store) HasAdminToken() (bool, error) {
-	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTokens).ForEach(func(_, v []byte) error {
-			var p Principal
-			if json.Unmarshal(v, &p) == nil && p.Kind == "admin" {
-				found = true
-			}
-			return nil
-		})
-	})
-	return found, err
 }
 
 func marshal(m proto.Message) ([]byte, error)   { return proto.Marshal(m) }

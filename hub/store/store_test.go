@@ -46,17 +46,17 @@ func TestCRUDAndTokens(t *testing.T) {
 	if err := s.AddCluster(&pb.Cluster{Name: "east"}, "tok-east"); err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.Authenticate("tok-east")
+	p, err := s.Authenticate("tok-east", time.Now())
 	if err != nil || p.Kind != "cluster" || p.Name != "east" {
 		t.Fatalf("authenticate: %+v %v", p, err)
 	}
-	if _, err := s.Authenticate("nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Authenticate("nope", time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown token: %v", err)
 	}
 	if err := s.RotateClusterToken("east", "tok-2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Authenticate("tok-east"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Authenticate("tok-east", time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("rotated token still valid")
 	}
 	// Tokens are stored hashed only.

@@ -23,6 +23,7 @@ func main() {
 	flag.StringVar(&cfg.HTTPListen, "http-listen", cfg.HTTPListen, "HTTP listen address (webhook, /metrics, /healthz)")
 	flag.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the hub's bbolt store and Git cache")
 	flag.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file holding the admin token (e.g. a mounted Secret), read at every start; it replaces every other admin token. Without it the first start generates one into --data-dir")
+	flag.DurationVar(&cfg.SessionTTL, "session-duration", hub.DefaultSessionTTL, "how long a session from `flotilla login` lasts")
 	flag.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("FLOTILLA_WEBHOOK_SECRET"), "secret to verify webhook deliveries (or FLOTILLA_WEBHOOK_SECRET)")
 	flag.DurationVar(&cfg.Controller.PollInterval, "poll-interval", cfg.Controller.PollInterval, "how often each repository is fetched")
 	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once, each in a worker process; this many are kept started")
