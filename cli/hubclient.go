@@ -103,6 +103,7 @@ func (f *hubFlags) resolve() (Config, error) {
 type client struct {
 	conn *grpc.ClientConn
 	apps pb.ApplicationServiceClient
+	acc  pb.AccountServiceClient
 	prj  pb.ProjectServiceClient
 	cls  pb.ClusterServiceClient
 	cfg  pb.ConfigServiceClient
@@ -119,6 +120,11 @@ func (f *hubFlags) dial() (*client, error) {
 	if c.Token == "" {
 		return nil, errors.New("no token: run `flotilla login`, or pass --token / FLOTILLA_TOKEN")
 	}
+	return dialConfig(c)
+}
+
+// dialConfig connects to the hub of c (with its token, if any).
+func dialConfig(c Config) (*client, error) {
 	creds := insecure.NewCredentials()
 	if c.TLS {
 		tc, err := tlsfiles.Client(c.CAFile, "", c.CertFile, c.KeyFile, c.Insecure)
@@ -134,7 +140,7 @@ func (f *hubFlags) dial() (*client, error) {
 		return nil, fmt.Errorf("hub %s: %w", c.Hub, err)
 	}
 	cl := &client{conn: conn, apps: pb.NewApplicationServiceClient(conn), prj: pb.NewProjectServiceClient(conn),
-		cls: pb.NewClusterServiceClient(conn), cfg: pb.NewConfigServiceClient(conn), sets: pb.NewApplicationSetServiceClient(conn), tok: c.Token}
+		cls: pb.NewClusterServiceClient(conn), cfg: pb.NewConfigServiceClient(conn), sets: pb.NewApplicationSetServiceClient(conn), acc: pb.NewAccountServiceClient(conn), tok: c.Token}
 	if c.TLS && c.CertFile == "" {
 		// A hub that wants a client certificate may close the connection
 		// before its alert is read: "broken pipe" says nothing.

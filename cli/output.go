@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 )
 
@@ -49,4 +51,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// writeProtoJSON writes a message as indented protojson (lowerCamelCase
+// field names, as the JSON API).
+func writeProtoJSON(w io.Writer, m proto.Message) error {
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }

@@ -55,7 +55,7 @@ files with no hub or cluster.`,
 	hf.register(root)
 	root.AddCommand(newRenderCmd(), newPlanCmd(), newHealthCmd(), newDiffCmd(),
 		newLoginCmd(hf), newAppCmd(hf), newClusterCmd(hf), newProjectCmd(hf), newRolloutCmd(hf), newRepoCmd(hf), newAuditCmd(hf),
-		newApplyCmd(hf), newExportCmd(hf), newAppSetCmd(hf))
+		newApplyCmd(hf), newExportCmd(hf), newAppSetCmd(hf), newAccountCmd(hf))
 	return root
 }
 

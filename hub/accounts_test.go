@@ -34,7 +34,7 @@ func TestLocalUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	login, err := acc.Login(context.Background(), &pb.LoginRequest{Username: "alice", Password: "correct horse"})
-	if err != nil || !strings.HasPrefix(login.GetToken(), "flts_") || login.GetExpires() == nil {
+	if err != nil || !strings.HasPrefix(login.GetToken(), "flse_") || login.GetExpires() == nil {
 		t.Fatalf("login: %v, %v", login, err)
 	}
 	alice := bearerCtx(login.GetToken())

@@ -82,7 +82,7 @@ func (a *Accounts) Login(ctx context.Context, r *pb.LoginRequest) (*pb.LoginResp
 	}
 	a.byUser.succeeded(user)
 	p := store.Principal{Kind: store.KindUser, Name: acct.Name, Session: true, Issued: now, Expires: now.Add(a.SessionTTL)}
-	tok, p, err := a.issue("flts_", p)
+	tok, p, err := a.issue("flse_", p)
 	if err != nil {
 		return nil, err
 	}
