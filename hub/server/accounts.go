@@ -34,8 +34,8 @@ type Accounts struct {
 	// Allowed answers CanI and checks what depends on whose account or
 	// token a call names (the hub's RBAC); nil: the admin token only.
 	Allowed func(p store.Principal, resource, action, object string) bool
-	Roles func(p store.Principal) []string // the caller's roles, for GetUserInfo
-	Now   func() time.Time
+	Roles   func(p store.Principal) []string // the caller's roles, for GetUserInfo
+	Now     func() time.Time
 	// byUser and byAddr limit failed logins per user name and per client
 	// address (more per address: people share addresses).
 	byUser, byAddr *loginLimiter
