@@ -48,7 +48,8 @@ proto-check:
 	$(BUF) lint
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(BUF) generate -o $$tmp && \
-	diff -r -x '*.proto' $$tmp/proto/flotilla proto/flotilla || { echo "generated code is stale: run make proto"; exit 1; }
+	{ diff -r -x '*.proto' -x '*.yaml' $$tmp/proto/flotilla proto/flotilla && \
+	  diff $$tmp/hub/api/openapi.swagger.json hub/api/openapi.swagger.json; } || { echo "generated code is stale: run make proto"; exit 1; }
 	@if git rev-parse -q --verify HEAD~1 >/dev/null 2>&1 && git ls-tree -d HEAD~1 proto/flotilla >/dev/null 2>&1 && [ -n "$$(git ls-tree HEAD~1 proto/flotilla)" ]; then \
 		$(BUF) breaking --against '.git#ref=HEAD~1'; \
 	else echo "buf breaking: no previous commit with protos; skipped"; fi

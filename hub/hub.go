@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/flotilla-gitops/flotilla/hub/api"
 	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/hub/helmrepo"
 	"github.com/flotilla-gitops/flotilla/hub/server"
@@ -142,13 +143,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		if err != nil {
 			return fail(fmt.Errorf("TLS: %w", err))
 		}
-		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
+		opts = append(opts, grpc.Creds(api.LinkCreds(credentials.NewTLS(tc))))
 	}
 	gopts, err := grpcOptions(cfg, st, log)
 	if err != nil {
 		return fail(err)
 	}
-	gs := server.NewGRPC(core, admin, gopts, opts...)
+	link, err := api.NewLink(gopts.Limits.MaxSendMessageBytes) // the JSON API's in-process connection to gs
+	if err != nil {
+		return fail(err)
+	}
+	fail = func(err error) (*Hub, error) { return nil, errors.Join(err, link.Close(), pool.Close(), st.Close()) }
+	gs := server.NewGRPC(core, admin, gopts, append(opts, api.ServerOptions()...)...)
 	gl, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("listen %s: %w", cfg.Listen, err))
@@ -158,20 +164,28 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPListen, err), gl.Close()))
 	}
 	h.GRPCAddr, h.HTTPAddr = gl.Addr(), hl.Addr()
-	hs := publicHTTPServer(server.NewHTTP(core, h.Controller, cfg.WebhookSecret, server.Registry()))
+	hmux := server.NewHTTP(core, h.Controller, cfg.WebhookSecret, server.Registry())
+	apiHandler, err := jsonAPI(ctx, cfg, link, gopts.Limits, log)
+	if err != nil {
+		return fail(errors.Join(err, gl.Close(), hl.Close()))
+	}
+	hmux.Handle(api.Prefix, apiHandler)
+	hs := publicHTTPServer(hmux)
 	if err := h.startPprof(ctx, cfg.PprofListen, log); err != nil {
 		return fail(errors.Join(err, gl.Close(), hl.Close()))
 	}
 	warnExposed(cfg, log)
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	wg.Add(4)
-	go func() {
-		defer wg.Done()
-		if err := gs.Serve(gl); !errors.Is(err, grpc.ErrServerStopped) {
-			errs <- err
-		}
-	}()
+	errs := make(chan error, 4)
+	wg.Add(5)
+	for _, l := range []net.Listener{gl, link.Listener()} {
+		go func() {
+			defer wg.Done()
+			if err := gs.Serve(l); !errors.Is(err, grpc.ErrServerStopped) {
+				errs <- err
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if err := hs.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
@@ -201,7 +215,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 				all = append(all, e)
 			}
 		}
-		h.done <- errors.Join(append(all, herr, pool.Close(), st.Close())...)
+		h.done <- errors.Join(append(all, herr, link.Close(), pool.Close(), st.Close())...)
 	}()
 	return h, nil
 }
