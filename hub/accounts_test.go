@@ -54,8 +54,9 @@ func TestLocalUsers(t *testing.T) {
 	if err != nil || len(list.GetTokens()) != 2 {
 		t.Fatalf("alice's tokens (a session and an API token): %v, %v", list, err)
 	}
-	if _, err := acc.CreateToken(alice, &pb.CreateTokenRequest{Account: "admin"}); code(err) != codes.NotFound {
-		t.Fatalf("a token for an account that is not one: %v, want NotFound", err)
+	if _, err := acc.CreateToken(alice, &pb.CreateTokenRequest{Account: "admin"}); code(err) != codes.PermissionDenied ||
+		!strings.Contains(err.Error(), "permission denied: accounts, update, admin") {
+		t.Fatalf("alice making a token for another account: %v, want PermissionDenied naming the permission", err)
 	}
 	if _, err := acc.DeleteToken(alice, &pb.DeleteTokenRequest{Id: api.GetInfo().GetId()}); err != nil {
 		t.Fatal(err)

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub/server"
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 )
 
 // loopback reports whether a listen address only accepts local callers
@@ -119,10 +121,42 @@ func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOpti
 	if ttl < time.Minute {
 		return o, fmt.Errorf("--session-duration %v: want a minute or more", cfg.SessionTTL)
 	}
+	enf, err := rbacEnforcer(cfg)
+	if err != nil {
+		return o, err
+	}
+	authz := &server.RBAC{Enforcer: enf, Store: st}
+	o.Auth = &server.Auth{Store: st, Authz: authz}
 	o.Accounts = server.NewAccounts(st, ttl)
+	o.Accounts.Allowed, o.Accounts.Roles, o.Accounts.KnownRole = authz.Allowed, authz.Roles, enf.HasRole
 	o.Accounts.AdminTokenFile = filepath.Join(cfg.DataDir, AdminTokenFile)
 	if cfg.AdminTokenFile != "" {
 		o.Accounts.AdminTokenFile, o.Accounts.FromFile = "", true
 	}
 	return o, nil
+}
+
+// maxPolicyBytes bounds --rbac-policy.
+const maxPolicyBytes = 1 << 20
+
+// rbacEnforcer loads --rbac-policy over the built-in policy.
+func rbacEnforcer(cfg Config) (*rbac.Enforcer, error) {
+	var policy []byte
+	if cfg.RBACPolicyFile != "" {
+		fi, err := os.Stat(cfg.RBACPolicyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--rbac-policy: %w", err)
+		}
+		if fi.Size() > maxPolicyBytes {
+			return nil, fmt.Errorf("--rbac-policy %s: %d bytes, more than %d", cfg.RBACPolicyFile, fi.Size(), maxPolicyBytes)
+		}
+		if policy, err = os.ReadFile(cfg.RBACPolicyFile); err != nil {
+			return nil, fmt.Errorf("--rbac-policy: %w", err)
+		}
+	}
+	enf, err := rbac.New(string(policy), cfg.RBACDefaultRole)
+	if err != nil {
+		return nil, fmt.Errorf("--rbac-policy %s, --rbac-default-role %q: %w", cfg.RBACPolicyFile, cfg.RBACDefaultRole, err)
+	}
+	return enf, nil
 }

@@ -66,6 +66,10 @@ type Config struct {
 	AdminTokenFile string
 	// SessionTTL is how long a login's session lasts (default a day).
 	SessionTTL time.Duration
+	// RBACPolicyFile holds policy lines in Argo CD's CSV format, added to
+	// the built-in roles; RBACDefaultRole is every caller's role as well
+	// (Argo CD's policy.default).
+	RBACPolicyFile, RBACDefaultRole string
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.

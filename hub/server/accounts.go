@@ -35,7 +35,10 @@ type Accounts struct {
 	// token a call names (the hub's RBAC); nil: the admin token only.
 	Allowed func(p store.Principal, resource, action, object string) bool
 	Roles   func(p store.Principal) []string // the caller's roles, for GetUserInfo
-	Now     func() time.Time
+	// KnownRole says whether the policy defines a role (admin, readonly,
+	// or one of --rbac-policy); nil: every role is known.
+	KnownRole func(role string) bool
+	Now       func() time.Time
 	// byUser and byAddr limit failed logins per user name and per client
 	// address (more per address: people share addresses).
 	byUser, byAddr *loginLimiter
@@ -135,6 +138,11 @@ func (a *Accounts) CreateAccount(_ context.Context, r *pb.CreateAccountRequest) 
 	if err := checkPassword("password", r.GetPassword()); err != nil {
 		return nil, err
 	}
+	for _, role := range r.GetRoles() {
+		if a.KnownRole != nil && !a.KnownRole(role) {
+			return nil, status.Errorf(codes.InvalidArgument, "roles: %q is no role of the RBAC policy (admin, readonly, or a role:NAME of --rbac-policy)", role)
+		}
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(r.GetPassword()), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "hash: %v", err)
@@ -147,14 +155,16 @@ func (a *Accounts) CreateAccount(_ context.Context, r *pb.CreateAccountRequest) 
 }
 
 // ListAccounts lists the local users.
-func (a *Accounts) ListAccounts(context.Context, *pb.ListAccountsRequest) (*pb.ListAccountsResponse, error) {
+func (a *Accounts) ListAccounts(ctx context.Context, _ *pb.ListAccountsRequest) (*pb.ListAccountsResponse, error) {
 	as, err := a.Store.ListAccounts()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
 	out := &pb.ListAccountsResponse{}
 	for _, acct := range as {
-		out.Accounts = append(out.Accounts, accountProto(acct))
+		if canGet(ctx, "accounts", acct.Name) {
+			out.Accounts = append(out.Accounts, accountProto(acct))
+		}
 	}
 	return out, nil
 }

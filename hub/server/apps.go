@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -56,14 +57,15 @@ func (s *Admin) appView(name string) (*pb.GetApplicationResponse, error) {
 }
 
 // ListApplications lists applications matching a label selector/project.
-func (s *Admin) ListApplications(_ context.Context, r *pb.ListApplicationsRequest) (*pb.ListApplicationsResponse, error) {
+func (s *Admin) ListApplications(ctx context.Context, r *pb.ListApplicationsRequest) (*pb.ListApplicationsResponse, error) {
 	apps, err := s.Core.Store.ListApplications()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
 	out := &pb.ListApplicationsResponse{}
 	for _, a := range apps {
-		if (r.GetProject() != "" && a.GetProject() != r.GetProject()) || !controller.Matches(r.GetSelector(), a.GetLabels()) {
+		if (r.GetProject() != "" && a.GetProject() != r.GetProject()) || !controller.Matches(r.GetSelector(), a.GetLabels()) ||
+			!canGet(ctx, "applications", rbac.ProjectObject(a.GetProject(), a.GetName())) {
 			continue
 		}
 		v, err := s.appView(a.GetName())
@@ -106,10 +108,20 @@ func (s *Admin) WatchApplications(r *pb.WatchApplicationsRequest, stream pb.Appl
 	if err != nil {
 		return grpcErr(err)
 	}
-	for _, t := range ts {
-		if err := stream.Send(&pb.WatchApplicationsResponse{Target: t}); err != nil {
-			return err
+	visible := s.visibleApps(stream.Context())
+	send := func(ts []*pb.TargetStatus) error {
+		for _, t := range ts {
+			if !visible(t.GetApplication()) {
+				continue
+			}
+			if err := stream.Send(&pb.WatchApplicationsResponse{Target: t}); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	if err := send(ts); err != nil {
+		return err
 	}
 	for {
 		select {
@@ -117,10 +129,24 @@ func (s *Admin) WatchApplications(r *pb.WatchApplicationsRequest, stream pb.Appl
 			return nil
 		case <-w.wake:
 		}
-		for _, t := range w.take() {
-			if err := stream.Send(&pb.WatchApplicationsResponse{Target: t}); err != nil {
-				return err
-			}
+		if err := send(w.take()); err != nil {
+			return err
 		}
+	}
+}
+
+// visibleApps says which applications the caller of a stream may get,
+// remembering each answer for the stream's life (a moved application is
+// seen as it was when first asked).
+func (s *Admin) visibleApps(ctx context.Context) func(app string) bool {
+	seen := map[string]bool{}
+	return func(app string) bool {
+		ok, known := seen[app]
+		if !known {
+			a, err := s.Core.Store.GetApplication(app)
+			ok = err == nil && canGet(ctx, "applications", rbac.ProjectObject(a.GetProject(), a.GetName()))
+			seen[app] = ok
+		}
+		return ok
 	}
 }

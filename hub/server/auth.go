@@ -22,17 +22,6 @@ type Authorizer interface {
 	Authorize(ctx context.Context, p store.Principal, method string, req any) error
 }
 
-// AdminOnly is the authorizer of a hub without RBAC: the admin token only.
-type AdminOnly struct{}
-
-// Authorize implements Authorizer.
-func (AdminOnly) Authorize(_ context.Context, p store.Principal, _ string, _ any) error {
-	if p.Kind != store.KindAdmin {
-		return status.Error(codes.PermissionDenied, "admin token required")
-	}
-	return nil
-}
-
 // Auth authenticates every admin call's bearer token and has it
 // authorized.
 type Auth struct {
@@ -87,17 +76,6 @@ func open(method string) bool {
 
 const methodLogin = "/flotilla.v1.AccountService/Login"
 
-// selfService methods need a token and nothing more: they act on the
-// caller's own account, and check (in AccountService) what depends on
-// whose account or token a request names.
-func selfService(method string) bool {
-	switch strings.TrimPrefix(method, "/flotilla.v1.AccountService/") {
-	case "GetUserInfo", "CanI", "CreateToken", "ListTokens", "DeleteToken", "UpdatePassword":
-		return strings.HasPrefix(method, "/flotilla.v1.AccountService/")
-	}
-	return false
-}
-
 // authenticate returns ctx carrying the caller, or the call's error.
 func (a *Auth) authenticate(ctx context.Context) (context.Context, store.Principal, error) {
 	p, err := a.principal(ctx)
@@ -105,7 +83,7 @@ func (a *Auth) authenticate(ctx context.Context) (context.Context, store.Princip
 		return nil, p, err
 	}
 	noteCaller(ctx, p)
-	return context.WithValue(ctx, principalKey{}, p), p, nil
+	return withAccess(context.WithValue(ctx, principalKey{}, p)), p, nil
 }
 
 // Unary authenticates and authorizes admin calls.
@@ -118,10 +96,8 @@ func (a *Auth) Unary() grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, err
 		}
-		if !selfService(info.FullMethod) {
-			if err := a.Authz.Authorize(ctx, p, info.FullMethod, req); err != nil {
-				return nil, err
-			}
+		if err := a.Authz.Authorize(ctx, p, info.FullMethod, req); err != nil {
+			return nil, err
 		}
 		return h(ctx, req)
 	}

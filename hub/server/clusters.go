@@ -52,14 +52,14 @@ func (s *Admin) GetCluster(_ context.Context, r *pb.GetClusterRequest) (*pb.GetC
 }
 
 // ListClusters lists clusters matching a label selector.
-func (s *Admin) ListClusters(_ context.Context, r *pb.ListClustersRequest) (*pb.ListClustersResponse, error) {
+func (s *Admin) ListClusters(ctx context.Context, r *pb.ListClustersRequest) (*pb.ListClustersResponse, error) {
 	cs, err := s.Core.Store.ListClusters()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
 	out := &pb.ListClustersResponse{}
 	for _, c := range cs {
-		if controller.Matches(r.GetSelector(), c.GetLabels()) {
+		if controller.Matches(r.GetSelector(), c.GetLabels()) && canGet(ctx, "clusters", c.GetName()) {
 			out.Clusters = append(out.Clusters, c)
 		}
 	}

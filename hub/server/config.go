@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"slices"
+
+	"google.golang.org/grpc/status"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
 	"github.com/flotilla-gitops/flotilla/hub/declare"
 	"github.com/flotilla-gitops/flotilla/internal/manifest"
+	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -21,7 +25,7 @@ type Config struct {
 // Apply creates or updates what the documents declare, each document on
 // its own; with prune, deletes what the API declared before, matches the
 // selector and the documents no longer hold.
-func (s *Config) Apply(_ context.Context, r *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+func (s *Config) Apply(ctx context.Context, r *pb.ApplyRequest) (*pb.ApplyResponse, error) {
 	if r.GetPrune() && len(r.GetPruneSelector()) == 0 {
 		return nil, invalid("prune: needs prune_selector (flotilla apply --prune -l KEY=VALUE), so that nothing unrelated is deleted")
 	}
@@ -44,6 +48,8 @@ func (s *Config) Apply(_ context.Context, r *pb.ApplyRequest) (*pb.ApplyResponse
 	}
 	objs, dup := declare.Unique(objs)
 	out.Results = append(out.Results, dup...)
+	objs, denied := s.authorizeApply(ctx, objs, r.GetForce())
+	out.Results = append(out.Results, denied...)
 	eng := s.Ctrl.Declarations()
 	out.Results = append(out.Results, eng.Apply(objs, declare.Options{DryRun: r.GetDryRun(), Force: r.GetForce()})...)
 	switch {
@@ -53,6 +59,14 @@ func (s *Config) Apply(_ context.Context, r *pb.ApplyRequest) (*pb.ApplyResponse
 		out.Results = append(out.Results, &pb.ApplyResult{Action: declare.Refused,
 			Error: "prune: skipped, a document could not be read (fix it and apply again)"})
 	case r.GetPrune():
+		would, err := eng.PruneAPI(keep, r.GetPruneSelector(), true)
+		if err != nil {
+			return nil, grpcErr(err)
+		}
+		if err := mayPrune(ctx, would, s); err != nil {
+			out.Results = append(out.Results, &pb.ApplyResult{Action: declare.Refused, Error: "prune: " + status.Convert(err).Message()})
+			return out, nil
+		}
 		pruned, err := eng.PruneAPI(keep, r.GetPruneSelector(), r.GetDryRun())
 		if err != nil {
 			return nil, grpcErr(err)
@@ -77,8 +91,11 @@ func (s *Config) GetApplicationSet(_ context.Context, r *pb.GetApplicationSetReq
 }
 
 // ListApplicationSets lists the sets.
-func (s *Config) ListApplicationSets(context.Context, *pb.ListApplicationSetsRequest) (*pb.ListApplicationSetsResponse, error) {
+func (s *Config) ListApplicationSets(ctx context.Context, _ *pb.ListApplicationSetsRequest) (*pb.ListApplicationSetsResponse, error) {
 	as, err := s.Core.Store.ListApplicationSets()
+	as = slices.DeleteFunc(as, func(a *pb.ApplicationSet) bool {
+		return !canGet(ctx, "applicationsets", rbac.ProjectObject(appSetProject(a), a.GetName()))
+	})
 	return &pb.ListApplicationSetsResponse{ApplicationSets: as}, grpcErr(err)
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -21,8 +22,9 @@ func (s *Admin) GetProject(_ context.Context, r *pb.GetProjectRequest) (*pb.GetP
 }
 
 // ListProjects lists projects.
-func (s *Admin) ListProjects(context.Context, *pb.ListProjectsRequest) (*pb.ListProjectsResponse, error) {
+func (s *Admin) ListProjects(ctx context.Context, _ *pb.ListProjectsRequest) (*pb.ListProjectsResponse, error) {
 	ps, err := s.Core.Store.ListProjects()
+	ps = slices.DeleteFunc(ps, func(p *pb.Project) bool { return !canGet(ctx, "projects", p.GetName()) })
 	return &pb.ListProjectsResponse{Projects: ps}, grpcErr(err)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -83,14 +84,16 @@ func checkCA(b []byte) error {
 }
 
 // ListRepositories lists repositories without their secrets.
-func (s *Repos) ListRepositories(context.Context, *pb.ListRepositoriesRequest) (*pb.ListRepositoriesResponse, error) {
+func (s *Repos) ListRepositories(ctx context.Context, _ *pb.ListRepositoriesRequest) (*pb.ListRepositoriesResponse, error) {
 	rs, err := s.Core.Store.ListRepositories()
 	if err != nil {
 		return nil, grpcErr(err)
 	}
 	out := &pb.ListRepositoriesResponse{}
 	for _, r := range rs {
-		out.Repositories = append(out.Repositories, redact(r))
+		if canGet(ctx, "repositories", rbac.RepoObject(r.GetUrl())) {
+			out.Repositories = append(out.Repositories, redact(r))
+		}
 	}
 	return out, nil
 }

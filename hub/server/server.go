@@ -4,6 +4,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/flotilla-gitops/flotilla/hub/controller"
+	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -26,8 +28,8 @@ type GRPCOptions struct {
 	Limits GRPCLimits
 	Audit  *Audit // records mutating admin calls; its ListAuditEntries is served
 	Log    *slog.Logger
-	// Auth authenticates and authorizes admin calls; nil: the admin token
-	// only.
+	// Auth authenticates and authorizes admin calls; nil: the built-in
+	// RBAC policy (the admin token and role:admin do everything).
 	Auth *Auth
 	// Accounts serves AccountService; nil: NewAccounts with a day's sessions.
 	Accounts *Accounts
@@ -40,7 +42,11 @@ func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption
 	lm := newLimiter(o.Limits)
 	auth := o.Auth
 	if auth == nil {
-		auth = &Auth{Store: core.Store, Authz: AdminOnly{}}
+		enf, err := rbac.New("", "")
+		if err != nil {
+			panic(fmt.Sprintf("the built-in RBAC policy: %v", err))
+		}
+		auth = &Auth{Store: core.Store, Authz: &RBAC{Enforcer: enf, Store: core.Store}}
 	}
 	s := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(o.Audit.Unary(), UnaryRecover(o.Log), auth.Unary(), lm.unary()),
@@ -59,6 +65,9 @@ func NewGRPC(core *Core, admin *Admin, o GRPCOptions, extra ...grpc.ServerOption
 	accounts := o.Accounts
 	if accounts == nil {
 		accounts = NewAccounts(core.Store, 24*time.Hour)
+	}
+	if r, ok := auth.Authz.(*RBAC); ok && accounts.Allowed == nil {
+		accounts.Allowed, accounts.Roles = r.Allowed, r.Roles
 	}
 	pb.RegisterAccountServiceServer(s, accounts)
 	cfg := &Config{Core: core, Ctrl: admin.Ctrl}

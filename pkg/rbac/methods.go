@@ -143,9 +143,9 @@ func creating(resource, object string, upsert bool) Need {
 	return n
 }
 
-// repoObject is a repository's URL without credentials, so that none
-// reach a denial's message.
-func repoObject(raw string) string {
+// RepoObject is a repository's URL as RBAC names it: without credentials,
+// so that none reach a denial's message.
+func RepoObject(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil || u.Scheme == "" {
 		return raw
@@ -157,11 +157,11 @@ func repoObject(raw string) string {
 func init() {
 	register("RepositoryService", map[string]mapper{
 		"AddRepository": on(func(r *pb.AddRepositoryRequest, _ Lookup) (Need, error) {
-			return creating("repositories", repoObject(r.GetRepository().GetUrl()), r.GetUpsert()), nil
+			return creating("repositories", RepoObject(r.GetRepository().GetUrl()), r.GetUpsert()), nil
 		}),
 		"ListRepositories": on(func(*pb.ListRepositoriesRequest, Lookup) (Need, error) { return list("repositories"), nil }),
 		"RemoveRepository": on(func(r *pb.RemoveRepositoryRequest, _ Lookup) (Need, error) {
-			return check(perm("repositories", "delete", repoObject(r.GetUrl()))), nil
+			return check(perm("repositories", "delete", RepoObject(r.GetUrl()))), nil
 		}),
 	})
 	register("RolloutService", map[string]mapper{

@@ -24,6 +24,8 @@ func main() {
 	flag.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the hub's bbolt store and Git cache")
 	flag.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file holding the admin token (e.g. a mounted Secret), read at every start; it replaces every other admin token. Without it the first start generates one into --data-dir")
 	flag.DurationVar(&cfg.SessionTTL, "session-duration", hub.DefaultSessionTTL, "how long a session from `flotilla login` lasts")
+	flag.StringVar(&cfg.RBACPolicyFile, "rbac-policy", "", "RBAC policy in Argo CD's CSV format (p, SUBJECT, RESOURCE, ACTION, OBJECT, allow|deny; g, USER_OR_GROUP, role:NAME), added to the built-in role:admin and role:readonly")
+	flag.StringVar(&cfg.RBACDefaultRole, "rbac-default-role", "", "role every authenticated caller has besides its own (e.g. role:readonly); none by default")
 	flag.StringVar(&cfg.WebhookSecret, "webhook-secret", os.Getenv("FLOTILLA_WEBHOOK_SECRET"), "secret to verify webhook deliveries (or FLOTILLA_WEBHOOK_SECRET)")
 	flag.DurationVar(&cfg.Controller.PollInterval, "poll-interval", cfg.Controller.PollInterval, "how often each repository is fetched")
 	flag.IntVar(&cfg.Controller.RenderWorkers, "render-workers", cfg.Controller.RenderWorkers, "renders run at once, each in a worker process; this many are kept started")
