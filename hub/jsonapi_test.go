@@ -242,6 +242,18 @@ func events(t *testing.T, body io.Reader) <-chan map[string]any {
 	return ch
 }
 
+// firstEvent waits for the first event of body, at most 30s.
+func firstEvent(t *testing.T, body io.Reader, what string) map[string]any {
+	t.Helper()
+	select {
+	case ev := <-events(t, body):
+		return ev
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no event within 30s: waited for %s", what)
+		return nil
+	}
+}
+
 // WatchApplications as server-sent events: the stream opens before any
 // message, brings an application's targets when it is created, refuses a
 // caller without a token with 401 and ends when the hub stops.
@@ -260,7 +272,7 @@ func TestJSONAPIStreamsEvents(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("stream without a token: %d, want 401", resp.StatusCode)
 	}
-	if ev := <-events(t, resp.Body); get(ev, "error.code") != float64(16) {
+	if ev := firstEvent(t, resp.Body, "the refusal of a stream without a token"); get(ev, "error.code") != float64(16) {
 		t.Errorf("stream without a token: event %v, want an error with code 16", ev)
 	}
 	resp.Body.Close()
@@ -346,11 +358,14 @@ func TestJSONAPISessions(t *testing.T) {
 		t.Errorf("userinfo subject %v, want alice", got)
 	}
 	wantError(t, c.callAs(tok, http.StatusForbidden, "POST", "/clusters", `{"name": "east"}`), 7)
+	c.call(200, "POST", "/clusters", `{"name": "east"}`)
+	c.call(200, "POST", "/applications", fmt.Sprintf(`{"name": "web", "source": {"repoUrl": %q, "targetRevision": "main", "path": "web"},
+		"destination": {"clusters": ["east"], "namespace": "shop"}}`, e.repoURL))
 	c.call(200, "POST", "/accounts", `{"name": "bob", "password": "battery staple"}`) // no role
 	bob, _ := c.callAs("", 200, "POST", "/session", `{"username": "bob", "password": "battery staple"}`)["token"].(string)
-	resp := c.request(context.Background(), bob, "GET", "/stream/applications", "")
-	if ev := <-events(t, resp.Body); resp.StatusCode != http.StatusForbidden || get(ev, "error.code") != float64(7) {
-		t.Errorf("stream of a user without a role: %d %v, want 403 and an error event with code 7", resp.StatusCode, ev)
+	resp := c.request(context.Background(), bob, "GET", "/stream/applications?name=web", "")
+	if ev := firstEvent(t, resp.Body, "the refusal of bob's stream"); resp.StatusCode != http.StatusForbidden || get(ev, "error.code") != float64(7) {
+		t.Errorf("stream of application web by a user without a role: %d %v, want 403 and an error event with code 7", resp.StatusCode, ev)
 	}
 	resp.Body.Close()
 
