@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flotilla-gitops/flotilla/hub/server"
+	"github.com/flotilla-gitops/flotilla/hub/sso"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 )
@@ -129,6 +130,12 @@ func grpcOptions(cfg Config, st *store.Store, log *slog.Logger) (server.GRPCOpti
 	o.Auth = &server.Auth{Store: st, Authz: authz}
 	o.Accounts = server.NewAccounts(st, ttl)
 	o.Accounts.Allowed, o.Accounts.Roles, o.Accounts.KnownRole = authz.Allowed, authz.Roles, enf.HasRole
+	if o.Accounts.SSO, err = sso.New(cfg.OIDC); err != nil {
+		return o, err
+	}
+	if o.Accounts.SSO != nil && cfg.TLSClientCA == "" {
+		o.Accounts.SSOLoginPath = sso.LoginPath
+	}
 	o.Accounts.AdminTokenFile = filepath.Join(cfg.DataDir, AdminTokenFile)
 	if cfg.AdminTokenFile != "" {
 		o.Accounts.AdminTokenFile, o.Accounts.FromFile = "", true

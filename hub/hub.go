@@ -22,6 +22,7 @@ import (
 	"github.com/flotilla-gitops/flotilla/hub/helmrepo"
 	"github.com/flotilla-gitops/flotilla/hub/server"
 	"github.com/flotilla-gitops/flotilla/hub/source"
+	"github.com/flotilla-gitops/flotilla/hub/sso"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/internal/renderworker"
 	"github.com/flotilla-gitops/flotilla/internal/tlsfiles"
@@ -70,6 +71,9 @@ type Config struct {
 	// the built-in roles; RBACDefaultRole is every caller's role as well
 	// (Argo CD's policy.default).
 	RBACPolicyFile, RBACDefaultRole string
+	// OIDC configures single sign-on with an OpenID Connect provider (the
+	// --oidc-* flags); off without an issuer.
+	OIDC sso.Config
 }
 
 // DefaultConfig listens on loopback with Argo CD-like defaults.
@@ -174,6 +178,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Hub, error) {
 		return fail(errors.Join(err, gl.Close(), hl.Close()))
 	}
 	hmux.Handle(api.Prefix, apiHandler)
+	hmux.Handle("/auth/", ssoWeb(cfg, gopts.Accounts, log))
 	hs := publicHTTPServer(hmux)
 	if err := h.startPprof(ctx, cfg.PprofListen, log); err != nil {
 		return fail(errors.Join(err, gl.Close(), hl.Close()))

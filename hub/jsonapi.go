@@ -7,6 +7,7 @@ import (
 
 	"github.com/flotilla-gitops/flotilla/hub/api"
 	"github.com/flotilla-gitops/flotilla/hub/server"
+	"github.com/flotilla-gitops/flotilla/hub/sso"
 )
 
 // jsonAPI is the handler of /api/v1/ on the HTTP listener: the JSON API
@@ -23,5 +24,21 @@ func jsonAPI(ctx context.Context, cfg Config, link *api.Link, l server.GRPCLimit
 		log.Warn("JSON API (/api/v1/) ON PLAINTEXT HTTP ON A NON-LOOPBACK ADDRESS: bearer tokens cross the network unencrypted; put a TLS-terminating proxy in front of it",
 			"httpListen", cfg.HTTPListen)
 	}
-	return api.Handler(ctx, link.Conn(), api.Options{MaxRequestBytes: int64(l.AdminMaxMessageBytes)})
+	o := api.Options{MaxRequestBytes: int64(l.AdminMaxMessageBytes)}
+	if cfg.OIDC.Enabled() {
+		o.SessionCookie = sso.CookieName // set by the browser's SSO login
+	}
+	return api.Handler(ctx, link.Conn(), o)
+}
+
+// ssoWeb serves the browser's SSO flow (/auth/) on the HTTP listener: off
+// without SSO, and without the JSON API, whose cookie it sets.
+func ssoWeb(cfg Config, acc *server.Accounts, log *slog.Logger) http.Handler {
+	switch {
+	case acc.SSO == nil:
+		return sso.Off("SSO is not configured on this hub (--oidc-issuer, --oidc-client-id)")
+	case cfg.TLSClientCA != "":
+		return sso.Off("SSO's browser flow is off: this hub requires client certificates (--tls-client-ca), which its plaintext HTTP listener cannot check; use flotilla login --sso")
+	}
+	return sso.NewWeb(acc.SSO, acc, log).Handler()
 }

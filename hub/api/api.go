@@ -6,8 +6,9 @@
 //
 // Every call goes to the hub's own gRPC server over a Link, so that its
 // interceptors (authentication, audit, limits, recovery) judge it as they
-// judge a gRPC client; "Authorization: Bearer TOKEN" is passed on as the
-// authorization metadata and the HTTP client's address as the call's peer.
+// judge a gRPC client; "Authorization: Bearer TOKEN" (or the browser's
+// session cookie, Options.SessionCookie) is passed on as the authorization
+// metadata and the HTTP client's address as the call's peer.
 // Bodies are protojson (lowerCamelCase names); unknown fields and query
 // parameters are refused, never ignored. Errors are {"code": gRPC code,
 // "message": ...} with the HTTP status grpc-gateway gives the code (401,
@@ -40,6 +41,10 @@ type Options struct {
 	// MaxRequestBytes bounds a request body (the hub's
 	// --admin-max-message); a larger one is refused with 413.
 	MaxRequestBytes int64
+	// SessionCookie names the cookie whose session token stands for
+	// "Authorization: Bearer" (the browser's SSO login); "": none. A call
+	// other than GET, HEAD or OPTIONS with it needs CSRFHeader.
+	SessionCookie string
 }
 
 // Handler serves the JSON API over conn (a Link's). Server streams end
@@ -76,7 +81,11 @@ func Handler(ctx context.Context, conn *grpc.ClientConn, o Options) (http.Handle
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix+"openapi.json", serveOpenAPI)
-	mux.Handle(Prefix, limitBody(o.MaxRequestBytes, gw))
+	var h http.Handler = gw
+	if o.SessionCookie != "" {
+		h = cookieAuth(o.SessionCookie, gw)
+	}
+	mux.Handle(Prefix, limitBody(o.MaxRequestBytes, h))
 	return mux, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/flotilla-gitops/flotilla/hub/sso"
 	"github.com/flotilla-gitops/flotilla/hub/store"
 	"github.com/flotilla-gitops/flotilla/hub/validate"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
@@ -39,6 +40,11 @@ type Accounts struct {
 	// or one of --rbac-policy); nil: every role is known.
 	KnownRole func(role string) bool
 	Now       func() time.Time
+	// SSO verifies ID tokens for Login (nil: no SSO); SSOLoginPath is
+	// where the HTTP listener starts the browser flow ("" when it does
+	// not), for GetSettings.
+	SSO          *sso.SSO
+	SSOLoginPath string
 	// byUser and byAddr limit failed logins per user name and per client
 	// address (more per address: people share addresses).
 	byUser, byAddr *loginLimiter
@@ -64,8 +70,12 @@ func checkPassword(field, pw string) error {
 	return nil
 }
 
-// Login checks a local user's password and returns a session token.
+// Login checks a local user's password, or an SSO ID token, and returns a
+// session token.
 func (a *Accounts) Login(ctx context.Context, r *pb.LoginRequest) (*pb.LoginResponse, error) {
+	if r.GetIdToken() != "" {
+		return a.ssoLogin(ctx, r)
+	}
 	now := a.Now()
 	user, addr := r.GetUsername(), clientIP(ctx)
 	if wait := max(a.byUser.retryAfter(now, user), a.byAddr.retryAfter(now, addr)); wait > 0 {

@@ -68,13 +68,17 @@ func (a *Auth) principal(ctx context.Context) (store.Principal, error) {
 }
 
 // open methods need no token: spokes authenticate in Connect; health and
-// reflection are for probes and grpcurl; Login is how a token is had.
+// reflection are for probes and grpcurl; Login is how a token is had, and
+// GetSettings says how to log in.
 func open(method string) bool {
 	return strings.HasPrefix(method, "/flotilla.v1.SpokeService/") || strings.HasPrefix(method, "/grpc.health.v1.") ||
-		strings.HasPrefix(method, "/grpc.reflection.") || method == methodLogin
+		strings.HasPrefix(method, "/grpc.reflection.") || method == methodLogin || method == methodGetSettings
 }
 
-const methodLogin = "/flotilla.v1.AccountService/Login"
+const (
+	methodLogin       = "/flotilla.v1.AccountService/Login"
+	methodGetSettings = "/flotilla.v1.AccountService/GetSettings"
+)
 
 // authenticate returns ctx carrying the caller, or the call's error.
 func (a *Auth) authenticate(ctx context.Context) (context.Context, store.Principal, error) {

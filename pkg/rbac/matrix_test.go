@@ -50,6 +50,7 @@ var fixtures = map[string]proto.Message{
 	"ClusterService/UpdateCluster":               &pb.UpdateClusterRequest{Name: "prod-east"},
 	"AuditService/ListAuditEntries":              &pb.ListAuditEntriesRequest{},
 	"AccountService/Login":                       &pb.LoginRequest{Username: "bob"},
+	"AccountService/GetSettings":                 &pb.GetSettingsRequest{},
 	"AccountService/GetUserInfo":                 &pb.GetUserInfoRequest{},
 	"AccountService/CreateAccount":               &pb.CreateAccountRequest{Name: "bob"},
 	"AccountService/ListAccounts":                &pb.ListAccountsRequest{},
@@ -77,7 +78,7 @@ p, proj:team-a:ci, applications, sync, team-a/*, allow
 // Every authenticated caller may make these: open, authenticated, list
 // (filtered) and per-object (checked per document) calls.
 var anyone = []string{
-	"AccountService/Login", "AccountService/GetUserInfo", "AccountService/CanI",
+	"AccountService/Login", "AccountService/GetSettings", "AccountService/GetUserInfo", "AccountService/CanI",
 	"ApplicationService/ListApplications", "RepositoryService/ListRepositories",
 	"ApplicationSetService/ListApplicationSets", "ProjectService/ListProjects",
 	"ClusterService/ListClusters", "AccountService/ListAccounts", "ConfigService/Apply",

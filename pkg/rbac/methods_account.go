@@ -37,6 +37,7 @@ func init() {
 	authenticated := Need{Access: Authenticated}
 	register("AccountService", map[string]mapper{
 		"Login":       on(func(*pb.LoginRequest, Lookup) (Need, error) { return Need{Access: Open}, nil }),
+		"GetSettings": on(func(*pb.GetSettingsRequest, Lookup) (Need, error) { return Need{Access: Open}, nil }),
 		"GetUserInfo": on(func(*pb.GetUserInfoRequest, Lookup) (Need, error) { return authenticated, nil }),
 		"CanI":        on(func(*pb.CanIRequest, Lookup) (Need, error) { return authenticated, nil }),
 		"CreateAccount": on(func(r *pb.CreateAccountRequest, _ Lookup) (Need, error) {

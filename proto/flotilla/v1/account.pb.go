@@ -173,10 +173,17 @@ func (x *TokenInfo) GetSession() bool {
 	return false
 }
 
+// LoginRequest carries a local user's username and password, or an
+// id_token alone.
 type LoginRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
-	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Username string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	Password string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	// id_token is an OIDC ID token of the hub's SSO provider (--oidc-issuer)
+	// for one of its clients (--oidc-client-id, --oidc-cli-client-id), e.g.
+	// from `flotilla login --sso`. The session's subject and groups are the
+	// token's claims.
+	IdToken       string `protobuf:"bytes,3,opt,name=id_token,json=idToken,proto3" json:"id_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -221,6 +228,13 @@ func (x *LoginRequest) GetUsername() string {
 func (x *LoginRequest) GetPassword() string {
 	if x != nil {
 		return x.Password
+	}
+	return ""
+}
+
+func (x *LoginRequest) GetIdToken() string {
+	if x != nil {
+		return x.IdToken
 	}
 	return ""
 }
@@ -277,6 +291,171 @@ func (x *LoginResponse) GetExpires() *timestamppb.Timestamp {
 	return nil
 }
 
+type GetSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSettingsRequest) Reset() {
+	*x = GetSettingsRequest{}
+	mi := &file_flotilla_v1_account_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSettingsRequest) ProtoMessage() {}
+
+func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_account_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{4}
+}
+
+type GetSettingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sso is unset when the hub has no SSO (--oidc-issuer).
+	Sso           *SSOSettings `protobuf:"bytes,1,opt,name=sso,proto3" json:"sso,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSettingsResponse) Reset() {
+	*x = GetSettingsResponse{}
+	mi := &file_flotilla_v1_account_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSettingsResponse) ProtoMessage() {}
+
+func (x *GetSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_account_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetSettingsResponse) GetSso() *SSOSettings {
+	if x != nil {
+		return x.Sso
+	}
+	return nil
+}
+
+// SSOSettings describe the hub's OIDC provider and clients.
+type SSOSettings struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Issuer string                 `protobuf:"bytes,1,opt,name=issuer,proto3" json:"issuer,omitempty"`
+	// client_id is the hub's client, whose ID tokens it accepts and which
+	// the browser flow (login_path) uses.
+	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// cli_client_id is the public client of the CLI's device flow (the
+	// client_id unless --oidc-cli-client-id); its ID tokens are accepted too.
+	CliClientId string   `protobuf:"bytes,3,opt,name=cli_client_id,json=cliClientId,proto3" json:"cli_client_id,omitempty"`
+	Scopes      []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// login_path starts the browser flow on the hub's HTTP listener
+	// (GET LOGIN_PATH?return_to=/path); empty when the listener does not
+	// serve it.
+	LoginPath     string `protobuf:"bytes,5,opt,name=login_path,json=loginPath,proto3" json:"login_path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SSOSettings) Reset() {
+	*x = SSOSettings{}
+	mi := &file_flotilla_v1_account_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SSOSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SSOSettings) ProtoMessage() {}
+
+func (x *SSOSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_flotilla_v1_account_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SSOSettings.ProtoReflect.Descriptor instead.
+func (*SSOSettings) Descriptor() ([]byte, []int) {
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SSOSettings) GetIssuer() string {
+	if x != nil {
+		return x.Issuer
+	}
+	return ""
+}
+
+func (x *SSOSettings) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *SSOSettings) GetCliClientId() string {
+	if x != nil {
+		return x.CliClientId
+	}
+	return ""
+}
+
+func (x *SSOSettings) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *SSOSettings) GetLoginPath() string {
+	if x != nil {
+		return x.LoginPath
+	}
+	return ""
+}
+
 type GetUserInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -285,7 +464,7 @@ type GetUserInfoRequest struct {
 
 func (x *GetUserInfoRequest) Reset() {
 	*x = GetUserInfoRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[4]
+	mi := &file_flotilla_v1_account_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -297,7 +476,7 @@ func (x *GetUserInfoRequest) String() string {
 func (*GetUserInfoRequest) ProtoMessage() {}
 
 func (x *GetUserInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[4]
+	mi := &file_flotilla_v1_account_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -310,7 +489,7 @@ func (x *GetUserInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetUserInfoRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{4}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{7}
 }
 
 type GetUserInfoResponse struct {
@@ -327,7 +506,7 @@ type GetUserInfoResponse struct {
 
 func (x *GetUserInfoResponse) Reset() {
 	*x = GetUserInfoResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[5]
+	mi := &file_flotilla_v1_account_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +518,7 @@ func (x *GetUserInfoResponse) String() string {
 func (*GetUserInfoResponse) ProtoMessage() {}
 
 func (x *GetUserInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[5]
+	mi := &file_flotilla_v1_account_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +531,7 @@ func (x *GetUserInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetUserInfoResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{5}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetUserInfoResponse) GetSubject() string {
@@ -394,7 +573,7 @@ type CreateAccountRequest struct {
 
 func (x *CreateAccountRequest) Reset() {
 	*x = CreateAccountRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[6]
+	mi := &file_flotilla_v1_account_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +585,7 @@ func (x *CreateAccountRequest) String() string {
 func (*CreateAccountRequest) ProtoMessage() {}
 
 func (x *CreateAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[6]
+	mi := &file_flotilla_v1_account_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +598,7 @@ func (x *CreateAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccountRequest.ProtoReflect.Descriptor instead.
 func (*CreateAccountRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{6}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateAccountRequest) GetName() string {
@@ -452,7 +631,7 @@ type CreateAccountResponse struct {
 
 func (x *CreateAccountResponse) Reset() {
 	*x = CreateAccountResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[7]
+	mi := &file_flotilla_v1_account_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +643,7 @@ func (x *CreateAccountResponse) String() string {
 func (*CreateAccountResponse) ProtoMessage() {}
 
 func (x *CreateAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[7]
+	mi := &file_flotilla_v1_account_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +656,7 @@ func (x *CreateAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccountResponse.ProtoReflect.Descriptor instead.
 func (*CreateAccountResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{7}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateAccountResponse) GetAccount() *Account {
@@ -495,7 +674,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[8]
+	mi := &file_flotilla_v1_account_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +686,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[8]
+	mi := &file_flotilla_v1_account_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +699,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{8}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{11}
 }
 
 type ListAccountsResponse struct {
@@ -532,7 +711,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[9]
+	mi := &file_flotilla_v1_account_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +723,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[9]
+	mi := &file_flotilla_v1_account_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +736,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{9}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*Account {
@@ -576,7 +755,7 @@ type DeleteAccountRequest struct {
 
 func (x *DeleteAccountRequest) Reset() {
 	*x = DeleteAccountRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[10]
+	mi := &file_flotilla_v1_account_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +767,7 @@ func (x *DeleteAccountRequest) String() string {
 func (*DeleteAccountRequest) ProtoMessage() {}
 
 func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[10]
+	mi := &file_flotilla_v1_account_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +780,7 @@ func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccountRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAccountRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{10}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteAccountRequest) GetName() string {
@@ -619,7 +798,7 @@ type DeleteAccountResponse struct {
 
 func (x *DeleteAccountResponse) Reset() {
 	*x = DeleteAccountResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[11]
+	mi := &file_flotilla_v1_account_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +810,7 @@ func (x *DeleteAccountResponse) String() string {
 func (*DeleteAccountResponse) ProtoMessage() {}
 
 func (x *DeleteAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[11]
+	mi := &file_flotilla_v1_account_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +823,7 @@ func (x *DeleteAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccountResponse.ProtoReflect.Descriptor instead.
 func (*DeleteAccountResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{11}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{14}
 }
 
 type UpdatePasswordRequest struct {
@@ -662,7 +841,7 @@ type UpdatePasswordRequest struct {
 
 func (x *UpdatePasswordRequest) Reset() {
 	*x = UpdatePasswordRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[12]
+	mi := &file_flotilla_v1_account_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +853,7 @@ func (x *UpdatePasswordRequest) String() string {
 func (*UpdatePasswordRequest) ProtoMessage() {}
 
 func (x *UpdatePasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[12]
+	mi := &file_flotilla_v1_account_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +866,7 @@ func (x *UpdatePasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePasswordRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePasswordRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{12}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdatePasswordRequest) GetName() string {
@@ -726,7 +905,7 @@ type UpdatePasswordResponse struct {
 
 func (x *UpdatePasswordResponse) Reset() {
 	*x = UpdatePasswordResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[13]
+	mi := &file_flotilla_v1_account_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +917,7 @@ func (x *UpdatePasswordResponse) String() string {
 func (*UpdatePasswordResponse) ProtoMessage() {}
 
 func (x *UpdatePasswordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[13]
+	mi := &file_flotilla_v1_account_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +930,7 @@ func (x *UpdatePasswordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePasswordResponse.ProtoReflect.Descriptor instead.
 func (*UpdatePasswordResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{13}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{16}
 }
 
 type CreateTokenRequest struct {
@@ -771,7 +950,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[14]
+	mi := &file_flotilla_v1_account_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -783,7 +962,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[14]
+	mi := &file_flotilla_v1_account_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -796,7 +975,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{14}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateTokenRequest) GetAccount() string {
@@ -844,7 +1023,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[15]
+	mi := &file_flotilla_v1_account_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +1035,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[15]
+	mi := &file_flotilla_v1_account_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +1048,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{15}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateTokenResponse) GetToken() string {
@@ -899,7 +1078,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[16]
+	mi := &file_flotilla_v1_account_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1090,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[16]
+	mi := &file_flotilla_v1_account_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1103,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{16}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListTokensRequest) GetAccount() string {
@@ -957,7 +1136,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[17]
+	mi := &file_flotilla_v1_account_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -969,7 +1148,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[17]
+	mi := &file_flotilla_v1_account_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -982,7 +1161,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{17}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTokensResponse) GetTokens() []*TokenInfo {
@@ -1001,7 +1180,7 @@ type DeleteTokenRequest struct {
 
 func (x *DeleteTokenRequest) Reset() {
 	*x = DeleteTokenRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[18]
+	mi := &file_flotilla_v1_account_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1192,7 @@ func (x *DeleteTokenRequest) String() string {
 func (*DeleteTokenRequest) ProtoMessage() {}
 
 func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[18]
+	mi := &file_flotilla_v1_account_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1205,7 @@ func (x *DeleteTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{18}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteTokenRequest) GetId() string {
@@ -1044,7 +1223,7 @@ type DeleteTokenResponse struct {
 
 func (x *DeleteTokenResponse) Reset() {
 	*x = DeleteTokenResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[19]
+	mi := &file_flotilla_v1_account_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1235,7 @@ func (x *DeleteTokenResponse) String() string {
 func (*DeleteTokenResponse) ProtoMessage() {}
 
 func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[19]
+	mi := &file_flotilla_v1_account_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1248,7 @@ func (x *DeleteTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTokenResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{19}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{22}
 }
 
 type CanIRequest struct {
@@ -1083,7 +1262,7 @@ type CanIRequest struct {
 
 func (x *CanIRequest) Reset() {
 	*x = CanIRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[20]
+	mi := &file_flotilla_v1_account_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1274,7 @@ func (x *CanIRequest) String() string {
 func (*CanIRequest) ProtoMessage() {}
 
 func (x *CanIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[20]
+	mi := &file_flotilla_v1_account_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1287,7 @@ func (x *CanIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CanIRequest.ProtoReflect.Descriptor instead.
 func (*CanIRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{20}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CanIRequest) GetAction() string {
@@ -1141,7 +1320,7 @@ type CanIResponse struct {
 
 func (x *CanIResponse) Reset() {
 	*x = CanIResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[21]
+	mi := &file_flotilla_v1_account_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1332,7 @@ func (x *CanIResponse) String() string {
 func (*CanIResponse) ProtoMessage() {}
 
 func (x *CanIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[21]
+	mi := &file_flotilla_v1_account_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1345,7 @@ func (x *CanIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CanIResponse.ProtoReflect.Descriptor instead.
 func (*CanIResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{21}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CanIResponse) GetAllowed() bool {
@@ -1184,7 +1363,7 @@ type RotateAdminTokenRequest struct {
 
 func (x *RotateAdminTokenRequest) Reset() {
 	*x = RotateAdminTokenRequest{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[22]
+	mi := &file_flotilla_v1_account_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1375,7 @@ func (x *RotateAdminTokenRequest) String() string {
 func (*RotateAdminTokenRequest) ProtoMessage() {}
 
 func (x *RotateAdminTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[22]
+	mi := &file_flotilla_v1_account_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1388,7 @@ func (x *RotateAdminTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateAdminTokenRequest.ProtoReflect.Descriptor instead.
 func (*RotateAdminTokenRequest) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{22}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{25}
 }
 
 type RotateAdminTokenResponse struct {
@@ -1221,7 +1400,7 @@ type RotateAdminTokenResponse struct {
 
 func (x *RotateAdminTokenResponse) Reset() {
 	*x = RotateAdminTokenResponse{}
-	mi := &file_flotilla_v1_account_proto_msgTypes[23]
+	mi := &file_flotilla_v1_account_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1412,7 @@ func (x *RotateAdminTokenResponse) String() string {
 func (*RotateAdminTokenResponse) ProtoMessage() {}
 
 func (x *RotateAdminTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_flotilla_v1_account_proto_msgTypes[23]
+	mi := &file_flotilla_v1_account_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1425,7 @@ func (x *RotateAdminTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateAdminTokenResponse.ProtoReflect.Descriptor instead.
 func (*RotateAdminTokenResponse) Descriptor() ([]byte, []int) {
-	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{23}
+	return file_flotilla_v1_account_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RotateAdminTokenResponse) GetToken() string {
@@ -1271,13 +1450,24 @@ const file_flotilla_v1_account_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x122\n" +
 	"\x06issued\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x06issued\x124\n" +
 	"\aexpires\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aexpires\x12\x18\n" +
-	"\asession\x18\x06 \x01(\bR\asession\"F\n" +
+	"\asession\x18\x06 \x01(\bR\asession\"a\n" +
 	"\fLoginRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"[\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\x12\x19\n" +
+	"\bid_token\x18\x03 \x01(\tR\aidToken\"[\n" +
 	"\rLoginResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x124\n" +
 	"\aexpires\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aexpires\"\x14\n" +
+	"\x12GetSettingsRequest\"A\n" +
+	"\x13GetSettingsResponse\x12*\n" +
+	"\x03sso\x18\x01 \x01(\v2\x18.flotilla.v1.SSOSettingsR\x03sso\"\x9d\x01\n" +
+	"\vSSOSettings\x12\x16\n" +
+	"\x06issuer\x18\x01 \x01(\tR\x06issuer\x12\x1b\n" +
+	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12\"\n" +
+	"\rcli_client_id\x18\x03 \x01(\tR\vcliClientId\x12\x16\n" +
+	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x1d\n" +
+	"\n" +
+	"login_path\x18\x05 \x01(\tR\tloginPath\"\x14\n" +
 	"\x12GetUserInfoRequest\"u\n" +
 	"\x13GetUserInfoResponse\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x16\n" +
@@ -1328,9 +1518,10 @@ const file_flotilla_v1_account_proto_rawDesc = "" +
 	"\aallowed\x18\x01 \x01(\bR\aallowed\"\x19\n" +
 	"\x17RotateAdminTokenRequest\"0\n" +
 	"\x18RotateAdminTokenResponse\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token2\x93\a\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token2\xe5\a\n" +
 	"\x0eAccountService\x12>\n" +
 	"\x05Login\x12\x19.flotilla.v1.LoginRequest\x1a\x1a.flotilla.v1.LoginResponse\x12P\n" +
+	"\vGetSettings\x12\x1f.flotilla.v1.GetSettingsRequest\x1a .flotilla.v1.GetSettingsResponse\x12P\n" +
 	"\vGetUserInfo\x12\x1f.flotilla.v1.GetUserInfoRequest\x1a .flotilla.v1.GetUserInfoResponse\x12V\n" +
 	"\rCreateAccount\x12!.flotilla.v1.CreateAccountRequest\x1a\".flotilla.v1.CreateAccountResponse\x12S\n" +
 	"\fListAccounts\x12 .flotilla.v1.ListAccountsRequest\x1a!.flotilla.v1.ListAccountsResponse\x12V\n" +
@@ -1355,70 +1546,76 @@ func file_flotilla_v1_account_proto_rawDescGZIP() []byte {
 	return file_flotilla_v1_account_proto_rawDescData
 }
 
-var file_flotilla_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_flotilla_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_flotilla_v1_account_proto_goTypes = []any{
 	(*Account)(nil),                  // 0: flotilla.v1.Account
 	(*TokenInfo)(nil),                // 1: flotilla.v1.TokenInfo
 	(*LoginRequest)(nil),             // 2: flotilla.v1.LoginRequest
 	(*LoginResponse)(nil),            // 3: flotilla.v1.LoginResponse
-	(*GetUserInfoRequest)(nil),       // 4: flotilla.v1.GetUserInfoRequest
-	(*GetUserInfoResponse)(nil),      // 5: flotilla.v1.GetUserInfoResponse
-	(*CreateAccountRequest)(nil),     // 6: flotilla.v1.CreateAccountRequest
-	(*CreateAccountResponse)(nil),    // 7: flotilla.v1.CreateAccountResponse
-	(*ListAccountsRequest)(nil),      // 8: flotilla.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),     // 9: flotilla.v1.ListAccountsResponse
-	(*DeleteAccountRequest)(nil),     // 10: flotilla.v1.DeleteAccountRequest
-	(*DeleteAccountResponse)(nil),    // 11: flotilla.v1.DeleteAccountResponse
-	(*UpdatePasswordRequest)(nil),    // 12: flotilla.v1.UpdatePasswordRequest
-	(*UpdatePasswordResponse)(nil),   // 13: flotilla.v1.UpdatePasswordResponse
-	(*CreateTokenRequest)(nil),       // 14: flotilla.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),      // 15: flotilla.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),        // 16: flotilla.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),       // 17: flotilla.v1.ListTokensResponse
-	(*DeleteTokenRequest)(nil),       // 18: flotilla.v1.DeleteTokenRequest
-	(*DeleteTokenResponse)(nil),      // 19: flotilla.v1.DeleteTokenResponse
-	(*CanIRequest)(nil),              // 20: flotilla.v1.CanIRequest
-	(*CanIResponse)(nil),             // 21: flotilla.v1.CanIResponse
-	(*RotateAdminTokenRequest)(nil),  // 22: flotilla.v1.RotateAdminTokenRequest
-	(*RotateAdminTokenResponse)(nil), // 23: flotilla.v1.RotateAdminTokenResponse
-	(*timestamppb.Timestamp)(nil),    // 24: google.protobuf.Timestamp
+	(*GetSettingsRequest)(nil),       // 4: flotilla.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),      // 5: flotilla.v1.GetSettingsResponse
+	(*SSOSettings)(nil),              // 6: flotilla.v1.SSOSettings
+	(*GetUserInfoRequest)(nil),       // 7: flotilla.v1.GetUserInfoRequest
+	(*GetUserInfoResponse)(nil),      // 8: flotilla.v1.GetUserInfoResponse
+	(*CreateAccountRequest)(nil),     // 9: flotilla.v1.CreateAccountRequest
+	(*CreateAccountResponse)(nil),    // 10: flotilla.v1.CreateAccountResponse
+	(*ListAccountsRequest)(nil),      // 11: flotilla.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),     // 12: flotilla.v1.ListAccountsResponse
+	(*DeleteAccountRequest)(nil),     // 13: flotilla.v1.DeleteAccountRequest
+	(*DeleteAccountResponse)(nil),    // 14: flotilla.v1.DeleteAccountResponse
+	(*UpdatePasswordRequest)(nil),    // 15: flotilla.v1.UpdatePasswordRequest
+	(*UpdatePasswordResponse)(nil),   // 16: flotilla.v1.UpdatePasswordResponse
+	(*CreateTokenRequest)(nil),       // 17: flotilla.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),      // 18: flotilla.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),        // 19: flotilla.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),       // 20: flotilla.v1.ListTokensResponse
+	(*DeleteTokenRequest)(nil),       // 21: flotilla.v1.DeleteTokenRequest
+	(*DeleteTokenResponse)(nil),      // 22: flotilla.v1.DeleteTokenResponse
+	(*CanIRequest)(nil),              // 23: flotilla.v1.CanIRequest
+	(*CanIResponse)(nil),             // 24: flotilla.v1.CanIResponse
+	(*RotateAdminTokenRequest)(nil),  // 25: flotilla.v1.RotateAdminTokenRequest
+	(*RotateAdminTokenResponse)(nil), // 26: flotilla.v1.RotateAdminTokenResponse
+	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
 }
 var file_flotilla_v1_account_proto_depIdxs = []int32{
-	24, // 0: flotilla.v1.Account.created:type_name -> google.protobuf.Timestamp
-	24, // 1: flotilla.v1.TokenInfo.issued:type_name -> google.protobuf.Timestamp
-	24, // 2: flotilla.v1.TokenInfo.expires:type_name -> google.protobuf.Timestamp
-	24, // 3: flotilla.v1.LoginResponse.expires:type_name -> google.protobuf.Timestamp
-	0,  // 4: flotilla.v1.CreateAccountResponse.account:type_name -> flotilla.v1.Account
-	0,  // 5: flotilla.v1.ListAccountsResponse.accounts:type_name -> flotilla.v1.Account
-	1,  // 6: flotilla.v1.CreateTokenResponse.info:type_name -> flotilla.v1.TokenInfo
-	1,  // 7: flotilla.v1.ListTokensResponse.tokens:type_name -> flotilla.v1.TokenInfo
-	2,  // 8: flotilla.v1.AccountService.Login:input_type -> flotilla.v1.LoginRequest
-	4,  // 9: flotilla.v1.AccountService.GetUserInfo:input_type -> flotilla.v1.GetUserInfoRequest
-	6,  // 10: flotilla.v1.AccountService.CreateAccount:input_type -> flotilla.v1.CreateAccountRequest
-	8,  // 11: flotilla.v1.AccountService.ListAccounts:input_type -> flotilla.v1.ListAccountsRequest
-	10, // 12: flotilla.v1.AccountService.DeleteAccount:input_type -> flotilla.v1.DeleteAccountRequest
-	12, // 13: flotilla.v1.AccountService.UpdatePassword:input_type -> flotilla.v1.UpdatePasswordRequest
-	14, // 14: flotilla.v1.AccountService.CreateToken:input_type -> flotilla.v1.CreateTokenRequest
-	16, // 15: flotilla.v1.AccountService.ListTokens:input_type -> flotilla.v1.ListTokensRequest
-	18, // 16: flotilla.v1.AccountService.DeleteToken:input_type -> flotilla.v1.DeleteTokenRequest
-	20, // 17: flotilla.v1.AccountService.CanI:input_type -> flotilla.v1.CanIRequest
-	22, // 18: flotilla.v1.AccountService.RotateAdminToken:input_type -> flotilla.v1.RotateAdminTokenRequest
-	3,  // 19: flotilla.v1.AccountService.Login:output_type -> flotilla.v1.LoginResponse
-	5,  // 20: flotilla.v1.AccountService.GetUserInfo:output_type -> flotilla.v1.GetUserInfoResponse
-	7,  // 21: flotilla.v1.AccountService.CreateAccount:output_type -> flotilla.v1.CreateAccountResponse
-	9,  // 22: flotilla.v1.AccountService.ListAccounts:output_type -> flotilla.v1.ListAccountsResponse
-	11, // 23: flotilla.v1.AccountService.DeleteAccount:output_type -> flotilla.v1.DeleteAccountResponse
-	13, // 24: flotilla.v1.AccountService.UpdatePassword:output_type -> flotilla.v1.UpdatePasswordResponse
-	15, // 25: flotilla.v1.AccountService.CreateToken:output_type -> flotilla.v1.CreateTokenResponse
-	17, // 26: flotilla.v1.AccountService.ListTokens:output_type -> flotilla.v1.ListTokensResponse
-	19, // 27: flotilla.v1.AccountService.DeleteToken:output_type -> flotilla.v1.DeleteTokenResponse
-	21, // 28: flotilla.v1.AccountService.CanI:output_type -> flotilla.v1.CanIResponse
-	23, // 29: flotilla.v1.AccountService.RotateAdminToken:output_type -> flotilla.v1.RotateAdminTokenResponse
-	19, // [19:30] is the sub-list for method output_type
-	8,  // [8:19] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	27, // 0: flotilla.v1.Account.created:type_name -> google.protobuf.Timestamp
+	27, // 1: flotilla.v1.TokenInfo.issued:type_name -> google.protobuf.Timestamp
+	27, // 2: flotilla.v1.TokenInfo.expires:type_name -> google.protobuf.Timestamp
+	27, // 3: flotilla.v1.LoginResponse.expires:type_name -> google.protobuf.Timestamp
+	6,  // 4: flotilla.v1.GetSettingsResponse.sso:type_name -> flotilla.v1.SSOSettings
+	0,  // 5: flotilla.v1.CreateAccountResponse.account:type_name -> flotilla.v1.Account
+	0,  // 6: flotilla.v1.ListAccountsResponse.accounts:type_name -> flotilla.v1.Account
+	1,  // 7: flotilla.v1.CreateTokenResponse.info:type_name -> flotilla.v1.TokenInfo
+	1,  // 8: flotilla.v1.ListTokensResponse.tokens:type_name -> flotilla.v1.TokenInfo
+	2,  // 9: flotilla.v1.AccountService.Login:input_type -> flotilla.v1.LoginRequest
+	4,  // 10: flotilla.v1.AccountService.GetSettings:input_type -> flotilla.v1.GetSettingsRequest
+	7,  // 11: flotilla.v1.AccountService.GetUserInfo:input_type -> flotilla.v1.GetUserInfoRequest
+	9,  // 12: flotilla.v1.AccountService.CreateAccount:input_type -> flotilla.v1.CreateAccountRequest
+	11, // 13: flotilla.v1.AccountService.ListAccounts:input_type -> flotilla.v1.ListAccountsRequest
+	13, // 14: flotilla.v1.AccountService.DeleteAccount:input_type -> flotilla.v1.DeleteAccountRequest
+	15, // 15: flotilla.v1.AccountService.UpdatePassword:input_type -> flotilla.v1.UpdatePasswordRequest
+	17, // 16: flotilla.v1.AccountService.CreateToken:input_type -> flotilla.v1.CreateTokenRequest
+	19, // 17: flotilla.v1.AccountService.ListTokens:input_type -> flotilla.v1.ListTokensRequest
+	21, // 18: flotilla.v1.AccountService.DeleteToken:input_type -> flotilla.v1.DeleteTokenRequest
+	23, // 19: flotilla.v1.AccountService.CanI:input_type -> flotilla.v1.CanIRequest
+	25, // 20: flotilla.v1.AccountService.RotateAdminToken:input_type -> flotilla.v1.RotateAdminTokenRequest
+	3,  // 21: flotilla.v1.AccountService.Login:output_type -> flotilla.v1.LoginResponse
+	5,  // 22: flotilla.v1.AccountService.GetSettings:output_type -> flotilla.v1.GetSettingsResponse
+	8,  // 23: flotilla.v1.AccountService.GetUserInfo:output_type -> flotilla.v1.GetUserInfoResponse
+	10, // 24: flotilla.v1.AccountService.CreateAccount:output_type -> flotilla.v1.CreateAccountResponse
+	12, // 25: flotilla.v1.AccountService.ListAccounts:output_type -> flotilla.v1.ListAccountsResponse
+	14, // 26: flotilla.v1.AccountService.DeleteAccount:output_type -> flotilla.v1.DeleteAccountResponse
+	16, // 27: flotilla.v1.AccountService.UpdatePassword:output_type -> flotilla.v1.UpdatePasswordResponse
+	18, // 28: flotilla.v1.AccountService.CreateToken:output_type -> flotilla.v1.CreateTokenResponse
+	20, // 29: flotilla.v1.AccountService.ListTokens:output_type -> flotilla.v1.ListTokensResponse
+	22, // 30: flotilla.v1.AccountService.DeleteToken:output_type -> flotilla.v1.DeleteTokenResponse
+	24, // 31: flotilla.v1.AccountService.CanI:output_type -> flotilla.v1.CanIResponse
+	26, // 32: flotilla.v1.AccountService.RotateAdminToken:output_type -> flotilla.v1.RotateAdminTokenResponse
+	21, // [21:33] is the sub-list for method output_type
+	9,  // [9:21] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_flotilla_v1_account_proto_init() }
@@ -1432,7 +1629,7 @@ func file_flotilla_v1_account_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_flotilla_v1_account_proto_rawDesc), len(file_flotilla_v1_account_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

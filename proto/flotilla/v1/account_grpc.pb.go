@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AccountService_Login_FullMethodName            = "/flotilla.v1.AccountService/Login"
+	AccountService_GetSettings_FullMethodName      = "/flotilla.v1.AccountService/GetSettings"
 	AccountService_GetUserInfo_FullMethodName      = "/flotilla.v1.AccountService/GetUserInfo"
 	AccountService_CreateAccount_FullMethodName    = "/flotilla.v1.AccountService/CreateAccount"
 	AccountService_ListAccounts_FullMethodName     = "/flotilla.v1.AccountService/ListAccounts"
@@ -40,10 +41,14 @@ const (
 // their sessions, API tokens of users and of project roles, and answers
 // what the caller may do under the hub's RBAC policy.
 type AccountServiceClient interface {
-	// Login exchanges a local user's password for a session token. It is the
-	// one call that needs no token; failed attempts are rate-limited per
-	// user and per client address.
+	// Login exchanges a local user's password, or an ID token of the hub's
+	// SSO provider (OIDC), for a session token. It needs no token; failed
+	// attempts are rate-limited per user and per client address.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
+	// GetSettings says how clients may log in: whether SSO is configured,
+	// with its issuer, client ids and scopes (never a secret). It needs no
+	// token.
+	GetSettings(ctx context.Context, in *GetSettingsRequest, opts ...grpc.CallOption) (*GetSettingsResponse, error)
 	// GetUserInfo says who the caller is: subject, groups and roles.
 	GetUserInfo(ctx context.Context, in *GetUserInfoRequest, opts ...grpc.CallOption) (*GetUserInfoResponse, error)
 	CreateAccount(ctx context.Context, in *CreateAccountRequest, opts ...grpc.CallOption) (*CreateAccountResponse, error)
@@ -78,6 +83,16 @@ func (c *accountServiceClient) Login(ctx context.Context, in *LoginRequest, opts
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LoginResponse)
 	err := c.cc.Invoke(ctx, AccountService_Login_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accountServiceClient) GetSettings(ctx context.Context, in *GetSettingsRequest, opts ...grpc.CallOption) (*GetSettingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSettingsResponse)
+	err := c.cc.Invoke(ctx, AccountService_GetSettings_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -192,10 +207,14 @@ func (c *accountServiceClient) RotateAdminToken(ctx context.Context, in *RotateA
 // their sessions, API tokens of users and of project roles, and answers
 // what the caller may do under the hub's RBAC policy.
 type AccountServiceServer interface {
-	// Login exchanges a local user's password for a session token. It is the
-	// one call that needs no token; failed attempts are rate-limited per
-	// user and per client address.
+	// Login exchanges a local user's password, or an ID token of the hub's
+	// SSO provider (OIDC), for a session token. It needs no token; failed
+	// attempts are rate-limited per user and per client address.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
+	// GetSettings says how clients may log in: whether SSO is configured,
+	// with its issuer, client ids and scopes (never a secret). It needs no
+	// token.
+	GetSettings(context.Context, *GetSettingsRequest) (*GetSettingsResponse, error)
 	// GetUserInfo says who the caller is: subject, groups and roles.
 	GetUserInfo(context.Context, *GetUserInfoRequest) (*GetUserInfoResponse, error)
 	CreateAccount(context.Context, *CreateAccountRequest) (*CreateAccountResponse, error)
@@ -228,6 +247,9 @@ type UnimplementedAccountServiceServer struct{}
 
 func (UnimplementedAccountServiceServer) Login(context.Context, *LoginRequest) (*LoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Login not implemented")
+}
+func (UnimplementedAccountServiceServer) GetSettings(context.Context, *GetSettingsRequest) (*GetSettingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSettings not implemented")
 }
 func (UnimplementedAccountServiceServer) GetUserInfo(context.Context, *GetUserInfoRequest) (*GetUserInfoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUserInfo not implemented")
@@ -294,6 +316,24 @@ func _AccountService_Login_Handler(srv interface{}, ctx context.Context, dec fun
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AccountServiceServer).Login(ctx, req.(*LoginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccountService_GetSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountServiceServer).GetSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountService_GetSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountServiceServer).GetSettings(ctx, req.(*GetSettingsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -488,6 +528,10 @@ var AccountService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Login",
 			Handler:    _AccountService_Login_Handler,
+		},
+		{
+			MethodName: "GetSettings",
+			Handler:    _AccountService_GetSettings_Handler,
 		},
 		{
 			MethodName: "GetUserInfo",
