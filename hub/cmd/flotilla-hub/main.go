@@ -38,6 +38,7 @@ func main() {
 	flag.StringVar(&cfg.ConfigRevision, "config-revision", "HEAD", "branch, tag or commit of --config-repo")
 	registerSecurityFlags(flag.CommandLine, &cfg)
 	registerStoreFlags(flag.CommandLine, &cfg)
+	registerOIDCFlags(flag.CommandLine, &cfg)
 	cfg.RenderLimits = renderworker.DefaultLimits()
 	renderMem, renderOut := renderworker.Size(cfg.RenderLimits.Memory), renderworker.Size(cfg.RenderLimits.MaxOutput)
 	flag.Var(&renderMem, "render-memory-limit", "memory one render worker may map beyond its idle footprint (e.g. 1GiB, 512MiB)")
@@ -51,7 +52,7 @@ func main() {
 		return
 	}
 	cfg.RenderLimits.Memory, cfg.RenderLimits.MaxOutput = int64(renderMem), int64(renderOut)
-	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg), checkConfigFlags(flag.CommandLine, cfg)); err != nil {
+	if err := errors.Join(checkRenderFlags(cfg), checkStoreFlags(cfg), checkConfigFlags(flag.CommandLine, cfg), checkOIDCFlags(flag.CommandLine, cfg)); err != nil {
 		fmt.Fprintf(os.Stderr, "flotilla-hub: %v\n", err)
 		os.Exit(2)
 	}
