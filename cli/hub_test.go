@@ -21,6 +21,12 @@ import (
 // that point the CLI at the hub and the repository URL.
 func startHub(t *testing.T) ([]string, string) {
 	t.Helper()
+	return startHubWith(t, nil)
+}
+
+// startHubWith is startHub with the hub's configuration changed by edit.
+func startHubWith(t *testing.T, edit func(*hub.Config)) ([]string, string) {
+	t.Helper()
 	gs, err := gitserver.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +53,9 @@ func startHub(t *testing.T) ([]string, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := hub.DefaultConfig()
 	cfg.Listen, cfg.HTTPListen, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+	if edit != nil {
+		edit(&cfg)
+	}
 	h, err := hub.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -17,15 +17,20 @@ import (
 
 func newLoginCmd(hf *hubFlags) *cobra.Command {
 	var tokenFile, username string
+	var sso bool
 	cmd := &cobra.Command{
 		Use: "login [HUB]", Short: "Log in to a hub and store its address and token (mode 0600)", Args: cobra.MaximumNArgs(1),
 		Long: `Login checks a token against the hub and saves it with the hub's address
 in the CLI's config file. With --username it reads the user's password from
 stdin (first line), exchanges it for a session token (the hub's
---session-duration, a day by default) and saves that; else it saves
+--session-duration, a day by default) and saves that. With --sso it logs in
+with the hub's single sign-on provider (OIDC) by the device flow: it prints
+a URL and a code on stderr, waits while you approve in a browser, and saves
+the hub session the provider's ID token buys (a day at most). Else it saves
 --token-file, --token or FLOTILLA_TOKEN (the admin token, or an API token).`,
 		Example: `  flotilla login 127.0.0.1:7443 --token-file flotilla-hub-data/admin-token
   echo "$PASSWORD" | flotilla login hub.example.com:443 --tls --username alice
+  flotilla login hub.example.com:443 --tls --sso
   flotilla login hub.example.com:443 --tls --ca-file ca.pem --token-file admin-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -33,6 +38,9 @@ stdin (first line), exchanges it for a session token (the hub's
 			}
 			if username != "" && (tokenFile != "" || hf.token != "") {
 				return fmt.Errorf("--username: not with --token or --token-file (the password makes the token)")
+			}
+			if sso && (username != "" || tokenFile != "" || hf.token != "") {
+				return fmt.Errorf("--sso: not with --username, --token or --token-file (the SSO login makes the token)")
 			}
 			if tokenFile != "" {
 				b, err := os.ReadFile(tokenFile)
@@ -45,14 +53,20 @@ stdin (first line), exchanges it for a session token (the hub's
 			if err != nil {
 				return err
 			}
-			if username != "" {
+			switch {
+			case username != "":
 				if cfg.Token, err = passwordLogin(cmd, cfg, username); err != nil {
+					return err
+				}
+				hf.token = cfg.Token
+			case sso:
+				if cfg.Token, err = ssoLogin(cmd, cfg); err != nil {
 					return err
 				}
 				hf.token = cfg.Token
 			}
 			if cfg.Token == "" {
-				return fmt.Errorf("no token: pass --username, --token, --token-file or FLOTILLA_TOKEN")
+				return fmt.Errorf("no token: pass --username, --sso, --token, --token-file or FLOTILLA_TOKEN")
 			}
 			var who string
 			// Check the credentials before saving them.
@@ -73,6 +87,7 @@ stdin (first line), exchanges it for a session token (the hub's
 	}
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "read the token (the admin token, or an API token) from this file")
 	cmd.Flags().StringVar(&username, "username", "", "log in as this local user; the password is read from stdin")
+	cmd.Flags().BoolVar(&sso, "sso", false, "log in with the hub's single sign-on provider (OIDC device flow: a URL and a code on stderr)")
 	return cmd
 }
 
