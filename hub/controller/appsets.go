@@ -146,7 +146,7 @@ func (c *Controller) generate(ctx context.Context, name string) error {
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplicationSet, Name: name}
 	update, remove := declare.SyncPolicy(s)
 	results, err := c.decl.Declare(declare.Declaration{Owner: owner, Objects: objs, Keep: also, Complete: remove, NoUpdate: !update,
-		Cascade: func(*pb.Application) bool { return !declare.PreserveResources(s) }})
+		Cascade: func(*pb.Application) bool { return !declare.PreserveResources(s) }, Project: setProject(s)})
 	if err != nil {
 		return c.setError(name, nil, err)
 	}
@@ -213,4 +213,19 @@ func (c *Controller) setInputs(ctx context.Context) (appset.Inputs, error) {
 		in.Clusters = append(in.Clusters, appset.Cluster{Name: cl.GetName(), Labels: cl.GetLabels()})
 	}
 	return in, nil
+}
+
+// setProject is the project a set's applications must belong to: its
+// template's when the spec names one literal project (RBAC allowed the
+// set there), else any ("": creating such a set needed rights over every
+// project).
+func setProject(s *pb.ApplicationSet) string {
+	p, ok := appset.Project(s.GetSpecJson())
+	switch {
+	case !ok:
+		return ""
+	case p == "":
+		return "default"
+	}
+	return p
 }

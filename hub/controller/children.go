@@ -56,7 +56,7 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 	first := declaringSource(a)
 	owner := &pb.ManagedBy{Kind: declare.OwnerApplication, Name: a.GetName(), RepoUrl: first.GetRepoUrl(), Revision: rev, Path: first.GetPath()}
 	results, err := c.decl.Declare(declare.Declaration{Owner: owner, Objects: objs, Keep: also, Complete: complete,
-		Cascade: declare.HasResourcesFinalizer, Project: childProject(a)})
+		Cascade: declare.HasResourcesFinalizer, Project: c.childProject(a)})
 	if err != nil {
 		return append(conds, store.Condition{Type: CondComparison, Message: "declaring children: " + err.Error(), Since: c.now()})
 	}
@@ -70,14 +70,43 @@ func (c *Controller) declareChildren(ctx context.Context, a *pb.Application, tar
 	return conds
 }
 
-// childProject is the project a's children must belong to: "" (any) for
-// an application of the default project (an administrator's), else its
-// own.
-func childProject(a *pb.Application) string {
-	if p := a.GetProject(); p != "default" {
+// childProject is the project a's children must belong to: its own, or
+// any ("") for an application the configuration repository declares
+// (flotilla-config and what it declares, an administrator's): a
+// default-project application created through the API stays in the
+// default project, or whoever may create one there could declare
+// projects and applications anywhere.
+func (c *Controller) childProject(a *pb.Application) string {
+	if p := a.GetProject(); p != "default" && p != "" {
 		return p
 	}
-	return ""
+	if c.declaredByConfig(a) {
+		return ""
+	}
+	return "default"
+}
+
+// declaredByConfig says whether a is flotilla-config or declared, through
+// applications, by the configuration repository.
+func (c *Controller) declaredByConfig(a *pb.Application) bool {
+	for range 32 { // a chain of declarations is short; a cycle ends here
+		if a.GetName() == ConfigAppName {
+			return true
+		}
+		switch a.GetManagedBy().GetKind() {
+		case declare.OwnerConfigRepo:
+			return true
+		case declare.OwnerApplication:
+			parent, err := c.store.GetApplication(a.GetManagedBy().GetName())
+			if err != nil {
+				return false
+			}
+			a = parent
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // readChildren converts the rendered declarations; one that cannot be

@@ -155,13 +155,21 @@ func (e *Engine) checkProject(obj manifest.Object, o Options) error {
 	case obj.Kind != "Application":
 		return status.Errorf(codes.PermissionDenied, "%s %s: %s of project %s declares only applications of project %s",
 			obj.Kind, obj.Name, Describe(o.Owner), p, p)
-	case obj.App.GetProject() != p:
+	case orDefault(obj.App.GetProject()) != p:
 		return status.Errorf(codes.PermissionDenied, "application %s: project %q: %s of project %s declares only applications of project %s",
 			obj.Name, obj.App.GetProject(), Describe(o.Owner), p, p)
 	}
-	if old, err := e.store.GetApplication(obj.Name); err == nil && old.GetProject() != p {
+	if old, err := e.store.GetApplication(obj.Name); err == nil && orDefault(old.GetProject()) != p {
 		return status.Errorf(codes.PermissionDenied, "application %s exists in project %s: %s of project %s cannot take it over",
 			obj.Name, old.GetProject(), Describe(o.Owner), p)
 	}
 	return nil
+}
+
+// orDefault is a project name, "" being the default project.
+func orDefault(project string) string {
+	if project == "" {
+		return "default"
+	}
+	return project
 }

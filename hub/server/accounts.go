@@ -78,10 +78,16 @@ func (a *Accounts) Login(ctx context.Context, r *pb.LoginRequest) (*pb.LoginResp
 	}
 	now := a.Now()
 	user, addr := r.GetUsername(), clientIP(ctx)
-	if wait := max(a.byUser.retryAfter(now, user), a.byAddr.retryAfter(now, addr)); wait > 0 {
-		return nil, status.Errorf(codes.ResourceExhausted, "too many failed logins for %q or from this address: retry in %s", r.GetUsername(), wait.Round(time.Second))
+	if len(user) > maxUsername {
+		return nil, status.Error(codes.Unauthenticated, "invalid username or password")
 	}
-	acct, err := a.Store.GetAccount(r.GetUsername())
+	if wait := a.byAddr.attempt(now, addr); wait > 0 {
+		return nil, tooMany(user, wait)
+	}
+	if wait := a.byUser.attempt(now, user); wait > 0 {
+		return nil, tooMany(user, wait)
+	}
+	acct, err := a.Store.GetAccount(user)
 	if err == nil {
 		err = bcrypt.CompareHashAndPassword(acct.PasswordHash, []byte(r.GetPassword()))
 	} else if errors.Is(err, store.ErrNotFound) {
@@ -89,11 +95,10 @@ func (a *Accounts) Login(ctx context.Context, r *pb.LoginRequest) (*pb.LoginResp
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(r.GetPassword()))
 	}
 	if err != nil {
-		a.byUser.failed(now, user)
-		a.byAddr.failed(now, addr)
 		return nil, status.Error(codes.Unauthenticated, "invalid username or password")
 	}
 	a.byUser.succeeded(user)
+	a.byAddr.forgive(addr, now)
 	p := store.Principal{Kind: store.KindUser, Name: acct.Name, Session: true, Issued: now, Expires: now.Add(a.SessionTTL)}
 	tok, p, err := a.issue("flse_", p)
 	if err != nil {
@@ -101,6 +106,13 @@ func (a *Accounts) Login(ctx context.Context, r *pb.LoginRequest) (*pb.LoginResp
 	}
 	noteCaller(ctx, p)
 	return &pb.LoginResponse{Token: tok, Expires: timestamp(p.Expires)}, nil
+}
+
+// maxUsername bounds a login's user name (accounts are DNS labels).
+const maxUsername = 253
+
+func tooMany(user string, wait time.Duration) error {
+	return status.Errorf(codes.ResourceExhausted, "too many failed logins for %q or from this address: retry in %s", user, wait.Round(time.Second))
 }
 
 // dummyHash is compared against when the user does not exist.

@@ -75,9 +75,15 @@ func mayPrune(ctx context.Context, pruned []*pb.ApplyResult, s *Config) error {
 			continue
 		}
 		c := rbac.ApplyChange{Kind: r.GetKind(), Name: r.GetName(), Action: "deleted"}
-		if r.GetKind() == "Application" {
+		switch r.GetKind() {
+		case "Application":
 			if a, err := s.Core.Store.GetApplication(r.GetName()); err == nil {
 				c.Project = a.GetProject()
+			}
+		case "ApplicationSet":
+			c.Project = rbac.AnyProject
+			if a, err := s.Core.Store.GetApplicationSet(r.GetName()); err == nil {
+				c.Project = appSetProject(a)
 			}
 		}
 		perms, err := rbac.ApplyPermissions(c)

@@ -5,6 +5,11 @@ import (
 	"sort"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/flotilla-gitops/flotilla/pkg/diff"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
 
@@ -32,6 +37,9 @@ func (s *Admin) DiffApplication(_ context.Context, r *pb.DiffApplicationRequest)
 
 // GetPlan computes the plan of one target at a revision, without assigning.
 func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanResponse, error) {
+	if err := s.isTarget(r.GetName(), r.GetCluster()); err != nil {
+		return nil, err
+	}
 	p, err := s.Ctrl.PlanAt(ctx, r.GetName(), r.GetCluster(), r.GetRevision())
 	if err != nil {
 		return nil, grpcErr(err)
@@ -40,7 +48,7 @@ func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanR
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	out := &pb.GetPlanResponse{Plan: p, Diffs: diffs, CurrentPlanHash: cur}
+	out := &pb.GetPlanResponse{Plan: maskedPlan(p), Diffs: diffs, CurrentPlanHash: cur}
 	// The cluster's spoke compares the plan with the live objects; without
 	// an answer, the diff from the current plan stands, with the reason.
 	lctx, cancel := context.WithTimeout(ctx, liveDiffTimeout)
@@ -83,4 +91,30 @@ func (s *Admin) RollbackApplication(ctx context.Context, r *pb.RollbackApplicati
 		return nil, err
 	}
 	return &pb.RollbackApplicationResponse{Targets: v.GetTargets()}, nil
+}
+
+// maskedPlan is a copy of p whose Secrets hold masks, not values: a plan
+// shown to whoever may get the application (role:readonly) must not
+// hand out what its Secrets hold. The spoke gets the plan itself.
+func maskedPlan(p *pb.Plan) *pb.Plan {
+	out := proto.Clone(p).(*pb.Plan)
+	for h, raw := range out.GetObjects() {
+		out.Objects[h] = diff.MaskSecret(raw)
+	}
+	return out
+}
+
+// isTarget refuses a cluster that is not one of the application's
+// targets: a plan is computed (and compared by a spoke) only there.
+func (s *Admin) isTarget(app, cluster string) error {
+	ts, err := s.Core.Store.ListTargets(app)
+	if err != nil {
+		return grpcErr(err)
+	}
+	for _, t := range ts {
+		if t.GetCluster() == cluster {
+			return nil
+		}
+	}
+	return status.Errorf(codes.NotFound, "application %s has no target on cluster %q", app, cluster)
 }

@@ -136,17 +136,11 @@ func (s *Admin) WatchApplications(r *pb.WatchApplicationsRequest, stream pb.Appl
 }
 
 // visibleApps says which applications the caller of a stream may get,
-// remembering each answer for the stream's life (a moved application is
-// seen as it was when first asked).
+// asked again for every event: an application that moved to a project
+// the caller may not get is not shown any more.
 func (s *Admin) visibleApps(ctx context.Context) func(app string) bool {
-	seen := map[string]bool{}
 	return func(app string) bool {
-		ok, known := seen[app]
-		if !known {
-			a, err := s.Core.Store.GetApplication(app)
-			ok = err == nil && canGet(ctx, "applications", rbac.ProjectObject(a.GetProject(), a.GetName()))
-			seen[app] = ok
-		}
-		return ok
+		a, err := s.Core.Store.GetApplication(app)
+		return err == nil && canGet(ctx, "applications", rbac.ProjectObject(a.GetProject(), a.GetName()))
 	}
 }

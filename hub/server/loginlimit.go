@@ -28,37 +28,61 @@ func newLoginLimiter(l LoginLimits) *loginLimiter {
 	return &loginLimiter{limits: l, fails: map[string][]time.Time{}}
 }
 
-// retryAfter says how long the keys must wait at now (0: they may try).
-func (l *loginLimiter) retryAfter(now time.Time, keys ...string) time.Duration {
+// maxKeys bounds the keys remembered: beyond it, expired ones are swept,
+// and a new key is refused while none can go.
+const maxKeys = 100000
+
+// attempt says how long key must wait at now (0: it may try) and, when it
+// may, counts the attempt as a failure at once, before the password is
+// checked: concurrent guesses cannot all pass the check. forgive takes a
+// successful attempt back.
+func (l *loginLimiter) attempt(now time.Time, key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		recent := l.recentLocked(k, now)
-		if len(recent) >= l.limits.MaxFailures {
-			if w := recent[len(recent)-l.limits.MaxFailures].Add(l.limits.Window).Sub(now); w > wait {
-				wait = w
-			}
+	recent := l.recentLocked(key, now)
+	if len(recent) >= l.limits.MaxFailures {
+		return recent[len(recent)-l.limits.MaxFailures].Add(l.limits.Window).Sub(now)
+	}
+	if recent == nil && len(l.fails) >= maxKeys {
+		l.sweepLocked(now)
+		if len(l.fails) >= maxKeys {
+			return l.limits.Window
 		}
 	}
-	return wait
+	l.fails[key] = append(recent, now)
+	return 0
 }
 
-// failed records a failed attempt of the keys at now.
-func (l *loginLimiter) failed(now time.Time, keys ...string) {
+// forgive takes back the attempt of key at t (it succeeded).
+func (l *loginLimiter) forgive(key string, t time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		l.fails[k] = append(l.recentLocked(k, now), now)
+	ts := l.fails[key]
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].Equal(t) {
+			ts = append(ts[:i], ts[i+1:]...)
+			break
+		}
 	}
+	if len(ts) == 0 {
+		delete(l.fails, key)
+		return
+	}
+	l.fails[key] = ts
 }
 
-// succeeded forgets a key's failures (a user who logs in starts afresh;
-// the client address keeps its record).
+// succeeded forgets a key's failures (a user who logs in starts afresh).
 func (l *loginLimiter) succeeded(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, key)
+}
+
+// sweepLocked drops every key whose failures are all older than the window.
+func (l *loginLimiter) sweepLocked(now time.Time) {
+	for k := range l.fails {
+		l.recentLocked(k, now)
+	}
 }
 
 // recentLocked drops the key's failures older than the window.
@@ -75,4 +99,29 @@ func (l *loginLimiter) recentLocked(key string, now time.Time) []time.Time {
 	}
 	l.fails[key] = ts
 	return ts
+}
+
+// retryAfter says how long the keys must wait at now, recording nothing
+// (0: they may try); failed records failures. For attempts whose check
+// cannot be raced (a token's signature, not a password).
+func (l *loginLimiter) retryAfter(now time.Time, keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var wait time.Duration
+	for _, k := range keys {
+		if recent := l.recentLocked(k, now); len(recent) >= l.limits.MaxFailures {
+			wait = max(wait, recent[len(recent)-l.limits.MaxFailures].Add(l.limits.Window).Sub(now))
+		}
+	}
+	return wait
+}
+
+func (l *loginLimiter) failed(now time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if recent := l.recentLocked(k, now); recent != nil || len(l.fails) < maxKeys {
+			l.fails[k] = append(recent, now)
+		}
+	}
 }

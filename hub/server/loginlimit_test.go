@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -10,47 +11,63 @@ func TestLoginLimiter(t *testing.T) {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	type step struct {
 		at    int
-		op    string // fail, ok, check
-		keys  []string
-		wantS int // check: seconds to wait
+		op    string // try (an attempt that fails), ok (an attempt that succeeds), forgive-user
+		wantS int    // seconds the attempt must wait (0: it was let through)
 	}
 	for name, steps := range map[string][]step{
-		"four failures leave the user free": {
-			{0, "fail", []string{"u"}, 0}, {1, "fail", []string{"u"}, 0}, {2, "fail", []string{"u"}, 0}, {3, "fail", []string{"u"}, 0},
-			{4, "check", []string{"u"}, 0},
+		"five attempts go through, the sixth waits for the first to be a window old": {
+			{0, "try", 0}, {10, "try", 0}, {20, "try", 0}, {30, "try", 0}, {40, "try", 0},
+			{50, "try", 250}, {299, "try", 1}, {300, "try", 0},
 		},
-		"the fifth locks until the first is a window old": {
-			{0, "fail", []string{"u"}, 0}, {10, "fail", []string{"u"}, 0}, {20, "fail", []string{"u"}, 0}, {30, "fail", []string{"u"}, 0},
-			{40, "fail", []string{"u"}, 0}, {50, "check", []string{"u"}, 250}, {299, "check", []string{"u"}, 1}, {300, "check", []string{"u"}, 0},
+		"attempts older than the window do not count": {
+			{0, "try", 0}, {1, "try", 0}, {2, "try", 0}, {3, "try", 0}, {400, "try", 0}, {401, "try", 0},
 		},
-		"failures older than the window do not count": {
-			{0, "fail", []string{"u"}, 0}, {1, "fail", []string{"u"}, 0}, {2, "fail", []string{"u"}, 0}, {3, "fail", []string{"u"}, 0},
-			{400, "fail", []string{"u"}, 0}, {401, "check", []string{"u"}, 0},
+		"a refused attempt is not counted": {
+			{0, "try", 0}, {1, "try", 0}, {2, "try", 0}, {3, "try", 0}, {4, "try", 0},
+			{5, "try", 295}, {6, "try", 294}, {300, "try", 0},
 		},
-		"a success forgets the user, not the address": {
-			{0, "fail", []string{"u", "a"}, 0}, {1, "fail", []string{"u", "a"}, 0}, {2, "fail", []string{"u", "a"}, 0},
-			{3, "fail", []string{"u", "a"}, 0}, {4, "ok", []string{"u"}, 0}, {5, "fail", []string{"u", "a"}, 0},
-			{6, "check", []string{"u"}, 0}, {6, "check", []string{"a"}, 294}, {6, "check", []string{"u", "a"}, 294},
-		},
-		"keys are independent": {
-			{0, "fail", []string{"u"}, 0}, {1, "fail", []string{"u"}, 0}, {2, "fail", []string{"u"}, 0}, {3, "fail", []string{"u"}, 0},
-			{4, "fail", []string{"u"}, 0}, {5, "check", []string{"v"}, 0},
+		"a success is taken back": {
+			{0, "try", 0}, {1, "try", 0}, {2, "try", 0}, {3, "try", 0}, {4, "ok", 0}, {5, "try", 0}, {6, "try", 294},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := newLoginLimiter(DefaultLoginLimits())
 			for i, s := range steps {
-				switch s.op {
-				case "fail":
-					l.failed(at(s.at), s.keys...)
-				case "ok":
-					l.succeeded(s.keys[0])
-				case "check":
-					if got := l.retryAfter(at(s.at), s.keys...); got != time.Duration(s.wantS)*time.Second {
-						t.Errorf("step %d at %ds %v: wait %v, want %ds", i, s.at, s.keys, got, s.wantS)
-					}
+				got := l.attempt(at(s.at), "k")
+				if got != time.Duration(s.wantS)*time.Second {
+					t.Fatalf("step %d at %ds: wait %v, want %ds", i, s.at, got, s.wantS)
+				}
+				if s.op == "ok" {
+					l.forgive("k", at(s.at))
 				}
 			}
 		})
+	}
+}
+
+// Keys are independent, and the map of keys is bounded: beyond maxKeys,
+// expired keys are swept; while none is, a new key waits.
+func TestLoginLimiterKeys(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	l := newLoginLimiter(DefaultLoginLimits())
+	for range 5 {
+		l.attempt(t0, "u")
+	}
+	if w := l.attempt(t0, "v"); w != 0 {
+		t.Fatalf("another key waits %v", w)
+	}
+	l.succeeded("u")
+	if w := l.attempt(t0, "u"); w != 0 {
+		t.Fatalf("a user who logged in waits %v", w)
+	}
+	l = newLoginLimiter(DefaultLoginLimits())
+	for i := range maxKeys {
+		l.fails[strconv.Itoa(i)] = []time.Time{t0}
+	}
+	if w := l.attempt(t0.Add(time.Minute), "new"); w != DefaultLoginLimits().Window {
+		t.Fatalf("a new key while the map is full of live keys waits %v, want a window", w)
+	}
+	if w := l.attempt(t0.Add(6*time.Minute), "new"); w != 0 || len(l.fails) != 1 {
+		t.Fatalf("a new key once the others expired: wait %v, %d keys kept", w, len(l.fails))
 	}
 }

@@ -2,16 +2,15 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/flotilla-gitops/flotilla/hub/store"
+	"github.com/flotilla-gitops/flotilla/pkg/appset"
 	"github.com/flotilla-gitops/flotilla/pkg/rbac"
 	pb "github.com/flotilla-gitops/flotilla/proto/flotilla/v1"
 )
@@ -47,6 +46,9 @@ func (r *RBAC) Authorize(ctx context.Context, p store.Principal, method string, 
 		return err
 	}
 	if err := r.Enforcer.Authorize(sub, need); err != nil {
+		return rbacErr(err)
+	}
+	if err := r.credentials(sub, method, req); err != nil {
 		return rbacErr(err)
 	}
 	if a, ok := ctx.Value(accessKey{}).(*access); ok {
@@ -161,22 +163,46 @@ func notFound(err error) error {
 	return err
 }
 
-// appSetProject is the project of the applications a set generates: its
-// template's, rbac.AnyProject when templated or unreadable.
+// appSetProject is the project of the applications a set generates:
+// rbac.AnyProject unless one literal project holds them all (a templated
+// project, or a generator's template setting one, may be any).
 func appSetProject(s *pb.ApplicationSet) string {
-	var spec struct {
-		Template struct {
-			Spec struct {
-				Project string `json:"project"`
-			} `json:"spec"`
-		} `json:"template"`
-	}
-	if err := json.Unmarshal([]byte(s.GetSpecJson()), &spec); err != nil {
-		return rbac.AnyProject
-	}
-	p := spec.Template.Spec.Project
-	if strings.Contains(p, "{{") {
+	p, ok := appset.Project(s.GetSpecJson())
+	if !ok {
 		return rbac.AnyProject
 	}
 	return p
+}
+
+// credentials refuses calls that would let the caller become another
+// account (create it, set its password, mint or list its tokens, rotate
+// the admin token) unless the caller already holds what it holds.
+func (r *RBAC) credentials(caller rbac.Subject, method string, req any) error {
+	target, ok := credentialTarget(method, req)
+	if !ok || target == caller.Name {
+		return nil
+	}
+	t := rbac.Subject{Name: target}
+	if c, ok := req.(*pb.CreateAccountRequest); ok {
+		t.Roles = c.GetRoles()
+	} else if acct, err := r.Store.GetAccount(target); err == nil {
+		t.Roles = acct.Roles
+	}
+	return r.Enforcer.MayActAs(caller, t)
+}
+
+// credentialTarget is the account whose credentials a call sets or
+// reads, if any ("admin" for the admin token).
+func credentialTarget(method string, req any) (string, bool) {
+	switch r := req.(type) {
+	case *pb.CreateAccountRequest:
+		return r.GetName(), true
+	case *pb.UpdatePasswordRequest:
+		return r.GetName(), r.GetName() != ""
+	case *pb.CreateTokenRequest:
+		return r.GetAccount(), r.GetAccount() != ""
+	case *pb.RotateAdminTokenRequest:
+		return rbac.AdminSubject, true
+	}
+	return "", false
 }

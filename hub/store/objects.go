@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -98,6 +99,13 @@ func (s *Store) DeleteProject(name string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketProjects).Get([]byte(name)) == nil {
 			return fmt.Errorf("project %q: %w", name, ErrNotFound)
+		}
+		// Its roles' tokens end with it: a project made again under the
+		// name does not bring them back.
+		if err := deleteTokens(tx, func(p Principal) bool {
+			return p.Kind == KindProject && strings.HasPrefix(p.Name, "proj:"+name+":")
+		}); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketProjects).Delete([]byte(name))
 	})

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -62,4 +63,21 @@ func maskSecretData(sides ...map[string]any) {
 			data[k] = m
 		}
 	}
+}
+
+// MaskSecret hides what a Secret (a manifest as JSON) holds, as a diff
+// of it would show it: stringData folded into data, every value masked.
+// It leaves other kinds and bytes that are not an object as they are.
+func MaskSecret(raw []byte) []byte {
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil || !isSecret(obj) {
+		return raw
+	}
+	foldStringData(obj)
+	maskSecretData(obj)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return raw
+	}
+	return out
 }

@@ -75,11 +75,19 @@ func init() {
 			}
 			return onApp[*pb.WatchApplicationsRequest]("applications", "get")(r, look)
 		}),
-		"GetApplication":      onApp[*pb.GetApplicationRequest]("applications", "get"),
-		"DiffApplication":     onApp[*pb.DiffApplicationRequest]("applications", "get"),
-		"GetPlan":             onApp[*pb.GetPlanRequest]("applications", "get"),
-		"ListHistory":         onApp[*pb.ListHistoryRequest]("applications", "get"),
-		"SyncApplication":     onApp[*pb.SyncApplicationRequest]("applications", "sync"),
+		"GetApplication":  onApp[*pb.GetApplicationRequest]("applications", "get"),
+		"DiffApplication": onApp[*pb.DiffApplicationRequest]("applications", "get"),
+		"GetPlan":         onApp[*pb.GetPlanRequest]("applications", "get"),
+		"ListHistory":     onApp[*pb.ListHistoryRequest]("applications", "get"),
+		// A sync to a revision of the caller's choosing deploys what Git's
+		// target revision does not say: Argo CD's override.
+		"SyncApplication": on(func(r *pb.SyncApplicationRequest, look Lookup) (Need, error) {
+			n, err := onApp[*pb.SyncApplicationRequest]("applications", "sync")(r, look)
+			if err == nil && r.GetRevision() != "" {
+				n.Permissions = append(n.Permissions, perm("applications", "override", n.Permissions[0].Object))
+			}
+			return n, err
+		}),
 		"RollbackApplication": onApp[*pb.RollbackApplicationRequest]("applications", "sync"),
 		"ApproveApplication":  onApp[*pb.ApproveApplicationRequest]("applications", "sync"),
 		"TerminateOperation":  onApp[*pb.TerminateOperationRequest]("applications", "sync"),

@@ -108,6 +108,8 @@ func TestPermissionFor(t *testing.T) {
 	}{
 		"sync": {"ApplicationService/SyncApplication", &pb.SyncApplicationRequest{Name: "guestbook"},
 			check(p("applications", "sync", "team-a/guestbook"))},
+		"sync to a chosen revision needs override": {"ApplicationService/SyncApplication", &pb.SyncApplicationRequest{Name: "guestbook", Revision: "v2"},
+			check(p("applications", "sync", "team-a/guestbook"), p("applications", "override", "team-a/guestbook"))},
 		"default project": {"ApplicationService/GetApplication", &pb.GetApplicationRequest{Name: "legacy"},
 			check(p("applications", "get", "default/legacy"))},
 		"missing app asks every project": {"ApplicationService/DeleteApplication", &pb.DeleteApplicationRequest{Name: "ghost"},
