@@ -51,6 +51,12 @@ func gcOnce(st *store.Store, ctrl *controller.Controller, log *slog.Logger) {
 	}
 	log.Log(context.Background(), lvl, "store gc", "plansFreed", s.PlansFreed, "plansKept", s.Plans, "rendersFreed", s.RendersFreed,
 		"rendersKept", s.Renders, "orphansFreed", s.Orphans, "bytesFreed", s.BytesFreed, "took", time.Since(start).Round(time.Millisecond))
+	now := time.Now()
+	if n, err := st.DeleteTokens(func(p store.Principal) bool { return !p.Expires.IsZero() && !now.Before(p.Expires) }); err != nil {
+		log.Warn("expired tokens gc", "err", err)
+	} else if n > 0 {
+		log.Info("expired tokens gc", "tokensFreed", n)
+	}
 	if n, err := ctrl.ChartGC(controller.ChartGrace); err != nil {
 		log.Warn("chart cache gc", "err", err)
 	} else if n > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,37 @@ func TestGCRunsAfterDelete(t *testing.T) {
 	}
 	if n := u.Buckets["plans"].Keys + u.Buckets["renders"].Keys; n != 0 {
 		t.Errorf("%d plans and renders left: %+v", n, u.Buckets)
+	}
+}
+
+// The collector deletes tokens whose time is over; others stay.
+func TestGCDeletesExpiredTokens(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.CreateAccount(store.Account{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for tok, exp := range map[string]time.Time{"old": now.Add(-time.Minute), "live": now.Add(time.Hour), "forever": {}} {
+		if err := st.PutToken(tok, store.Principal{Kind: store.KindUser, Name: "alice", ID: tok, Expires: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	gcOnce(st, controller.New(st, source.NewCache(t.TempDir()), nopNotifier{}, quiet, controller.DefaultOptions()), quiet)
+	left, err := st.Tokens(func(store.Principal) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range left {
+		ids = append(ids, p.ID)
+	}
+	sort.Strings(ids)
+	if strings.Join(ids, ",") != "forever,live" {
+		t.Errorf("tokens after gc: %v, want forever,live", ids)
 	}
 }
