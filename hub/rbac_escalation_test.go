@@ -1,9 +1,6 @@
 package hub
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,26 +25,10 @@ g, ops, role:admin
 // deleted project's role tokens end with it; a plan shown to readonly
 // masks its Secrets; a plan is asked only of the application's clusters.
 func TestRBACEscalations(t *testing.T) {
-	e := startWith(t, func(c *Config) {
-		c.RBACPolicyFile = filepath.Join(t.TempDir(), "policy.csv")
-		if err := os.WriteFile(c.RBACPolicyFile, []byte(escalationPolicy), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	})
+	e := startWithPolicy(t, escalationPolicy)
 	acc := pb.NewAccountServiceClient(e.conn)
-	session := func(name string, roles ...string) context.Context {
-		t.Helper()
-		if _, err := acc.CreateAccount(e.admin, &pb.CreateAccountRequest{Name: name, Password: "password-" + name, Roles: roles}); err != nil {
-			t.Fatal(err)
-		}
-		r, err := acc.Login(context.Background(), &pb.LoginRequest{Username: name, Password: "password-" + name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return bearerCtx(r.GetToken())
-	}
-	mgr, dev, ro := session("mgr", "accounts"), session("dev", "dev"), session("ro", "readonly")
-	session("boss", "admin")
+	mgr, dev, ro := e.session(t, "mgr", "accounts"), e.session(t, "dev", "dev"), e.session(t, "ro", "readonly")
+	e.session(t, "boss", "admin")
 	denied := func(what string, err error, permission string) {
 		t.Helper()
 		if code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "permission denied: "+permission) {

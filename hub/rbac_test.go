@@ -26,12 +26,7 @@ p, proj:team-a:ci, applications, get, team-a/*, allow
 // named; lists show only what the caller may get; a project role's token
 // stays in its project; Apply refuses document by document.
 func TestRBACOnTheAdminAPI(t *testing.T) {
-	e := startWith(t, func(c *Config) {
-		c.RBACPolicyFile = filepath.Join(t.TempDir(), "policy.csv")
-		if err := os.WriteFile(c.RBACPolicyFile, []byte(testPolicy), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	})
+	e := startWithPolicy(t, testPolicy)
 	apps := pb.NewApplicationServiceClient(e.conn)
 	acc := pb.NewAccountServiceClient(e.conn)
 	must := func(_ any, err error) {
@@ -46,16 +41,7 @@ func TestRBACOnTheAdminAPI(t *testing.T) {
 		must(apps.CreateApplication(e.admin, &pb.CreateApplicationRequest{Application: &pb.Application{Name: a.name, Project: a.project,
 			Source: &pb.ApplicationSource{RepoUrl: e.repoURL, Path: "web"}, Destination: &pb.Destination{ClusterSelector: map[string]string{"env": "prod"}, Namespace: a.name}}}))
 	}
-	login := func(name string, roles ...string) context.Context {
-		t.Helper()
-		must(acc.CreateAccount(e.admin, &pb.CreateAccountRequest{Name: name, Password: "password-" + name, Roles: roles}))
-		r, err := acc.Login(context.Background(), &pb.LoginRequest{Username: name, Password: "password-" + name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return bearerCtx(r.GetToken())
-	}
-	ro, dev, nobody := login("ro", "readonly"), login("dev", "dev"), login("nobody")
+	ro, dev, nobody := e.session(t, "ro", "readonly"), e.session(t, "dev", "dev"), e.session(t, "nobody")
 	ci, err := acc.CreateToken(e.admin, &pb.CreateTokenRequest{Project: "team-a", Role: "ci"})
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +126,30 @@ func errText(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// startWithPolicy starts a hub with an RBAC policy file.
+func startWithPolicy(t *testing.T, policy string) *env {
+	t.Helper()
+	return startWith(t, func(c *Config) {
+		c.RBACPolicyFile = filepath.Join(t.TempDir(), "policy.csv")
+		if err := os.WriteFile(c.RBACPolicyFile, []byte(policy), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// session creates a local user with roles and returns a context with the
+// session its password login gives.
+func (e *env) session(t *testing.T, name string, roles ...string) context.Context {
+	t.Helper()
+	acc := pb.NewAccountServiceClient(e.conn)
+	if _, err := acc.CreateAccount(e.admin, &pb.CreateAccountRequest{Name: name, Password: "password-" + name, Roles: roles}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := acc.Login(context.Background(), &pb.LoginRequest{Username: name, Password: "password-" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bearerCtx(r.GetToken())
 }
