@@ -20,7 +20,7 @@ import (
 func main() {
 	cfg := hub.DefaultConfig()
 	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address (spokes, admin API)")
-	flag.StringVar(&cfg.HTTPListen, "http-listen", cfg.HTTPListen, "HTTP listen address (webhook, /metrics, /healthz)")
+	flag.StringVar(&cfg.HTTPListen, "http-listen", cfg.HTTPListen, "HTTP listen address (JSON API /api/v1/, SSO /auth/, webhook, /metrics, /healthz)")
 	flag.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the hub's bbolt store and Git cache")
 	flag.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file holding the admin token (e.g. a mounted Secret), read at every start; it replaces every other admin token. Without it the first start generates one into --data-dir")
 	flag.DurationVar(&cfg.SessionTTL, "session-duration", hub.DefaultSessionTTL, "how long a session from `flotilla login` lasts")
