@@ -75,7 +75,8 @@ func TestSSOLoginWithIDToken(t *testing.T) {
 	}
 	alice, bob := login("alice"), login("bob")
 	info, err := acc.GetUserInfo(alice, &pb.GetUserInfoRequest{})
-	if err != nil || info.GetSubject() != "alice@example.com" || info.GetIssuer() != p.Issuer || !slices.Equal(info.GetGroups(), []string{"platform-team", "dev"}) {
+	if err != nil || info.GetSubject() != "alice@example.com" || info.GetIssuer() != p.Issuer || !slices.Equal(info.GetGroups(), []string{"platform-team", "dev"}) ||
+		!slices.Equal(info.GetRoles(), []string{"admin"}) {
 		t.Fatalf("alice's userinfo: %v, %v", info, err)
 	}
 	clusters := pb.NewClusterServiceClient(e.conn)

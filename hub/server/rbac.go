@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -77,16 +78,19 @@ func (r *RBAC) Allowed(p store.Principal, resource, action, object string) bool 
 	return err == nil && r.Enforcer.Enforce(s, rbac.Permission{Resource: resource, Action: action, Object: object})
 }
 
-// Roles are the caller's roles, as GetUserInfo shows them.
+// Roles are the caller's roles as GetUserInfo shows them: every role it
+// holds, through its account, its SSO groups, the policy's g lines or the
+// default role (without the "role:" prefix).
 func (r *RBAC) Roles(p store.Principal) []string {
 	s, err := r.Subject(p)
 	if err != nil {
 		return nil
 	}
-	if p.Kind == store.KindAdmin {
-		return []string{"admin"}
+	var out []string
+	for _, role := range r.Enforcer.RolesOf(s) {
+		out = append(out, strings.TrimPrefix(role, "role:"))
 	}
-	return s.Roles
+	return out
 }
 
 func rbacErr(err error) error {
