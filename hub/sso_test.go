@@ -168,3 +168,23 @@ func TestSSOProviderDown(t *testing.T) {
 		t.Errorf("browser login at a hub without SSO: %d %s", resp.StatusCode, resp.body)
 	}
 }
+
+// An SSO user whose name is a local account's is refused: the policy's
+// lines for that name are the account's.
+func TestSSONameOfALocalAccount(t *testing.T) {
+	p := oidctest.Start(t, oidctest.Options{Users: ssoUsers, Clients: ssoClients})
+	e := startWith(t, func(c *Config) {
+		c.OIDC = sso.Config{Issuer: p.Issuer, ClientID: "flotilla", CLIClientID: "flotilla-cli", UsernameClaim: "sub"}
+	})
+	acc := pb.NewAccountServiceClient(e.conn)
+	if _, err := acc.CreateAccount(e.admin, &pb.CreateAccountRequest{Name: "u-alice", Password: "local-password"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := acc.Login(context.Background(), &pb.LoginRequest{IdToken: p.DeviceIDToken(t, "flotilla-cli", "alice")})
+	if code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), `SSO user "u-alice": a local account has this name`) {
+		t.Fatalf("an SSO user named as a local account: %v", err)
+	}
+	if _, err := acc.Login(context.Background(), &pb.LoginRequest{IdToken: p.DeviceIDToken(t, "flotilla-cli", "bob")}); err != nil {
+		t.Fatalf("an SSO user of another name: %v", err)
+	}
+}

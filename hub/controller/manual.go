@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -23,6 +25,11 @@ func (c *Controller) PlanAt(ctx context.Context, app, cluster, revision string) 
 	cl, err := c.store.GetCluster(cluster)
 	if err != nil {
 		return nil, err
+	}
+	// Only a cluster the application targets: the plan goes to its spoke
+	// for a live comparison, and holds what only its targets may see.
+	if len(selectClusters(a, []*pb.Cluster{cl})) == 0 {
+		return nil, status.Errorf(codes.NotFound, "application %s does not target cluster %q", app, cluster)
 	}
 	if revision == "" {
 		revision = wire.TargetRevision(a)

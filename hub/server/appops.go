@@ -5,8 +5,6 @@ import (
 	"sort"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/flotilla-gitops/flotilla/pkg/diff"
@@ -37,9 +35,6 @@ func (s *Admin) DiffApplication(_ context.Context, r *pb.DiffApplicationRequest)
 
 // GetPlan computes the plan of one target at a revision, without assigning.
 func (s *Admin) GetPlan(ctx context.Context, r *pb.GetPlanRequest) (*pb.GetPlanResponse, error) {
-	if err := s.isTarget(r.GetName(), r.GetCluster()); err != nil {
-		return nil, err
-	}
 	p, err := s.Ctrl.PlanAt(ctx, r.GetName(), r.GetCluster(), r.GetRevision())
 	if err != nil {
 		return nil, grpcErr(err)
@@ -102,19 +97,4 @@ func maskedPlan(p *pb.Plan) *pb.Plan {
 		out.Objects[h] = diff.MaskSecret(raw)
 	}
 	return out
-}
-
-// isTarget refuses a cluster that is not one of the application's
-// targets: a plan is computed (and compared by a spoke) only there.
-func (s *Admin) isTarget(app, cluster string) error {
-	ts, err := s.Core.Store.ListTargets(app)
-	if err != nil {
-		return grpcErr(err)
-	}
-	for _, t := range ts {
-		if t.GetCluster() == cluster {
-			return nil
-		}
-	}
-	return status.Errorf(codes.NotFound, "application %s has no target on cluster %q", app, cluster)
 }

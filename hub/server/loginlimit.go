@@ -100,28 +100,3 @@ func (l *loginLimiter) recentLocked(key string, now time.Time) []time.Time {
 	l.fails[key] = ts
 	return ts
 }
-
-// retryAfter says how long the keys must wait at now, recording nothing
-// (0: they may try); failed records failures. For attempts whose check
-// cannot be raced (a token's signature, not a password).
-func (l *loginLimiter) retryAfter(now time.Time, keys ...string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		if recent := l.recentLocked(k, now); len(recent) >= l.limits.MaxFailures {
-			wait = max(wait, recent[len(recent)-l.limits.MaxFailures].Add(l.limits.Window).Sub(now))
-		}
-	}
-	return wait
-}
-
-func (l *loginLimiter) failed(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if recent := l.recentLocked(k, now); recent != nil || len(l.fails) < maxKeys {
-			l.fails[k] = append(recent, now)
-		}
-	}
-}

@@ -29,16 +29,17 @@ func (a *Accounts) ssoLogin(ctx context.Context, r *pb.LoginRequest) (*pb.LoginR
 		return nil, status.Error(codes.FailedPrecondition, "id_token: this hub has no SSO (--oidc-issuer, --oidc-client-id)")
 	}
 	now, addr := a.Now(), clientIP(ctx)
-	if wait := a.byAddr.retryAfter(now, addr); wait > 0 {
+	// Counted before the token is checked, as passwords are: concurrent
+	// forged tokens cannot pass the limit (nor make the hub fetch the
+	// provider's keys without end).
+	if wait := a.byAddr.attempt(now, addr); wait > 0 {
 		return nil, status.Errorf(codes.ResourceExhausted, "too many failed logins from this address: retry in %s", wait.Round(time.Second))
 	}
 	id, err := a.SSO.Verify(ctx, r.GetIdToken(), "")
 	if err != nil {
-		if !errors.Is(err, sso.ErrUnavailable) {
-			a.byAddr.failed(now, addr)
-		}
 		return nil, ssoErr(err)
 	}
+	a.byAddr.forgive(addr, now)
 	tok, p, err := a.startSSO(id)
 	if err != nil {
 		return nil, err
@@ -63,6 +64,11 @@ func ssoErr(err error) error {
 // issuer and the token's groups, for --session-duration, at most
 // SSOSessionCap.
 func (a *Accounts) startSSO(id sso.Identity) (string, store.Principal, error) {
+	// A local account's name is that account's: the policy's lines for it
+	// must not reach an SSO user who happens to bear it.
+	if _, err := a.Store.GetAccount(id.Name); err == nil {
+		return "", store.Principal{}, status.Errorf(codes.PermissionDenied, "SSO user %q: a local account has this name", id.Name)
+	}
 	now := a.Now()
 	p := store.Principal{Kind: store.KindUser, Name: id.Name, Session: true, Issued: now, Expires: now.Add(min(a.SessionTTL, SSOSessionCap)),
 		Issuer: id.Issuer, Groups: id.Groups, Description: "SSO session (sub " + id.Subject + ")"}

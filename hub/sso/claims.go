@@ -6,14 +6,17 @@ import (
 	"unicode"
 )
 
-// maxName bounds a user or group name from a token.
-const maxName = 256
+// maxName bounds a user or group name from a token; maxGroups the groups.
+const (
+	maxName   = 256
+	maxGroups = 1000
+)
 
 // IdentityFromClaims reads the user's name and groups from verified claims:
-// the name is usernameClaim's string value, or the subject ("sub") when
-// the token lacks it; groups are groupsClaim's value, a string or a list
+// the name is usernameClaim's string value (the token must hold it; an
+// email must be verified: email_verified true); groups are groupsClaim's value, a string or a list
 // of strings. It refuses (ErrRefusedIdentity) an email name the token says
-// is unverified (email_verified false), a name RBAC reserves (admin,
+// is not verified, a name RBAC reserves (admin,
 // role:..., proj:...), and names or groups that are empty, too long or
 // hold control characters.
 func IdentityFromClaims(claims map[string]any, usernameClaim, groupsClaim string) (Identity, error) {
@@ -22,9 +25,15 @@ func IdentityFromClaims(claims map[string]any, usernameClaim, groupsClaim string
 		return Identity{}, fmt.Errorf("%w: no subject (sub)", ErrRefusedIdentity)
 	}
 	id := Identity{Subject: sub, Name: sub}
-	if v, ok := claims[usernameClaim].(string); ok && v != "" {
-		if usernameClaim == "email" && unverified(claims["email_verified"]) {
-			return Identity{}, fmt.Errorf("%w: email %q is not verified (email_verified: false)", ErrRefusedIdentity, v)
+	if usernameClaim != "sub" {
+		// No falling back to sub: on some providers users choose it, and a
+		// name must not change with what a token happens to hold.
+		v, _ := claims[usernameClaim].(string)
+		if v == "" {
+			return Identity{}, fmt.Errorf("%w: no %q claim (the user name, --oidc-username-claim)", ErrRefusedIdentity, usernameClaim)
+		}
+		if usernameClaim == "email" && !verified(claims["email_verified"]) {
+			return Identity{}, fmt.Errorf("%w: email %q is not verified (email_verified is not true)", ErrRefusedIdentity, v)
 		}
 		id.Name = v
 	}
@@ -38,6 +47,9 @@ func IdentityFromClaims(claims map[string]any, usernameClaim, groupsClaim string
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: claim %q: %v", ErrRefusedIdentity, groupsClaim, err)
 	}
+	if len(groups) > maxGroups {
+		return Identity{}, fmt.Errorf("%w: claim %q: %d groups, more than %d", ErrRefusedIdentity, groupsClaim, len(groups), maxGroups)
+	}
 	for _, g := range groups {
 		if err := checkName("group", g); err != nil {
 			return Identity{}, err
@@ -47,14 +59,14 @@ func IdentityFromClaims(claims map[string]any, usernameClaim, groupsClaim string
 	return id, nil
 }
 
-// unverified says whether email_verified is false (a bool, or the string
-// some providers send).
-func unverified(v any) bool {
+// verified says whether email_verified is true (a bool, or the string
+// some providers send); a missing claim is not.
+func verified(v any) bool {
 	switch x := v.(type) {
 	case bool:
-		return !x
+		return x
 	case string:
-		return strings.EqualFold(x, "false")
+		return strings.EqualFold(x, "true")
 	}
 	return false
 }

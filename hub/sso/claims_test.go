@@ -20,12 +20,24 @@ func TestIdentityFromClaims(t *testing.T) {
 			wantName: "alice@example.com", wantGroups: []string{"platform", "dev"},
 		},
 		"one group as a string": {
-			claims:   map[string]any{"sub": "u1", "email": "alice@example.com", "groups": "platform"},
+			claims:   map[string]any{"sub": "u1", "email": "alice@example.com", "email_verified": "true", "groups": "platform"},
 			wantName: "alice@example.com", wantGroups: []string{"platform"},
 		},
-		"no email: the subject": {
-			claims:   map[string]any{"sub": "u1", "groups": []any{}},
-			wantName: "u1", wantGroups: []string{},
+		"no email: refused, not the subject": {
+			claims:         map[string]any{"sub": "u1", "groups": []any{}},
+			wantErrSayings: `no "email" claim`,
+		},
+		"an email without email_verified": {
+			claims:         map[string]any{"sub": "u1", "email": "ceo@corp.example"},
+			wantErrSayings: "not verified",
+		},
+		"the subject when asked for": {
+			claims:   map[string]any{"sub": "u1"},
+			username: "sub", wantName: "u1",
+		},
+		"too many groups": {
+			claims:         map[string]any{"sub": "u1", "email": "a@example.com", "email_verified": true, "groups": manyGroups(1001)},
+			wantErrSayings: "1001 groups, more than 1000",
 		},
 		"another username claim": {
 			claims:   map[string]any{"sub": "u1", "email": "a@example.com", "preferred_username": "alice"},
@@ -40,15 +52,15 @@ func TestIdentityFromClaims(t *testing.T) {
 			wantErrSayings: "not verified",
 		},
 		"admin is reserved": {
-			claims:         map[string]any{"sub": "u1", "email": "admin"},
+			claims:         map[string]any{"sub": "u1", "email": "admin", "email_verified": true},
 			wantErrSayings: `user name "admin" is reserved`,
 		},
 		"role: is reserved": {
-			claims:         map[string]any{"sub": "role:admin"},
+			claims: map[string]any{"sub": "role:admin"}, username: "sub",
 			wantErrSayings: `user name "role:admin" is reserved`,
 		},
 		"proj: is reserved": {
-			claims:         map[string]any{"sub": "u1", "email": "proj:a:b"},
+			claims:         map[string]any{"sub": "u1", "email": "proj:a:b", "email_verified": true},
 			wantErrSayings: "reserved",
 		},
 		"no subject": {
@@ -56,15 +68,15 @@ func TestIdentityFromClaims(t *testing.T) {
 			wantErrSayings: "no subject",
 		},
 		"groups of numbers": {
-			claims:         map[string]any{"sub": "u1", "groups": []any{"a", 3.0}},
+			claims: map[string]any{"sub": "u1", "groups": []any{"a", 3.0}}, username: "sub",
 			wantErrSayings: `claim "groups": item 1 is a number`,
 		},
 		"groups as an object": {
-			claims:         map[string]any{"sub": "u1", "groups": map[string]any{}},
+			claims: map[string]any{"sub": "u1", "groups": map[string]any{}}, username: "sub",
 			wantErrSayings: "an object, want a string or a list of strings",
 		},
 		"a control character": {
-			claims:         map[string]any{"sub": "u1", "email": "al\nice"},
+			claims:         map[string]any{"sub": "u1", "email": "al\nice", "email_verified": true},
 			wantErrSayings: "control characters",
 		},
 	}
@@ -115,9 +127,18 @@ func TestLocalPath(t *testing.T) {
 			t.Errorf("localPath(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", "apps", "/a\r\nSet-Cookie: x"} {
+	for _, bad := range []string{"https://evil.example.com/", "//evil.example.com", "/\\evil.example.com", "apps", "/a\r\nSet-Cookie: x",
+		"/./\\evil.example", "/../\\evil.example"} {
 		if _, err := localPath(bad); err == nil {
 			t.Errorf("localPath(%q): no error, want one", bad)
 		}
 	}
+}
+
+func manyGroups(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = "g" + strings.Repeat("x", i%7) + string(rune('a'+i%26))
+	}
+	return out
 }

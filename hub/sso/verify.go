@@ -61,6 +61,14 @@ func (s *SSO) Verify(ctx context.Context, rawIDToken, nonce string) (Identity, e
 	if err := tok.Claims(&claims); err != nil {
 		return Identity{}, fmt.Errorf("%w: claims: %v", ErrInvalidToken, err)
 	}
+	// A token for several audiences was asked for by its authorized party
+	// (azp): it must be one of this hub's clients, not another app that
+	// named the hub among its audiences.
+	if azp, _ := claims["azp"].(string); azp != "" || len(tok.Audience) > 1 {
+		if azp != s.cfg.ClientID && azp != s.cfg.CLIClientID {
+			return Identity{}, fmt.Errorf("%w: issued to client %q (azp), not this hub's %s", ErrInvalidToken, azp, strings.Join(s.clientIDs(), " or "))
+		}
+	}
 	id, err := IdentityFromClaims(claims, s.cfg.UsernameClaim, s.cfg.GroupsClaim)
 	if err != nil {
 		return Identity{}, err

@@ -221,8 +221,10 @@ func localPath(s string) (string, error) {
 		return "/", nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") ||
-		u.Scheme != "" || u.Host != "" || strings.ContainsAny(s, "\r\n\t") {
+	// http.Redirect cleans the path: "/./\\evil" would become "/\\evil",
+	// which browsers read as "//evil". No backslash at all.
+	if err != nil || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n\t") ||
+		u.Scheme != "" || u.Host != "" {
 		return "", fmt.Errorf("return_to %q: want a path on this hub (/...)", s)
 	}
 	return s, nil
@@ -239,7 +241,15 @@ func (w *Web) put(state string, f flow) error {
 		}
 	}
 	if len(w.pending) >= maxPending {
-		return fmt.Errorf("%d SSO logins under way: retry in a few minutes", len(w.pending))
+		// Whoever floods /auth/login (it needs no login) pushes out the
+		// oldest logins under way, not every login to come.
+		oldest := ""
+		for k, v := range w.pending {
+			if oldest == "" || v.expires.Before(w.pending[oldest].expires) {
+				oldest = k
+			}
+		}
+		delete(w.pending, oldest)
 	}
 	w.pending[state] = f
 	return nil
