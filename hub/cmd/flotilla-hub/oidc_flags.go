@@ -22,7 +22,7 @@ func registerOIDCFlags(fs *flag.FlagSet, cfg *hub.Config) {
 	o.Scopes = slices.Clone(sso.DefaultScopes)
 	fs.Var((*commaList)(&o.Scopes), "oidc-scopes", "SSO: scopes asked for, comma-separated (openid among them)")
 	fs.StringVar(&o.GroupsClaim, "oidc-groups-claim", sso.DefaultGroupsClaim, "SSO: the ID token's claim listing the user's groups (a string or a list), which RBAC's g lines map to roles")
-	fs.StringVar(&o.UsernameClaim, "oidc-username-claim", sso.DefaultUsernameClaim, "SSO: the ID token's claim that is the user's name in the hub (RBAC, audit); the subject (sub) when a token lacks it")
+	fs.StringVar(&o.UsernameClaim, "oidc-username-claim", sso.DefaultUsernameClaim, "SSO: the ID token's claim that is the user's name in the hub (RBAC, audit); sub for the subject; a token without it is refused, an email must be verified")
 	fs.StringVar(&o.RedirectURL, "oidc-redirect-url", "", "SSO: the hub's external /auth/callback URL, as registered at the provider (default: from the browser's request: its Host, https with TLS or X-Forwarded-Proto: https)")
 }
 
