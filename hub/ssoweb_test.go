@@ -156,7 +156,14 @@ func TestSSOBrowserFlow(t *testing.T) {
 		t.Errorf("a callback without this browser's state: %d %s", forged.StatusCode, forged.body)
 	}
 
-	if out := b.get(t, "/auth/logout?return_to=/api/v1/settings"); out.StatusCode != 200 || !strings.Contains(out.body, p.Issuer) {
+	if out := b.get(t, "/auth/logout"); out.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("logout by GET (a link another site could show): %d, want 405", out.StatusCode)
+	}
+	logout, err := http.NewRequest("POST", b.base+"/auth/logout?return_to=/api/v1/settings", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := b.do(t, logout); out.StatusCode != 200 || !strings.Contains(out.body, p.Issuer) {
 		t.Fatalf("logout: %s %d %s", out.Request.URL, out.StatusCode, out.body)
 	}
 	if code, body := b.call(t, "GET", "/session/userinfo", ""); code != 401 || !strings.Contains(body["message"].(string), "missing bearer token") {

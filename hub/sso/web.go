@@ -70,7 +70,10 @@ func (w *Web) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+LoginPath, w.login)
 	mux.HandleFunc("GET "+CallbackPath, w.callback)
-	mux.HandleFunc("GET "+LogoutPath, w.logout)
+	// POST only: a browser sends the SameSite=Lax cookie with a cross-site
+	// GET (a link, an image), never with a cross-site POST, so no other
+	// site can log its visitors out.
+	mux.HandleFunc("POST "+LogoutPath, w.logout)
 	return mux
 }
 
