@@ -166,26 +166,9 @@ func TestClusterAddInstallsSpoke(t *testing.T) {
 func TestClusterAddManifestVariablesAreSpokeFlags(t *testing.T) {
 	e := suite(t)
 	ca := tlstest.NewCA(t, "flotilla-e2e")
-	srvCert, srvKey := ca.Issue(t, "127.0.0.1")
-	h, err := newHub(e.bin, filepath.Join(e.root, uniq("tls-register")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.extra = []string{"--tls-cert", srvCert, "--tls-key", srvKey, "--tls-client-ca", ca.File}
-	if err := h.start(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := h.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	tok, err := os.ReadFile(filepath.Join(h.dataDir, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, admin := e.startMTLSHub(t, "tls-register", ca)
 	cliCert, cliKey := ca.Issue(t, "admin")
-	mtls := e.runAt(ctxT(t), h.grpcAddr, strings.TrimSpace(string(tok)), "--tls", "--ca-file", ca.File, "--cert-file", cliCert, "--key-file", cliKey,
+	mtls := e.runAt(ctxT(t), h.grpcAddr, admin, "--tls", "--ca-file", ca.File, "--cert-file", cliCert, "--key-file", cliKey,
 		"cluster", "add", "edge", "-o", "yaml", "--allowed-namespaces", "web,shop")
 	if mtls.code != 0 {
 		t.Fatalf("%s", mtls)

@@ -18,25 +18,7 @@ import (
 func TestMutualTLSHub(t *testing.T) {
 	e := suite(t)
 	ca, other := tlstest.NewCA(t, "flotilla-e2e"), tlstest.NewCA(t, "elsewhere")
-	srvCert, srvKey := ca.Issue(t, "127.0.0.1")
-	h, err := newHub(e.bin, filepath.Join(e.root, uniq("tls")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.extra = []string{"--tls-cert", srvCert, "--tls-key", srvKey, "--tls-client-ca", ca.File}
-	if err := h.start(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := h.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	tok, err := os.ReadFile(filepath.Join(h.dataDir, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(tok))
+	h, admin := e.startMTLSHub(t, "tls", ca)
 	cliCert, cliKey := ca.Issue(t, "admin")
 	cli := func(tlsArgs []string, args ...string) result {
 		return e.runAt(ctxT(t), h.grpcAddr, admin, append(tlsArgs, args...)...)
@@ -100,4 +82,30 @@ func TestMutualTLSHub(t *testing.T) {
 	if r := cli(good, "app", "delete", "tls-app"); r.code != 0 {
 		t.Errorf("%s", r)
 	}
+}
+
+// startMTLSHub starts a hub of its own serving TLS with a certificate of
+// ca and requiring client certificates of ca; it returns the hub and its
+// admin token, and stops it when the test ends.
+func (e *env) startMTLSHub(t *testing.T, name string, ca *tlstest.CA) (*hubProc, string) {
+	t.Helper()
+	srvCert, srvKey := ca.Issue(t, "127.0.0.1")
+	h, err := newHub(e.bin, filepath.Join(e.root, uniq(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.extra = []string{"--tls-cert", srvCert, "--tls-key", srvKey, "--tls-client-ca", ca.File}
+	if err := h.start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	tok, err := os.ReadFile(filepath.Join(h.dataDir, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, strings.TrimSpace(string(tok))
 }
